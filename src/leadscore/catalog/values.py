@@ -1,0 +1,136 @@
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from leadscore.catalog.catalog import PropertyType
+
+
+class CoercionError(ValueError):
+    """A value that cannot be read as the type it should have; the message is a plain sentence."""
+
+
+_TRUE = {"true", "yes", "y", "1", "t", "on", "checked"}
+_FALSE = {"false", "no", "n", "0", "f", "off", "unchecked"}
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(h|d|w|mo|y)\s*$", re.IGNORECASE)
+_UNIT_DAYS = {"h": 1 / 24, "d": 1, "w": 7, "mo": 30, "y": 365}
+
+
+def to_utc(moment: datetime) -> datetime:
+    """An aware UTC datetime; naive datetimes are taken to be UTC already."""
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
+
+
+def parse_datetime(value: Any) -> datetime:
+    """ISO 8601 date or date-time, epoch seconds or milliseconds → aware UTC datetime."""
+    if isinstance(value, datetime):
+        return to_utc(value)
+    if isinstance(value, date):
+        return datetime(value.year, value.month, value.day, tzinfo=UTC)
+    if isinstance(value, bool):
+        raise CoercionError(f"expected a date or time, got {value!r}")
+    if isinstance(value, int | float):
+        seconds = value / 1000 if value > 10_000_000_000 else value
+        return datetime.fromtimestamp(seconds, tz=UTC)
+    text = str(value).strip()
+    if not text:
+        raise CoercionError("expected a date or time, got an empty value")
+    if re.fullmatch(r"\d{10}(\d{3})?", text):
+        return parse_datetime(int(text))
+    candidate = text.replace("Z", "+00:00").replace("z", "+00:00")
+    try:
+        return to_utc(datetime.fromisoformat(candidate))
+    except ValueError:
+        pass
+    for fmt in ("%Y-%m-%d %H:%M", "%m/%d/%Y %H:%M", "%m/%d/%Y", "%d.%m.%Y"):
+        try:
+            return to_utc(datetime.strptime(text, fmt))
+        except ValueError:
+            continue
+    raise CoercionError(f"'{text}' is not a date or time (use ISO 8601, e.g. 2026-03-01T09:30:00Z)")
+
+
+def parse_duration(value: Any) -> timedelta:
+    """'30d', '12w', '6mo', '1y', '24h' → timedelta (a month is 30 days, a year 365)."""
+    if isinstance(value, timedelta):
+        return value
+    if isinstance(value, bool):
+        raise CoercionError(f"expected a duration such as 30d, got {value!r}")
+    if isinstance(value, int | float):
+        return timedelta(days=float(value))
+    match = _DURATION.match(str(value))
+    if not match:
+        raise CoercionError(
+            f"'{value}' is not a duration (write a number and a unit: 24h, 30d, 12w, 6mo, 1y)"
+        )
+    amount, unit = float(match.group(1)), match.group(2).lower()
+    return timedelta(days=amount * _UNIT_DAYS[unit])
+
+
+def format_duration(delta: timedelta) -> str:
+    days = delta.total_seconds() / 86400
+    if days >= 1 and days == int(days):
+        return f"{int(days)}d"
+    hours = delta.total_seconds() / 3600
+    return f"{hours:g}h"
+
+
+def coerce_value(value: Any, kind: PropertyType, *, options: tuple[str, ...] = ()) -> Any:
+    """Read `value` as a property of type `kind`. None and '' mean unknown (returned as None)."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = value.strip()
+        if value == "":
+            return None
+    if kind is PropertyType.STRING:
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        return str(value)
+    if kind is PropertyType.NUMBER:
+        return _number(value)
+    if kind is PropertyType.BOOL:
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, int | float) and value in (0, 1):
+            return bool(value)
+        text = str(value).lower()
+        if text in _TRUE:
+            return True
+        if text in _FALSE:
+            return False
+        raise CoercionError(f"'{value}' is not true or false (use true/false, yes/no or 1/0)")
+    if kind is PropertyType.DATE:
+        return parse_datetime(value)
+    if kind is PropertyType.ENUM:
+        text = str(value)
+        if options:
+            lowered = {o.lower(): o for o in options}
+            if text.lower() not in lowered:
+                shown = ", ".join(options[:8]) + (" …" if len(options) > 8 else "")
+                raise CoercionError(f"'{text}' is not one of the allowed values ({shown})")
+            return lowered[text.lower()]
+        return text
+    raise CoercionError(f"unknown property type {kind}")  # pragma: no cover
+
+
+def _number(value: Any) -> float | int:
+    if isinstance(value, bool):
+        raise CoercionError(f"expected a number, got {value!r}")
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float):
+        if value != value:  # NaN means unknown in pandas exports
+            return None  # type: ignore[return-value]
+        return int(value) if value.is_integer() else value
+    text = str(value).replace(",", "").replace("_", "").replace("$", "").replace("€", "").strip()
+    try:
+        number = float(text)
+    except ValueError:
+        raise CoercionError(f"'{value}' is not a number") from None
+    if number != number:
+        return None  # type: ignore[return-value]
+    return int(number) if number.is_integer() and abs(number) < 2**53 else number

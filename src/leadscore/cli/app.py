@@ -1,0 +1,385 @@
+"""The `leadscore` command: a thin shell over `leadscore.project`.
+
+Exit codes: 0 ok, 1 a user mistake (printed as diagnostics, never a traceback), 2 a bug
+(`--debug` shows the traceback).
+"""
+
+from __future__ import annotations
+
+import sys
+import traceback
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated
+
+import click
+import typer
+
+from leadscore.cli.output import (
+    Format,
+    TextFormat,
+    console,
+    err_console,
+    print_diagnostics,
+    print_json,
+    print_rows,
+    progress_bar,
+)
+from leadscore.diagnostics import LeadscoreError, Location
+from leadscore.lifecycle import OTHER, STAGES
+from leadscore.model import load_model, model_json_schema
+from leadscore.project import Project, init_project, parse_moment
+
+app = typer.Typer(
+    name="leadscore",
+    help="Lead scoring as software you own: models as files, scores you can explain.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+import_app = typer.Typer(help="Import contacts or events from CSV or JSONL.",
+                         no_args_is_help=True)
+app.add_typer(import_app, name="import")
+
+_state = {"project": None, "debug": False}
+
+ProjectOption = Annotated[Path | None, typer.Option(
+    "--project", "-C", help="Project folder (default: the nearest with a leadscore.toml).")]
+
+
+@app.callback()
+def main_options(
+    project: ProjectOption = None,
+    debug: Annotated[bool, typer.Option(help="Show tracebacks of internal errors.")] = False,
+) -> None:
+    _state["project"] = project
+    _state["debug"] = debug
+
+
+def _project() -> Project:
+    return Project.open(_state["project"])
+
+
+def _model(project: Project, path: Path | None):
+    return load_model(path) if path else project.model
+
+
+def _moment(text: str | None, option: str) -> datetime | None:
+    try:
+        return parse_moment(text)
+    except ValueError as exc:
+        raise LeadscoreError.single("LS303", f"{option}: {exc}", Location(field=option),
+                                    hint="write a date like 2026-03-01 or 2026-03-01T09:30Z"
+                                    ) from None
+
+# --- commands -----------------------------------------------------------------------------
+
+@app.command()
+def init(
+    directory: Annotated[Path, typer.Argument(help="Folder to create.")] = Path("."),
+    force: Annotated[bool, typer.Option(help="Overwrite an existing project's files.")] = False,
+) -> None:
+    """Create a project folder with a realistic B2B example model."""
+    written = init_project(directory, force=force)
+    console.print(f"Created a leadscore project in {directory}:")
+    for file in written:
+        console.print(f"  {file}")
+    console.print("Next: leadscore generate, leadscore import contacts/events, leadscore score")
+
+
+@app.command()
+def generate(
+    contacts: Annotated[int, typer.Option(min=1, help="Number of contacts.")] = 10_000,
+    events: Annotated[int, typer.Option(min=0, help="Number of events (about).")] = 200_000,
+    seed: Annotated[int, typer.Option(help="Random seed: same seed, same files.")] = 7,
+    out: Annotated[Path, typer.Option(help="Folder for the files.")] = Path("data"),
+    days: Annotated[int, typer.Option(min=1, help="Days of history.")] = 365,
+) -> None:
+    """Write synthetic contacts, events and outcomes (seeded, realistic B2B behaviour)."""
+    from leadscore import synthetic  # numpy is loaded only when generating
+
+
+    out.mkdir(parents=True, exist_ok=True)
+    data = synthetic.generate(contacts, events, seed=seed, now=datetime.now(UTC), days=days)
+    synthetic.write_contacts_csv(data, out / "contacts.csv")
+    synthetic.write_events_jsonl(data, out / "events.jsonl")
+    synthetic.write_outcomes_csv(data, out / "outcomes.csv")
+    console.print(f"Wrote {out / 'contacts.csv'}, {out / 'events.jsonl'} and "
+                  f"{out / 'outcomes.csv'} (seed {seed}).")
+
+
+@app.command()
+def validate(
+    models: Annotated[list[Path] | None, typer.Argument(
+        help="Model files (default: the project's model).")] = None,
+    fmt: Annotated[TextFormat, typer.Option("--format")] = TextFormat.text,
+) -> None:
+    """Check model files; every mistake is reported with file:line:col and a hint."""
+    paths = models or [_project().config.model_path]
+    failures: list = []
+    report = []
+    for path in paths:
+        try:
+            model = load_model(path)
+        except LeadscoreError as exc:
+            failures.extend(exc.diagnostics)
+            continue
+        rules = sum(len(s.all_rules()) for s in model.scores.values())
+        report.append({"file": str(path), "model": model.name, "scores": list(model.scores),
+                       "rules": rules})
+    if fmt is TextFormat.json:
+        print_json({"valid": report, "errors": [d.to_dict() for d in failures]})
+    else:
+        for item in report:
+            console.print(f"✓ {item['file']}: model {item['model']}, "
+                          f"{len(item['scores'])} scores ({', '.join(item['scores'])}), "
+                          f"{item['rules']} rules")
+        if failures:
+            print_diagnostics(failures)
+    if failures:
+        raise typer.Exit(1)
+
+
+@import_app.command("contacts")
+def import_contacts(
+    file: Annotated[Path, typer.Argument(help="CSV (HubSpot export columns work) or JSONL.")],
+    mapping: Annotated[Path | None, typer.Option(
+        help="Column mapping file (YAML); see docs/import.md.")] = None,
+) -> None:
+    """Import contacts and their properties; history is kept, re-imports change nothing."""
+    project = _project()
+    with progress_bar(f"Importing {file.name}") as progress:
+        report = project.import_contacts(file, mapping=mapping, progress=progress)
+    console.print(_import_summary(file, report))
+
+
+@import_app.command("events")
+def import_events(
+    file: Annotated[Path, typer.Argument(help="CSV or JSONL events.")],
+    create_contacts: Annotated[bool, typer.Option(
+        help="Create contacts that are not in the store yet.")] = False,
+) -> None:
+    """Import events; an event id already stored is skipped, so a resend counts once."""
+    project = _project()
+    with progress_bar(f"Importing {file.name}") as progress:
+        report = project.import_events(file, create_missing_contacts=create_contacts,
+                                       progress=progress)
+    console.print(_import_summary(file, report))
+
+
+def _import_summary(file: Path, report) -> str:
+    parts = [f"{report.rows:,} rows read", f"{report.inserted:,} new"]
+    if getattr(report, "updated", 0):
+        parts.append(f"{report.updated:,} updated")
+    if getattr(report, "unchanged", 0):
+        parts.append(f"{report.unchanged:,} unchanged")
+    if getattr(report, "duplicates", 0):
+        parts.append(f"{report.duplicates:,} already stored")
+    return f"Imported {file}: " + ", ".join(parts) + f" in {report.seconds:.1f}s."
+
+
+@app.command()
+def score(
+    as_of: Annotated[str | None, typer.Option(
+        "--as-of", help="Score as of this moment (ISO date/time); default now.")] = None,
+    model: Annotated[Path | None, typer.Option(
+        help="A model file other than the project's (e.g. a draft).")] = None,
+    dry_run: Annotated[bool, typer.Option(
+        help="Compute and show, but store nothing.")] = False,
+    contacts: Annotated[Path | None, typer.Option(
+        help="With --dry-run: score these contacts instead of the store's.")] = None,
+    events: Annotated[Path | None, typer.Option(
+        help="With --dry-run: and these events.")] = None,
+    top: Annotated[int, typer.Option(help="With --dry-run: show the best N.")] = 10,
+    fmt: Annotated[TextFormat, typer.Option("--format")] = TextFormat.text,
+) -> None:
+    """Score every contact; store the scores and move lifecycle stages forward."""
+    project = _project()
+    chosen = _model(project, model)
+    moment = _moment(as_of, "--as-of")
+    if (contacts or events) and not dry_run:
+        raise LeadscoreError.single("LS304", "--contacts/--events score files without the store",
+                                    Location(field="--dry-run"), hint="add --dry-run")
+    with progress_bar("Scoring") as progress:
+        if dry_run:
+            run = project.dry_run(chosen, contacts=contacts, events=events, as_of=moment)
+        else:
+            run = project.score(as_of=moment, model=chosen, progress=progress)
+    if fmt is TextFormat.json:
+        data = run.to_dict()
+        if dry_run:
+            ranked = sorted(run.results, key=lambda r: -r.value(chosen.primary_score.name))
+            data["top"] = [r.to_dict() for r in ranked[:top]]
+        print_json(data)
+        return
+    rate = run.events / run.seconds if run.seconds else 0
+    verb = "Scored (dry run, nothing stored)" if dry_run else "Scored"
+    console.print(f"{verb} {run.contacts:,} contacts with {run.events:,} events under model "
+                  f"{run.model} as of {run.as_of:%Y-%m-%d %H:%M} UTC in {run.seconds:.1f}s "
+                  f"({rate:,.0f} events/s).")
+    for name, counts in run.labels.items():
+        shown = ", ".join(f"{label} {n:,}" for label, n in sorted(counts.items()))
+        console.print(f"  {name}: {shown}")
+    if not dry_run:
+        console.print(f"  {run.changed:,} contacts' scores changed")
+        if run.stage_moves:
+            console.print("  stage moves: " + ", ".join(
+                f"→ {stage} {n:,}" for stage, n in run.stage_moves.items()))
+    if dry_run and run.results:
+        primary = chosen.primary_score.name
+        ranked = sorted(run.results, key=lambda r: (-r.value(primary), r.contact_id))[:top]
+        headers = ["#", "contact", *chosen.scores, "grade"]
+        rows = [[i + 1, r.contact_id, *(_scored(r, n) for n in chosen.scores), r.grade]
+                for i, r in enumerate(ranked)]
+        print_rows(headers, rows, Format.table, title=f"Top {len(rows)} by {primary}")
+
+
+def _scored(result, name: str) -> str:
+    s = result.scores[name]
+    return f"{s.value:g}" + (f" {s.label}" if s.label else "")
+
+
+@app.command()
+def explain(
+    contact: Annotated[str | None, typer.Argument(help="Contact id.")] = None,
+    at: Annotated[str | None, typer.Option(
+        help="Explain as of this moment (ISO date/time); default now.")] = None,
+    model: Annotated[Path | None, typer.Option(
+        help="Explain under another model file (e.g. a draft).")] = None,
+    top: Annotated[int, typer.Option(
+        help="Explain the best N stored leads instead of one contact.")] = 0,
+    matched_only: Annotated[bool, typer.Option(
+        "--matched-only", help="Show only the rules that matched.")] = False,
+    fmt: Annotated[TextFormat, typer.Option("--format")] = TextFormat.text,
+) -> None:
+    """Every rule: whether it matched, why, its points, decay and caps (HubSpot's 'test
+    contact', as of any moment and under any model)."""
+    project = _project()
+    chosen = _model(project, model)
+    moment = _moment(at, "--at")
+    if contact is None and top <= 0:
+        raise LeadscoreError.single("LS305", "name a contact, or pass --top N",
+                                    Location(field="contact"),
+                                    hint="`leadscore leads` lists contact ids")
+    ids = [contact] if contact else [lead.contact_id for lead in
+                                     project.leads(model=chosen, limit=top)]
+    explanations = [project.explain(cid, at=moment, model=chosen) for cid in ids]
+    if fmt is TextFormat.json:
+        data = [e.to_dict() for e in explanations]
+        print_json(data[0] if contact else data)
+        return
+    for i, explanation in enumerate(explanations):
+        if i:
+            console.print()
+        console.print(explanation.render_text(only_matched=matched_only or bool(top)),
+                      markup=False)
+
+
+@app.command()
+def leads(
+    label: Annotated[str | None, typer.Option(help="Only this label of the main score.")] = None,
+    stage: Annotated[str | None, typer.Option(help="Only this lifecycle stage.")] = None,
+    grade: Annotated[str | None, typer.Option(help="Only this grade (e.g. A1).")] = None,
+    min_score: Annotated[list[str] | None, typer.Option(
+        "--min", help="SCORE=VALUE, e.g. --min fit=30 (repeatable).")] = None,
+    sort: Annotated[str | None, typer.Option(help="Score to rank by.")] = None,
+    limit: Annotated[int, typer.Option(help="How many (0: all).")] = 25,
+    model: Annotated[Path | None, typer.Option(help="Model whose stored scores to show.")] = None,
+    fmt: Annotated[Format, typer.Option("--format")] = Format.table,
+) -> None:
+    """Scored contacts, best first, with filters."""
+    project = _project()
+    chosen = _model(project, model)
+    minimums = {}
+    for item in min_score or []:
+        name, _, value = item.partition("=")
+        try:
+            minimums[name.strip()] = float(value)
+        except ValueError:
+            raise LeadscoreError.single("LS306", f"--min {item}: write SCORE=NUMBER",
+                                        Location(field="--min"), hint="e.g. --min fit=30") from None
+    found = project.leads(model=chosen, label=label, stage=stage, grade=grade,
+                          min_scores=minimums, limit=limit or None, sort=sort)
+    if fmt is Format.json:
+        print_json([lead.to_dict() for lead in found])
+        return
+    names = list(chosen.scores)
+    headers = ["#", "contact", "email", *names, "grade", "stage"]
+    rows = []
+    for i, lead in enumerate(found):
+        cells = []
+        for name in names:
+            value = lead.scores.get(name)
+            label_text = lead.labels.get(name)
+            if fmt is Format.csv:
+                cells.append(value)
+            else:
+                cells.append("" if value is None else f"{value:g}"
+                             + (f" {label_text}" if label_text else ""))
+        rows.append([i + 1, lead.contact_id, lead.email, *cells, lead.grade, lead.stage])
+    if not rows and fmt is Format.table:
+        err_console.print("No scored contacts match. Run `leadscore score` first?")
+        return
+    print_rows(headers, rows, fmt, title=f"Leads by {sort or chosen.primary_score.name}")
+
+
+@app.command()
+def stats(fmt: Annotated[TextFormat, typer.Option("--format")] = TextFormat.text) -> None:
+    """Counts of contacts, events, stages, labels and the spread of each score."""
+    project = _project()
+    data = project.stats()
+    if fmt is TextFormat.json:
+        print_json(data)
+        return
+    counts = data["counts"]
+    console.print(f"Store: {counts.get('contacts', 0):,} contacts, "
+                  f"{counts.get('events', 0):,} events, "
+                  f"{counts.get('property_changes', 0):,} property changes; "
+                  f"{counts.get('scored', 0):,} contacts scored under model {data['model']}")
+    order = {s: i for i, s in enumerate([*STAGES, OTHER, "none"])}
+    rows = [[stage, n] for stage, n in sorted(data["stages"].items(),
+                                                key=lambda kv: order.get(kv[0], 99))]
+    print_rows(["stage", "contacts"], rows, Format.table, title="Contacts per lifecycle stage")
+    dist = [[name, d["min"], d["p50"], d["p90"], d["max"], d["mean"],
+             ", ".join(f"{k} {v:,}" for k, v in sorted(data["labels"].get(name, {}).items()))]
+            for name, d in data["scores"].items()]
+    if dist:
+        print_rows(["score", "min", "median", "p90", "max", "mean", "labels"], dist,
+                   Format.table, title="Scores")
+    if data["grades"]:
+        grades = ", ".join(f"{g} {n:,}" for g, n in sorted(data["grades"].items()))
+        console.print(f"Grades: {grades}")
+
+
+@app.command()
+def schema() -> None:
+    """Print the model file's JSON Schema (for editors)."""
+    print_json(model_json_schema())
+
+
+def main() -> None:
+    try:
+        app(standalone_mode=False)
+    except LeadscoreError as exc:
+        print_diagnostics(exc.diagnostics)
+        sys.exit(1)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except typer.Abort:
+        err_console.print("Aborted.")
+        sys.exit(1)
+    except KeyboardInterrupt:
+        err_console.print("Interrupted; nothing of an unfinished import or score was stored.")
+        sys.exit(130)
+    except Exception as exc:  # click usage errors have their own exit code
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            sys.exit(exc.exit_code)
+        if _state["debug"]:
+            traceback.print_exc()
+        else:
+            err_console.print(f"internal error: {type(exc).__name__}: {exc}\n"
+                              "This is a bug in leadscore; rerun with --debug for the traceback "
+                              "and please report it.", markup=False)
+        sys.exit(2)

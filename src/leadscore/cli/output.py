@@ -1,0 +1,79 @@
+"""How the command line prints: tables, JSON, CSV, diagnostics and progress bars."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from enum import StrEnum
+from typing import Any
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from leadscore.diagnostics import Diagnostic, render_diagnostics
+
+console = Console(highlight=False, soft_wrap=True)
+err_console = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+class Format(StrEnum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+
+
+class TextFormat(StrEnum):
+    text = "text"
+    json = "json"
+
+
+def print_diagnostics(diagnostics: Sequence[Diagnostic], *, as_json: bool = False) -> None:
+    if as_json:
+        print(json.dumps({"errors": [d.to_dict() for d in diagnostics]}, indent=2))
+        return
+    err_console.print(render_diagnostics(list(diagnostics)), markup=False)
+
+
+def print_json(data: Any) -> None:
+    print(json.dumps(data, indent=2, default=str))
+
+
+def print_rows(headers: list[str], rows: list[list[Any]], fmt: Format, *,
+               title: str | None = None) -> None:
+    if fmt is Format.json:
+        print_json([dict(zip(headers, row, strict=True)) for row in rows])
+    elif fmt is Format.csv:
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        writer.writerow(headers)
+        writer.writerows(rows)
+        sys.stdout.write(buffer.getvalue())
+    else:
+        table = Table(title=title, title_justify="left")
+        for header in headers:
+            table.add_column(header, justify="right" if header in ("#",) else "left")
+        for row in rows:
+            table.add_row(*("" if v is None else (f"{v:g}" if isinstance(v, float) else str(v))
+                            for v in row))
+        console.print(table)
+
+
+@contextmanager
+def progress_bar(description: str) -> Iterator[Callable[[int, int], None]]:
+    """A progress callback (done, total) drawn on stderr when it is a terminal."""
+    if not err_console.is_terminal:
+        yield lambda done, total: None
+        return
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                  TimeElapsedColumn(), console=err_console, transient=True) as bar:
+        task = bar.add_task(description, total=None)
+
+        def update(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total or None)
+
+        yield update

@@ -1,0 +1,171 @@
+"""Why a contact has its scores: every rule, whether it matched, why, its points, the decay and
+each cap that applied — as of any moment, under any model (a draft included)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from leadscore.evaluation.matchers import INF, Reason
+from leadscore.evaluation.scoring import ContactScores, RuleResult, Scorer, ScoreResult
+from leadscore.evaluation.snapshot import ContactSnapshot
+from leadscore.model.model import Model
+
+
+@dataclass
+class Explanation:
+    model: Model
+    contact_id: str
+    as_of: datetime
+    result: ContactScores
+    email: str | None = None
+    stage: str | None = None  # the contact's current lifecycle stage, when known
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "contact_id": self.contact_id,
+            "email": self.email,
+            "as_of": self.as_of.isoformat(),
+            "model": self.model.name,
+            "grade": self.result.grade,
+            "grade_label": self.result.grade_label,
+            "qualifies_for_stage": self.result.stage,
+            "stage": self.stage,
+            "scores": {name: _score_dict(s) for name, s in self.result.scores.items()},
+        }
+
+    def top_reasons(self, score: str | None = None, n: int = 3) -> list[tuple[str, float]]:
+        """The rules that gave the most points (by absolute value), as (rule name, points)."""
+        names = [score] if score else [s for s in self.result.scores]
+        items = [(r.rule.name, r.final) for name in names
+                 for r in self.result.scores[name].all_rules() if r.matched and r.final]
+        return sorted(items, key=lambda pair: -abs(pair[1]))[:n]
+
+    def render_text(self, *, only_matched: bool = False) -> str:
+        lines = [f"Contact {self.contact_id}" + (f" <{self.email}>" if self.email else "")
+                 + f" — model {self.model.name}, as of {self.as_of:%Y-%m-%d %H:%M} UTC"]
+        summary = ", ".join(
+            f"{name} {s.value:g}" + (f" ({s.label})" if s.label else "")
+            for name, s in self.result.scores.items())
+        lines.append(f"  {summary}")
+        extra = []
+        if self.result.grade:
+            grade = self.result.grade + (f" ({self.result.grade_label})"
+                                         if self.result.grade_label else "")
+            extra.append(f"grade {grade}")
+        if self.result.stage:
+            extra.append(f"qualifies for stage {self.result.stage}")
+        if self.stage:
+            extra.append(f"current stage {self.stage}")
+        if extra:
+            lines.append("  " + ", ".join(extra))
+        for name, score in self.result.scores.items():
+            lines.append("")
+            lines.extend(_render_score(name, score, self.result.as_of, only_matched))
+        return "\n".join(lines)
+
+
+def explain_snapshot(model: Model, snapshot: ContactSnapshot, *, scorer: Scorer | None = None,
+                     email: str | None = None, stage: str | None = None) -> Explanation:
+    scorer = scorer or Scorer(model)
+    result = scorer.score(snapshot, explain=True)
+    return Explanation(model, snapshot.contact_id, snapshot.as_of_datetime(), result, email, stage)
+
+
+def _render_score(name: str, score: ScoreResult, as_of: float, only_matched: bool) -> list[str]:
+    head = f"{name}: {score.value:g}"
+    if score.label:
+        head += f"  [{score.label} {score.threshold.describe()}]"  # type: ignore[union-attr]
+    lines = [head]
+    if score.parts:
+        lines.append("  = " + " + ".join(f"{part} {value:g}" for part, value in
+                                         score.parts.items()))
+    for rule in score.rules:
+        if rule.matched or not only_matched:
+            lines.extend(_render_rule(rule, as_of, "  "))
+    for group in score.groups:
+        cap = ""
+        if group.capped:
+            bound = group.group.max if group.total > group.final else group.group.min
+            cap = f" — capped at {bound:g} (rules add up to {_num(group.total)})"
+        lines.append(f"  group {group.group.name}: {_num(group.final)}{cap}")
+        for rule in group.rules:
+            if rule.matched or not only_matched:
+                lines.extend(_render_rule(rule, as_of, "    "))
+    if round(score.total, 2) != score.value:
+        bound = score.score.max if score.total > score.value else score.score.min
+        lines.append(f"  score capped at {bound:g} (adds up to {_num(score.total)})")
+    return lines
+
+
+def _render_rule(rule: RuleResult, as_of: float, indent: str) -> list[str]:
+    mark = "✓" if rule.matched else "✗"
+    points = f"{round(rule.final, 2):+g}" if rule.matched else "0"
+    detail = []
+    if rule.matched and rule.base and abs(rule.points - rule.base) > 1e-9:
+        age = ""
+        if rule.evidence is not None and rule.evidence != INF and not rule.rule.per_event:
+            age = f", event {(as_of - rule.evidence) / 86400:.0f}d old"
+        detail.append(f"decayed from {rule.base:+g} ×{rule.decay_factor:.2f}{age}")
+    if rule.matched and rule.capped:
+        bound = rule.rule.max if rule.points > rule.final else rule.rule.min
+        detail.append(f"capped at {bound:g} from {round(rule.points, 2):+g}")
+    suffix = f"  ({'; '.join(detail)})" if detail else ""
+    lines = [f"{indent}{mark} {points:>6}  {rule.rule.name}{suffix}"]
+    if rule.reason is not None:
+        lines.extend(_render_reason(rule.reason, indent + "           "))
+    return lines
+
+
+def _num(value: float) -> str:
+    return f"{round(value, 2):g}"
+
+
+def _render_reason(reason: Reason, indent: str) -> list[str]:
+    lines = [f"{indent}{reason.text}"]
+    for child in reason.children:
+        mark = "✓" if child.matched else "✗"
+        sub = _render_reason(child, indent + "  ")
+        sub[0] = f"{indent}  {mark} {child.text}"
+        lines.extend(sub)
+    return lines
+
+
+def _score_dict(score: ScoreResult) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "value": score.value,
+        "label": score.label,
+        "uncapped": round(score.total, 4),
+        "threshold": score.threshold.describe() if score.threshold else None,
+    }
+    if score.parts:
+        out["parts"] = score.parts
+    out["rules"] = [_rule_dict(r, None) for r in score.rules]
+    out["groups"] = [
+        {"name": g.group.name, "points": g.final, "uncapped": round(g.total, 4),
+         "max": g.group.max, "min": g.group.min, "capped": g.capped,
+         "rules": [_rule_dict(r, g.group.name) for r in g.rules]}
+        for g in score.groups
+    ]
+    return out
+
+
+def _rule_dict(rule: RuleResult, group: str | None) -> dict[str, Any]:
+    evidence = None
+    if rule.evidence is not None and rule.evidence != INF:
+        evidence = datetime.fromtimestamp(rule.evidence, tz=UTC).isoformat()
+    return {
+        "rule": rule.rule.name,
+        "group": group,
+        "matched": rule.matched,
+        "points": round(rule.final, 4),
+        "base_points": rule.base,
+        "decayed_points": round(rule.points, 4),
+        "decay_factor": round(rule.decay_factor, 4),
+        "capped": rule.capped,
+        "tier": rule.tier.describe() if rule.tier else None,
+        "count": rule.count,
+        "evidence_at": evidence,
+        "why": rule.reason.to_dict() if rule.reason else None,
+    }

@@ -1,0 +1,277 @@
+"""The Python meaning of the criteria tree, compiled once per model into matcher objects.
+
+A matcher answers two questions about a contact snapshot with the same code:
+`evidence(snap, memo)` — None when the criterion does not hold, else the time of the event that
+earned it (INF when no event did, e.g. a property) — which is what decay ages; and
+`explain(snap, memo)` — a Reason saying why, in words. `memo` is one dict per contact, so rules
+that look at the same events (tiers, shared filters) filter them once.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left, bisect_right
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from leadscore.evaluation.snapshot import ContactSnapshot
+from leadscore.model import criteria as c
+from leadscore.model.operators import OPERATORS
+
+INF = float("inf")
+Evidence = float | None
+
+
+@dataclass
+class Reason:
+    matched: bool
+    text: str
+    children: list[Reason] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"matched": self.matched, "text": self.text}
+        if self.children:
+            out["children"] = [child.to_dict() for child in self.children]
+        return out
+
+
+def compile_criterion(node: c.Criterion, shared: dict[Any, EventMatcher] | None = None):
+    """Matcher for a criterion tree. Event matchers with equal filters share one memo slot."""
+    shared = {} if shared is None else shared
+    if isinstance(node, c.PropertyCriterion):
+        return PropertyMatcher(node)
+    if isinstance(node, c.EventCriterion):
+        key = (node.event_type, node.filters, node.window)
+        base = shared.setdefault(key, EventMatcher(node, key=len(shared)))
+        return base if base.node == node else EventMatcher(node, key=base.key)
+    if isinstance(node, c.AllOf):
+        return AllMatcher([compile_criterion(ch, shared) for ch in node.children])
+    if isinstance(node, c.AnyOf):
+        return AnyMatcher([compile_criterion(ch, shared) for ch in node.children])
+    if isinstance(node, c.Not):
+        return NotMatcher(compile_criterion(node.child, shared))
+    raise TypeError(f"unknown criterion {node!r}")  # pragma: no cover
+
+
+def _value_test(test: c.ValueTest) -> Callable[[Any, float], bool]:
+    op = OPERATORS[test.op]
+    fn, expected, unknown = op.test, test.expected, op.when_unknown
+    assert fn is not None
+
+    def run(value: Any, as_of: float) -> bool:
+        if value is None:
+            return unknown
+        try:
+            return fn(value, expected, as_of)
+        except TypeError:  # a stored value of another type never matches
+            return False
+
+    return run
+
+
+def describe_test(test: c.ValueTest) -> str:
+    op = OPERATORS[test.op]
+    written = test.written
+    if op.shape == "flag":
+        return op.phrase if written else ("is unknown" if test.op == "is_known" else "is known")
+    if isinstance(written, list):
+        shown = ", ".join(repr(v) if isinstance(v, str) else str(v) for v in written[:6])
+        if len(written) > 6:
+            shown += f", … ({len(written)} in all)"
+        return f"{op.phrase} {shown}"
+    if isinstance(written, bool):
+        return f"{op.phrase} {str(written).lower()}"
+    return f"{op.phrase} {written!r}" if isinstance(written, str) else f"{op.phrase} {written}"
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, datetime):
+        return value.date().isoformat()
+    if isinstance(value, str):
+        return repr(value)
+    return str(value)
+
+
+def _day(ts: float) -> str:
+    return datetime.fromtimestamp(ts, tz=UTC).date().isoformat()
+
+
+class PropertyMatcher:
+    __slots__ = ("node", "name", "op", "expected", "run")
+
+    def __init__(self, node: c.PropertyCriterion) -> None:
+        assert node.test is not None, "a bare property criterion only appears in tiered rules"
+        self.node = node
+        self.name = node.property
+        self.op = node.test.op
+        self.expected = node.test.expected
+        self.run = _value_test(node.test) if OPERATORS[self.op].test else None
+
+    def holds(self, snap: ContactSnapshot) -> bool:
+        value = snap.properties.get(self.name)
+        if self.run is not None:
+            return self.run(value, snap.as_of)
+        if self.op == "is_known":
+            return (value is not None) == self.expected
+        if self.op == "is_unknown":
+            return (value is None) == self.expected
+        return snap.changed_since(self.name, snap.as_of - self.expected)  # changed_within
+
+    def evidence(self, snap: ContactSnapshot, memo: dict) -> Evidence:
+        return INF if self.holds(snap) else None
+
+    def explain(self, snap: ContactSnapshot, memo: dict) -> Reason:
+        matched = self.holds(snap)
+        value = snap.properties.get(self.name)
+        test = describe_test(self.node.test)  # type: ignore[arg-type]
+        if self.op == "changed_within":
+            times = snap.changes.get(self.name)
+            last = f"last changed {_day(times[-1])}" if times else "never changed"
+            return Reason(matched, f"{self.name} {test} ({last})")
+        shown = "unknown" if value is None else _show(value)
+        return Reason(matched, f"{self.name} {test}: {'yes' if matched else 'no'} ({shown})")
+
+
+class EventMatcher:
+    __slots__ = ("node", "key", "type", "filters", "within", "since", "until", "low", "high")
+
+    def __init__(self, node: c.EventCriterion, key: int) -> None:
+        self.node = node
+        self.key = key
+        self.type = node.event_type
+        self.filters = [(f.attribute, _value_test(f.test)) for f in node.filters]
+        window = node.window
+        self.within = window.within_last.total_seconds() if window.within_last else None
+        self.since = window.since.timestamp() if window.since else None
+        self.until = window.until.timestamp() if window.until else None
+        self.low = node.count.low
+        self.high = node.count.high
+
+    def times(self, snap: ContactSnapshot, memo: dict) -> Sequence[float]:
+        """Times of the matching events (oldest first), within the window and filters."""
+        found = memo.get(self.key)
+        if found is not None:
+            return found
+        series = snap.events.get(self.type)
+        if series is None:
+            found = ()
+        else:
+            times = series.times
+            as_of = snap.as_of
+            lo = as_of - self.within if self.within is not None else None
+            if self.since is not None and (lo is None or self.since > lo):
+                lo = self.since
+            hi = as_of if self.until is None or self.until > as_of else self.until
+            start = bisect_left(times, lo) if lo is not None else 0
+            end = bisect_right(times, hi)
+            if not self.filters:
+                found = times[start:end]
+            else:
+                attributes = series.attributes
+                filters = self.filters
+                found = [
+                    times[i] for i in range(start, end)
+                    if all(run(attributes[i].get(name), as_of) for name, run in filters)
+                ]
+        memo[self.key] = found
+        return found
+
+    def evidence(self, snap: ContactSnapshot, memo: dict) -> Evidence:
+        times = self.times(snap, memo)
+        n = len(times)
+        if n < self.low or (self.high is not None and n > self.high):
+            return None
+        return times[n - self.low] if self.low > 0 else INF
+
+    def describe(self) -> str:
+        parts = [f"{self.type} events"]
+        if self.node.filters:
+            parts.append("where " + " and ".join(
+                f"{f.attribute} {describe_test(f.test)}" for f in self.node.filters))
+        window = self.node.window
+        if window.within_last is not None:
+            parts.append(f"in the last {window.within_last.days or 0}d"
+                         if window.within_last.days else f"in the last {window.within_last}")
+        if window.since is not None:
+            parts.append(f"since {window.since.date().isoformat()}")
+        if window.until is not None:
+            parts.append(f"until {window.until.date().isoformat()}")
+        return " ".join(parts)
+
+    def describe_count(self) -> str:
+        low, high = self.low, self.high
+        if high is None:
+            return f"at least {low}"
+        if low == high:
+            return f"exactly {low}"
+        if low <= 1:
+            return f"at most {high}" + (" (none counts)" if low == 0 else "")
+        return f"{low}–{high}"
+
+    def explain(self, snap: ContactSnapshot, memo: dict) -> Reason:
+        times = self.times(snap, memo)
+        matched = self.evidence(snap, memo) is not None
+        latest = f"; latest {_day(times[-1])}" if times else ""
+        described = self.describe()
+        if len(times) == 1:
+            described = described.replace(" events", " event", 1)
+        text = f"{len(times)} {described} (needs {self.describe_count()}){latest}"
+        return Reason(matched, text)
+
+
+class AllMatcher:
+    __slots__ = ("children",)
+
+    def __init__(self, children: list) -> None:
+        self.children = children
+
+    def evidence(self, snap: ContactSnapshot, memo: dict) -> Evidence:
+        oldest = INF
+        for child in self.children:
+            found = child.evidence(snap, memo)
+            if found is None:
+                return None
+            if found < oldest:
+                oldest = found
+        return oldest
+
+    def explain(self, snap: ContactSnapshot, memo: dict) -> Reason:
+        reasons = [child.explain(snap, memo) for child in self.children]
+        held = sum(r.matched for r in reasons)
+        matched = held == len(reasons)
+        return Reason(matched, f"all of {len(reasons)} ({held} hold)", reasons)
+
+
+class AnyMatcher:
+    __slots__ = ("children",)
+
+    def __init__(self, children: list) -> None:
+        self.children = children
+
+    def evidence(self, snap: ContactSnapshot, memo: dict) -> Evidence:
+        best: Evidence = None
+        for child in self.children:
+            found = child.evidence(snap, memo)
+            if found is not None and (best is None or found > best):
+                best = found
+        return best
+
+    def explain(self, snap: ContactSnapshot, memo: dict) -> Reason:
+        reasons = [child.explain(snap, memo) for child in self.children]
+        held = sum(r.matched for r in reasons)
+        return Reason(held > 0, f"any of {len(reasons)} ({held} hold)", reasons)
+
+
+class NotMatcher:
+    __slots__ = ("child",)
+
+    def __init__(self, child) -> None:
+        self.child = child
+
+    def evidence(self, snap: ContactSnapshot, memo: dict) -> Evidence:
+        return INF if self.child.evidence(snap, memo) is None else None
+
+    def explain(self, snap: ContactSnapshot, memo: dict) -> Reason:
+        inner = self.child.explain(snap, memo)
+        return Reason(not inner.matched, "not", [inner])

@@ -1,0 +1,742 @@
+"""From a model file to a validated `Model`, reporting every mistake of the file at once."""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import typing
+from pathlib import Path as FilePath
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from leadscore.catalog import (
+    Catalog,
+    CoercionError,
+    EventTypeDef,
+    PropertyDef,
+    PropertyType,
+    parse_datetime,
+    parse_duration,
+)
+from leadscore.catalog.catalog import LIFECYCLE_STAGE_VALUES
+from leadscore.diagnostics import (
+    Diagnostic,
+    DiagnosticList,
+    LeadscoreError,
+    Location,
+    did_you_mean,
+)
+from leadscore.model import criteria as c
+from leadscore.model.model import Decay, Grade, Group, Model, Rule, Score, Threshold, Tier
+from leadscore.model.operators import OPERATORS, read_expected
+from leadscore.model.source import Path, SourceDocument, read_yaml
+from leadscore.model.spec import (
+    CountSpec,
+    CriterionSpec,
+    DecaySpec,
+    GroupSpec,
+    ModelSpec,
+    RuleSpec,
+    ScoreSpec,
+    ThresholdSpec,
+    TierSpec,
+    ValueTest,
+)
+
+VALUE_OPS = tuple(ValueTest.model_fields)
+EVENT_KEYS = ("where", "since", "until", "count")
+KINDS = ("property", "event", "all", "any", "not_")
+
+
+def load_model(path: str | FilePath) -> Model:
+    """Read and validate a model file. Raises LeadscoreError with every mistake found."""
+    file = str(path)
+    try:
+        text = FilePath(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise LeadscoreError.single("LS100", f"model file not found: {file}", Location(file),
+                                    hint="pass the path of a .yaml model file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise LeadscoreError.single("LS100", f"cannot read model file: {exc}",
+                                    Location(file)) from None
+    return parse_model(text, file)
+
+
+def parse_model(text: str, file: str = "<model>") -> Model:
+    document = read_yaml(text, file)
+    if not isinstance(document.data, dict):
+        raise LeadscoreError.single(
+            "LS104", "a model file must be a mapping with version, name and scores",
+            Location(file, 1, 1), hint="start with 'version: 1'")
+    spec, remap, structural = _validate_structure(document)
+    compiler = _Compiler(document, remap)
+    compiler.problems.extend(structural)
+    model = compiler.model(spec) if spec is not None else None
+    compiler.problems.raise_if_errors()
+    assert model is not None
+    return model
+
+
+# --- structure errors (from pydantic) -------------------------------------------------------
+
+def _validate_structure(doc: SourceDocument):
+    """Validate the structure; where parts are broken, report them, leave them out and validate
+    the rest, so the meaning of everything else is still checked in the same run."""
+    data = copy.deepcopy(doc.data)
+    remaps: list[dict[Path, list[int]]] = []
+    found: list[Diagnostic] = []
+
+    def remap(path: Path) -> Path:
+        for table in reversed(remaps):
+            path = _remap_once(path, table)
+        return path
+
+    for _ in range(4):
+        try:
+            return ModelSpec.model_validate(data), remap, found
+        except ValidationError as exc:
+            locs = [(remap(tuple(e["loc"])), e) for e in exc.errors()]
+            found.extend(_structure_errors([(loc, e) for loc, e in locs], doc, found))
+            table = _prune(data, [tuple(e["loc"]) for e in exc.errors()])
+            if table is None:
+                break
+            remaps.append(table)
+    return None, remap, found
+
+
+def _prune(data: Any, locs: list[tuple[Any, ...]]) -> dict[Path, list[int]] | None:
+    """Drop, for every error, the list item that holds it (or the unknown key itself).
+    Returns, for each list touched, the original indices it keeps; None if nothing can go."""
+    drop_items: dict[Path, set[int]] = {}
+    drop_keys: list[Path] = []
+    for loc in locs:
+        last_int = max((i for i, part in enumerate(loc) if isinstance(part, int)), default=None)
+        if last_int is not None:
+            drop_items.setdefault(loc[:last_int], set()).add(loc[last_int])  # type: ignore[arg-type]
+        elif len(loc) > 1:
+            drop_keys.append(loc)
+        else:
+            return None  # a top-level mistake: nothing sensible remains
+    for loc in drop_keys:
+        parent = _get(data, loc[:-1])
+        if isinstance(parent, dict):
+            parent.pop(loc[-1], None)
+    table: dict[Path, list[int]] = {}
+    for list_path, indices in drop_items.items():
+        items = _get(data, list_path)
+        if not isinstance(items, list):
+            continue
+        kept = [i for i in range(len(items)) if i not in indices]
+        items[:] = [items[i] for i in kept]
+        table[list_path] = kept
+    return table if (table or drop_keys) else None
+
+
+def _get(data: Any, path: Path) -> Any:
+    for part in path:
+        try:
+            data = data[part]
+        except (KeyError, IndexError, TypeError):
+            return None
+    return data
+
+
+def _remap_once(path: Path, table: dict[Path, list[int]]) -> Path:
+    out: list[Any] = []
+    for part in path:
+        if isinstance(part, int) and tuple(out) in table:
+            kept = table[tuple(out)]
+            part = kept[part] if part < len(kept) else part
+        out.append(part)
+    return tuple(out)
+
+
+def _structure_errors(errors: list[tuple[Path, Any]], doc: SourceDocument,
+                      already: list[Diagnostic]) -> list[Diagnostic]:
+    out: list[Diagnostic] = []
+    seen = {(d.code, d.location.line, d.location.column) for d in already}
+    for loc, err in errors:
+        kind = err["type"]
+        if kind == "extra_forbidden":
+            key = loc[-1]
+            location, text = doc.location(loc, key=True)
+            allowed = _fields_at(loc[:-1])
+            hint = did_you_mean(str(key), allowed) or (
+                f"allowed here: {', '.join(sorted(allowed))}" if allowed else None)
+            diag = Diagnostic("LS103", f"unknown key '{key}' in {_where(loc[:-1])}", location,
+                              text=str(key), hint=hint)
+        elif kind == "missing":
+            location, text = doc.location(loc[:-1])
+            diag = Diagnostic("LS105", f"{_where(loc[:-1])} needs '{loc[-1]}'", location,
+                              text=text, hint=f"add '{loc[-1]}:'")
+        elif loc == ("version",):
+            location, text = doc.location(loc)
+            diag = Diagnostic("LS106", f"unsupported model version {err.get('input')!r}",
+                              location, text=text, hint="this leadscore reads 'version: 1'")
+        else:
+            location, text = doc.location(loc)
+            diag = Diagnostic("LS104", f"{_where(loc)}: {_plain(err['msg'])}", location,
+                              text=text, hint=_type_hint(kind))
+        marker = (diag.code, diag.location.line, diag.location.column)
+        if marker not in seen:
+            seen.add(marker)
+            out.append(diag)
+    return out
+
+
+def _plain(message: str) -> str:
+    return message[0].lower() + message[1:] if message else message
+
+
+def _type_hint(kind: str) -> str | None:
+    return {
+        "float_parsing": "write a number, e.g. 10 or -5",
+        "int_parsing": "write a whole number",
+        "bool_parsing": "write true or false",
+        "list_type": "write a list, e.g. [a, b] or one '- item' per line",
+        "dict_type": "write a mapping of 'key: value' lines",
+        "model_type": "write a mapping of 'key: value' lines",
+        "string_pattern_mismatch": "use letters, digits, '_', '-' and '.'",
+    }.get(kind)
+
+
+def _where(loc: tuple[Any, ...]) -> str:
+    if not loc:
+        return "the model"
+    text = ""
+    for part in loc:
+        if isinstance(part, int):
+            text += f"[{part}]"
+        else:
+            text += f".{part}" if text else str(part)
+    return text
+
+
+def _fields_at(loc: tuple[Any, ...]) -> list[str]:
+    """The keys allowed at `loc`, by walking the spec classes along the path."""
+    current: Any = ModelSpec
+    for part in loc:
+        current = _unwrap(current)
+        if isinstance(current, type) and issubclass(current, BaseModel):
+            field = next((f for n, f in current.model_fields.items()
+                          if part in (n, f.alias)), None)
+            if field is None:
+                return []
+            current = field.annotation
+        else:
+            origin = typing.get_origin(current)
+            args = typing.get_args(current)
+            if origin in (list, dict) and args:
+                current = args[-1]
+            else:
+                return []
+    current = _unwrap(current)
+    if isinstance(current, type) and issubclass(current, BaseModel):
+        return [f.alias or n for n, f in current.model_fields.items()]
+    return []
+
+
+def _unwrap(annotation: Any) -> Any:
+    if isinstance(annotation, str):
+        annotation = {"CriterionSpec": CriterionSpec}.get(annotation, annotation)
+    args = [a for a in typing.get_args(annotation) if a is not type(None)]
+    if typing.get_origin(annotation) in (typing.Union, __import__("types").UnionType):
+        models = [a for a in args if isinstance(a, type) and issubclass(a, BaseModel)]
+        if models:
+            return models[0]
+        if len(args) == 1:
+            return _unwrap(args[0])
+    return annotation
+
+
+# --- meaning ---------------------------------------------------------------------------------
+
+class _Compiler:
+    def __init__(self, doc: SourceDocument, remap=lambda path: path) -> None:
+        self.doc = doc
+        self.remap = remap
+        self.problems = DiagnosticList()
+        self.catalog = Catalog()
+
+    # reporting
+    def error(self, code: str, message: str, path: Path, *, key: bool = False,
+              hint: str | None = None) -> None:
+        location, text = self.doc.location(self.remap(path), key=key)
+        self.problems.add(Diagnostic(code, message, location, text=text, hint=hint))
+
+    def model(self, spec: ModelSpec) -> Model | None:
+        self.catalog = self.declarations(spec)
+        scores: dict[str, Score] = {}
+        for name, score_spec in spec.scores.items():
+            score = self.score(name, score_spec, ("scores", name), spec)
+            if score is not None:
+                scores[name] = score
+        scores = self.order_sums(scores, spec)
+        self.check_stages(scores)
+        grade = self.grade(spec, scores) if spec.grade else None
+        digest = hashlib.sha256(self.doc.text.encode()).hexdigest()[:16]
+        return Model(name=spec.name, scores=scores, catalog=self.catalog, grade=grade,
+                     description=spec.description, version=spec.version, path=self.doc.file,
+                     digest=digest)
+
+    def declarations(self, spec: ModelSpec) -> Catalog:
+        standard = Catalog()
+        properties: dict[str, PropertyDef] = {}
+        for name, decl in spec.properties.items():
+            path: Path = ("properties", name)
+            existing = standard.property(name)
+            if existing is not None and existing.type != decl.type:
+                self.error("LS151", f"'{name}' is a standard property of type "
+                           f"{existing.type}; it cannot be redeclared as {decl.type}", path,
+                           key=True, hint="choose another name for your own property")
+                continue
+            if decl.type == "enum" and not decl.values:
+                self.error("LS150", f"enum property '{name}' needs 'values'", path, key=True,
+                           hint="list the allowed values: values: [a, b, c]")
+            properties[name] = PropertyDef(name, PropertyType(decl.type), decl.description or "",
+                                           tuple(decl.values or ()))
+        event_types: dict[str, EventTypeDef] = {}
+        for name, decl in spec.event_types.items():
+            base = standard.event_type(name)
+            attributes = {**(base.attributes if base else {}),
+                          **{k: PropertyType(v) for k, v in decl.attributes.items()}}
+            event_types[name] = EventTypeDef(name, decl.description or "", attributes,
+                                             open_attributes=not decl.attributes and base is None)
+        return Catalog(properties, event_types)
+
+    # scores --------------------------------------------------------------------------------
+    def score(self, name: str, spec: ScoreSpec, path: Path, model: ModelSpec) -> Score | None:
+        self.check_bounds(spec.min, spec.max, path)
+        thresholds = self.thresholds(spec.thresholds, path + ("thresholds",))
+        if spec.sum is not None:
+            if spec.rules or spec.groups:
+                self.error("LS141", f"score '{name}' is a sum; it cannot also have rules",
+                           path + ("sum",), key=True,
+                           hint="move the rules into one of the summed scores")
+            for i, part in enumerate(spec.sum):
+                if part not in model.scores or part == name:
+                    self.error("LS140", f"score '{name}' sums unknown score '{part}'",
+                               path + ("sum", i),
+                               hint=did_you_mean(part, [s for s in model.scores if s != name]))
+            return Score(name, max=spec.max, min=spec.min, thresholds=thresholds,
+                         sum_of=tuple(spec.sum), description=spec.description)
+        if not spec.rules and not spec.groups:
+            self.error("LS105", f"score '{name}' has no rules", path, key=True,
+                       hint="add 'rules:' (or 'groups:'), or 'sum: [fit, engagement]'")
+        default_decay = self.decay(spec.decay, path + ("decay",)) if spec.decay else None
+        names: dict[str, Path] = {}
+        rules = self.rules(spec.rules, path, default_decay, names)
+        groups = []
+        for gi, group_spec in enumerate(spec.groups):
+            group = self.group(group_spec, path + ("groups", gi), default_decay, names)
+            if group is not None:
+                groups.append(group)
+        return Score(name, rules=rules, groups=tuple(groups), max=spec.max, min=spec.min,
+                     thresholds=thresholds, description=spec.description)
+
+    def group(self, spec: GroupSpec, path: Path, decay: Decay | None,
+              names: dict[str, Path]) -> Group | None:
+        self.check_bounds(spec.min, spec.max, path)
+        if spec.decay is False:
+            decay = None
+        elif spec.decay is not None:
+            decay = self.decay(spec.decay, path + ("decay",))
+        rules = self.rules(spec.rules, path, decay, names)
+        return Group(spec.name, rules, max=spec.max, min=spec.min, description=spec.description)
+
+    def rules(self, specs: list[RuleSpec], path: Path, decay: Decay | None,
+              names: dict[str, Path]) -> tuple[Rule, ...]:
+        built = (self.rule(spec, path + ("rules", i), decay, names) for i, spec in enumerate(specs))
+        return tuple(rule for rule in built if rule is not None)
+
+    def rule(self, spec: RuleSpec, path: Path, decay: Decay | None,
+             names: dict[str, Path]) -> Rule | None:
+        if spec.name in names:
+            self.error("LS134", f"rule name '{spec.name}' is used twice in this score",
+                       path + ("name",), hint="rule names appear in explanations; make them unique")
+        names[spec.name] = path
+        self.check_bounds(spec.min, spec.max, path)
+        if spec.decay is False:
+            decay = None
+        elif spec.decay is not None:
+            decay = self.decay(spec.decay, path + ("decay",))
+        tiered = spec.tiers is not None
+        criterion = self.criterion(spec.when, path + ("when",), bare_ok=tiered)
+        if (spec.points is None) == (spec.tiers is None):
+            self.error("LS130", f"rule '{spec.name}' needs either 'points' or 'tiers'", path,
+                       hint="points: 10 — or tiers: [{between: [2, 5], points: 3}, …]")
+            return None
+        tiers: tuple[Tier, ...] = ()
+        if criterion is None:
+            return None
+        if spec.per_event:
+            if not isinstance(criterion, c.EventCriterion) or tiered:
+                self.error("LS131", "'per_event' needs an event criterion and 'points'",
+                           path + ("per_event",), key=True,
+                           hint="per_event gives the points for every matching event")
+        if tiered:
+            tiers = self.tiers(spec.tiers or [], criterion, path)
+        return Rule(spec.name, criterion, spec.points, tiers, spec.per_event, spec.max, spec.min,
+                    decay, spec.description)
+
+    def tiers(self, specs: list[TierSpec], criterion: c.Criterion, path: Path) -> tuple[Tier, ...]:
+        tpath = path + ("tiers",)
+        if isinstance(criterion, c.EventCriterion):
+            if criterion.count_written:
+                self.error("LS132", "a tiered event rule takes its counts from the tiers, "
+                           "not from 'count'", path + ("when", "count"), key=True,
+                           hint="remove 'count' and write the ranges in the tiers")
+            subject = "event count"
+        elif isinstance(criterion, c.PropertyCriterion) and criterion.test is None:
+            kind = self.catalog.property_type(criterion.property)
+            if kind is not PropertyType.NUMBER:
+                self.error("LS132", f"tiers need a number property; '{criterion.property}' is "
+                           f"{kind}", path + ("when", "property"),
+                           hint="use separate rules with any_of for text properties")
+            subject = f"'{criterion.property}'"
+        else:
+            self.error("LS132", "tiers apply to a single event criterion or a number property",
+                       tpath, key=True, hint="write when: {event: visit} or "
+                       "when: {property: employees} with no operator")
+            return ()
+        tiers: list[tuple[Tier, Path]] = []
+        for i, spec in enumerate(specs):
+            tier = self.tier(spec, tpath + (i,), is_count=subject == "event count")
+            if tier is not None:
+                tiers.append((tier, tpath + (i,)))
+        if not tiers:
+            return ()
+        ordered = sorted(tiers, key=lambda pair: -1e300 if pair[0].low is None else pair[0].low)
+        for (a, _), (b, b_path) in zip(ordered, ordered[1:], strict=False):
+            a_high = 1e300 if a.high is None else a.high
+            b_low = -1e300 if b.low is None else b.low
+            if b_low <= a_high:
+                self.error("LS133", f"tiers overlap: {a.describe()} and {b.describe()} of the "
+                           f"{subject} both include {b_low if b.low is not None else a_high:g}",
+                           b_path, hint="ranges are not cumulative; make each range start after "
+                           "the previous one ends")
+        return tuple(t for t, _ in ordered)
+
+    def tier(self, spec: TierSpec, path: Path, *, is_count: bool) -> Tier | None:
+        low, high = self.range_of(spec, path, is_count=is_count)
+        if low is None and high is None and not spec.include_none:
+            return None
+        return Tier(low, high, spec.points)
+
+    def range_of(self, spec: TierSpec | CountSpec, path: Path, *,
+                 is_count: bool) -> tuple[float | None, float | None]:
+        given = [k for k in ("exactly", "between", "at_least", "at_most")
+                 if getattr(spec, k) is not None]
+        if len(given) != 1:
+            self.error("LS115", "write exactly one of exactly, between, at_least, at_most"
+                       + (f" (found {', '.join(given)})" if given else ""), path,
+                       hint="e.g. between: [2, 5] or at_least: 6")
+            return None, None
+        low: float | None
+        high: float | None
+        if spec.exactly is not None:
+            low = high = spec.exactly
+        elif spec.between is not None:
+            if len(spec.between) != 2 or spec.between[0] > spec.between[1]:
+                self.error("LS115", "'between' takes [low, high] with low ≤ high",
+                           path + ("between",))
+                return None, None
+            low, high = spec.between
+        elif spec.at_least is not None:
+            low, high = spec.at_least, None
+        else:
+            low, high = None, spec.at_most
+        if spec.include_none and spec.at_most is None:
+            self.error("LS115", "'include_none' goes with 'at_most'", path + ("include_none",),
+                       key=True, hint="exactly: 0 or between: [0, n] already include none")
+        if is_count:
+            if low is None:
+                low = 0 if spec.include_none else 1
+            if any(v is not None and (v < 0 or v != int(v)) for v in (low, high)):
+                self.error("LS115", "event counts are whole numbers ≥ 0", path)
+        return low, high
+
+    def thresholds(self, specs: list[ThresholdSpec], path: Path) -> tuple[Threshold, ...]:
+        items: list[tuple[Threshold, Path]] = []
+        labels: set[str] = set()
+        for i, spec in enumerate(specs):
+            tpath = path + (i,)
+            if spec.label in labels:
+                self.error("LS143", f"threshold label '{spec.label}' is used twice",
+                           tpath + ("label",))
+            labels.add(spec.label)
+            self.check_bounds(spec.min, spec.max, tpath)
+            stage = spec.stage
+            if stage is not None and stage not in LIFECYCLE_STAGE_VALUES:
+                self.error("LS144", f"unknown lifecycle stage '{stage}'", tpath + ("stage",),
+                           hint=did_you_mean(stage, LIFECYCLE_STAGE_VALUES)
+                           or f"stages: {', '.join(LIFECYCLE_STAGE_VALUES)}")
+                stage = None
+            items.append((Threshold(spec.label, spec.min, spec.max, stage), tpath))
+        items.sort(key=lambda pair: -1e300 if pair[0].min is None else pair[0].min)
+        for (a, _), (b, b_path) in zip(items, items[1:], strict=False):
+            a_low = -1e300 if a.min is None else a.min
+            b_low = -1e300 if b.min is None else b.min
+            if a.max is None and a_low == b_low or a.max is not None and b_low <= a.max:
+                self.error("LS142", f"threshold '{b.label}' ({b.describe()}) overlaps "
+                           f"'{a.label}' ({a.describe()})", b_path,
+                           hint="each score range may carry one label; "
+                           "make each start above the previous one's max")
+        return tuple(t for t, _ in items)
+
+    def order_sums(self, scores: dict[str, Score], spec: ModelSpec) -> dict[str, Score]:
+        ordered: dict[str, Score] = {}
+        visiting: set[str] = set()
+
+        def visit(name: str) -> None:
+            if name in ordered or name not in scores:
+                return
+            if name in visiting:
+                self.error("LS140", f"score '{name}' sums itself through other scores",
+                           ("scores", name, "sum"), key=True)
+                return
+            visiting.add(name)
+            for part in scores[name].sum_of:
+                visit(part)
+            visiting.discard(name)
+            ordered[name] = scores[name]
+
+        for name in scores:
+            visit(name)
+        return ordered
+
+    def check_stages(self, scores: dict[str, Score]) -> None:
+        carriers = [s.name for s in scores.values() if any(t.stage for t in s.thresholds)]
+        if len(carriers) > 1:
+            self.error("LS145", f"lifecycle stages are set by the thresholds of more than one "
+                       f"score ({', '.join(carriers)})", ("scores", carriers[1], "thresholds"),
+                       key=True, hint="let one score (often the total) carry 'stage:'")
+
+    def grade(self, spec: ModelSpec, scores: dict[str, Score]) -> Grade | None:
+        assert spec.grade is not None
+        for axis in ("rows", "columns"):
+            name = getattr(spec.grade, axis)
+            if name not in spec.scores:
+                self.error("LS146", f"grade {axis} refer to unknown score '{name}'",
+                           ("grade", axis), hint=did_you_mean(name, spec.scores))
+            elif name in scores and not scores[name].thresholds:
+                self.error("LS146", f"grade {axis} need thresholds on score '{name}'",
+                           ("grade", axis), hint="label its ranges, e.g. A/B/C or 1/2/3")
+        return Grade(spec.grade.rows, spec.grade.columns, dict(spec.grade.labels))
+
+    def decay(self, spec: DecaySpec, path: Path) -> Decay | None:
+        def duration(key: str) -> float | None:
+            value = getattr(spec, key)
+            if value is None:
+                return None
+            try:
+                seconds = parse_duration(value).total_seconds()
+            except CoercionError as exc:
+                self.error("LS114", str(exc), path + (key,))
+                return None
+            if seconds <= 0:
+                self.error("LS114", f"'{key}' must be longer than zero", path + (key,))
+                return None
+            return seconds
+
+        kinds = [k for k in ("half_life", "every", "linear") if getattr(spec, k) is not None]
+        if len(kinds) > 1:
+            self.error("LS116", f"choose one kind of decay (found {', '.join(kinds)})", path,
+                       key=True, hint="half_life, every + lose, or linear; expire_after combines")
+        if (spec.every is None) != (spec.lose is None):
+            self.error("LS116", "'every' and 'lose' go together, e.g. every: 30d, lose: 50%",
+                       path, key=True)
+        if not kinds and spec.expire_after is None:
+            self.error("LS116", "decay needs half_life, every + lose, linear or expire_after",
+                       path, key=True)
+        lose = None
+        if spec.lose is not None:
+            lose = _fraction(spec.lose)
+            if lose is None:
+                self.error("LS114", f"'lose' takes a percentage such as 50%, got {spec.lose!r}",
+                           path + ("lose",))
+        return Decay(half_life=duration("half_life"), step_every=duration("every"),
+                     step_lose=lose, linear=duration("linear"),
+                     expire_after=duration("expire_after"))
+
+    def check_bounds(self, low: float | None, high: float | None, path: Path) -> None:
+        if low is not None and high is not None and low > high:
+            self.error("LS135", f"min ({low:g}) is above max ({high:g})", path + ("min",))
+
+    # criteria ------------------------------------------------------------------------------
+    def criterion(self, spec: CriterionSpec, path: Path, *, bare_ok: bool = False
+                  ) -> c.Criterion | None:
+        given = spec.model_fields_set
+        kinds = [k for k in KINDS if k in given]
+        if len(kinds) != 1:
+            found = f" (found {', '.join(k.rstrip('_') for k in kinds)})" if kinds else ""
+            self.error("LS110", "a criterion needs exactly one of property, event, all, any, not"
+                       + found, path, key=True,
+                       hint="combine several criteria with all: [...] or any: [...]")
+            return None
+        kind = kinds[0]
+        if kind == "property":
+            return self.property_criterion(spec, path, bare_ok=bare_ok)
+        if kind == "event":
+            return self.event_criterion(spec, path)
+        extra = sorted(given - {kind})
+        if extra:
+            self.error("LS112", f"'{extra[0]}' cannot stand beside '{kind.rstrip('_')}'",
+                       path + (extra[0],), key=True,
+                       hint="put it inside one of the combined criteria")
+        if kind == "not_":
+            assert spec.not_ is not None
+            child = self.criterion(spec.not_, path + ("not",))
+            return c.Not(child) if child is not None else None
+        items = spec.all if kind == "all" else spec.any
+        if not items:
+            self.error("LS110", f"'{kind}' needs at least one criterion", path + (kind,))
+            return None
+        children = [self.criterion(item, path + (kind, i)) for i, item in enumerate(items)]
+        if any(ch is None for ch in children):
+            return None
+        node = c.AllOf if kind == "all" else c.AnyOf
+        return node(tuple(ch for ch in children if ch is not None))
+
+    def property_criterion(self, spec: CriterionSpec, path: Path, *, bare_ok: bool
+                           ) -> c.PropertyCriterion | None:
+        name = spec.property or ""
+        given = spec.model_fields_set
+        for key in EVENT_KEYS:
+            if key in given:
+                self.error("LS112", f"'{key}' applies to event criteria, not to properties",
+                           path + (key,), key=True)
+        definition = self.catalog.property(name)
+        if definition is None:
+            self.error("LS120", f"unknown property '{name}'", path + ("property",),
+                       hint=did_you_mean(name, self.catalog.properties)
+                       or "declare it under 'properties:' with its type")
+            return None
+        ops = [k for k in VALUE_OPS if k in given]
+        if not ops:
+            if bare_ok:
+                return c.PropertyCriterion(name, None)
+            self.error("LS111", f"the criterion on '{name}' needs an operator", path, key=True,
+                       hint="operators for " + definition.type + ": "
+                       + ", ".join(o.name for o in OPERATORS.values()
+                                   if definition.type in o.types))
+            return None
+        if len(ops) > 1:
+            self.error("LS111", f"one operator per criterion (found {', '.join(ops)})",
+                       path + (ops[1],), key=True,
+                       hint="combine them with all: [...] or any: [...]")
+            return None
+        test = self.value_test(ops[0], getattr(spec, ops[0]), definition.type, definition.options,
+                               path + (ops[0],), subject=f"property '{name}'")
+        return c.PropertyCriterion(name, test) if test else None
+
+    def value_test(self, op_name: str, written: Any, kind: PropertyType,
+                   options: tuple[str, ...], path: Path, *, subject: str) -> c.ValueTest | None:
+        op = OPERATORS[op_name]
+        if kind not in op.types:
+            suitable = [o.name for o in OPERATORS.values() if kind in o.types]
+            self.error("LS113", f"'{op_name}' does not apply to {subject} ({kind})", path,
+                       key=True, hint="use one of: " + ", ".join(suitable))
+            return None
+        try:
+            expected = read_expected(op, written, kind, options)
+        except CoercionError as exc:
+            self.error("LS114", f"{subject}: {exc}", path)
+            return None
+        return c.ValueTest(op_name, expected, written)
+
+    def event_criterion(self, spec: CriterionSpec, path: Path) -> c.EventCriterion | None:
+        name = spec.event or ""
+        given = spec.model_fields_set
+        definition = self.catalog.event_type(name)
+        if definition is None:
+            self.error("LS121", f"unknown event type '{name}'", path + ("event",),
+                       hint=did_you_mean(name, self.catalog.event_types)
+                       or "declare it under 'event_types:'")
+            return None
+        for key in VALUE_OPS:
+            if key in given and key != "within_last":
+                self.error("LS112", f"'{key}' tests a value; on events it goes under 'where'",
+                           path + (key,), key=True,
+                           hint=f"where: {{url: {{{key}: ...}}}}")
+        filters: list[c.AttributeFilter] = []
+        for attribute, test in (spec.where or {}).items():
+            found = self.attribute_filter(definition, str(attribute), test,
+                                          path + ("where", attribute))
+            if found is not None:
+                filters.append(found)
+        window = c.Window(
+            within_last=self.duration_of(spec.within_last, path + ("within_last",)),
+            since=self.date_of(spec.since, path + ("since",)),
+            until=self.date_of(spec.until, path + ("until",)),
+        )
+        if window.since and window.until and window.since > window.until:
+            self.error("LS114", "'since' is after 'until'", path + ("since",))
+        count = c.CountRange()
+        if spec.count is not None:
+            low, high = self.range_of(spec.count, path + ("count",), is_count=True)
+            count = c.CountRange(int(low if low is not None else 1),
+                                 None if high is None else int(high))
+        return c.EventCriterion(name, tuple(filters), window, count,
+                                count_written=spec.count is not None)
+
+    def attribute_filter(self, definition: EventTypeDef, attribute: str, test: Any,
+                         path: Path) -> c.AttributeFilter | None:
+        kind = definition.attributes.get(attribute)
+        if kind is None and not definition.open_attributes:
+            self.error("LS122", f"event type '{definition.name}' has no attribute '{attribute}'",
+                       path, key=True, hint=did_you_mean(attribute, definition.attributes)
+                       or "attributes: " + ", ".join(definition.attributes))
+            return None
+        if not isinstance(test, dict):
+            test = {"any_of" if isinstance(test, list) else "equals": test}
+        if len(test) != 1 or next(iter(test)) not in OPERATORS:
+            key = next(iter(test), "")
+            self.error("LS111", f"a filter on '{attribute}' takes one operator",
+                       path + ((key,) if key else ()), key=bool(key),
+                       hint=did_you_mean(str(key), OPERATORS) or "e.g. {matches: '*/pricing*'}")
+            return None
+        op_name, written = next(iter(test.items()))
+        if op_name == "changed_within":
+            self.error("LS113", "'changed_within' applies to properties, not event attributes",
+                       path + (op_name,), key=True)
+            return None
+        if kind is None:
+            numeric = OPERATORS[op_name].types == frozenset({PropertyType.NUMBER,
+                                                             PropertyType.DATE})
+            kind = PropertyType.NUMBER if numeric else PropertyType.STRING
+        value = self.value_test(op_name, written, kind, (), path + (op_name,),
+                                subject=f"attribute '{attribute}'")
+        return c.AttributeFilter(attribute, value) if value else None
+
+    def duration_of(self, value: Any, path: Path):  # -> timedelta | None
+        if value is None:
+            return None
+        try:
+            return parse_duration(value)
+        except CoercionError as exc:
+            self.error("LS114", str(exc), path)
+            return None
+
+    def date_of(self, value: Any, path: Path):  # -> datetime | None
+        if value is None:
+            return None
+        try:
+            return parse_datetime(value)
+        except CoercionError as exc:
+            self.error("LS114", str(exc), path)
+            return None
+
+
+def _fraction(value: Any) -> float | None:
+    text = str(value).strip()
+    try:
+        if text.endswith("%"):
+            number = float(text[:-1]) / 100
+        else:
+            number = float(text)
+            number = number / 100 if number > 1 else number
+    except ValueError:
+        return None
+    return number if 0 < number <= 1 else None

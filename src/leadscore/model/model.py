@@ -1,0 +1,165 @@
+"""The validated scoring model: typed, immutable objects built from a model file."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+from leadscore.catalog import Catalog
+from leadscore.model.criteria import Criterion
+
+DAY = 86400.0
+
+
+@dataclass(frozen=True)
+class Decay:
+    """How points fade with the age (in seconds) of the event that earned them.
+    The factor is 1 for a new event and never rises as the event ages."""
+
+    half_life: float | None = None
+    step_every: float | None = None
+    step_lose: float | None = None  # fraction of the original points lost per step
+    linear: float | None = None  # age at which the points reach 0
+    expire_after: float | None = None
+
+    def factor(self, age: float) -> float:
+        if age <= 0:
+            return 1.0
+        if self.expire_after is not None and age > self.expire_after:
+            return 0.0
+        if self.half_life is not None:
+            return math.pow(0.5, age / self.half_life)
+        if self.step_every is not None and self.step_lose is not None:
+            return max(0.0, 1.0 - self.step_lose * math.floor(age / self.step_every))
+        if self.linear is not None:
+            return max(0.0, 1.0 - age / self.linear)
+        return 1.0
+
+    def describe(self) -> str:
+        parts = []
+        if self.half_life is not None:
+            parts.append(f"half-life {self.half_life / DAY:g}d")
+        if self.step_every is not None and self.step_lose is not None:
+            parts.append(f"−{self.step_lose * 100:g}% every {self.step_every / DAY:g}d")
+        if self.linear is not None:
+            parts.append(f"linear to 0 at {self.linear / DAY:g}d")
+        if self.expire_after is not None:
+            parts.append(f"gone after {self.expire_after / DAY:g}d")
+        return ", ".join(parts)
+
+
+@dataclass(frozen=True)
+class Tier:
+    """One band of a tiered rule: low..high (both included; high None = no bound)."""
+
+    low: float | None
+    high: float | None
+    points: float
+
+    def holds(self, value: float) -> bool:
+        return (self.low is None or value >= self.low) and (self.high is None or value <= self.high)
+
+    def describe(self) -> str:
+        if self.low is not None and self.high is not None:
+            return f"{self.low:g}" if self.low == self.high else f"{self.low:g}–{self.high:g}"
+        if self.low is not None:
+            return f"{self.low:g}+"
+        return f"≤{self.high:g}" if self.high is not None else "any"
+
+
+@dataclass(frozen=True)
+class Rule:
+    name: str
+    criterion: Criterion
+    points: float | None = None
+    tiers: tuple[Tier, ...] = ()
+    per_event: bool = False
+    max: float | None = None
+    min: float | None = None
+    decay: Decay | None = None
+    description: str | None = None
+
+
+@dataclass(frozen=True)
+class Group:
+    name: str
+    rules: tuple[Rule, ...]
+    max: float | None = None
+    min: float | None = None
+    description: str | None = None
+
+
+@dataclass(frozen=True)
+class Threshold:
+    label: str
+    min: float | None  # included; None = no lower bound
+    max: float | None  # included; None = up to the next threshold's min (excluded)
+    stage: str | None = None
+
+    def describe(self) -> str:
+        if self.min is not None and self.max is not None:
+            return f"{self.min:g}–{self.max:g}"
+        if self.min is not None:
+            return f"{self.min:g}+"
+        return f"≤{self.max:g}" if self.max is not None else "any score"
+
+
+@dataclass(frozen=True)
+class Score:
+    name: str
+    rules: tuple[Rule, ...] = ()
+    groups: tuple[Group, ...] = ()
+    max: float | None = None
+    min: float | None = None
+    thresholds: tuple[Threshold, ...] = ()  # sorted by min
+    sum_of: tuple[str, ...] = ()
+    description: str | None = None
+
+    def label_for(self, value: float) -> Threshold | None:
+        ordered = self.thresholds
+        for i, threshold in enumerate(ordered):
+            if threshold.min is not None and value < threshold.min:
+                continue
+            if threshold.max is not None:
+                if value <= threshold.max:
+                    return threshold
+                continue
+            following = ordered[i + 1].min if i + 1 < len(ordered) else None
+            if following is None or value < following:
+                return threshold
+        return None
+
+    def all_rules(self) -> list[Rule]:
+        return [*self.rules, *(r for g in self.groups for r in g.rules)]
+
+
+@dataclass(frozen=True)
+class Grade:
+    rows: str
+    columns: str
+    labels: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Model:
+    name: str
+    scores: dict[str, Score]  # parts before the sums that use them
+    catalog: Catalog
+    grade: Grade | None = None
+    description: str | None = None
+    version: int = 1
+    path: str | None = None
+    digest: str = ""
+
+    @property
+    def stage_score(self) -> Score | None:
+        """The score whose thresholds set lifecycle stages, if any."""
+        for score in self.scores.values():
+            if any(t.stage for t in score.thresholds):
+                return score
+        return None
+
+    @property
+    def primary_score(self) -> Score:
+        """The score leads are ranked by: the stage score, else the last (often the total)."""
+        return self.stage_score or list(self.scores.values())[-1]
