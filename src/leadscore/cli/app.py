@@ -12,7 +12,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
-import click
 import typer
 
 from leadscore.cli.output import (
@@ -373,9 +372,9 @@ def main() -> None:
         err_console.print("Interrupted; nothing of an unfinished import or score was stored.")
         sys.exit(130)
     except Exception as exc:  # click usage errors have their own exit code
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
+        if isinstance(exc, typer.TyperException) and hasattr(exc, "show"):
+            exc.show()  # a usage mistake: click's own message names the option
+            sys.exit(1)
         if _state["debug"]:
             traceback.print_exc()
         else:
