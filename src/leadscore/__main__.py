@@ -1,0 +1,3 @@
+from leadscore.cli.app import main
+
+main()
