@@ -99,6 +99,12 @@ EVENT_CASES = [
     ("{event: visit, count: {at_most: 2, include_none: true}}", [], True),
     ("{event: visit, count: {at_most: 2}}", [("visit", 1, {})], True),
     ("{event: visit, count: {at_most: 2}}", [("visit", i, {}) for i in range(3)], False),
+    ("{event: cta_click, where: {cta_id: {is_known: true}}}",
+     [("cta_click", 1, {"url": "/x"})], False),
+    ("{event: cta_click, where: {cta_id: {is_known: true}}}",
+     [("cta_click", 1, {"cta_id": "hero"})], True),
+    ("{event: cta_click, where: {cta_id: {is_unknown: true}}}",
+     [("cta_click", 1, {"url": "/x"})], True),
     # combinations
     ("{all: [{event: visit}, {property: industry, equals: software}]}",
      [("visit", 1, {})], False),

@@ -73,14 +73,14 @@ def test_points_follow_current_data_only(events, industry, keep):
     exactly the points of the rules that stop holding; nothing lingers."""
     props = {"industry": industry} if industry else {}
     before = Scorer(ENGAGEMENT).score(contact(props, [("page_view", d, {"url": u})
-                                                      for u, d in events]))
+                                                      for u, d in events]), detail=True)
     subset = keep.draw(st.lists(st.sampled_from(events), unique=True) if events else st.just([]))
     props_after = {"industry": "retail"}
     after = Scorer(ENGAGEMENT).score(contact(props_after, [("page_view", d, {"url": u})
-                                                           for u, d in subset]))
+                                                           for u, d in subset]), detail=True)
     rules_after = {r.rule.name: r for r in after.scores["s"].rules}
     assert rules_after["software"].final == 0
-    for name, rule in rules_after.items():
+    for rule in rules_after.values():
         assert rule.matched == (rule.final != 0)
     assert after.scores["s"].value == sum(r.final for r in rules_after.values())
     assert before.scores["s"].value == sum(r.final for r in before.scores["s"].rules)
@@ -190,6 +190,25 @@ def test_scoring_as_of_t_ignores_everything_after_t(events, titles, cutoff):
         property_changes=[c for c in changes if c.changed_at <= as_of],
         events=[e for e in records if e.occurred_at <= as_of])
     scorer = Scorer(EXAMPLE)
-    full, past = scorer.score(everything), scorer.score(known_then)
+    full = scorer.score(everything, detail=True)
+    past = scorer.score(known_then, detail=True)
     assert full.scores["s"].value == past.scores["s"].value
     assert [r.final for r in full.scores["s"].rules] == [r.final for r in past.scores["s"].rules]
+
+
+# --- the fast path and the detailed path agree ----------------------------------------------
+
+
+@FAST
+@given(events=timed_events, titles=title_changes)
+def test_fast_scores_equal_detailed_scores(events, titles):
+    records = [EventRecord(t, days_ago(d), {"url": u}) for t, d, u in events]
+    changes = [PropertyChange("job_title", v, days_ago(d)) for v, d in titles]
+    snap = ContactSnapshot.build("c", NOW, created_at=days_ago(300), property_changes=changes,
+                                 events=records)
+    for model in (EXAMPLE, ENGAGEMENT):
+        scorer = Scorer(model)
+        fast, detailed = scorer.score(snap), scorer.score(snap, detail=True)
+        assert {n: s.value for n, s in fast.scores.items()} == {
+            n: s.value for n, s in detailed.scores.items()}
+        assert fast.scores["s"].value == round(sum(r.final for r in detailed.scores["s"].rules), 2)

@@ -67,7 +67,7 @@ def test_caps_apply_rule_then_group_then_score():
           rules:
             - {name: c, when: {event: visit}, points: 30}
     """)
-    result = Scorer(model).score(contact({}, [("visit", 1, {})]))
+    result = Scorer(model).score(contact({}, [("visit", 1, {})]), detail=True)
     s = result.scores["s"]
     group = s.groups[0]
     assert [r.final for r in group.rules] == [8, 6]  # rule cap first: 20 → 8

@@ -359,7 +359,8 @@ def schema() -> None:
 
 def main() -> None:
     try:
-        app(standalone_mode=False)
+        code = app(standalone_mode=False)  # click returns typer.Exit's code in this mode
+        sys.exit(code if isinstance(code, int) else 0)
     except LeadscoreError as exc:
         print_diagnostics(exc.diagnostics)
         sys.exit(1)

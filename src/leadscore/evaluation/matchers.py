@@ -55,9 +55,13 @@ def compile_criterion(node: c.Criterion, shared: dict[Any, EventMatcher] | None 
 
 
 def _value_test(test: c.ValueTest) -> Callable[[Any, float], bool]:
+    """(value, as_of) -> bool for an attribute or property value; None means unknown."""
     op = OPERATORS[test.op]
     fn, expected, unknown = op.test, test.expected, op.when_unknown
-    assert fn is not None
+    if test.op in ("is_known", "is_unknown"):
+        present = expected if test.op == "is_known" else not expected
+        return lambda value, _: (value is not None) == present
+    assert fn is not None, f"{test.op} has no value test"
 
     def run(value: Any, as_of: float) -> bool:
         if value is None:
@@ -133,6 +137,32 @@ class PropertyMatcher:
         return Reason(matched, f"{self.name} {test}: {'yes' if matched else 'no'} ({shown})")
 
 
+VERDICT_CACHE_LIMIT = 65_536
+
+
+def _attribute_check(flt: c.AttributeFilter) -> Callable[[Any, float], bool]:
+    """(attributes, as_of) -> bool for one filter. Event streams repeat the same URLs and form
+    ids, so a verdict is remembered per attribute value (bounded) unless it depends on time."""
+    name, run = flt.attribute, _value_test(flt.test)
+    if flt.test.op == "within_last":
+        return lambda attributes, as_of: run(attributes.get(name), as_of)
+    verdicts: dict[Any, bool] = {}
+
+    def check(attributes: Any, as_of: float) -> bool:
+        value = attributes.get(name)
+        try:
+            return verdicts[value]
+        except KeyError:
+            if len(verdicts) >= VERDICT_CACHE_LIMIT:
+                verdicts.clear()
+            verdict = verdicts[value] = run(value, as_of)
+            return verdict
+        except TypeError:  # an unhashable value (a list or mapping)
+            return run(value, as_of)
+
+    return check
+
+
 class EventMatcher:
     __slots__ = ("node", "key", "type", "filters", "within", "since", "until", "low", "high")
 
@@ -140,7 +170,7 @@ class EventMatcher:
         self.node = node
         self.key = key
         self.type = node.event_type
-        self.filters = [(f.attribute, _value_test(f.test)) for f in node.filters]
+        self.filters = [_attribute_check(f) for f in node.filters]
         window = node.window
         self.within = window.within_last.total_seconds() if window.within_last else None
         self.since = window.since.timestamp() if window.since else None
@@ -165,15 +195,17 @@ class EventMatcher:
             hi = as_of if self.until is None or self.until > as_of else self.until
             start = bisect_left(times, lo) if lo is not None else 0
             end = bisect_right(times, hi)
-            if not self.filters:
+            filters = self.filters
+            if not filters:
                 found = times[start:end]
+            elif len(filters) == 1:
+                check = filters[0]
+                attributes = series.attributes
+                found = [times[i] for i in range(start, end) if check(attributes[i], as_of)]
             else:
                 attributes = series.attributes
-                filters = self.filters
-                found = [
-                    times[i] for i in range(start, end)
-                    if all(run(attributes[i].get(name), as_of) for name, run in filters)
-                ]
+                found = [times[i] for i in range(start, end)
+                         if all(check(attributes[i], as_of) for check in filters)]
         memo[self.key] = found
         return found
 

@@ -121,66 +121,74 @@ class _CompiledRule:
         else:
             self.matcher = compile_criterion(criterion, shared)
 
+    def points_for(self, snap: ContactSnapshot, memo: dict) -> float:
+        """What the rule adds, after its own cap (the fast path: no result objects)."""
+        outcome = self._compute(snap, memo)
+        if outcome is None:
+            return 0.0
+        return clamp(outcome[1], self.rule.min, self.rule.max)
+
     def evaluate(self, snap: ContactSnapshot, memo: dict, explain: bool) -> RuleResult:
+        """The rule's full result: points before and after decay and cap, tier, evidence."""
         rule = self.rule
-        if self.tier_property is not None:
-            result = self._property_tier(snap)
-        elif self.tiers:
-            result = self._event_tier(snap, memo)
-        elif self.per_event:
-            result = self._per_event(snap, memo)
+        outcome = self._compute(snap, memo)
+        if outcome is None:
+            count = None
+            if self.matcher is not None and (self.tiers or self.per_event):
+                count = len(self.matcher.times(snap, memo))
+            result = RuleResult(rule, False, count=count)
         else:
-            evidence = self.matcher.evidence(snap, memo)
-            if evidence is None:
-                result = RuleResult(rule, False)
-            else:
-                points = self.points
-                if self.decay is not None and evidence != INF:
-                    points = points * self.decay.factor(snap.as_of - evidence)
-                result = RuleResult(rule, True, self.points, points, evidence=evidence)
-        if result.matched:
-            result.final = clamp(result.points, rule.min, rule.max)
+            base, points, tier, count, evidence = outcome
+            result = RuleResult(rule, True, base, points, clamp(points, rule.min, rule.max),
+                                tier, count, evidence)
         if explain:
             result.reason = self.explain(snap, memo, result)
         return result
 
-    def _property_tier(self, snap: ContactSnapshot) -> RuleResult:
-        value = snap.properties.get(self.tier_property)  # type: ignore[arg-type]
-        if isinstance(value, int | float) and not isinstance(value, bool):
+    def _compute(self, snap: ContactSnapshot, memo: dict
+                 ) -> tuple[float, float, Tier | None, int | None, float | None] | None:
+        """None when the rule does not apply; else (base points, points after decay, tier,
+        matching event count, time of the event that earned the points)."""
+        if self.tier_property is not None:
+            value = snap.properties.get(self.tier_property)
+            if isinstance(value, int | float) and not isinstance(value, bool):
+                for tier in self.tiers:
+                    if tier.holds(value):
+                        return tier.points, tier.points, tier, None, None
+            return None
+        matcher = self.matcher
+        if self.tiers:
+            times = matcher.times(snap, memo)
+            n = len(times)
             for tier in self.tiers:
-                if tier.holds(value):
-                    return RuleResult(self.rule, True, tier.points, tier.points, tier=tier)
-        return RuleResult(self.rule, False)
+                if tier.holds(n):
+                    low = int(tier.low or 0)
+                    evidence = times[n - low] if low > 0 else INF
+                    return tier.points, self._decayed(tier.points, evidence, snap.as_of), \
+                        tier, n, evidence
+            return None
+        if self.per_event:
+            if matcher.evidence(snap, memo) is None:
+                return None
+            times = matcher.times(snap, memo)
+            if not times:
+                return None
+            each = self.points
+            if self.decay is None:
+                points = each * len(times)
+            else:
+                factor, as_of = self.decay.factor, snap.as_of
+                points = sum(each * factor(as_of - t) for t in times)
+            return each * len(times), points, None, len(times), times[-1]
+        evidence = matcher.evidence(snap, memo)
+        if evidence is None:
+            return None
+        return self.points, self._decayed(self.points, evidence, snap.as_of), None, None, evidence
 
-    def _event_tier(self, snap: ContactSnapshot, memo: dict) -> RuleResult:
-        matcher: EventMatcher = self.matcher  # type: ignore[assignment]
-        times = matcher.times(snap, memo)
-        n = len(times)
-        for tier in self.tiers:
-            if tier.holds(n):
-                low = int(tier.low or 0)
-                evidence = times[n - low] if low > 0 else INF
-                points = tier.points
-                if self.decay is not None and evidence != INF:
-                    points *= self.decay.factor(snap.as_of - evidence)
-                return RuleResult(self.rule, True, tier.points, points, tier=tier, count=n,
-                                  evidence=evidence)
-        return RuleResult(self.rule, False, count=n)
-
-    def _per_event(self, snap: ContactSnapshot, memo: dict) -> RuleResult:
-        matcher: EventMatcher = self.matcher  # type: ignore[assignment]
-        if matcher.evidence(snap, memo) is None:
-            return RuleResult(self.rule, False, count=len(matcher.times(snap, memo)))
-        times = matcher.times(snap, memo)
-        each = self.points
-        if self.decay is None:
-            points = each * len(times)
-        else:
-            factor, as_of = self.decay.factor, snap.as_of
-            points = sum(each * factor(as_of - t) for t in times)
-        evidence = times[-1] if times else INF
-        return RuleResult(self.rule, bool(times), each * len(times), points, count=len(times),
-                          evidence=evidence)
+    def _decayed(self, points: float, evidence: float, as_of: float) -> float:
+        if self.decay is None or evidence == INF:
+            return points
+        return points * self.decay.factor(as_of - evidence)
 
     def explain(self, snap: ContactSnapshot, memo: dict, result: RuleResult) -> Reason:
         if self.tier_property is not None:
@@ -215,9 +223,13 @@ class Scorer:
         self._grade = model.grade
         self._stage_score = model.stage_score.name if model.stage_score else None
 
-    def score(self, snap: ContactSnapshot, *, explain: bool = False) -> ContactScores:
+    def score(self, snap: ContactSnapshot, *, detail: bool = False,
+              explain: bool = False) -> ContactScores:
+        """Scores, labels, grade and qualifying stage. `detail` adds every rule's and group's
+        result; `explain` adds the reasons too (and implies detail)."""
         memo: dict = {}
         results: dict[str, ScoreResult] = {}
+        detail = detail or explain
         for score, rules, groups in self._scores:
             if score.sum_of:
                 parts = {name: results[name].value for name in score.sum_of}
@@ -225,6 +237,18 @@ class Scorer:
                 value = clamp(total, score.min, score.max)
                 results[score.name] = ScoreResult(score, round(value, 2), total,
                                                   score.label_for(round(value, 2)), parts=parts)
+                continue
+            if not detail:
+                total = 0.0
+                for rule in rules:
+                    total += rule.points_for(snap, memo)
+                for group, compiled in groups:
+                    group_total = 0.0
+                    for rule in compiled:
+                        group_total += rule.points_for(snap, memo)
+                    total += clamp(group_total, group.min, group.max)
+                value = round(clamp(total, score.min, score.max), 2)
+                results[score.name] = ScoreResult(score, value, total, score.label_for(value))
                 continue
             rule_results = [r.evaluate(snap, memo, explain) for r in rules]
             total = sum(r.final for r in rule_results)
