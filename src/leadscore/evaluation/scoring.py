@@ -13,7 +13,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from leadscore.evaluation.matchers import INF, EventMatcher, Reason, compile_criterion
+from leadscore.evaluation.matchers import INF, Reason, compile_criterion
 from leadscore.evaluation.snapshot import ContactSnapshot
 from leadscore.model import criteria as c
 from leadscore.model.model import Group, Model, Rule, Score, Threshold, Tier
