@@ -1,0 +1,242 @@
+"""Reading an import file: its format, its text, and its rows with their physical line numbers.
+
+CSV rows carry the line a record starts on (the header is line 1; a quoted cell may span
+lines); JSONL rows carry their line. Structural mistakes (encoding, ragged rows, malformed
+JSON) are collected into the caller's DiagnosticList so one run reports all of them.
+"""
+
+from __future__ import annotations
+
+import csv
+import enum
+import io
+import json
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from leadscore.diagnostics import DiagnosticList, LeadscoreError, Location
+
+Progress = Callable[[int, int], None]
+PROGRESS_EVERY = 2_000  # rows between two progress callbacks
+
+_SNAKE = re.compile(r"[^0-9a-zA-Z]+")
+_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
+IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+class FileFormat(enum.StrEnum):
+    CSV = "csv"
+    JSONL = "jsonl"
+
+
+_EXTENSIONS = {".csv": FileFormat.CSV, ".jsonl": FileFormat.JSONL, ".ndjson": FileFormat.JSONL}
+
+
+def detect_format(path: Path) -> FileFormat:
+    """The format named by the file's extension (.csv, .jsonl or .ndjson)."""
+    found = _EXTENSIONS.get(path.suffix.lower())
+    if found is None:
+        raise LeadscoreError.single(
+            "LS201", f"cannot import '{path.name}': the format of a "
+                     f"'{path.suffix or '(no extension)'}' file is not known",
+            Location(file=str(path)), text=path.suffix or None,
+            hint="import a .csv file (with a header row) or a .jsonl / .ndjson file "
+                 "(one JSON object per line); rename the file if it is one of those",
+        )
+    return found
+
+
+def read_text(path: Path) -> str:
+    """The file's text (UTF-8, with or without a byte-order mark)."""
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise LeadscoreError.single(
+            "LS202", f"the file {path} does not exist", Location(file=str(path)),
+            hint="check the path (it is relative to the current folder)",
+        ) from None
+    except OSError as error:
+        raise LeadscoreError.single(
+            "LS202", f"cannot read {path}: {error.strerror or error}", Location(file=str(path)),
+            hint="check that it is a file and that you may read it",
+        ) from None
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = data[:error.start].count(b"\n") + 1
+        column = error.start - (data.rfind(b"\n", 0, error.start) + 1) + 1
+        raise LeadscoreError.single(
+            "LS203", f"the file is not UTF-8 text: byte 0x{data[error.start]:02x} on line {line} "
+                     "is not valid UTF-8",
+            Location(file=str(path), line=line, column=column),
+            hint="save the file as UTF-8 (in Excel: 'CSV UTF-8'; or convert it with "
+                 "`iconv -f latin1 -t utf-8`)",
+        ) from None
+
+
+def snake_case(name: str) -> str:
+    """'Number of Employees' → 'number_of_employees'; 'leadScore' → 'lead_score'."""
+    text = _SNAKE.sub("_", _CAMEL.sub("_", name.strip())).strip("_").lower()
+    if not text:
+        return ""
+    return text if not text[0].isdigit() else f"col_{text}"
+
+
+class Ticker:
+    """Calls `progress(done, total)` every PROGRESS_EVERY rows and once at the end."""
+
+    def __init__(self, progress: Progress | None, total: int) -> None:
+        self.progress = progress
+        self.total = max(total, 1)
+        self._next = PROGRESS_EVERY
+
+    def tick(self, rows: int, done: int) -> None:
+        if self.progress is not None and rows >= self._next:
+            self._next = rows + PROGRESS_EVERY
+            self.progress(min(done, self.total), self.total)
+
+    def finish(self) -> None:
+        if self.progress is not None:
+            self.progress(self.total, self.total)
+
+
+@dataclass(frozen=True)
+class CsvTable:
+    """A CSV file: its header and its rows as (line, cells) pairs."""
+
+    header: list[str]
+    rows: list[tuple[int, list[str]]]
+
+
+def read_csv(path: Path, text: str, diagnostics: DiagnosticList,
+             progress: Progress | None = None) -> CsvTable:
+    file = str(path)
+    total = text.count("\n") + (0 if text.endswith("\n") else 1)
+    ticker = Ticker(progress, total)
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    header: list[str] | None = None
+    rows: list[tuple[int, list[str]]] = []
+    previous_end = 0
+    try:
+        for cells in reader:
+            line = previous_end + 1
+            previous_end = reader.line_num
+            if not cells or (len(cells) == 1 and not cells[0].strip()):
+                continue
+            if header is None:
+                header = [cell.strip() for cell in cells]
+                _check_header(header, file, line, diagnostics)
+                continue
+            if len(cells) != len(header):
+                diagnostics.error(
+                    "LS207", f"this row has {len(cells)} cells but the header has {len(header)}",
+                    Location(file=file, line=line),
+                    hint="a cell holding a comma must be quoted (\"Acme, Inc.\"); check for a "
+                         "missing or extra separator",
+                )
+                continue
+            rows.append((line, cells))
+            ticker.tick(len(rows), line)
+    except csv.Error as error:
+        diagnostics.error(
+            "LS221", f"the CSV file cannot be read past this point: {error}",
+            Location(file=file, line=previous_end + 1),
+            hint="a quote that opens a cell must close it; double a quote inside a quoted "
+                 "cell (\"\")",
+        )
+    if header is None:
+        raise LeadscoreError.single(
+            "LS204", "the file is empty: there is no header row", Location(file=file, line=1),
+            hint="a CSV import starts with a header row naming the columns",
+        )
+    ticker.finish()
+    return CsvTable(header, rows)
+
+
+def _check_header(header: list[str], file: str, line: int, diagnostics: DiagnosticList) -> None:
+    seen: dict[str, int] = {}
+    for index, name in enumerate(header):
+        if not name:
+            diagnostics.error("LS205", f"column {index + 1} of the header has no name",
+                              Location(file=file, line=line, field=f"column {index + 1}"),
+                              hint="give every column a name, or delete the empty column")
+        elif name in seen:
+            diagnostics.error("LS206", f"the column '{name}' appears twice in the header",
+                              Location(file=file, line=line, field=name),
+                              hint="rename or delete one of the two columns")
+        seen[name] = index
+
+
+def read_jsonl(path: Path, text: str, diagnostics: DiagnosticList,
+               progress: Progress | None = None) -> list[tuple[int, dict[str, Any]]]:
+    """The objects of a JSON Lines file with their line numbers (blank lines are skipped)."""
+    file = str(path)
+    lines = text.split("\n")
+    ticker = Ticker(progress, len(lines))
+    rows: list[tuple[int, dict[str, Any]]] = []
+    numbered = [(number, raw) for number, raw in enumerate(lines, start=1) if raw.strip()]
+    parsed = _parse_all(raw for _, raw in numbered)
+    if parsed is not None and len(parsed) == len(numbered) and all(
+            type(value) is dict for value in parsed):
+        for count, ((number, _), value) in enumerate(zip(numbered, parsed, strict=True), 1):
+            rows.append((number, value))
+            ticker.tick(count, number)
+        ticker.finish()
+        return rows
+    loads = json.loads
+    for number, raw in numbered:
+        try:
+            value = loads(raw)
+        except json.JSONDecodeError as error:
+            diagnostics.error(
+                "LS208", f"this line is not valid JSON: {error.msg}",
+                Location(file=file, line=number, column=error.colno),
+                text=raw[max(error.colno - 1, 0):][:20] or None,
+                hint="each line of a .jsonl file must be one complete JSON object",
+            )
+            continue
+        if not isinstance(value, dict):
+            diagnostics.error(
+                "LS209", f"this line holds a JSON {_json_kind(value)}, not an object",
+                Location(file=file, line=number),
+                hint='write one object per line, e.g. {"contact_id": "c1", ...}',
+            )
+            continue
+        rows.append((number, value))
+        ticker.tick(len(rows), number)
+    ticker.finish()
+    return rows
+
+
+def _parse_all(lines: Iterable[str]) -> list[Any] | None:
+    """All lines parsed in one go (the fast path); None when any line is malformed."""
+    try:
+        parsed = json.loads("[" + ",".join(lines) + "]")
+    except json.JSONDecodeError:
+        return None
+    return parsed if isinstance(parsed, list) else None
+
+
+def _json_kind(value: Any) -> str:
+    if isinstance(value, list):
+        return "array"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, bool):
+        return "boolean"
+    if value is None:
+        return "null"
+    return "number"
+
+
+def require_rows(count: int, path: Path, what: str) -> None:
+    if count == 0:
+        raise LeadscoreError.single(
+            "LS204", f"the file holds no {what}", Location(file=str(path)),
+            hint="check that you picked the right file" +
+                 (" (a CSV file needs a header row and at least one row below it)"
+                  if path.suffix.lower() == ".csv" else ""),
+        )
