@@ -25,6 +25,7 @@ from leadscore.cli.output import (
     progress_bar,
 )
 from leadscore.diagnostics import LeadscoreError, Location
+from leadscore.ingestion import ImportReport
 from leadscore.lifecycle import OTHER, STAGES
 from leadscore.model import load_model, model_json_schema
 from leadscore.project import Project, init_project, parse_moment
@@ -167,15 +168,17 @@ def import_events(
     console.print(_import_summary(file, report))
 
 
-def _import_summary(file: Path, report) -> str:
+def _import_summary(file: Path, report: ImportReport, *, events: bool = False) -> str:
     parts = [f"{report.rows:,} rows read", f"{report.inserted:,} new"]
-    if getattr(report, "updated", 0):
+    if report.updated:
         parts.append(f"{report.updated:,} updated")
-    if getattr(report, "unchanged", 0):
-        parts.append(f"{report.unchanged:,} unchanged")
-    if getattr(report, "duplicates", 0):
-        parts.append(f"{report.duplicates:,} already stored")
-    return f"Imported {file}: " + ", ".join(parts) + f" in {report.seconds:.1f}s."
+    if report.unchanged:
+        parts.append(f"{report.unchanged:,} " + ("already stored" if events else "unchanged"))
+    if report.duplicates:
+        parts.append(f"{report.duplicates:,} repeated in the file")
+    if report.contacts_created:
+        parts.append(f"{report.contacts_created:,} contacts created")
+    return f"Imported {file}: " + ", ".join(parts) + f" in {report.elapsed_seconds:.1f}s."
 
 
 @app.command()

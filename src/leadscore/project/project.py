@@ -31,6 +31,7 @@ from leadscore.evaluation import (
     Scorer,
 )
 from leadscore.evaluation.explanation import explain_snapshot
+from leadscore.ingestion import ImportReport, import_contacts, import_events, load_mapping
 from leadscore.lifecycle import forward_move
 from leadscore.model import Model, load_model
 from leadscore.project.config import ProjectConfig, find_project_root
@@ -167,17 +168,13 @@ class Project:
 
     # operations ------------------------------------------------------------------------------
     def import_contacts(self, path: str | Path, *, mapping: str | Path | None = None,
-                        progress: Progress | None = None):
-        from leadscore.ingestion import import_contacts, load_mapping
-
+                        progress: Progress | None = None) -> ImportReport:
         loaded = load_mapping(mapping) if mapping else None
         return import_contacts(self.store, path, catalog=self.model.catalog, mapping=loaded,
                                progress=progress)
 
     def import_events(self, path: str | Path, *, create_missing_contacts: bool = False,
-                      progress: Progress | None = None):
-        from leadscore.ingestion import import_events
-
+                      progress: Progress | None = None) -> ImportReport:
         return import_events(self.store, path, catalog=self.model.catalog,
                              create_missing_contacts=create_missing_contacts, progress=progress)
 
