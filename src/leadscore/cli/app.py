@@ -224,7 +224,7 @@ def score(
         shown = ", ".join(f"{label} {n:,}" for label, n in sorted(counts.items()))
         console.print(f"  {name}: {shown}")
     if not dry_run:
-        console.print(f"  {run.changed:,} contacts' scores changed")
+        console.print(f"  {run.changed:,} stored score values changed")
         if run.stage_moves:
             console.print("  stage moves: " + ", ".join(
                 f"→ {stage} {n:,}" for stage, n in run.stage_moves.items()))

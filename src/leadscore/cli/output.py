@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -18,6 +19,8 @@ from rich.table import Table
 from leadscore.diagnostics import Diagnostic, render_diagnostics
 
 console = Console(highlight=False, soft_wrap=True)
+if not console.is_terminal and "COLUMNS" not in os.environ:
+    console.width = 160  # piped or under make: don't squeeze tables into 80 columns
 err_console = Console(stderr=True, highlight=False, soft_wrap=True)
 
 

@@ -89,7 +89,7 @@ class ScoreRun:
     contacts: int = 0
     events: int = 0
     seconds: float = 0.0
-    changed: int = 0  # contacts whose stored scores changed
+    changed: int = 0  # stored score values (contact × score) that changed
     labels: dict[str, Counter] = field(default_factory=dict)
     stage_moves: Counter = field(default_factory=Counter)
     written: bool = True
