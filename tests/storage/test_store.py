@@ -306,3 +306,24 @@ def test_reimporting_a_stale_export_does_not_undo_later_changes(store: Store) ->
     # leadscore may set a stage again after an import changed it
     store.record_stage_changes([StageChange("c1", "mql", "customer", day(5), "by hand")])
     assert store.current_stages() == {"c1": "mql"}
+
+
+def test_head_revision_constant_matches_the_newest_migration():
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    from leadscore.storage.store import HEAD_REVISION, MIGRATIONS
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    assert ScriptDirectory.from_config(config).get_current_head() == HEAD_REVISION
+
+
+def test_a_store_at_head_opens_without_migrating_again(tmp_path):
+    from leadscore.storage import Store
+    from leadscore.storage.store import HEAD_REVISION
+
+    url = f"sqlite:///{tmp_path}/s.db"
+    Store.open(url).close()
+    with Store.open(url) as store:
+        assert store.schema_revision() == HEAD_REVISION

@@ -16,9 +16,6 @@ from types import TracebackType
 from typing import Any
 
 import sqlalchemy as sa
-from alembic import command
-from alembic.config import Config
-from alembic.util.exc import CommandError
 from sqlalchemy import Connection, Engine, event, func, select
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError
@@ -47,6 +44,7 @@ from leadscore.storage.schema import (
 from leadscore.storage.writer import Writer, chunked
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+HEAD_REVISION = "0001"  # the newest file in migrations/versions; a test keeps them in step
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 _WRITE_LOCK_KEY = 7_365_100  # pg_advisory_xact_lock key: one writer at a time, as on SQLite
 URL_HINT = ("use sqlite:///path/to/leadscore.db or "
@@ -89,7 +87,14 @@ class Store:
         return store
 
     def migrate(self) -> None:
-        """Bring the schema to the newest version (idempotent)."""
+        """Bring the schema to the newest version (idempotent). A store already at the head
+        revision costs one query; Alembic is loaded only when there is work to do."""
+        if self.schema_revision() == HEAD_REVISION:
+            return
+        from alembic import command
+        from alembic.config import Config
+        from alembic.util.exc import CommandError
+
         config = Config()
         config.set_main_option("script_location", str(MIGRATIONS))
         with self._engine.begin() as connection:
@@ -103,6 +108,14 @@ class Store:
                     Location(field="store"),
                     hint="upgrade leadscore, or point it at another database",
                 ) from None
+
+    def schema_revision(self) -> str | None:
+        """The Alembic revision the store is at; None for an empty database."""
+        with self._engine.connect() as connection:
+            if not sa.inspect(connection).has_table("alembic_version"):
+                return None
+            return connection.execute(sa.text("SELECT version_num FROM alembic_version")
+                                      ).scalar()
 
     def close(self) -> None:
         self._engine.dispose()
