@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import sys
 import traceback
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -24,7 +25,7 @@ from leadscore.cli.output import (
     print_rows,
     progress_bar,
 )
-from leadscore.diagnostics import LeadscoreError, Location
+from leadscore.diagnostics import Diagnostic, LeadscoreError, Location
 from leadscore.ingestion import ImportReport
 from leadscore.lifecycle import OTHER, STAGES
 from leadscore.model import load_model, model_json_schema
@@ -42,7 +43,13 @@ import_app = typer.Typer(help="Import contacts or events from CSV or JSONL.",
                          no_args_is_help=True)
 app.add_typer(import_app, name="import")
 
-_state = {"project": None, "debug": False}
+@dataclass
+class _Options:
+    project: Path | None = None
+    debug: bool = False
+
+
+_state = _Options()
 
 ProjectOption = Annotated[Path | None, typer.Option(
     "--project", "-C", help="Project folder (default: the nearest with a leadscore.toml).")]
@@ -53,12 +60,12 @@ def main_options(
     project: ProjectOption = None,
     debug: Annotated[bool, typer.Option(help="Show tracebacks of internal errors.")] = False,
 ) -> None:
-    _state["project"] = project
-    _state["debug"] = debug
+    _state.project = project
+    _state.debug = debug
 
 
 def _project() -> Project:
-    return Project.open(_state["project"])
+    return Project.open(_state.project)
 
 
 def _model(project: Project, path: Path | None):
@@ -117,8 +124,8 @@ def validate(
 ) -> None:
     """Check model files; every mistake is reported with file:line:col and a hint."""
     paths = models or [_project().config.model_path]
-    failures: list = []
-    report = []
+    failures: list[Diagnostic] = []
+    report: list[dict[str, Any]] = []
     for path in paths:
         try:
             model = load_model(path)
@@ -295,9 +302,9 @@ def leads(
     chosen = _model(project, model)
     minimums = {}
     for item in min_score or []:
-        name, _, value = item.partition("=")
+        name, _, number = item.partition("=")
         try:
-            minimums[name.strip()] = float(value)
+            minimums[name.strip()] = float(number)
         except ValueError:
             raise LeadscoreError.single("LS306", f"--min {item}: write SCORE=NUMBER",
                                         Location(field="--min"), hint="e.g. --min fit=30") from None
@@ -310,7 +317,7 @@ def leads(
     headers = ["#", "contact", "email", *names, "grade", "stage"]
     rows = []
     for i, lead in enumerate(found):
-        cells = []
+        cells: list[Any] = []
         for name in names:
             value = lead.scores.get(name)
             label_text = lead.labels.get(name)
@@ -379,7 +386,7 @@ def main() -> None:
         if isinstance(exc, typer.TyperException) and hasattr(exc, "show"):
             exc.show()  # a usage mistake: click's own message names the option
             sys.exit(1)
-        if _state["debug"]:
+        if _state.debug:
             traceback.print_exc()
         else:
             err_console.print(f"internal error: {type(exc).__name__}: {exc}\n"

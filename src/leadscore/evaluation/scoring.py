@@ -114,10 +114,10 @@ class _CompiledRule:
         self.per_event = rule.per_event
         self.tiers = rule.tiers
         self.tier_property: str | None = None
+        self.matcher: Any = None  # an EventMatcher for tiers and per-event rules
         criterion = rule.criterion
         if rule.tiers and isinstance(criterion, c.PropertyCriterion):
             self.tier_property = criterion.property
-            self.matcher = None
         else:
             self.matcher = compile_criterion(criterion, shared)
 

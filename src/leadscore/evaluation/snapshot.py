@@ -116,4 +116,6 @@ class ContactSnapshot:
     def changed_since(self, name: str, since: float) -> bool:
         """Whether `name` had a recorded change at or after `since` (and up to as_of)."""
         times = self.changes.get(name)
-        return bool(times) and times[-1] >= since
+        if not times:
+            return False
+        return times[-1] >= since

@@ -297,12 +297,13 @@ class _Compiler:
             properties[name] = PropertyDef(name, PropertyType(decl.type), decl.description or "",
                                            tuple(decl.values or ()))
         event_types: dict[str, EventTypeDef] = {}
-        for name, decl in spec.event_types.items():
+        for name, event_decl in spec.event_types.items():
             base = standard.event_type(name)
             attributes = {**(base.attributes if base else {}),
-                          **{k: PropertyType(v) for k, v in decl.attributes.items()}}
-            event_types[name] = EventTypeDef(name, decl.description or "", attributes,
-                                             open_attributes=not decl.attributes and base is None)
+                          **{k: PropertyType(v) for k, v in event_decl.attributes.items()}}
+            event_types[name] = EventTypeDef(
+                name, event_decl.description or "", attributes,
+                open_attributes=not event_decl.attributes and base is None)
         return Catalog(properties, event_types)
 
     # scores --------------------------------------------------------------------------------
