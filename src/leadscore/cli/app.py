@@ -367,6 +367,17 @@ def schema() -> None:
     print_json(model_json_schema())
 
 
+def _register_command_modules() -> None:
+    """Commands of other domains live in their own modules, each with register(app)."""
+    from leadscore.cli import extensions
+
+    for register in extensions.REGISTRATIONS:
+        register(app)
+
+
+_register_command_modules()
+
+
 def main() -> None:
     try:
         code = app(standalone_mode=False)  # click returns typer.Exit's code in this mode
