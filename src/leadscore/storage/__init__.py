@@ -4,6 +4,7 @@ SQLite (one file, the default) or PostgreSQL, through SQLAlchemy Core; Alembic m
 schema when a store is opened. Writes are all-or-nothing; reads see a contact as of any moment.
 """
 
+from leadscore.storage import automation_schema  # noqa: F401  (registers its tables)
 from leadscore.storage.records import (
     ContactInput,
     EventInput,

@@ -44,7 +44,7 @@ from leadscore.storage.schema import (
 from leadscore.storage.writer import Writer, chunked
 
 MIGRATIONS = Path(__file__).parent / "migrations"
-HEAD_REVISION = "0001"  # the newest file in migrations/versions; a test keeps them in step
+HEAD_REVISION = "0003"  # the newest file in migrations/versions; a test keeps them in step
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 _WRITE_LOCK_KEY = 7_365_100  # pg_advisory_xact_lock key: one writer at a time, as on SQLite
 URL_HINT = ("use sqlite:///path/to/leadscore.db or "
