@@ -136,3 +136,14 @@ stage_changes = Table(
     Column("cause", Text, nullable=False),
     Index("ix_stage_changes_contact_time", "contact_id", "changed_at"),
 )
+
+outcomes = Table(
+    "outcomes",
+    metadata,
+    Column("contact_id", Text, _contact_fk(), primary_key=True),
+    Column("opportunity_at", UTCDateTime),
+    Column("won_at", UTCDateTime),
+    Column("lost_at", UTCDateTime),
+    Column("source", Text, nullable=False),
+    Column("recorded_at", UTCDateTime, nullable=False),
+)

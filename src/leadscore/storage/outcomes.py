@@ -1,0 +1,134 @@
+"""Outcomes in the store: when a contact became an opportunity, was won, or was lost.
+
+One row per contact (table `outcomes`, migration 0002). Outcomes are what backtests judge a
+scoring model against; they are written by `leadscore import outcomes` and read in one query.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+from sqlalchemy import func, select
+
+from leadscore.catalog import to_utc
+from leadscore.storage.records import WriteCounts
+from leadscore.storage.schema import contacts, events, outcomes, property_changes
+from leadscore.storage.store import Store
+from leadscore.storage.writer import chunked
+
+
+@dataclass(frozen=True, slots=True)
+class OutcomeRecord:
+    """A contact's outcomes; a time is None when that outcome has not happened (yet)."""
+
+    contact_id: str
+    opportunity_at: datetime | None = None
+    won_at: datetime | None = None
+    lost_at: datetime | None = None
+
+
+def save_outcomes(store: Store, records: Sequence[OutcomeRecord], *, source: str = "import",
+                  now: datetime | None = None) -> WriteCounts:
+    """Insert or replace the outcomes of the given contacts, in one transaction.
+
+    A record replaces what the store had for its contact (an export is the current truth);
+    `unchanged` counts records equal to what was stored.
+    """
+    moment = to_utc(now or datetime.now(UTC))
+    o = outcomes.c
+    wanted = {r.contact_id: r for r in records}
+    with store.write() as writer:
+        connection = writer.connection
+        existing: dict[str, OutcomeRecord] = {}
+        for part in chunked(sorted(wanted)):
+            query = select(o.contact_id, o.opportunity_at, o.won_at, o.lost_at).where(
+                o.contact_id.in_(part))
+            existing.update({row[0]: OutcomeRecord(*row) for row in connection.execute(query)})
+        inserted = updated = unchanged = 0
+        changed: list[OutcomeRecord] = []
+        for contact_id, record in wanted.items():
+            before = existing.get(contact_id)
+            if before is None:
+                inserted += 1
+                changed.append(record)
+            elif _same(before, record):
+                unchanged += 1
+            else:
+                updated += 1
+                changed.append(record)
+        stale = [r.contact_id for r in changed if r.contact_id in existing]
+        for part in chunked(stale):
+            connection.execute(sa.delete(outcomes).where(o.contact_id.in_(part)))
+        rows = [{"contact_id": r.contact_id, "opportunity_at": r.opportunity_at,
+                 "won_at": r.won_at, "lost_at": r.lost_at, "source": source,
+                 "recorded_at": moment} for r in changed]
+        for part in chunked(rows):
+            connection.execute(sa.insert(outcomes), list(part))
+    return WriteCounts(inserted=inserted, updated=updated, unchanged=unchanged)
+
+
+def _same(a: OutcomeRecord, b: OutcomeRecord) -> bool:
+    def key(r: OutcomeRecord) -> tuple:
+        return tuple(None if t is None else to_utc(t) for t in (r.opportunity_at, r.won_at,
+                                                               r.lost_at))
+    return key(a) == key(b)
+
+
+def load_outcomes(store: Store, contact_ids: Iterable[str] | None = None
+                  ) -> dict[str, OutcomeRecord]:
+    """Every stored outcome (or those of `contact_ids`), by contact id."""
+    o = outcomes.c
+    query = select(o.contact_id, o.opportunity_at, o.won_at, o.lost_at)
+    found: dict[str, OutcomeRecord] = {}
+    with store.read() as connection:
+        if contact_ids is None:
+            for row in connection.execute(query):
+                found[row[0]] = OutcomeRecord(*row)
+        else:
+            for part in chunked(sorted(set(contact_ids))):
+                for row in connection.execute(query.where(o.contact_id.in_(part))):
+                    found[row[0]] = OutcomeRecord(*row)
+    return found
+
+
+def count_outcomes(store: Store) -> dict[str, int]:
+    """How many contacts have an outcome row, an opportunity, a win and a loss."""
+    o = outcomes.c
+    query = select(func.count(), func.count(o.opportunity_at), func.count(o.won_at),
+                   func.count(o.lost_at))
+    with store.read() as connection:
+        total, opportunities, won, lost = connection.execute(query).one()
+    return {"contacts": int(total), "opportunities": int(opportunities), "won": int(won),
+            "lost": int(lost)}
+
+
+def changes_after_outcome(store: Store) -> dict[str, int]:
+    """Per property: how many contacts with an outcome had the property change after their
+    first outcome (opportunity, won or lost) — inputs that sales fills in afterwards."""
+    o, pc = outcomes.c, property_changes.c
+    first = func.coalesce(o.opportunity_at, o.won_at, o.lost_at)
+    query = (select(pc.name, func.count(sa.distinct(pc.contact_id)))
+             .join_from(property_changes, outcomes, pc.contact_id == o.contact_id)
+             .where(first.is_not(None), pc.changed_at > first)
+             .group_by(pc.name))
+    with store.read() as connection:
+        return {name: int(n) for name, n in connection.execute(query)}
+
+
+def data_end(store: Store) -> datetime | None:
+    """The latest moment the store knows of: the newest contact, outcome or event."""
+    o, c = outcomes.c, contacts.c
+    moments: list[datetime] = []
+    with store.read() as connection:
+        for query in (select(func.max(c.created_at)),
+                      select(func.max(o.opportunity_at)), select(func.max(o.won_at)),
+                      select(func.max(o.lost_at)), select(func.max(events.c.occurred_at))):
+            value = connection.execute(query).scalar()
+            if value is not None:
+                if isinstance(value, str):
+                    value = datetime.fromisoformat(value)
+                moments.append(to_utc(value))
+    return max(moments) if moments else None
