@@ -87,8 +87,10 @@ def read_contact_rows(path: str | Path, *, catalog: Catalog,
             diagnostics.raise_if_errors()
         nulls = mapping.null_values if mapping is not None else frozenset()
         defaults = mapping.defaults if mapping is not None else {}
-        for line, cells in table.rows:
-            builder.add_csv_row(line, cells, columns or [], nulls, defaults)
+        row_ids = mapping is not None and mapping.row_ids
+        for number, (line, cells) in enumerate(table.rows, start=1):
+            builder.add_csv_row(line, cells, columns or [], nulls, defaults,
+                                row_id=mapping.row_id(number) if row_ids and mapping else None)
         count = len(table.rows)
     else:
         objects = read_jsonl(path, text, diagnostics, progress)
@@ -136,7 +138,8 @@ def _plan_columns(path: Path, header: list[str], catalog: Catalog,
         for column in mapping.exclude:
             find(column, "exclude")
     if mapping is None or mapping.include_unmapped:
-        excluded = mapping.exclude if mapping is not None else frozenset()
+        excluded = (mapping.exclude | mapping.label_columns) if mapping is not None \
+            else frozenset()
         taken_fields = {name for name in FIELDS if mapping is not None and getattr(mapping, name)}
         for index, name in enumerate(header):
             if index in targets or name in excluded or not name:
@@ -160,7 +163,7 @@ def _plan_columns(path: Path, header: list[str], catalog: Catalog,
             )
             continue
         owners[target] = index
-    if "contact_id" not in owners:
+    if "contact_id" not in owners and not (mapping is not None and mapping.row_ids):
         if mapping is None:
             diagnostics.error(
                 "LS205", "the file has no contact id column",
@@ -208,7 +211,8 @@ class _Builder:
     # -- CSV -----------------------------------------------------------------------------
 
     def add_csv_row(self, line: int, cells: list[str], columns: list[_Column],
-                    nulls: frozenset[str], defaults: Mapping[str, datetime]) -> None:
+                    nulls: frozenset[str], defaults: Mapping[str, datetime],
+                    row_id: str | None = None) -> None:
         errors = len(self.diagnostics)
         fields: dict[str, Any] = {}
         properties: dict[str, Any] = {}
@@ -221,7 +225,7 @@ class _Builder:
             else:
                 properties[column.target] = self.property_value(
                     line, column.name, column.target, cell, column.kind, column.options)
-        contact_id = fields.get("contact_id", ("contact_id", ""))[1]
+        contact_id = row_id or fields.get("contact_id", ("contact_id", ""))[1]
         if not contact_id:
             self.diagnostics.error("LS211", "this row has no contact id",
                                    self.at(line, fields.get("contact_id", ("contact_id",))[0]),

@@ -19,6 +19,10 @@ A mapping file (YAML) says it explicitly; its format is described in docs/import
     types: {total_visits: number}    # types of custom properties: string, number, bool,
                                      # date or enum (declared properties keep their type)
     defaults: {created_at: 2026-01-01}   # when the file has no such column / an empty cell
+    outcome: {column: Converted, positive: ["1"], stage: won, at: 2015-06-30}
+                                     # a label column (for backtests); never a property
+    row_ids: true                    # no id column: row N (1-based, after the header) is
+                                     # contact "row-N" (instead of contact_id)
 """
 
 from __future__ import annotations
@@ -78,7 +82,9 @@ LIFECYCLE_ALIASES: dict[str, str] = {
 
 _ALIASES = {"id": "contact_id", "contactid": "contact_id"}
 _KEYS = ("version", "contact_id", "email", "created_at", "updated_at", "columns", "null_values",
-         "include_unmapped", "exclude", "types", "defaults")
+         "include_unmapped", "exclude", "types", "defaults", "outcome", "row_ids")
+_OUTCOME_KEYS = ("column", "positive", "negative", "stage", "at", "at_column")
+ROW_ID_PREFIX = "row-"
 
 
 def default_target(column: str) -> str:
@@ -97,6 +103,18 @@ def normalize_lifecycle_stage(value: Any) -> Any:
 
 
 @dataclass(frozen=True)
+class OutcomeColumn:
+    """A label column of a flat export: which cells mean converted, as what, and when."""
+
+    column: str
+    positive: frozenset[str]
+    negative: frozenset[str] = frozenset()  # when given, any other value is a row error
+    stage: str = "won"  # "won" or "opportunity"
+    at: datetime | None = None  # when the positive rows converted (default: the import time)
+    at_column: str | None = None  # or: the column holding that date
+
+
+@dataclass(frozen=True)
 class ContactMapping:
     """Which column of a contacts CSV holds what (see the module docstring for the format)."""
 
@@ -112,6 +130,19 @@ class ContactMapping:
     defaults: dict[str, datetime] = field(default_factory=dict)
     file: str | None = None
     lines: dict[str, int] = field(default_factory=dict)  # "columns.Lead Source" → line
+    outcome: OutcomeColumn | None = None
+    row_ids: bool = False
+
+    def row_id(self, number: int) -> str:
+        """The contact id of the `number`-th data row (1-based) when `row_ids` is set."""
+        return f"{ROW_ID_PREFIX}{number}"
+
+    @property
+    def label_columns(self) -> frozenset[str]:
+        """Columns that hold the outcome: never imported as properties."""
+        if self.outcome is None:
+            return frozenset()
+        return frozenset(c for c in (self.outcome.column, self.outcome.at_column) if c)
 
     def location(self, key: str) -> Location:
         """Where `key` ("contact_id", "columns.<column>", …) is written in the mapping file."""
@@ -176,11 +207,13 @@ class _MappingReader:
             found[key] = value_node
         self.check_version(found.get("version"), root)
         contact_id = self.scalar(found.get("contact_id"), "contact_id")
-        if "contact_id" not in found:
+        row_ids = self.boolean(found.get("row_ids"), "row_ids")
+        if "contact_id" not in found and not row_ids:
             self.diagnostics.error(
                 "LS233", "the mapping does not say which column holds the contact id",
                 Location(file=self.file, line=1, field="contact_id"),
-                hint="add a line such as 'contact_id: Prospect ID'",
+                hint="add a line such as 'contact_id: Prospect ID' (or 'row_ids: true' when the "
+                     "file has no id column)",
             )
         columns = self.columns(found.get("columns"))
         types = self.types(found.get("types"))
@@ -198,6 +231,8 @@ class _MappingReader:
             defaults=defaults,
             file=self.file,
             lines=self.lines,
+            outcome=self.outcome(found.get("outcome")),
+            row_ids=row_ids,
         )
         self.diagnostics.raise_if_errors()
         return mapping
@@ -338,3 +373,47 @@ class _MappingReader:
                                        text=str(getattr(value_node, "value", "")) or None,
                                        hint="write a date such as 2026-01-01")
         return found
+
+    def outcome(self, node: yaml.Node | None) -> OutcomeColumn | None:
+        """`outcome: {column: Converted, positive: ["1"], stage: won, at: 2015-06-30}`."""
+        if node is None:
+            return None
+        example = "outcome: {column: Converted, positive: [\"1\"]}"
+        if not isinstance(node, yaml.MappingNode):
+            self.diagnostics.error("LS406", "'outcome' must be a set of 'key: value' lines",
+                                   self.at(node, "outcome"), hint=f"write '{example}'")
+            return None
+        entries = self.entries(node, "outcome.")
+        values: dict[str, yaml.Node] = {}
+        for key, (key_node, value_node) in entries.items():
+            if key not in _OUTCOME_KEYS:
+                self.diagnostics.error(
+                    "LS406", f"'{key}' is not a key of 'outcome'", self.at(key_node, key),
+                    text=key, hint=did_you_mean(key, _OUTCOME_KEYS)
+                    or f"use: {', '.join(_OUTCOME_KEYS)}")
+                continue
+            values[key] = value_node
+        column = self.scalar(values.get("column"), "outcome.column")
+        positive = self.strings(values.get("positive"), "outcome.positive")
+        if column is None or not positive:
+            self.diagnostics.error(
+                "LS406", "'outcome' needs the label 'column' and its 'positive' values",
+                self.at(node, "outcome"), hint=f"write '{example}'")
+            return None
+        stage = (self.scalar(values.get("stage"), "outcome.stage") or "won").lower()
+        if stage not in ("won", "opportunity"):
+            self.diagnostics.error("LS406", f"outcome stage '{stage}' is not won or opportunity",
+                                   self.at(values["stage"], "outcome.stage"), text=stage,
+                                   hint="write 'stage: won' or 'stage: opportunity'")
+        at: datetime | None = None
+        if "at" in values:
+            raw = str(getattr(values["at"], "value", ""))
+            try:
+                at = parse_datetime(raw)
+            except CoercionError as error:
+                self.diagnostics.error("LS406", f"outcome 'at': {error}",
+                                       self.at(values["at"], "outcome.at"), text=raw or None,
+                                       hint="write a date such as 2015-06-30")
+        return OutcomeColumn(column, frozenset(positive),
+                             frozenset(self.strings(values.get("negative"), "outcome.negative")),
+                             stage, at, self.scalar(values.get("at_column"), "outcome.at_column"))
