@@ -290,6 +290,12 @@ class _Run:
                 points = np.where(holds, self.decayed(np.full(self.n, tier.points), earned,
                                                       rule.decay), points)
             matched = ~np.isnan(points)
+        elif rule.points_from is not None:
+            values = self.contacts[rule.points_from]
+            numeric = values.map(lambda x: isinstance(x, int | float)
+                                 and not isinstance(x, bool) and x == x).to_numpy(dtype=bool)
+            matched = numeric & ~np.isnan(self.evidence(node))
+            points = np.where(numeric, values.where(numeric, 0).to_numpy(), 0.0).astype(float)
         elif rule.per_event:
             assert isinstance(node, c.EventCriterion)
             held = ~np.isnan(self.evidence(node))

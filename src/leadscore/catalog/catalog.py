@@ -60,6 +60,7 @@ STANDARD_PROPERTIES: dict[str, PropertyDef] = {
         PropertyDef("is_competitor", B, "Works for a competitor"),
         PropertyDef("is_vendor", B, "Works for a vendor selling to us"),
         PropertyDef("sales_feedback", E, "Sales feedback on the lead", SALES_FEEDBACK_VALUES),
+        PropertyDef("score_adjustment", N, "Points added by hand or by a workflow (feedback)"),
         PropertyDef("created_at", D, "When the contact was created"),
     ]
 }
@@ -85,6 +86,11 @@ STANDARD_EVENT_TYPES: dict[str, EventTypeDef] = {
         EventTypeDef("meeting_booked", "A meeting was booked", {"meeting_type": S, "owner": S}),
         EventTypeDef("webinar_attended", "Attended a webinar", {"webinar_id": S, "minutes": N}),
         EventTypeDef("trial_started", "Started a product trial", {"plan": S}),
+        EventTypeDef("opportunity_created", "A sales opportunity was opened",
+                     {"opportunity_id": S, "amount": N}),
+        EventTypeDef("deal_won", "A deal was won: the contact is a customer",
+                     {"opportunity_id": S, "amount": N}),
+        EventTypeDef("deal_lost", "A deal was lost", {"opportunity_id": S, "reason": S}),
     ]
 }
 

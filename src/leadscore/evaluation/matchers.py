@@ -45,6 +45,10 @@ def compile_criterion(node: c.Criterion, shared: dict[Any, EventMatcher] | None 
         key = (node.event_type, node.filters, node.window)
         base = shared.setdefault(key, EventMatcher(node, key=len(shared)))
         return base if base.node == node else EventMatcher(node, key=base.key)
+    if isinstance(node, c.ScoreCriterion):
+        return ScoreMatcher(node)
+    if isinstance(node, c.ListCriterion):
+        return ListMatcher(node)
     if isinstance(node, c.AllOf):
         return AllMatcher([compile_criterion(ch, shared) for ch in node.children])
     if isinstance(node, c.AnyOf):
@@ -250,6 +254,50 @@ class EventMatcher:
             described = described.replace(" events", " event", 1)
         text = f"{len(times)} {described} (needs {self.describe_count()}){latest}"
         return Reason(matched, text)
+
+
+class ScoreMatcher:
+    """A computed score's value or label, from `snap.scores` (filled in by the caller)."""
+
+    __slots__ = ("node", "run")
+
+    def __init__(self, node: c.ScoreCriterion) -> None:
+        self.node = node
+        self.run = _value_test(node.test) if node.test is not None else None
+
+    def holds(self, snap: ContactSnapshot) -> bool:
+        value, label = snap.scores.get(self.node.score, (None, None))
+        if self.node.labels is not None:
+            return label is not None and label.casefold() in self.node.labels
+        return self.run is not None and self.run(value, snap.as_of)
+
+    def evidence(self, snap: ContactSnapshot, memo: dict) -> Evidence:
+        return INF if self.holds(snap) else None
+
+    def explain(self, snap: ContactSnapshot, memo: dict) -> Reason:
+        value, label = snap.scores.get(self.node.score, (None, None))
+        matched = self.holds(snap)
+        shown = "not scored" if value is None else f"{value:g}" + (f" ({label})" if label else "")
+        if self.node.labels is not None:
+            wanted = "label " + " or ".join(sorted(self.node.labels))
+        else:
+            wanted = describe_test(self.node.test)  # type: ignore[arg-type]
+        return Reason(matched, f"score {self.node.score} {wanted}: "
+                               f"{'yes' if matched else 'no'} ({shown})")
+
+
+class ListMatcher:
+    __slots__ = ("name",)
+
+    def __init__(self, node: c.ListCriterion) -> None:
+        self.name = node.list_name
+
+    def evidence(self, snap: ContactSnapshot, memo: dict) -> Evidence:
+        return INF if self.name in snap.lists else None
+
+    def explain(self, snap: ContactSnapshot, memo: dict) -> Reason:
+        member = self.name in snap.lists
+        return Reason(member, f"in list {self.name}: {'yes' if member else 'no'}")
 
 
 class AllMatcher:

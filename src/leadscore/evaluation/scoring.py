@@ -16,7 +16,9 @@ from typing import Any
 from leadscore.evaluation.matchers import INF, Reason, compile_criterion
 from leadscore.evaluation.snapshot import ContactSnapshot
 from leadscore.model import criteria as c
-from leadscore.model.model import Group, Model, Rule, Score, Threshold, Tier
+from leadscore.model.model import Decay, Group, Model, Rule, Score, Threshold, Tier
+
+DECAYING = "decaying"  # memo key: (decay, evidence) of the decaying rules that applied
 
 
 def clamp(value: float, low: float | None, high: float | None) -> float:
@@ -90,6 +92,7 @@ class ContactScores:
     grade: str | None = None
     grade_label: str | None = None
     stage: str | None = None  # the stage the stage score's threshold qualifies for
+    decaying: list[tuple[Decay, float | None]] = field(default_factory=list)
 
     def value(self, score: str) -> float:
         return self.scores[score].value
@@ -122,10 +125,13 @@ class _CompiledRule:
             self.matcher = compile_criterion(criterion, shared)
 
     def points_for(self, snap: ContactSnapshot, memo: dict) -> float:
-        """What the rule adds, after its own cap (the fast path: no result objects)."""
+        """What the rule adds, after its own cap (the fast path: no result objects). A
+        decaying rule that applies notes (decay, evidence) in memo[DECAYING] for scheduling."""
         outcome = self._compute(snap, memo)
         if outcome is None:
             return 0.0
+        if self.decay is not None:
+            memo.setdefault(DECAYING, []).append((self.decay, outcome[4]))
         return clamp(outcome[1], self.rule.min, self.rule.max)
 
     def evaluate(self, snap: ContactSnapshot, memo: dict, explain: bool) -> RuleResult:
@@ -167,6 +173,13 @@ class _CompiledRule:
                     return tier.points, self._decayed(tier.points, evidence, snap.as_of), \
                         tier, n, evidence
             return None
+        if self.rule.points_from is not None:
+            if matcher.evidence(snap, memo) is None:
+                return None
+            value = snap.properties.get(self.rule.points_from)
+            if not isinstance(value, int | float) or isinstance(value, bool):
+                return None
+            return value, value, None, None, INF
         if self.per_event:
             if matcher.evidence(snap, memo) is None:
                 return None
@@ -262,7 +275,8 @@ class Scorer:
             value = round(clamp(total, score.min, score.max), 2)
             results[score.name] = ScoreResult(score, value, total, score.label_for(value),
                                               rule_results, group_results)
-        outcome = ContactScores(snap.contact_id, snap.as_of, results)
+        outcome = ContactScores(snap.contact_id, snap.as_of, results,
+                                decaying=memo.get(DECAYING, []))
         if self._grade is not None:
             row = results[self._grade.rows].label
             column = results[self._grade.columns].label
@@ -273,6 +287,16 @@ class Scorer:
             threshold = results[self._stage_score].threshold
             outcome.stage = threshold.stage if threshold else None
         return outcome
+
+    def matchers(self) -> list[Any]:
+        """Every rule's compiled criterion (for `schedule.next_change_at`)."""
+        return [rule.matcher for _, rules, groups in self._scores
+                for rule in [*rules, *(r for _, compiled in groups for r in compiled)]
+                if rule.matcher is not None]
+
+    def decaying(self, snap: ContactSnapshot) -> list[tuple[Decay, float | None]]:
+        """(decay, time of the event that earned the points) of each applying decaying rule."""
+        return self.score(snap).decaying
 
     def score_all(self, snapshots: Iterable[ContactSnapshot]) -> Iterator[ContactScores]:
         for snap in snapshots:

@@ -49,7 +49,8 @@ EMPTY_SERIES = EventSeries()
 
 
 class ContactSnapshot:
-    __slots__ = ("contact_id", "as_of", "created_at", "properties", "changes", "events")
+    __slots__ = ("contact_id", "as_of", "created_at", "properties", "changes", "events",
+                 "scores", "lists")
 
     def __init__(self, contact_id: str, as_of: float, created_at: float | None,
                  properties: dict[str, Any], changes: dict[str, list[float]],
@@ -60,6 +61,9 @@ class ContactSnapshot:
         self.properties = properties  # value as of `as_of` (unknown properties are absent)
         self.changes = changes  # property → times of its recorded changes, oldest first
         self.events = events  # event type → series
+        # computed context for lists, workflows and stage rules (never for scoring rules):
+        self.scores: dict[str, tuple[float, str | None]] = {}  # score → (value, label)
+        self.lists: set[str] = set()  # lists the contact is a member of
 
     @classmethod
     def build(cls, contact_id: str, as_of: datetime, *, created_at: datetime | None = None,

@@ -28,7 +28,17 @@ from leadscore.diagnostics import (
     did_you_mean,
 )
 from leadscore.model import criteria as c
-from leadscore.model.model import Decay, Grade, Group, Model, Rule, Score, Threshold, Tier
+from leadscore.model.model import (
+    Decay,
+    Grade,
+    Group,
+    Lifecycle,
+    Model,
+    Rule,
+    Score,
+    Threshold,
+    Tier,
+)
 from leadscore.model.operators import OPERATORS, read_expected
 from leadscore.model.source import Path, SourceDocument, read_yaml
 from leadscore.model.spec import (
@@ -36,6 +46,7 @@ from leadscore.model.spec import (
     CriterionSpec,
     DecaySpec,
     GroupSpec,
+    LifecycleSpec,
     ModelSpec,
     RuleSpec,
     ScoreSpec,
@@ -46,7 +57,8 @@ from leadscore.model.spec import (
 
 VALUE_OPS = tuple(ValueTest.model_fields)
 EVENT_KEYS = ("where", "since", "until", "count")
-KINDS = ("property", "event", "all", "any", "not_")
+KINDS = ("property", "event", "score", "in_list", "all", "any", "not_")
+CONTEXT_KEYS = ("score", "label", "in_list")
 
 
 def load_model(path: str | FilePath) -> Model:
@@ -69,8 +81,8 @@ def parse_model(text: str, file: str = "<model>") -> Model:
         raise LeadscoreError.single(
             "LS104", "a model file must be a mapping with version, name and scores",
             Location(file, 1, 1), hint="start with 'version: 1'")
-    spec, remap, structural = _validate_structure(document)
-    compiler = _Compiler(document, remap)
+    spec, remap, structural = validate_structure(document, ModelSpec)
+    compiler = CriteriaCompiler(document, remap)
     compiler.problems.extend(structural)
     model = compiler.model(spec) if spec is not None else None
     compiler.problems.raise_if_errors()
@@ -80,9 +92,10 @@ def parse_model(text: str, file: str = "<model>") -> Model:
 
 # --- structure errors (from pydantic) -------------------------------------------------------
 
-def _validate_structure(doc: SourceDocument):
-    """Validate the structure; where parts are broken, report them, leave them out and validate
-    the rest, so the meaning of everything else is still checked in the same run."""
+def validate_structure(doc: SourceDocument, root: type[BaseModel]) -> tuple[Any, Any, list]:
+    """Validate the structure against `root`; where parts are broken, report them, leave them
+    out and validate the rest, so the meaning of everything else is still checked in the same
+    run. Returns (spec or None, a function mapping paths back to the file, diagnostics)."""
     data = copy.deepcopy(doc.data)
     remaps: list[dict[Path, list[int]]] = []
     found: list[Diagnostic] = []
@@ -94,10 +107,10 @@ def _validate_structure(doc: SourceDocument):
 
     for _ in range(4):
         try:
-            return ModelSpec.model_validate(data), remap, found
+            return root.model_validate(data), remap, found
         except ValidationError as exc:
             locs = [(remap(tuple(e["loc"])), e) for e in exc.errors()]
-            found.extend(_structure_errors([(loc, e) for loc, e in locs], doc, found))
+            found.extend(_structure_errors([(loc, e) for loc, e in locs], doc, found, root))
             table = _prune(data, [tuple(e["loc"]) for e in exc.errors()])
             if table is None:
                 break
@@ -153,7 +166,7 @@ def _remap_once(path: Path, table: dict[Path, list[int]]) -> Path:
 
 
 def _structure_errors(errors: list[tuple[Path, Any]], doc: SourceDocument,
-                      already: list[Diagnostic]) -> list[Diagnostic]:
+                      already: list[Diagnostic], root: type[BaseModel]) -> list[Diagnostic]:
     out: list[Diagnostic] = []
     seen = {(d.code, d.location.line, d.location.column) for d in already}
     for loc, err in errors:
@@ -161,7 +174,7 @@ def _structure_errors(errors: list[tuple[Path, Any]], doc: SourceDocument,
         if kind == "extra_forbidden":
             key = loc[-1]
             location, text = doc.location(loc, key=True)
-            allowed = _fields_at(loc[:-1])
+            allowed = _fields_at(loc[:-1], root)
             hint = did_you_mean(str(key), allowed) or (
                 f"allowed here: {', '.join(sorted(allowed))}" if allowed else None)
             diag = Diagnostic("LS103", f"unknown key '{key}' in {_where(loc[:-1])}", location,
@@ -213,9 +226,9 @@ def _where(loc: tuple[Any, ...]) -> str:
     return text
 
 
-def _fields_at(loc: tuple[Any, ...]) -> list[str]:
+def _fields_at(loc: tuple[Any, ...], root: type[BaseModel]) -> list[str]:
     """The keys allowed at `loc`, by walking the spec classes along the path."""
-    current: Any = ModelSpec
+    current: Any = root
     for part in loc:
         current = _unwrap(current)
         if isinstance(current, type) and issubclass(current, BaseModel):
@@ -252,12 +265,21 @@ def _unwrap(annotation: Any) -> Any:
 
 # --- meaning ---------------------------------------------------------------------------------
 
-class _Compiler:
-    def __init__(self, doc: SourceDocument, remap=lambda path: path) -> None:
+class CriteriaCompiler:
+    """Checks the meaning of a validated spec and builds typed objects. For a model file it
+    builds the Model; lists and workflows files use it with the model's catalog, and with the
+    score and list names that their `score:` and `list:` conditions may refer to."""
+
+    def __init__(self, doc: SourceDocument, remap=lambda path: path, *,
+                 catalog: Catalog | None = None,
+                 scores: dict[str, Score] | None = None,
+                 lists: set[str] | None = None) -> None:
         self.doc = doc
         self.remap = remap
         self.problems = DiagnosticList()
-        self.catalog = Catalog()
+        self.catalog = catalog or Catalog()
+        self.scores = scores  # None: score/list conditions are not allowed here
+        self.lists = lists or set()
 
     # reporting
     def error(self, code: str, message: str, path: Path, *, key: bool = False,
@@ -275,10 +297,28 @@ class _Compiler:
         scores = self.order_sums(scores, spec)
         self.check_stages(scores)
         grade = self.grade(spec, scores) if spec.grade else None
+        lifecycle = self.lifecycle(spec.lifecycle) if spec.lifecycle else Lifecycle()
         digest = hashlib.sha256(self.doc.text.encode()).hexdigest()[:16]
         return Model(name=spec.name, scores=scores, catalog=self.catalog, grade=grade,
-                     description=spec.description, version=spec.version, path=self.doc.file,
-                     digest=digest)
+                     lifecycle=lifecycle, description=spec.description, version=spec.version,
+                     path=self.doc.file, digest=digest)
+
+    def lifecycle(self, spec: LifecycleSpec) -> Lifecycle:
+        path: Path = ("lifecycle",)
+        exclude = [self.criterion(item, path + ("exclude", i))
+                   for i, item in enumerate(spec.exclude)]
+        qualify = []
+        for stage, item in spec.qualify.items():
+            if stage not in LIFECYCLE_STAGE_VALUES:
+                self.error("LS144", f"unknown lifecycle stage '{stage}'",
+                           path + ("qualify", stage), key=True,
+                           hint=did_you_mean(stage, LIFECYCLE_STAGE_VALUES))
+                continue
+            criterion = self.criterion(item, path + ("qualify", stage))
+            if criterion is not None:
+                qualify.append((stage, criterion))
+        qualify.sort(key=lambda pair: -LIFECYCLE_STAGE_VALUES.index(pair[0]))
+        return Lifecycle(tuple(x for x in exclude if x is not None), tuple(qualify))
 
     def declarations(self, spec: ModelSpec) -> Catalog:
         standard = Catalog()
@@ -364,10 +404,21 @@ class _Compiler:
             decay = self.decay(spec.decay, path + ("decay",))
         tiered = spec.tiers is not None
         criterion = self.criterion(spec.when, path + ("when",), bare_ok=tiered)
-        if (spec.points is None) == (spec.tiers is None):
-            self.error("LS130", f"rule '{spec.name}' needs either 'points' or 'tiers'", path,
+        given = [k for k in ("points", "tiers", "points_from") if getattr(spec, k) is not None]
+        if len(given) != 1:
+            self.error("LS130", f"rule '{spec.name}' needs one of 'points', 'tiers' or "
+                       "'points_from'", path,
                        hint="points: 10 — or tiers: [{between: [2, 5], points: 3}, …]")
             return None
+        if spec.points_from is not None:
+            source = self.catalog.property(spec.points_from)
+            if source is None or source.type is not PropertyType.NUMBER:
+                self.error("LS136", f"'points_from' needs a number property; "
+                           f"'{spec.points_from}' is " + (source.type if source else "unknown"),
+                           path + ("points_from",),
+                           hint=did_you_mean(spec.points_from, [
+                               n for n, p in self.catalog.properties.items()
+                               if p.type is PropertyType.NUMBER]))
         tiers: tuple[Tier, ...] = ()
         if criterion is None:
             return None
@@ -379,7 +430,7 @@ class _Compiler:
         if tiered:
             tiers = self.tiers(spec.tiers or [], criterion, path)
         return Rule(spec.name, criterion, spec.points, tiers, spec.per_event, spec.max, spec.min,
-                    decay, spec.description)
+                    decay, spec.description, spec.points_from)
 
     def tiers(self, specs: list[TierSpec], criterion: c.Criterion, path: Path) -> tuple[Tier, ...]:
         tpath = path + ("tiers",)
@@ -571,20 +622,24 @@ class _Compiler:
         given = spec.model_fields_set
         kinds = [k for k in KINDS if k in given]
         if len(kinds) != 1:
-            found = f" (found {', '.join(k.rstrip('_') for k in kinds)})" if kinds else ""
-            self.error("LS110", "a criterion needs exactly one of property, event, all, any, not"
-                       + found, path, key=True,
+            found = f" (found {', '.join(_key(k) for k in kinds)})" if kinds else ""
+            self.error("LS110", "a criterion needs exactly one of property, event, score, list, "
+                       "all, any, not" + found, path, key=True,
                        hint="combine several criteria with all: [...] or any: [...]")
             return None
         kind = kinds[0]
+        if kind in ("score", "in_list"):
+            return self.context_criterion(spec, path, kind)
+        if "label" in given:
+            self.error("LS112", "'label' goes with 'score'", path + ("label",), key=True)
         if kind == "property":
             return self.property_criterion(spec, path, bare_ok=bare_ok)
         if kind == "event":
             return self.event_criterion(spec, path)
         extra = sorted(given - {kind})
         if extra:
-            self.error("LS112", f"'{extra[0]}' cannot stand beside '{kind.rstrip('_')}'",
-                       path + (extra[0],), key=True,
+            self.error("LS112", f"'{_key(extra[0])}' cannot stand beside '{_key(kind)}'",
+                       path + (_key(extra[0]),), key=True,
                        hint="put it inside one of the combined criteria")
         if kind == "not_":
             assert spec.not_ is not None
@@ -599,6 +654,59 @@ class _Compiler:
             return None
         node = c.AllOf if kind == "all" else c.AnyOf
         return node(tuple(ch for ch in children if ch is not None))
+
+    def context_criterion(self, spec: CriterionSpec, path: Path, kind: str
+                          ) -> c.ScoreCriterion | c.ListCriterion | None:
+        """`score:` and `list:` conditions (lists, workflows and stage rules only)."""
+        key = _key(kind)
+        if self.scores is None:
+            self.error("LS117", f"'{key}' conditions belong in lists, workflows and stage "
+                       "rules, not in scoring rules", path + (key,), key=True,
+                       hint="a score cannot depend on scores or lists")
+            return None
+        given = spec.model_fields_set
+        for other in [*EVENT_KEYS, "property", "event"]:
+            if other in given:
+                self.error("LS112", f"'{other}' cannot stand beside '{key}'", path + (other,),
+                           key=True)
+        if kind == "in_list":
+            name = spec.in_list or ""
+            if name not in self.lists:
+                self.error("LS124", f"unknown list '{name}'", path + ("list",),
+                           hint=did_you_mean(name, self.lists)
+                           or "lists are defined in the lists file")
+                return None
+            return c.ListCriterion(name)
+        name = spec.score or ""
+        score = self.scores.get(name)
+        if score is None:
+            self.error("LS123", f"unknown score '{name}'", path + ("score",),
+                       hint=did_you_mean(name, self.scores)
+                       or "scores: " + ", ".join(self.scores))
+            return None
+        ops = [k for k in VALUE_OPS if k in given]
+        if "label" in given:
+            if ops:
+                self.error("LS111", "test either the score's 'label' or its value, not both",
+                           path + (ops[0],), key=True)
+                return None
+            written = spec.label if isinstance(spec.label, list) else [spec.label]
+            known = {t.label for t in score.thresholds}
+            for label in written:
+                if str(label) not in known:
+                    self.error("LS125", f"score '{name}' has no threshold label '{label}'",
+                               path + ("label",), hint=did_you_mean(str(label), known)
+                               or "labels: " + ", ".join(sorted(known)))
+                    return None
+            return c.ScoreCriterion(name, labels=frozenset(str(x).casefold() for x in written))
+        if len(ops) != 1:
+            self.error("LS111", f"the condition on score '{name}' needs one operator or 'label'",
+                       path, key=True, hint="e.g. {score: total, at_least: 65} or "
+                       "{score: total, label: SQL}")
+            return None
+        test = self.value_test(ops[0], getattr(spec, ops[0]), PropertyType.NUMBER, (),
+                               path + (ops[0],), subject=f"score '{name}'")
+        return c.ScoreCriterion(name, test) if test else None
 
     def property_criterion(self, spec: CriterionSpec, path: Path, *, bare_ok: bool
                            ) -> c.PropertyCriterion | None:
@@ -728,6 +836,11 @@ class _Compiler:
         except CoercionError as exc:
             self.error("LS114", str(exc), path)
             return None
+
+
+def _key(field_name: str) -> str:
+    """The key as written in the file for a spec field name."""
+    return {"not_": "not", "in_list": "list"}.get(field_name, field_name)
 
 
 def _fraction(value: Any) -> float | None:

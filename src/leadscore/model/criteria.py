@@ -66,6 +66,21 @@ class EventCriterion:
 
 
 @dataclass(frozen=True)
+class ScoreCriterion:
+    """A computed score's value (`test`) or threshold label (`labels`); for lists, workflow
+    triggers and stage rules, never inside scoring rules."""
+
+    score: str
+    test: ValueTest | None = None
+    labels: frozenset[str] | None = None  # casefolded
+
+
+@dataclass(frozen=True)
+class ListCriterion:
+    list_name: str
+
+
+@dataclass(frozen=True)
 class AllOf:
     children: tuple[Criterion, ...]
 
@@ -80,7 +95,8 @@ class Not:
     child: Criterion
 
 
-Criterion = PropertyCriterion | EventCriterion | AllOf | AnyOf | Not
+Criterion = (PropertyCriterion | EventCriterion | ScoreCriterion | ListCriterion | AllOf | AnyOf
+             | Not)
 
 
 def walk(criterion: Criterion):

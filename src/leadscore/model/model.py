@@ -78,6 +78,7 @@ class Rule:
     min: float | None = None
     decay: Decay | None = None
     description: str | None = None
+    points_from: str | None = None  # a number property whose value is the points
 
 
 @dataclass(frozen=True)
@@ -141,11 +142,20 @@ class Grade:
 
 
 @dataclass(frozen=True)
+class Lifecycle:
+    """Automatic stage changes: exclusions, and qualification by criteria (else thresholds)."""
+
+    exclude: tuple[Criterion, ...] = ()
+    qualify: tuple[tuple[str, Criterion], ...] = ()  # highest stage first
+
+
+@dataclass(frozen=True)
 class Model:
     name: str
     scores: dict[str, Score]  # parts before the sums that use them
     catalog: Catalog
     grade: Grade | None = None
+    lifecycle: Lifecycle = Lifecycle()
     description: str | None = None
     version: int = 1
     path: str | None = None

@@ -65,6 +65,11 @@ class CriterionSpec(ValueTest):
     since: Any = Field(None, description="Events at or after this date")
     until: Any = Field(None, description="Events at or before this date")
     count: CountSpec | None = None
+    score: str | None = Field(
+        None, description="Lists, workflows, stage rules: test a score's value or label")
+    label: Any = Field(None, description="With score: the threshold label(s) it must have")
+    in_list: str | None = Field(None, alias="list",
+                                description="Lists, workflows: the contact is in this list")
     all: list[CriterionSpec] | None = Field(None, description="Every criterion holds")
     any: list[CriterionSpec] | None = Field(None, description="At least one criterion holds")
     not_: CriterionSpec | None = Field(None, alias="not", description="The criterion does not hold")
@@ -99,6 +104,8 @@ class RuleSpec(_Spec):
     tiers: list[TierSpec] | None = Field(
         None, description="Non-cumulative bands of the event count or the property value"
     )
+    points_from: str | None = Field(
+        None, description="Points equal to this number property's value (e.g. adjustments)")
     per_event: bool = Field(False, description="Points for every matching event")
     max: float | None = Field(None, description="Cap on this rule's points")
     min: float | None = Field(None, description="Floor on this rule's points")
@@ -157,6 +164,17 @@ class EventTypeDeclSpec(_Spec):
     )
 
 
+class LifecycleSpec(_Spec):
+    """Rules for automatic lifecycle stage changes."""
+
+    exclude: list[CriterionSpec] = Field(
+        default_factory=list,
+        description="Contacts matching any of these are never moved automatically")
+    qualify: dict[str, CriterionSpec] = Field(
+        default_factory=dict,
+        description="Qualify by criteria instead of score thresholds: stage → criterion")
+
+
 class ModelSpec(_Spec):
     """A leadscore scoring model (version 1)."""
 
@@ -167,6 +185,7 @@ class ModelSpec(_Spec):
     event_types: dict[str, EventTypeDeclSpec] = Field(default_factory=dict)
     scores: dict[str, ScoreSpec] = Field(min_length=1)
     grade: GradeSpec | None = None
+    lifecycle: LifecycleSpec | None = None
 
 
 CriterionSpec.model_rebuild()

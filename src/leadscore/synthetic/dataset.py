@@ -22,7 +22,8 @@ from leadscore.synthetic.site import EVENT_TYPES
 PROPERTY_COLUMNS = ("email", "first_name", "last_name", "company", "job_title", "industry",
                     "employees", "annual_revenue", "country", "city", "original_source",
                     "referrer_url", "owner", "lifecycle_stage", "email_opt_out", "is_employee",
-                    "is_partner", "is_competitor", "is_vendor")
+                    "is_partner", "is_competitor", "is_vendor", "sales_feedback",
+                    "score_adjustment")
 
 
 @dataclass

@@ -223,6 +223,15 @@ def generate_contacts(rng: np.random.Generator, count: int, *, now: int, days: i
     rep = rng.integers(0, len(v.SALES_REPS), count)
     referrers = _referrers(rng, source)
 
+    # what sales said about leads it already saw: few 'not ready' (with the points it took
+    # away), fewer 'unqualified' (mostly poor fits), some 'true SQL' (mostly high intent)
+    verdict = rng.random(count)
+    true_sql = verdict < np.where(intent > 1.0, 0.04, 0.002)
+    unqualified = (verdict > 0.985) & (fit < 0.0)
+    not_ready = ~true_sql & ~unqualified & (verdict > 0.96) & (intent > 0.0)
+    feedback = np.where(true_sql, 1, np.where(not_ready, 2, np.where(unqualified, 3, 0)))
+    takeaway = -rng.integers(10, 41, count)
+
     ids = [f"c{i + 1:07d}" for i in range(count)]
     columns: dict[str, list] = {
         "email": emails,
@@ -244,6 +253,9 @@ def generate_contacts(rng: np.random.Generator, count: int, *, now: int, days: i
         "is_partner": [bool(x) for x in kind == PARTNER],
         "is_competitor": [bool(x) for x in competitor],
         "is_vendor": [bool(x) for x in kind == VENDOR],
+        "sales_feedback": [(None, "true_sql", "not_ready", "unqualified")[f] for f in feedback],
+        "score_adjustment": [int(t) if f == 2 else None
+                             for f, t in zip(feedback, takeaway, strict=True)],
     }
     return ContactTable(ids, created, columns, fit, intent, seniority, function, source,
                         excluded, competitor, opted_out)
