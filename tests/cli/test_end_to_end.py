@@ -40,7 +40,7 @@ def test_score_leads_explain_and_stats(demo_project):
     table = demo_project("leads", "--limit", "3").out
     assert best in table
     csv_out = demo_project("leads", "--limit", "3", "--format", "csv").out.splitlines()
-    assert csv_out[0].startswith("#,contact,email,fit,engagement,total")
+    assert csv_out[0] == "#,contact,email,fit,engagement,feedback,total,grade,stage"
     assert len(csv_out) == 4
 
 

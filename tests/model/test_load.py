@@ -14,9 +14,9 @@ REPO = Path(__file__).resolve().parents[2]
 EXAMPLE = REPO / "src/leadscore/project/templates/model.yaml"
 
 
-def test_example_model_loads_with_three_scores_and_stage_thresholds():
+def test_example_model_loads_with_its_scores_and_stage_thresholds():
     model = load_model(EXAMPLE)
-    assert list(model.scores) == ["fit", "engagement", "total"]
+    assert list(model.scores) == ["fit", "engagement", "feedback", "total"]
     assert model.stage_score is not None and model.stage_score.name == "total"
     assert [t.label for t in model.scores["total"].thresholds] == ["Lead", "MQL", "SQL"]
     assert model.grade is not None and model.grade.rows == "fit"

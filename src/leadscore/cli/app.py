@@ -6,15 +6,16 @@ Exit codes: 0 ok, 1 a user mistake (printed as diagnostics, never a traceback), 
 
 from __future__ import annotations
 
+import logging
 import sys
 import traceback
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
+from leadscore.cli.context import open_project, options
 from leadscore.cli.output import (
     Format,
     TextFormat,
@@ -43,13 +44,6 @@ import_app = typer.Typer(help="Import contacts or events from CSV or JSONL.",
                          no_args_is_help=True)
 app.add_typer(import_app, name="import")
 
-@dataclass
-class _Options:
-    project: Path | None = None
-    debug: bool = False
-
-
-_state = _Options()
 
 ProjectOption = Annotated[Path | None, typer.Option(
     "--project", "-C", help="Project folder (default: the nearest with a leadscore.toml).")]
@@ -60,12 +54,14 @@ def main_options(
     project: ProjectOption = None,
     debug: Annotated[bool, typer.Option(help="Show tracebacks of internal errors.")] = False,
 ) -> None:
-    _state.project = project
-    _state.debug = debug
+    options.project = project
+    options.debug = debug
+    logging.basicConfig(format="%(name)s: %(message)s",
+                        level=logging.DEBUG if debug else logging.ERROR)
 
 
 def _project() -> Project:
-    return Project.open(_state.project)
+    return open_project()
 
 
 def _model(project: Project, path: Path | None):
@@ -397,7 +393,7 @@ def main() -> None:
         if isinstance(exc, typer.TyperException) and hasattr(exc, "show"):
             exc.show()  # a usage mistake: click's own message names the option
             sys.exit(1)
-        if _state.debug:
+        if options.debug:
             traceback.print_exc()
         else:
             err_console.print(f"internal error: {type(exc).__name__}: {exc}\n"

@@ -6,4 +6,6 @@ from collections.abc import Callable
 
 import typer
 
-REGISTRATIONS: list[Callable[[typer.Typer], None]] = []
+from leadscore.cli import automation
+
+REGISTRATIONS: list[Callable[[typer.Typer], None]] = [automation.register]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from leadscore.diagnostics import LeadscoreError, Location
@@ -20,6 +20,9 @@ class ProjectConfig:
     root: Path
     store_url: str
     model_path: Path
+    lists_path: Path | None = None
+    workflows_path: Path | None = None
+    data: dict = field(default_factory=dict, compare=False)  # the whole parsed file
 
     @classmethod
     def load(cls, root: Path) -> ProjectConfig:
@@ -34,7 +37,12 @@ class ProjectConfig:
         store = data.get("store", {}).get("url", DEFAULT_STORE)
         store = os.environ.get(STORE_ENV, store)
         model = data.get("model", {}).get("path", DEFAULT_MODEL)
-        return cls(root, resolve_store_url(store, root), root / model)
+        automation = data.get("automation", {})
+        lists = automation.get("lists")
+        workflows = automation.get("workflows")
+        return cls(root, resolve_store_url(store, root), root / model,
+                   root / lists if lists else None, root / workflows if workflows else None,
+                   data)
 
 
 def resolve_store_url(url: str, root: Path) -> str:

@@ -21,7 +21,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from leadscore.automation import Automation, mark_changed_due
 from leadscore.catalog import CoercionError, coerce_value, parse_datetime
+from leadscore.delivery import Channels, load_channels
 from leadscore.diagnostics import LeadscoreError, Location, did_you_mean
 from leadscore.evaluation import (
     ContactScores,
@@ -33,10 +35,12 @@ from leadscore.evaluation import (
 from leadscore.evaluation.explanation import explain_snapshot
 from leadscore.ingestion import ImportReport, import_contacts, import_events, load_mapping
 from leadscore.lifecycle import forward_move
+from leadscore.lists import ListSet, load_lists
 from leadscore.model import Model, load_model
-from leadscore.project.config import ProjectConfig, find_project_root
+from leadscore.project.config import CONFIG_FILE, ProjectConfig, find_project_root
 from leadscore.storage import Store
 from leadscore.storage.records import ScoreRecord, StageChange
+from leadscore.workflows import load_workflows
 
 Progress = Callable[[int, int], None]
 
@@ -125,6 +129,8 @@ class Project:
         self.config = config
         self._model: Model | None = None
         self._store: Store | None = None
+        self._automation: Automation | None = None
+        self._channels: Channels | None = None
 
     @classmethod
     def open(cls, path: str | Path | None = None) -> Project:
@@ -155,6 +161,32 @@ class Project:
             self._store = Store.open(self.config.store_url)
         return self._store
 
+    @property
+    def channels(self) -> Channels:
+        if self._channels is None:
+            self._channels = load_channels(self.config.data,
+                                           source=str(self.config.root / CONFIG_FILE))
+        return self._channels
+
+    @property
+    def lists(self) -> ListSet:
+        path = self.config.lists_path
+        return load_lists(path, self.model) if path else ListSet([])
+
+    @property
+    def automation(self) -> Automation:
+        """The project's lists and workflows acting on its store (see leadscore.automation)."""
+        if self._automation is None:
+            lists = self.lists
+            channels = self.channels
+            kinds = {**{n: "webhook" for n in channels.webhooks},
+                     **{n: "email" for n in channels.email}}
+            path = self.config.workflows_path
+            workflows = load_workflows(path, self.model, lists, set(kinds)) if path else []
+            self._automation = Automation(self.store, self.model, lists, workflows,
+                                          channel_kinds=kinds)
+        return self._automation
+
     def close(self) -> None:
         if self._store is not None:
             self._store.close()
@@ -170,13 +202,16 @@ class Project:
     def import_contacts(self, path: str | Path, *, mapping: str | Path | None = None,
                         progress: Progress | None = None) -> ImportReport:
         loaded = load_mapping(mapping) if mapping else None
-        return import_contacts(self.store, path, catalog=self.model.catalog, mapping=loaded,
-                               progress=progress)
+        with mark_changed_due(self.store, "import"):
+            return import_contacts(self.store, path, catalog=self.model.catalog,
+                                   mapping=loaded, progress=progress)
 
     def import_events(self, path: str | Path, *, create_missing_contacts: bool = False,
                       progress: Progress | None = None) -> ImportReport:
-        return import_events(self.store, path, catalog=self.model.catalog,
-                             create_missing_contacts=create_missing_contacts, progress=progress)
+        with mark_changed_due(self.store, "import"):
+            return import_events(self.store, path, catalog=self.model.catalog,
+                                 create_missing_contacts=create_missing_contacts,
+                                 progress=progress)
 
     def score(self, *, as_of: datetime | None = None, model: Model | None = None,
               write: bool = True, keep_results: bool = False,
@@ -200,6 +235,20 @@ class Project:
         model = model or self.model
         return list_leads(self.store, model, label=label, stage=stage, grade=grade,
                           min_scores=min_scores, limit=limit, sort=sort)
+
+    def context_snapshot(self, contact_id: str, at: datetime | None = None) -> ContactSnapshot:
+        """The contact as of `at` (default now) with its computed scores, for testing lists
+        and workflow conditions against it."""
+        moment = at or datetime.now(UTC)
+        types = {name: p.type for name, p in self.model.catalog.properties.items()}
+        found = next(iter(self.store.load_snapshots(moment, property_types=types,
+                                                    contact_ids=[contact_id])), None)
+        if found is None:
+            raise LeadscoreError.single("LS310", f"no contact '{contact_id}' in the store at "
+                                        f"{moment:%Y-%m-%d %H:%M}", Location(field="contact"))
+        result = Scorer(self.model).score(found)
+        found.scores = {n: (s.value, s.label) for n, s in result.scores.items()}
+        return found
 
     def stats(self, *, model: Model | None = None) -> dict[str, Any]:
         return store_stats(self.store, model or self.model)

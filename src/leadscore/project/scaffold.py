@@ -7,8 +7,10 @@ from importlib import resources
 from pathlib import Path
 
 from leadscore.diagnostics import LeadscoreError, Location
+from leadscore.lists.definition import ListsFileSpec
 from leadscore.model import model_json_schema
 from leadscore.project.config import CONFIG_FILE, DEFAULT_MODEL, DEFAULT_STORE
+from leadscore.workflows.definition import WorkflowsFileSpec
 
 CONFIG_TEXT = f"""# leadscore project: where the store is and which model is live.
 [store]
@@ -19,6 +21,17 @@ url = "{DEFAULT_STORE}"
 
 [model]
 path = "{DEFAULT_MODEL}"
+
+[automation]
+# Active lists and workflows, run by `leadscore worker` (or once by `leadscore process`).
+lists = "models/lists.yaml"
+workflows = "models/workflows.yaml"
+
+# Where workflow notifications go. Webhooks are signed (HMAC-SHA256 over timestamp and body)
+# and carry an Idempotency-Key; see docs/delivery.md. E-mail: [delivery.email.NAME].
+[delivery.webhooks.sales]
+url = "http://127.0.0.1:8765/leadscore"
+secret = "example-secret-change-me"   # in production: secret_env = "LEADSCORE_WEBHOOK_SECRET"
 """
 
 GITIGNORE = ".leadscore/\ndata/\n"
@@ -34,10 +47,18 @@ def init_project(path: str | Path, *, force: bool = False) -> list[Path]:
     (root / "models").mkdir(parents=True, exist_ok=True)
     template = resources.files("leadscore.project").joinpath("templates/model.yaml").read_text(
         encoding="utf-8")
+    templates = resources.files("leadscore.project").joinpath("templates")
     written = {
         root / CONFIG_FILE: CONFIG_TEXT,
         root / DEFAULT_MODEL: template,
+        root / "models" / "lists.yaml": templates.joinpath("lists.yaml").read_text("utf-8"),
+        root / "models" / "workflows.yaml": templates.joinpath("workflows.yaml").read_text(
+            "utf-8"),
         root / "models" / "model.schema.json": json.dumps(model_json_schema(), indent=2) + "\n",
+        root / "models" / "lists.schema.json": json.dumps(
+            ListsFileSpec.model_json_schema(by_alias=True), indent=2) + "\n",
+        root / "models" / "workflows.schema.json": json.dumps(
+            WorkflowsFileSpec.model_json_schema(by_alias=True), indent=2) + "\n",
         root / ".gitignore": GITIGNORE,
     }
     for file, text in written.items():

@@ -38,6 +38,14 @@ trigger_states = Table(
     Column("contact_id", Text, primary_key=True),
     Column("matching", Boolean, nullable=False),
     Column("enrollments", Integer, nullable=False, default=0),
+    Column("checked_at", UTCDateTime, nullable=False),  # occurrences after this are new
+)
+
+automation_state = Table(
+    "automation_state",
+    metadata,
+    Column("name", Text, primary_key=True),  # e.g. workflow:NAME
+    Column("activated_at", UTCDateTime, nullable=False),
 )
 
 enrollments = Table(

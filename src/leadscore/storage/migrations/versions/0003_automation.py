@@ -1,7 +1,7 @@
 """Acting on scores: list membership, workflow enrollment and log, outbox, tasks, schedule.
 
 Revision ID: 0003
-Revises: 0001
+Revises: 0002
 Create Date: 2026-11-22
 """
 
@@ -12,7 +12,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision = "0003"
-down_revision = "0001"
+down_revision = "0002"
 branch_labels = None
 depends_on = None
 
@@ -47,6 +47,12 @@ def upgrade() -> None:
         sa.Column("contact_id", sa.Text(), primary_key=True),
         sa.Column("matching", sa.Boolean(), nullable=False),
         sa.Column("enrollments", sa.Integer(), nullable=False, server_default="0"),
+        sa.Column("checked_at", TIME, nullable=False),
+    )
+    op.create_table(
+        "automation_state",
+        sa.Column("name", sa.Text(), primary_key=True),
+        sa.Column("activated_at", TIME, nullable=False),
     )
     op.create_table(
         "enrollments",
@@ -118,5 +124,5 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     for table in ("contact_schedule", "tasks", "outbox", "step_runs", "enrollments",
-                  "trigger_states", "list_changes", "list_memberships"):
+                  "automation_state", "trigger_states", "list_changes", "list_memberships"):
         op.drop_table(table)

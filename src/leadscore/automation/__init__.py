@@ -1,0 +1,7 @@
+"""Acting on scores as data arrives and as time passes: the processor that runs lifecycle,
+lists and workflows for each due contact in one transaction, and the worker loop that also
+delivers the outbox."""
+
+from leadscore.automation.processor import Automation, ProcessReport, mark_changed_due
+
+__all__ = ["Automation", "ProcessReport", "mark_changed_due"]

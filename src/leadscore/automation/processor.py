@@ -1,0 +1,633 @@
+"""Acting on scores as data arrives and as time passes.
+
+`Automation` takes contacts that are due (an event or a property change arrived, a timeframe
+ended, a decay step or a workflow delay fell due) in batches, and for each contact, in ONE
+transaction per batch: rescore → move the lifecycle stage forward (or by outcomes) → update
+list memberships (joins and leaves recorded) → enroll in workflows whose trigger went from
+not matching to matching → run enrollments until a delay → write outbox rows and tasks → note
+when the contact is next due. A crash anywhere leaves the batch undone and still due; the
+outbox then delivers each effect once per idempotency key.
+"""
+
+from __future__ import annotations
+
+import time as clock
+from collections import defaultdict
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import Connection, select
+
+from leadscore.catalog import to_utc
+from leadscore.delivery import enqueue
+from leadscore.evaluation import Scorer
+from leadscore.evaluation.matchers import compile_criterion
+from leadscore.evaluation.schedule import next_change_at, time_sensitive
+from leadscore.evaluation.snapshot import ContactSnapshot
+from leadscore.lifecycle import forward_move, stage_rank
+from leadscore.lists import ListSet
+from leadscore.model import Model
+from leadscore.storage import ContactInput, EventInput, Store, Writer
+from leadscore.storage.automation_schema import (
+    automation_state,
+    contact_schedule,
+    enrollments,
+    list_changes,
+    list_memberships,
+    step_runs,
+    tasks,
+    trigger_states,
+)
+from leadscore.storage.records import ScoreRecord, StageChange, WriteCounts
+from leadscore.storage.snapshots import load_snapshots
+from leadscore.workflows import RunResult, Workflow, run_steps
+
+OUTCOME_STAGES = (("deal_won", "customer"), ("opportunity_created", "opportunity"))
+MAX_PASSES = 4  # a workflow's effects can change scores and lists: settle, within reason
+TICK = timedelta(microseconds=1)
+
+
+@dataclass
+class ProcessReport:
+    contacts: int = 0
+    seconds: float = 0.0
+    joins: int = 0
+    leaves: int = 0
+    enrolled: int = 0
+    steps: int = 0
+    outbox: int = 0
+    stage_moves: int = 0
+
+
+@dataclass
+class _Trigger:
+    matching: bool
+    enrollments: int
+    checked_at: datetime
+    new: bool = False
+    dirty: bool = False
+
+
+@dataclass
+class _Writes:
+    """Rows a batch writes at its end, many per statement."""
+
+    joins: list[dict[str, Any]] = field(default_factory=list)
+    leaves: list[dict[str, Any]] = field(default_factory=list)
+    list_changes: list[dict[str, Any]] = field(default_factory=list)
+    new_triggers: list[dict[str, Any]] = field(default_factory=list)
+    changed_triggers: list[dict[str, Any]] = field(default_factory=list)
+    enrollment_updates: list[dict[str, Any]] = field(default_factory=list)
+    step_runs: list[dict[str, Any]] = field(default_factory=list)
+
+    def flush(self, connection: Connection) -> None:
+        if self.joins:
+            connection.execute(list_memberships.insert(), self.joins)
+        if self.leaves:
+            connection.execute(list_memberships.delete().where(
+                list_memberships.c.list == sa.bindparam("b_list"),
+                list_memberships.c.contact_id == sa.bindparam("b_contact")), self.leaves)
+        if self.list_changes:
+            connection.execute(list_changes.insert(), self.list_changes)
+        if self.new_triggers:
+            connection.execute(trigger_states.insert(), self.new_triggers)
+        if self.changed_triggers:
+            connection.execute(trigger_states.update().where(
+                trigger_states.c.workflow == sa.bindparam("b_workflow"),
+                trigger_states.c.contact_id == sa.bindparam("b_contact")),
+                self.changed_triggers)
+        if self.enrollment_updates:
+            connection.execute(enrollments.update().where(
+                enrollments.c.id == sa.bindparam("b_id")), self.enrollment_updates)
+        if self.step_runs:
+            connection.execute(step_runs.insert(), self.step_runs)
+
+
+@dataclass
+class _Contact:
+    """One contact while it is processed: its snapshot and what the batch will write."""
+
+    snap: ContactSnapshot
+    members: set[str]
+    triggers: dict[str, _Trigger]
+    active: dict[str, dict[str, Any]]  # workflow → its active enrollment row
+    moment: datetime
+    property_writes: list[ContactInput] = field(default_factory=list)
+    stage_writes: list[StageChange] = field(default_factory=list)
+    cleared_from: str | None = None  # the stage before an explicit clear, for the next set
+    changed: bool = False
+    result: Any = None  # the latest ContactScores
+
+    def tick(self) -> datetime:
+        """A distinct moment for each write, so history keeps their order."""
+        self.moment += TICK
+        return self.moment
+
+
+class Automation:
+    """The model, lists and workflows of a project, acting on a store."""
+
+    def __init__(self, store: Store, model: Model, lists: ListSet | None = None,
+                 workflows: Sequence[Workflow] = (), *, channel_kinds: dict[str, str] | None = None
+                 ) -> None:
+        self.store = store
+        self.model = model
+        self.lists = lists or ListSet([])
+        self.workflows = list(workflows)
+        self.channel_kinds = channel_kinds or {}
+        self.scorer = Scorer(model)
+        self.types = {name: p.type for name, p in model.catalog.properties.items()}
+        self.excluded = [compile_criterion(x) for x in model.lifecycle.exclude]
+        self.qualify = [(stage, compile_criterion(x)) for stage, x in model.lifecycle.qualify]
+        self.trigger_matchers = {
+            wf.name: compile_criterion(wf.trigger.criterion or wf.trigger.event)  # type: ignore
+            for wf in self.workflows if wf.trigger.criterion or wf.trigger.event}
+        self._schedule_matchers = time_sensitive([*self.scorer.matchers(),
+                                                  *self.lists.matchers(),
+                                                  *self.trigger_matchers.values()])
+
+    # --- what arrives -----------------------------------------------------------------------
+
+    def ingest_events(self, events: Sequence[EventInput], *, now: datetime | None = None
+                      ) -> WriteCounts:
+        """Store events (a resent event id is a no-op) and make their contacts due at once."""
+        moment = to_utc(now or datetime.now(UTC))
+        with self.store.write() as writer:
+            counts = writer.add_events(events, received_at=moment)
+            _make_due(writer.connection, {e.contact_id for e in events}, moment, "event")
+        return counts
+
+    def update_contacts(self, contacts: Sequence[ContactInput], *, source: str,
+                        now: datetime | None = None) -> WriteCounts:
+        """Store property changes (e.g. sales feedback) and make the contacts due at once."""
+        moment = to_utc(now or datetime.now(UTC))
+        with self.store.write() as writer:
+            counts = writer.upsert_contacts(contacts, source=source)
+            _make_due(writer.connection, {c.contact_id for c in contacts}, moment, source)
+        return counts
+
+    def set_stage(self, contact_id: str, stage: str | None, *, by: str,
+                  now: datetime | None = None) -> None:
+        """A person's explicit act: clear the stage, then set it (backward moves allowed)."""
+        moment = to_utc(now or datetime.now(UTC))
+        with self.store.write() as writer:
+            current = writer.connection.execute(
+                sa.text("SELECT lifecycle_stage FROM contacts WHERE contact_id = :c"),
+                {"c": contact_id}).scalar()
+            writer.upsert_contacts([ContactInput(contact_id, moment,
+                                                 properties={"lifecycle_stage": None})],
+                                   source=f"person {by}")
+            if stage is not None:
+                writer.record_stage_changes([StageChange(contact_id, stage, current,
+                                                         moment + TICK, f"set by {by}")])
+            _make_due(writer.connection, {contact_id}, moment, "stage set by hand")
+
+    def activate(self, *, now: datetime | None = None) -> int:
+        """Record when each workflow was first seen; one that enrolls existing contacts makes
+        every contact due. Returns how many workflows were new."""
+        moment = to_utc(now or datetime.now(UTC))
+        with self.store.write() as writer:
+            known = set(writer.connection.execute(select(automation_state.c.name)).scalars())
+            new = [wf for wf in self.workflows if f"workflow:{wf.name}" not in known]
+            for wf in new:
+                writer.connection.execute(automation_state.insert().values(
+                    name=f"workflow:{wf.name}", activated_at=moment))
+            if any(wf.enroll_existing for wf in new) or (new and not known):
+                ids = set(writer.connection.execute(sa.text("SELECT contact_id FROM contacts"))
+                          .scalars())
+                _make_due(writer.connection, ids, moment, "workflows activated")
+        return len(new)
+
+    # --- processing ---------------------------------------------------------------------------
+
+    def due_count(self, *, now: datetime | None = None) -> int:
+        moment = to_utc(now or datetime.now(UTC))
+        with self.store.read() as connection:
+            return connection.execute(select(sa.func.count()).select_from(contact_schedule)
+                                      .where(contact_schedule.c.due_at <= moment)).scalar() or 0
+
+    def next_due_at(self) -> datetime | None:
+        with self.store.read() as connection:
+            return connection.execute(select(sa.func.min(contact_schedule.c.due_at))).scalar()
+
+    def process_due(self, *, now: datetime | None = None, limit: int = 500) -> ProcessReport:
+        """Process up to `limit` due contacts in one transaction."""
+        started = clock.perf_counter()
+        moment = to_utc(now or datetime.now(UTC))
+        report = ProcessReport()
+        with self.store.write() as writer:
+            connection = writer.connection
+            ids = list(connection.execute(
+                select(contact_schedule.c.contact_id).where(contact_schedule.c.due_at <= moment)
+                .order_by(contact_schedule.c.due_at).limit(limit)).scalars())
+            if not ids:
+                return report
+            self._process(writer, ids, moment, report)
+        report.seconds = clock.perf_counter() - started
+        return report
+
+    def process_all(self, *, now: datetime | None = None, limit: int = 500) -> ProcessReport:
+        """Process until nothing is due at `now`."""
+        total = ProcessReport()
+        while True:
+            report = self.process_due(now=now, limit=limit)
+            if not report.contacts:
+                return total
+            for name in vars(total):
+                setattr(total, name, getattr(total, name) + getattr(report, name))
+
+    def _process(self, writer: Writer, ids: list[str], moment: datetime,
+                 report: ProcessReport) -> None:
+        connection = writer.connection
+        states = self._load(connection, ids, moment)
+        writes = _Writes()
+        score_rows: list[ScoreRecord] = []
+        schedule: dict[str, tuple[datetime, str] | None] = {}
+        for contact_id in ids:
+            contact = states.get(contact_id)
+            if contact is None:  # deleted, or created after `moment`
+                schedule[contact_id] = None
+                continue
+            self._settle(connection, contact, writes, report)
+            result = contact.result
+            for name, score in result.scores.items():
+                score_rows.append(ScoreRecord(contact_id, name, score.value, score.label))
+            if result.grade is not None:
+                score_rows.append(ScoreRecord(contact_id, "grade", None, result.grade))
+            self._save_triggers(contact, writes)
+            schedule[contact_id] = self._next_due(contact)
+            report.contacts += 1
+        writes.flush(connection)
+        writer.save_scores(self.model.name, score_rows, computed_at=moment, as_of=moment)
+        for contact in states.values():
+            if contact.property_writes:
+                writer.upsert_contacts(contact.property_writes, source="workflow")
+            if contact.stage_writes:
+                writer.record_stage_changes(contact.stage_writes)
+                report.stage_moves += len(contact.stage_writes)
+        _write_schedule(connection, schedule, moment)
+
+    def _settle(self, connection: Connection, contact: _Contact, writes: _Writes,
+                report: ProcessReport) -> None:
+        """Score, stage, lists, triggers and steps, again while workflows change the contact."""
+        for _ in range(MAX_PASSES):
+            contact.changed = False
+            snap = contact.snap
+            result = contact.result = self.scorer.score(snap)
+            snap.scores = {n: (s.value, s.label) for n, s in result.scores.items()}
+            self._move_stage(contact, result.stage)
+            members = self.lists.evaluate(snap)
+            self._record_lists(contact, members, writes, report)
+            self._enroll(connection, contact, report)
+            self._run_enrollments(connection, contact, writes, report)
+            if not contact.changed:
+                return
+        contact.result = self.scorer.score(contact.snap)
+
+    # stage ----------------------------------------------------------------------------------
+    def _move_stage(self, contact: _Contact, threshold_stage: str | None) -> None:
+        snap = contact.snap
+        memo: dict = {}
+        current = snap.properties.get("lifecycle_stage")
+        target = None
+        cause = ""
+        excluded = any(m.evidence(snap, memo) is not None for m in self.excluded)
+        if not excluded:
+            if self.qualify:
+                found = next((stage for stage, m in self.qualify
+                              if m.evidence(snap, memo) is not None), None)
+                target, cause = found, f"met the {found} criteria"
+            elif threshold_stage is not None:
+                score = self.model.stage_score
+                value, label = snap.scores.get(score.name, (None, None)) if score else (None, None)
+                target = threshold_stage
+                cause = f"score {score.name if score else ''} {value:g} reached {label}" \
+                    if value is not None else "threshold"
+        for event_type, stage in OUTCOME_STAGES:
+            if snap.events.get(event_type) and (stage_rank(stage) or 0) > (
+                    stage_rank(target) or -1):
+                target, cause = stage, f"outcome: {event_type}"
+                break
+        moved = forward_move(current, target)
+        if moved is not None:
+            self._write_stage(contact, moved, current, f"{cause} (automatic)")
+
+    def _write_stage(self, contact: _Contact, stage: str, previous: str | None,
+                     cause: str) -> None:
+        contact.stage_writes.append(StageChange(contact.snap.contact_id, stage, previous,
+                                                contact.tick(), cause))
+        contact.snap.properties["lifecycle_stage"] = stage
+        contact.snap.changes.setdefault("lifecycle_stage", []).append(contact.snap.as_of)
+        contact.changed = True
+
+    # lists ----------------------------------------------------------------------------------
+    def _record_lists(self, contact: _Contact, members: set[str], writes: _Writes,
+                      report: ProcessReport) -> None:
+        cid = contact.snap.contact_id
+        joined, left = members - contact.members, contact.members - members
+        if not joined and not left:
+            return
+        at = contact.tick()
+        for name in sorted(joined):
+            writes.joins.append({"list": name, "contact_id": cid, "joined_at": at})
+            writes.list_changes.append({"list": name, "contact_id": cid, "change": "join",
+                                        "at": at, "cause": "now meets the list's filters"})
+        for name in sorted(left):
+            writes.leaves.append({"b_list": name, "b_contact": cid})
+            writes.list_changes.append({"list": name, "contact_id": cid, "change": "leave",
+                                        "at": at, "cause": "no longer meets the list's filters"})
+        report.joins += len(joined)
+        report.leaves += len(left)
+        contact.members = set(members)
+
+    # workflows ------------------------------------------------------------------------------
+    def _enroll(self, connection: Connection, contact: _Contact, report: ProcessReport) -> None:
+        snap = contact.snap
+        now = snap.as_of_datetime()
+        for wf in self.workflows:
+            matcher = self.trigger_matchers[wf.name]
+            state = contact.triggers.get(wf.name)
+            if wf.trigger.is_occurrence:
+                since = state.checked_at if state else self._activated.get(wf.name, now)
+                fire = self._occurred(wf, matcher, snap, since.timestamp())
+                matching = fire
+            else:
+                matching = matcher.evidence(snap, {}) is not None
+                if state is None:
+                    activated = self._activated.get(wf.name, now)
+                    created = snap.created_at or 0.0
+                    new_contact = created > activated.timestamp()
+                    previous = False if (wf.enroll_existing or new_contact) else matching
+                else:
+                    previous = state.matching
+                fire = matching and not previous
+            if state is None:
+                state = contact.triggers[wf.name] = _Trigger(matching, 0, now, new=True)
+            if state.matching != matching or wf.trigger.is_occurrence:
+                state.dirty = True
+            state.matching, state.checked_at = matching, now
+            if not fire or wf.name in contact.active:
+                continue
+            if state.enrollments and not wf.reenroll:
+                continue
+            state.enrollments += 1
+            state.dirty = True
+            row = {"workflow": wf.name, "contact_id": snap.contact_id, "status": "active",
+                   "position": "0", "resume_at": None, "enrolled_at": contact.tick(),
+                   "finished_at": None, "cause": f"trigger: {wf.trigger.describe()}"}
+            row["id"] = connection.execute(enrollments.insert().values(**{
+                k: v for k, v in row.items()}).returning(enrollments.c.id)).scalar_one()
+            contact.active[wf.name] = row
+            report.enrolled += 1
+
+    def _occurred(self, wf: Workflow, matcher: Any, snap: ContactSnapshot, since: float) -> bool:
+        if wf.trigger.changed_property is not None:
+            times = snap.changes.get(wf.trigger.changed_property, [])
+            return bool(times) and times[-1] > since
+        return any(t > since for t in matcher.times(snap, {}))
+
+    def _run_enrollments(self, connection: Connection, contact: _Contact, writes: _Writes,
+                         report: ProcessReport) -> None:
+        now = contact.snap.as_of
+        for name, row in list(contact.active.items()):
+            resume = row["resume_at"]
+            if resume is not None and to_utc(resume).timestamp() > now:
+                continue
+            wf = next(w for w in self.workflows if w.name == name)
+            effects = _Effects(self, connection, contact, wf, row["id"], writes, report)
+            result: RunResult = run_steps(wf, row["id"], row["position"], effects)
+            row["position"] = result.position
+            row["resume_at"] = (datetime.fromtimestamp(result.resume_at, tz=UTC)
+                                if result.resume_at is not None else None)
+            update: dict[str, Any] = {"b_id": row["id"], "position": row["position"],
+                                      "resume_at": row["resume_at"], "status": "active",
+                                      "finished_at": None}
+            if result.status == "done":
+                update.update(status="done", finished_at=contact.tick())
+                del contact.active[name]
+            writes.enrollment_updates.append(update)
+
+    def _save_triggers(self, contact: _Contact, writes: _Writes) -> None:
+        cid = contact.snap.contact_id
+        for name, state in contact.triggers.items():
+            values = {"matching": state.matching, "enrollments": state.enrollments,
+                      "checked_at": state.checked_at}
+            if state.new:
+                writes.new_triggers.append({"workflow": name, "contact_id": cid, **values})
+            elif state.dirty:
+                writes.changed_triggers.append({"b_workflow": name, "b_contact": cid, **values})
+            state.new = state.dirty = False
+
+    # scheduling -----------------------------------------------------------------------------
+    def _next_due(self, contact: _Contact) -> tuple[datetime, str] | None:
+        snap = contact.snap
+        moments: list[tuple[float, str]] = []
+        changes = next_change_at(snap, self._schedule_matchers, contact.result.decaying)
+        if changes is not None:
+            moments.append((changes, "a timeframe or decay changes"))
+        for row in contact.active.values():
+            if row["resume_at"] is not None:
+                moments.append((to_utc(row["resume_at"]).timestamp(), "a workflow delay ends"))
+        if not moments:
+            return None
+        moment, reason = min(moments)
+        return datetime.fromtimestamp(moment, tz=UTC), reason
+
+    # loading --------------------------------------------------------------------------------
+    def _load(self, connection: Connection, ids: list[str], moment: datetime
+              ) -> dict[str, _Contact]:
+        self._activated = {
+            name.removeprefix("workflow:"): to_utc(at) for name, at in connection.execute(
+                select(automation_state.c.name, automation_state.c.activated_at))}
+        members: dict[str, set[str]] = defaultdict(set)
+        triggers: dict[str, dict[str, _Trigger]] = defaultdict(dict)
+        active: dict[str, dict[str, dict[str, Any]]] = defaultdict(dict)
+        for part in _chunks(ids):
+            for name, cid in connection.execute(select(list_memberships.c.list,
+                                                       list_memberships.c.contact_id)
+                                                .where(list_memberships.c.contact_id.in_(part))):
+                members[cid].add(name)
+            t = trigger_states.c
+            for wf, cid, matching, count, checked in connection.execute(
+                    select(t.workflow, t.contact_id, t.matching, t.enrollments, t.checked_at)
+                    .where(t.contact_id.in_(part))):
+                triggers[cid][wf] = _Trigger(bool(matching), count, to_utc(checked))
+            e = enrollments.c
+            for row in connection.execute(select(e.id, e.workflow, e.contact_id, e.position,
+                                                 e.resume_at)
+                                          .where(e.contact_id.in_(part), e.status == "active")):
+                active[row.contact_id][row.workflow] = {"id": row.id, "position": row.position,
+                                                        "resume_at": row.resume_at}
+        found: dict[str, _Contact] = {}
+        for snap in load_snapshots(connection, moment, property_types=self.types,
+                                   contact_ids=ids):
+            found[snap.contact_id] = _Contact(snap, members[snap.contact_id],
+                                              triggers[snap.contact_id],
+                                              active[snap.contact_id], moment)
+        return found
+
+
+class _Effects:
+    """What a workflow's steps do, inside the batch's transaction."""
+
+    def __init__(self, automation: Automation, connection: Connection, contact: _Contact,
+                 workflow: Workflow, enrollment_id: int, writes: _Writes,
+                 report: ProcessReport) -> None:
+        self.automation = automation
+        self.connection = connection
+        self.writes = writes
+        self.contact = contact
+        self.workflow = workflow
+        self.enrollment_id = enrollment_id
+        self.report = report
+        self.now = contact.snap.as_of
+
+    def snapshot(self) -> ContactSnapshot:
+        snap = self.contact.snap
+        result = self.automation.scorer.score(snap)
+        snap.scores = {n: (s.value, s.label) for n, s in result.scores.items()}
+        return snap
+
+    def top_reasons(self) -> list[dict[str, Any]]:
+        result = self.automation.scorer.score(self.contact.snap, detail=True)
+        top = sorted(((r.rule.name, round(r.final, 2)) for s in result.scores.values()
+                      for r in s.all_rules() if r.matched and r.final),
+                     key=lambda pair: -abs(pair[1]))[:3]
+        return [{"rule": name, "points": points} for name, points in top]
+
+    def set_property(self, name: str, value: Any, cause: str) -> None:
+        contact = self.contact
+        moment = contact.tick()
+        contact.property_writes.append(ContactInput(contact.snap.contact_id, moment,
+                                                    properties={name: value}))
+        if value is None:
+            contact.snap.properties.pop(name, None)
+        else:
+            contact.snap.properties[name] = value
+        contact.snap.changes.setdefault(name, []).append(contact.snap.as_of)
+        contact.changed = True
+
+    def set_stage(self, stage: str | None, cause: str) -> bool:
+        contact = self.contact
+        current = contact.snap.properties.get("lifecycle_stage")
+        if stage is None:
+            contact.cleared_from = current
+            self.set_property("lifecycle_stage", None, cause)
+            return True
+        if current is not None and (stage_rank(stage) or 0) <= (stage_rank(current) or 0):
+            return False  # backward without clearing first
+        previous = current if current is not None else contact.cleared_from
+        self.automation._write_stage(contact, stage, previous, cause)
+        contact.cleared_from = None
+        return True
+
+    def adjust_score(self, score: str, below: float, cause: str) -> float:
+        snap = self.contact.snap
+        scorer = self.automation.scorer
+        total = 0.0
+        for _ in range(6):
+            value = scorer.score(snap).scores[score].value
+            if value < below:
+                break
+            delta = (below - 1) - value
+            adjustment = float(snap.properties.get("score_adjustment") or 0) + delta
+            self.set_property("score_adjustment", round(adjustment, 2), cause)
+            total += delta
+        return round(total, 2)
+
+    def enqueue(self, key: str, channel: str, payload: dict[str, Any]) -> None:
+        kind = self.automation.channel_kinds.get(channel, "webhook")
+        if kind == "email":
+            lines = [payload.get("message") or f"Nurture sequence {payload.get('sequence')}"]
+            lines += [f"{name}: {s['value']:g}" + (f" ({s['label']})" if s["label"] else "")
+                      for name, s in payload.get("scores", {}).items()]
+            lines += [f"+ {r['rule']}: {r['points']:+g}" for r in payload.get("top_reasons", [])]
+            payload = {"subject": payload.get("subject") or lines[0][:78],
+                       "text": "\n".join(lines), "to": payload.get("to")}
+        if enqueue(self.connection, key=key, kind=kind, channel=channel, payload=payload,
+                   contact_id=self.contact.snap.contact_id, workflow=self.workflow.name,
+                   now=self.contact.snap.as_of_datetime()):
+            self.report.outbox += 1
+
+    def create_task(self, key: str, title: str, owner: str | None, due_at: float | None,
+                    detail: dict[str, Any]) -> None:
+        due = datetime.fromtimestamp(due_at, tz=UTC) if due_at is not None else None
+        exists = self.connection.execute(select(tasks.c.id).where(tasks.c.key == key)).first()
+        if exists is None:
+            self.connection.execute(tasks.insert().values(
+                key=key, contact_id=self.contact.snap.contact_id, owner=owner, title=title,
+                detail=detail, due_at=due, status="open", created_at=self.contact.moment))
+
+    def log(self, position: str, action: str, outcome: str, detail: dict[str, Any]) -> None:
+        self.report.steps += 1
+        self.writes.step_runs.append({
+            "enrollment_id": self.enrollment_id, "workflow": self.workflow.name,
+            "contact_id": self.contact.snap.contact_id, "position": position, "action": action,
+            "outcome": outcome, "detail": detail, "at": self.contact.tick()})
+
+
+def _chunks(items: list[str], size: int = 500):
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
+
+
+def _make_due(connection: Connection, ids: set[str], moment: datetime, reason: str) -> None:
+    """Make contacts due at `moment` (or keep an earlier due time)."""
+    if not ids:
+        return
+    dialect = connection.dialect.name
+    rows = [{"contact_id": cid, "due_at": moment, "reason": reason} for cid in sorted(ids)]
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert  # type: ignore[assignment]
+    statement = insert(contact_schedule)
+    statement = statement.on_conflict_do_update(
+        index_elements=["contact_id"],
+        set_={"due_at": sa.func.min(contact_schedule.c.due_at, statement.excluded.due_at)
+              if dialect == "sqlite" else sa.func.least(contact_schedule.c.due_at,
+                                                        statement.excluded.due_at),
+              "reason": statement.excluded.reason})
+    for part in range(0, len(rows), 500):
+        connection.execute(statement, rows[part:part + 500])
+
+
+def _write_schedule(connection: Connection, schedule: dict[str, tuple[datetime, str] | None],
+                    processed_at: datetime) -> None:
+    """After processing: the next due moment, or none. Contacts made due again while they
+    were processed (a later due row) keep theirs."""
+    ids = list(schedule)
+    keep: set[str] = set()
+    for part in _chunks(ids):
+        keep.update(connection.execute(select(contact_schedule.c.contact_id).where(
+            contact_schedule.c.contact_id.in_(part),
+            contact_schedule.c.due_at > processed_at)).scalars())
+        connection.execute(contact_schedule.delete().where(
+            contact_schedule.c.contact_id.in_(part), contact_schedule.c.due_at <= processed_at))
+    rows = [{"contact_id": cid, "due_at": due[0], "reason": due[1]}
+            for cid, due in schedule.items() if due is not None and cid not in keep]
+    if rows:
+        connection.execute(contact_schedule.insert(), rows)
+
+
+@contextmanager
+def mark_changed_due(store: Store, reason: str) -> Iterator[None]:
+    """Around a bulk import: afterwards, every contact with new events or property changes is
+    due, so lists and workflows catch up on the next `process`/worker pass."""
+    with store.read() as connection:
+        events_before = connection.execute(sa.text("SELECT coalesce(max(id), 0) FROM events")
+                                           ).scalar()
+        changes_before = connection.execute(
+            sa.text("SELECT coalesce(max(id), 0) FROM property_changes")).scalar()
+    yield
+    moment = datetime.now(UTC)
+    with store.write() as writer:
+        ids = set(writer.connection.execute(sa.text(
+            "SELECT DISTINCT contact_id FROM events WHERE id > :e UNION "
+            "SELECT DISTINCT contact_id FROM property_changes WHERE id > :p"),
+            {"e": events_before, "p": changes_before}).scalars())
+        _make_due(writer.connection, ids, moment, reason)
