@@ -13,7 +13,8 @@ from leadscore.automation.worker import run_worker
 from leadscore.catalog import parse_duration
 from leadscore.cli.context import open_project
 from leadscore.cli.output import Format, TextFormat, console, print_json, print_rows
-from leadscore.delivery import deliver_due, outbox_items, retry
+from leadscore.delivery import WebhookChannel, deliver_due, outbox_items, retry
+from leadscore.delivery.receiver import LocalReceiver, Received
 from leadscore.diagnostics import LeadscoreError, Location, did_you_mean
 from leadscore.lifecycle import STAGES
 from leadscore.project import Project, parse_moment
@@ -27,6 +28,7 @@ outbox_app = typer.Typer(help="Outgoing notifications: pending, delivered, dead 
 
 
 def register(app: typer.Typer) -> None:
+    app.command()(receive)
     app.command()(process)
     app.command()(worker)
     app.command()(feedback)
@@ -88,6 +90,35 @@ def _seconds(text: str) -> float:
         raise LeadscoreError.single("LS320", f"'{text}' is not a duration",
                                     Location(field="--interval"),
                                     hint="e.g. 500ms, 1s, 5m") from None
+
+
+def receive(
+    channel: Annotated[str, typer.Option(help="The webhook channel whose secret to verify.")
+                       ] = "sales",
+    port: Annotated[int, typer.Option(help="Port on 127.0.0.1.")] = 8765,
+    seconds: Annotated[float, typer.Option(help="Stop after this long (0: until Ctrl-C).")
+                       ] = 0.0,
+    show: Annotated[int, typer.Option(help="Print the first N notifications in full.")] = 3,
+) -> None:
+    """Receive this project's webhooks on localhost, verifying every signature — to try a
+    project out or check a setup (production receivers: docs/delivery.md)."""
+    project = open_project()
+    webhook = project.channels.find("webhook", channel)
+    assert isinstance(webhook, WebhookChannel)
+    secret = webhook.resolve_secret()
+
+    def shown(item: Received) -> None:
+        if len(receiver.requests) <= show:
+            verdict = "signature verified" if item.verified else "BAD SIGNATURE"
+            console.print(f"← {item.key} ({verdict})\n  " + json.dumps(item.payload)[:400],
+                          markup=False)
+
+    receiver = LocalReceiver(secret, port=port, on_request=shown)
+    console.print(f"Receiving webhooks for channel {channel} on http://127.0.0.1:{port} …")
+    receiver.serve(seconds=seconds or None)
+    bad = sum(1 for r in receiver.requests if not r.verified)
+    console.print(f"Received {len(receiver.requests):,} requests: {len(receiver.keys):,} "
+                  f"distinct notifications, {bad:,} with a bad signature.")
 
 
 def feedback(
@@ -219,6 +250,7 @@ def outbox_retry(ids: Annotated[list[int] | None, typer.Argument(
 
 
 def tasks(owner: Annotated[str | None, typer.Option(help="Only this owner's.")] = None,
+          limit: Annotated[int, typer.Option(help="How many (0: all).")] = 50,
           fmt: Annotated[Format, typer.Option("--format")] = Format.table) -> None:
     """Follow-up tasks created by workflows, with the score and its top reasons."""
     project = open_project()
@@ -228,8 +260,8 @@ def tasks(owner: Annotated[str | None, typer.Option(help="Only this owner's.")] 
         sql += " WHERE owner = :o"
         params["o"] = owner
     rows = []
-    for tid, cid, task_owner, title, due, status, detail in _query(project, sql + " ORDER BY id",
-                                                                   **params):
+    sql += " ORDER BY id" + (f" LIMIT {int(limit)}" if limit else "")
+    for tid, cid, task_owner, title, due, status, detail in _query(project, sql, **params):
         if isinstance(detail, str):  # JSON text from SQLite
             detail = json.loads(detail)
         reasons = ", ".join(f"{r['rule']} {r['points']:+g}" for r in
