@@ -14,16 +14,26 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	@touch $(STAMP)
 
+LS := ../../$(BIN)/leadscore
+
 demo: $(STAMP)
 	rm -rf $(DEMO_DIR)
 	$(BIN)/leadscore init $(DEMO_DIR)
-	cd $(DEMO_DIR) && ../../$(BIN)/leadscore generate --contacts 10000 --events 200000 --seed 7
-	cd $(DEMO_DIR) && ../../$(BIN)/leadscore import contacts data/contacts.csv
-	cd $(DEMO_DIR) && ../../$(BIN)/leadscore import events data/events.jsonl
-	cd $(DEMO_DIR) && ../../$(BIN)/leadscore score
-	cd $(DEMO_DIR) && ../../$(BIN)/leadscore leads --limit 10
-	cd $(DEMO_DIR) && ../../$(BIN)/leadscore explain --top 2
-	cd $(DEMO_DIR) && ../../$(BIN)/leadscore stats
+	cd $(DEMO_DIR) && $(LS) generate --contacts 10000 --events 200000 --seed 7
+	cd $(DEMO_DIR) && $(LS) import contacts data/contacts.csv
+	cd $(DEMO_DIR) && $(LS) import events data/events.jsonl
+	cd $(DEMO_DIR) && $(LS) score
+	cd $(DEMO_DIR) && $(LS) leads --limit 10
+	cd $(DEMO_DIR) && $(LS) explain --top 2
+	@echo "--- lists and workflows act (notifications go to a local receiver) ---"
+	cd $(DEMO_DIR) && { $(LS) receive --show 2 & pid=$$!; sleep 1; $(LS) process; \
+	  kill $$pid; wait $$pid; }
+	cd $(DEMO_DIR) && $(LS) list show
+	cd $(DEMO_DIR) && $(LS) tasks --limit 5
+	@echo "--- sales says the top SQL is not ready yet: back to MQL until it earns the points ---"
+	cd $(DEMO_DIR) && lead=$$($(LS) leads --label SQL --limit 1 --format csv | tail -1 | \
+	  cut -d, -f2) && $(LS) feedback $$lead not_ready && $(LS) log $$lead
+	cd $(DEMO_DIR) && $(LS) stats
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
@@ -33,6 +43,7 @@ test-fast: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_score.py
+	$(BIN)/python benchmarks/bench_automation.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks
