@@ -6,6 +6,6 @@ from collections.abc import Callable
 
 import typer
 
-from leadscore.cli import automation
+from leadscore.cli import automation, calibration
 
-REGISTRATIONS: list[Callable[[typer.Typer], None]] = [automation.register]
+REGISTRATIONS: list[Callable[[typer.Typer], None]] = [automation.register, calibration.register]

@@ -1,0 +1,320 @@
+"""Who is scored, at which moment, against which outcome: the point-in-time rules of a backtest.
+
+A backtest scores each contact at a cutoff using only what was known then, and asks whether
+it converted *after* the cutoff:
+- `Cutoff.parse("2026-01-01")`: one moment for everyone (contacts created later are left out);
+- `Cutoff.parse("created+14d")`: 14 days after each contact's creation;
+- `Cutoff.parse("before-opportunity")` (or `opportunity-2d`): a gap (default 1 day) before
+  each converter's opportunity. A contact that never converted has no such date, so it is
+  scored at a *matched random moment*: its creation plus a lag drawn from the converters'
+  lags (creation → cutoff), drawn from a hash of its id (the same contact always gets the
+  same moment), and no later than the end of the data. The converters' and the others'
+  snapshots are then equally old on average, so the score cannot tell them apart by age.
+
+A contact whose outcome is settled at or before its cutoff is left out (it is not a
+prediction); so is one whose cutoff lies after the end of the data, or, for
+`before-opportunity`, one that became an opportunity within the gap after its creation.
+"""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+import re
+from collections import Counter
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import numpy as np
+
+from leadscore.catalog import CoercionError, PropertyType, parse_datetime, parse_duration
+from leadscore.diagnostics import LeadscoreError, Location
+from leadscore.evaluation import ContactSnapshot
+from leadscore.storage import Store
+from leadscore.storage.history import load_histories
+from leadscore.storage.outcomes import OutcomeRecord, data_end, load_outcomes
+
+Progress = Callable[[int, int], None]
+DAY = 86400.0
+_AFTER = re.compile(r"^\s*created\s*\+\s*(\S+)\s*$", re.IGNORECASE)
+_BEFORE = re.compile(r"^\s*(?:before-opportunity|opportunity\s*-\s*(\S+))\s*$", re.IGNORECASE)
+
+
+class CutoffKind(enum.StrEnum):
+    FIXED = "fixed"
+    AFTER_CREATION = "after-creation"
+    BEFORE_OPPORTUNITY = "before-opportunity"
+
+
+class Target(enum.StrEnum):
+    """What counts as converting."""
+
+    OPPORTUNITY_OR_WON = "opportunity-or-won"  # became an opportunity or was won (first of)
+    OPPORTUNITY = "opportunity"  # became an opportunity
+    WON = "won"  # closed won
+
+
+@dataclass(frozen=True)
+class Cutoff:
+    kind: CutoffKind
+    moment: datetime | None = None  # FIXED
+    offset: float = 0.0  # seconds: after creation, or the gap before the opportunity
+    seed: int = 7  # matched random moments (BEFORE_OPPORTUNITY)
+
+    @classmethod
+    def parse(cls, text: str, *, seed: int = 7) -> Cutoff:
+        """'2026-01-01' | 'created+14d' | 'before-opportunity' | 'opportunity-2d'."""
+        after = _AFTER.match(text)
+        before = _BEFORE.match(text)
+        try:
+            if after:
+                return cls(CutoffKind.AFTER_CREATION,
+                           offset=parse_duration(after.group(1)).total_seconds())
+            if before:
+                gap = (parse_duration(before.group(1)).total_seconds() if before.group(1)
+                       else DAY)
+                return cls(CutoffKind.BEFORE_OPPORTUNITY, offset=gap, seed=seed)
+            return cls(CutoffKind.FIXED, moment=parse_datetime(text))
+        except CoercionError as error:
+            raise LeadscoreError.single(
+                "LS411", f"--as-of {text}: {error}", Location(field="--as-of"), text=text,
+                hint="write a date (2026-01-01), 'created+14d' (14 days after each contact's "
+                     "creation) or 'before-opportunity' / 'opportunity-1d'") from None
+
+    def describe(self) -> str:
+        if self.kind is CutoffKind.FIXED and self.moment is not None:
+            return f"as of {self.moment:%Y-%m-%d %H:%M} UTC (one moment for every contact)"
+        if self.kind is CutoffKind.AFTER_CREATION:
+            return f"{self.offset / DAY:g} days after each contact's creation"
+        return (f"{self.offset / DAY:g} day(s) before each converter's opportunity; contacts "
+                f"that never converted at a matched random moment (seed {self.seed})")
+
+    def to_text(self) -> str:
+        """The --as-of value that gives this cutoff."""
+        if self.kind is CutoffKind.FIXED and self.moment is not None:
+            return self.moment.isoformat().replace("+00:00", "Z")
+        if self.kind is CutoffKind.AFTER_CREATION:
+            return f"created+{self.offset / DAY:g}d"
+        return f"opportunity-{self.offset / DAY:g}d"
+
+
+@dataclass(frozen=True)
+class Sample:
+    """Which contacts take part: a creation period and/or one side of a random split."""
+
+    created_from: datetime | None = None  # included
+    created_before: datetime | None = None  # excluded
+    random_share: float | None = None  # the held-out share of a random split
+    random_seed: int = 7
+    random_part: str = "held-out"  # or "training"
+
+    def keeps(self, contact_id: str, created: float) -> bool:
+        if self.created_from is not None and created < self.created_from.timestamp():
+            return False
+        if self.created_before is not None and created >= self.created_before.timestamp():
+            return False
+        if self.random_share is not None:
+            held_out = unit_hash(contact_id, self.random_seed, "split") < self.random_share
+            return held_out == (self.random_part == "held-out")
+        return True
+
+    def describe(self) -> str:
+        parts = []
+        if self.created_from is not None:
+            parts.append(f"created from {self.created_from:%Y-%m-%d %H:%M}")
+        if self.created_before is not None:
+            parts.append(f"created before {self.created_before:%Y-%m-%d %H:%M}")
+        if self.random_share is not None:
+            parts.append(f"{self.random_part} part of a random split "
+                         f"({self.random_share:.0%} held out, seed {self.random_seed})")
+        return ", ".join(parts) or "all contacts"
+
+
+def unit_hash(contact_id: str, seed: int, salt: str) -> float:
+    """A number in [0, 1) fixed by (seed, salt, contact id): reproducible per contact,
+    whatever else is in the store."""
+    digest = hashlib.sha256(f"{seed}:{salt}:{contact_id}".encode()).digest()
+    return int.from_bytes(digest[:8], "big") / 2**64
+
+
+@dataclass(slots=True)
+class Case:
+    """One contact in a backtest: scored at `cutoff`, converted (or not) after it."""
+
+    contact_id: str
+    created_at: float
+    cutoff: float
+    converted: bool
+    converted_at: float | None = None
+
+
+@dataclass
+class Population:
+    cutoff: Cutoff
+    target: Target = Target.OPPORTUNITY_OR_WON
+    horizon: float | None = None  # seconds after the cutoff within which conversion counts
+    sample: Sample = field(default_factory=Sample)
+
+    def describe(self) -> str:
+        text = f"cutoff: {self.cutoff.describe()}; outcome: {self.target.value} after the cutoff"
+        if self.horizon:
+            text += f" within {self.horizon / DAY:g} days"
+        return text + f"; contacts: {self.sample.describe()}"
+
+
+def converted_at(record: OutcomeRecord | None, target: Target) -> float | None:
+    if record is None:
+        return None
+    if target is Target.WON:
+        moments = [record.won_at]
+    elif target is Target.OPPORTUNITY:
+        moments = [record.opportunity_at]
+    else:
+        moments = [record.opportunity_at, record.won_at]
+    known = [m.timestamp() for m in moments if m is not None]
+    return min(known) if known else None
+
+
+def settled_at(record: OutcomeRecord | None, target: Target) -> float | None:
+    """The first moment the target's question had an answer (converted, or a loss)."""
+    if record is None:
+        return None
+    moments = [converted_at(record, target)]
+    if record.lost_at is not None:
+        moments.append(record.lost_at.timestamp())
+    known = [m for m in moments if m is not None]
+    return min(known) if known else None
+
+
+def opportunity_anchor(record: OutcomeRecord | None) -> float | None:
+    """When a contact became an opportunity (its win, when no opportunity was recorded)."""
+    if record is None:
+        return None
+    known = [m.timestamp() for m in (record.opportunity_at, record.won_at) if m is not None]
+    return min(known) if known else None
+
+
+class CaseStream:
+    """(snapshot, case) pairs of a backtest population from a store, with the reasons for
+    every contact left out (`excluded`) filled in as the stream is read."""
+
+    def __init__(self, store: Store, population: Population, *,
+                 property_types: Mapping[str, PropertyType] | None = None,
+                 progress: Progress | None = None) -> None:
+        self.store = store
+        self.population = population
+        self.property_types = property_types
+        self.progress = progress
+        self.excluded: Counter[str] = Counter()
+        self.outcomes = load_outcomes(store)
+        self.total = int(store.counts().get("contacts", 0))
+        self.end: float | None = None
+
+    def __iter__(self) -> Iterator[tuple[ContactSnapshot, Case]]:
+        population = self.population
+        if population.cutoff.kind is CutoffKind.FIXED:
+            yield from self._fixed()
+            return
+        end = data_end(self.store)
+        self.end = end.timestamp() if end is not None else datetime.now(UTC).timestamp()
+        lags = self._converter_lags() if population.cutoff.kind is \
+            CutoffKind.BEFORE_OPPORTUNITY else None
+        seen = 0
+        for history in load_histories(self.store, property_types=self.property_types):
+            seen += 1
+            if self.progress and seen % 2000 == 0:
+                self.progress(seen, self.total)
+            cutoff = self._cutoff(history.contact_id, history.created_at, lags)
+            if cutoff is None:
+                continue
+            case = self._case(history.contact_id, history.created_at, cutoff)
+            if case is not None:
+                yield history.snapshot_at(cutoff), case
+        if self.progress:
+            self.progress(seen, self.total)
+
+    def _fixed(self) -> Iterator[tuple[ContactSnapshot, Case]]:
+        moment = self.population.cutoff.moment
+        assert moment is not None
+        seen = 0
+        for snap in self.store.load_snapshots(moment, property_types=self.property_types):
+            seen += 1
+            if self.progress and seen % 2000 == 0:
+                self.progress(seen, self.total)
+            case = self._case(snap.contact_id, snap.created_at or snap.as_of, snap.as_of)
+            if case is not None:
+                yield snap, case
+        if self.total > seen:
+            self.excluded["created after the cutoff"] += self.total - seen
+        if self.progress:
+            self.progress(self.total, self.total)
+
+    def _converter_lags(self) -> np.ndarray:
+        """Creation → cutoff of every converter (seconds), sorted, for matched moments."""
+        gap = self.population.cutoff.offset
+        created = _creation_times(self.store)
+        lags = []
+        for contact_id, record in self.outcomes.items():
+            anchor = opportunity_anchor(record)
+            start = created.get(contact_id)
+            if anchor is not None and start is not None and anchor - gap >= start:
+                lags.append(anchor - gap - start)
+        return np.sort(np.asarray(lags, dtype=np.float64))
+
+    def _cutoff(self, contact_id: str, created: float, lags: np.ndarray | None) -> float | None:
+        cutoff_spec = self.population.cutoff
+        assert self.end is not None
+        if cutoff_spec.kind is CutoffKind.AFTER_CREATION:
+            cutoff = created + cutoff_spec.offset
+        else:
+            anchor = opportunity_anchor(self.outcomes.get(contact_id))
+            if anchor is not None:
+                cutoff = anchor - cutoff_spec.offset
+                if cutoff < created:
+                    self.excluded["became an opportunity within the gap after creation"] += 1
+                    return None
+            else:
+                cutoff = _matched_moment(contact_id, created, self.end, lags,
+                                         cutoff_spec.seed)
+        if cutoff > self.end:
+            self.excluded["cutoff after the end of the data"] += 1
+            return None
+        return cutoff
+
+    def _case(self, contact_id: str, created: float, cutoff: float) -> Case | None:
+        population = self.population
+        if not population.sample.keeps(contact_id, created):
+            self.excluded["outside the sample"] += 1
+            return None
+        record = self.outcomes.get(contact_id)
+        settled = settled_at(record, population.target)
+        if settled is not None and settled <= cutoff:
+            self.excluded["outcome at or before the cutoff"] += 1
+            return None
+        moment = converted_at(record, population.target)
+        converted = moment is not None and moment > cutoff and (
+            population.horizon is None or moment <= cutoff + population.horizon)
+        return Case(contact_id, created, cutoff, converted, moment if converted else None)
+
+
+def _matched_moment(contact_id: str, created: float, end: float, lags: np.ndarray | None,
+                    seed: int) -> float:
+    u = unit_hash(contact_id, seed, "matched-moment")
+    room = max(end - created, 0.0)
+    if lags is None or not len(lags):
+        return created + u * room
+    fitting = int(np.searchsorted(lags, room, side="right"))
+    if fitting == 0:
+        return created + u * room
+    return created + float(lags[min(int(u * fitting), fitting - 1)])
+
+
+def _creation_times(store: Store) -> dict[str, float]:
+    from sqlalchemy import select
+
+    from leadscore.storage.schema import contacts
+
+    with store.read() as connection:
+        rows = connection.execute(select(contacts.c.contact_id, contacts.c.created_at))
+        return {contact_id: created.timestamp() for contact_id, created in rows}

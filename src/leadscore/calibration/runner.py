@@ -1,0 +1,178 @@
+"""Backtest, compare and thresholds on a store: the calls the CLI and `Project` make.
+
+    from leadscore.calibration import Cutoff, Population, backtest_model
+    result = backtest_model(store, model, Population(Cutoff.parse("created+14d")))
+    print(result.auc, result.auc_interval)
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from leadscore.calibration import leakage, metrics
+from leadscore.calibration.backtest import BacktestResult, ScoredCases, score_cases, summarize
+from leadscore.calibration.compare import Comparison, compare_scored
+from leadscore.calibration.features import CATEGORICAL, property_characteristic
+from leadscore.calibration.population import CaseStream, CutoffKind, Population
+from leadscore.calibration.thresholds import Recommendation, recommend
+from leadscore.catalog import PropertyType
+from leadscore.diagnostics import Diagnostic, LeadscoreError, Location
+from leadscore.model import Model
+from leadscore.model.criteria import PropertyCriterion, walk
+from leadscore.storage import Store
+from leadscore.storage.outcomes import changes_after_outcome, count_outcomes
+
+Progress = Callable[[int, int], None]
+
+
+def property_types(*models: Model) -> dict[str, PropertyType]:
+    """Declared property types of the models (the first model wins a disagreement)."""
+    found: dict[str, PropertyType] = {}
+    for model in models:
+        for name, definition in model.catalog.properties.items():
+            found.setdefault(name, definition.type)
+    return found
+
+
+def model_properties(model: Model) -> list[str]:
+    """Properties a model's rules read."""
+    names: set[str] = set()
+    for score in model.scores.values():
+        for rule in score.all_rules():
+            for node in walk(rule.criterion):
+                if isinstance(node, PropertyCriterion):
+                    names.add(node.property)
+    return sorted(names)
+
+
+def score_population(store: Store, models: Sequence[Model], population: Population, *,
+                     keep: int = 10, progress: Progress | None = None,
+                     watch: Sequence[str] = ()) -> tuple[ScoredCases, dict[str, int]]:
+    """Every contact of `population` scored under every model (point in time)."""
+    if count_outcomes(store)["contacts"] == 0:
+        raise LeadscoreError.single(
+            "LS410", "the store has no outcomes to judge the scores against",
+            Location(field="outcomes"),
+            hint="import them first: leadscore import outcomes data/outcomes.csv (or a flat "
+                 "export with --mapping and an 'outcome:' section)")
+    stream = CaseStream(store, population, property_types=property_types(*models),
+                        progress=progress)
+    scored = score_cases(models, stream, keep=keep, progress=progress, total=stream.total,
+                         watch=watch)
+    excluded = dict(stream.excluded)
+    if len(scored.labels) == 0 or scored.labels.all() or not scored.labels.any():
+        what = "no contact" if len(scored.labels) == 0 else (
+            "every contact converted" if scored.labels.all() else "no contact converted")
+        raise LeadscoreError.single(
+            "LS412", f"nothing to backtest: {what} ({population.describe()}; left out: "
+                     f"{', '.join(f'{k} {v:,}' for k, v in excluded.items()) or 'none'})",
+            Location(field="--as-of"),
+            hint="choose another cutoff (an earlier --as-of date, or created+14d), target or "
+                 "sample")
+    return scored, excluded
+
+
+def population_notes(population: Population) -> list[str]:
+    notes = [population.describe()]
+    if population.cutoff.kind is CutoffKind.BEFORE_OPPORTUNITY:
+        notes.append("Contacts that never converted have no opportunity date: each is scored "
+                     "at a matched random moment (creation + a lag drawn from the converters' "
+                     "lags, fixed by a hash of its id), so both groups are seen at similar "
+                     "ages and nothing after the cutoff is used.")
+    notes.append("Contacts whose outcome was settled at or before their cutoff are left out: "
+                 "they are not predictions.")
+    return notes
+
+
+def leakage_warnings(store: Store, model: Model, scored: ScoredCases, *,
+                     auc_limit: float = leakage.AUC_LIMIT,
+                     iv_limit: float = leakage.IV_LIMIT) -> list[Diagnostic]:
+    """The guard on the properties the model reads."""
+    watched = scored.models[0].watched
+    characteristics = []
+    for name, raw in watched.items():
+        found = property_characteristic(name, raw, model.catalog)
+        if not isinstance(found, str):
+            characteristics.append(found)
+    strengths = leakage.measure_inputs(characteristics, scored.labels)
+    warnings = leakage.separation_warnings(strengths, auc_limit=auc_limit, iv_limit=iv_limit)
+    converters = count_outcomes(store)
+    warnings += leakage.change_warnings(changes_after_outcome(store),
+                                        converters["opportunities"] + converters["won"],
+                                        [n for n in watched if n != "lifecycle_stage"])
+    return warnings
+
+
+def backtest_model(store: Store, model: Model, population: Population, *,
+                   replicates: int = 1000, seed: int = 0, keep: int = 10,
+                   auc_limit: float = leakage.AUC_LIMIT, iv_limit: float = leakage.IV_LIMIT,
+                   progress: Progress | None = None) -> BacktestResult:
+    """Score every contact of `population` point in time and report how well the primary
+    score predicted conversion."""
+    started = time.perf_counter()
+    scored, excluded = score_population(store, [model], population, keep=keep,
+                                        progress=progress, watch=model_properties(model))
+    result = summarize(scored, 0, population=population.describe(), excluded=excluded,
+                       replicates=replicates, seed=seed)
+    result.warnings = leakage_warnings(store, model, scored, auc_limit=auc_limit,
+                                       iv_limit=iv_limit)
+    result.notes = population_notes(population)
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def compare_models(store: Store, a: Model, b: Model, population: Population, *,
+                   replicates: int = 1000, seed: int = 0, keep: int = 10,
+                   progress: Progress | None = None) -> Comparison:
+    """Both models on the same contacts at the same cutoffs."""
+    started = time.perf_counter()
+    scored, excluded = score_population(store, [a, b], population, keep=keep,
+                                        progress=progress)
+    comparison = compare_scored(scored, population=population.describe(), excluded=excluded,
+                                replicates=replicates, seed=seed)
+    comparison.a.notes = comparison.b.notes = population_notes(population)
+    comparison.a.seconds = comparison.b.seconds = time.perf_counter() - started
+    return comparison
+
+
+@dataclass
+class ThresholdReport:
+    model: str
+    score: str
+    population: str
+    contacts: int
+    converted: int
+    months: float
+    recommendation: Recommendation
+    current: list[dict[str, Any]]  # the model's own thresholds as they performed
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"model": self.model, "score": self.score, "population": self.population,
+                "contacts": self.contacts, "converted": self.converted,
+                "months": round(self.months, 2), "current": self.current,
+                **self.recommendation.to_dict()}
+
+
+def recommend_thresholds(store: Store, model: Model, population: Population, *,
+                         mql_per_month: float | None = None, sql_precision: float | None = None,
+                         progress: Progress | None = None) -> ThresholdReport:
+    if mql_per_month is None and sql_precision is None:
+        recommend(np.zeros(0), np.zeros(0, dtype=bool), 1.0)  # raises LS413
+    scored, _ = score_population(store, [model], population, keep=0, progress=progress)
+    ms = scored.models[0]
+    months = metrics.months_spanned(scored.created)
+    result = recommend(ms.scores, scored.labels, months, mql_per_month=mql_per_month,
+                       sql_precision=sql_precision)
+    current = metrics.stage_volume(ms.stages, scored.labels, months)
+    return ThresholdReport(model.name, ms.primary, population.describe(), len(scored.labels),
+                           int(scored.labels.sum()), months, result, current)
+
+
+__all__ = ["CATEGORICAL", "ThresholdReport", "backtest_model", "compare_models",
+           "leakage_warnings", "model_properties", "population_notes", "property_types",
+           "recommend_thresholds", "score_population"]

@@ -1,0 +1,222 @@
+"""`suggest`: fit a points model on an earlier period, judge it on a later one, write it out.
+
+1. Every contact is seen point in time (the same cutoff rules as a backtest).
+2. Split: contacts created before a moment train the model, those created from it on are held
+   out (a time split, the default). When every contact has the same creation time — a flat
+   export such as X Education — a seeded random split by a hash of the contact id is used
+   instead (documented in the report and the file).
+3. Inputs (properties, event counts) are binned and fitted on the training part only; the
+   leakage guard measures each input on the training part.
+4. The model file is written, loaded back (`leadscore validate` would accept it), and
+   backtested on the held-out part through the store, exactly as `leadscore backtest` with
+   the printed options does: the reported held-out AUC *is* that backtest's.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from leadscore.calibration import leakage, metrics
+from leadscore.calibration.backtest import BacktestResult
+from leadscore.calibration.features import Inputs, build_inputs
+from leadscore.calibration.population import CaseStream, Population, Sample, unit_hash
+from leadscore.calibration.runner import backtest_model, property_types
+from leadscore.calibration.scorecard import Scorecard, default_thresholds, fit_scorecard, model_text
+from leadscore.catalog import Catalog
+from leadscore.diagnostics import Diagnostic, LeadscoreError, Location
+from leadscore.model import load_model
+from leadscore.storage import Store
+from leadscore.storage.outcomes import changes_after_outcome, count_outcomes
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass
+class SplitPlan:
+    kind: str  # "time" or "random"
+    held_out: Sample
+    training: Sample
+    boundary: datetime | None = None
+    share: float = 0.3
+    seed: int = 7
+
+    def describe(self) -> str:
+        if self.kind == "time" and self.boundary is not None:
+            return (f"time split: trained on contacts created before "
+                    f"{self.boundary:%Y-%m-%d %H:%M} UTC, held out from then on")
+        return (f"random split (every contact has the same creation time): {self.share:.0%} "
+                f"held out by a hash of the contact id, seed {self.seed}")
+
+    def backtest_options(self) -> str:
+        if self.kind == "time" and self.boundary is not None:
+            return f"--created-from {self.boundary.isoformat().replace('+00:00', 'Z')}"
+        return f"--held-out-share {self.share:g} --seed {self.seed}"
+
+
+@dataclass
+class SuggestReport:
+    path: str
+    split: SplitPlan
+    population: str
+    training_contacts: int
+    training_converted: int
+    held_out_contacts: int
+    held_out_converted: int
+    card: Scorecard
+    strengths: list[leakage.InputStrength]
+    warnings: list[Diagnostic]
+    held_out: BacktestResult
+    reproduce: str
+    skipped: dict[str, str] = field(default_factory=dict)
+    seconds: float = 0.0
+
+    @property
+    def held_out_auc(self) -> float:
+        return self.held_out.auc
+
+    def inputs(self) -> list[dict[str, Any]]:
+        rows = []
+        for b in self.card.binned:
+            ch = b.characteristic
+            rows.append({"input": ch.name, "key": ch.key, "kind": ch.kind,
+                         "information_value": metrics._r(b.information_value),
+                         "bins": [{"bin": x.label, "points": x.points} for x in b.bins]})
+        return rows
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "model_file": self.path, "split": self.split.describe(),
+            "population": self.population,
+            "training": {"contacts": self.training_contacts,
+                         "converted": self.training_converted,
+                         "roc_auc": metrics._r(self.card.training_auc)},
+            "held_out": {"contacts": self.held_out_contacts,
+                         "converted": self.held_out_converted,
+                         "roc_auc": metrics._r(self.held_out.auc),
+                         "roc_auc_interval": self.held_out.auc_interval.to_dict(),
+                         "roc_auc_unrounded_fit": metrics._r(self.card.unrounded_auc),
+                         "roc_auc_integer_points_in_fit": metrics._r(self.card.integer_auc)},
+            "reproduce": self.reproduce,
+            "points_double_the_odds_every": round(self.card.scale * np.log(2), 2),
+            "offset_for_even_odds": round(self.card.offset, 2),
+            "inputs": self.inputs(), "dropped": self.card.dropped, "skipped": self.skipped,
+            "input_strength": [s.to_dict() for s in self.strengths],
+            "warnings": [d.to_dict() for d in self.warnings],
+            "seconds": round(self.seconds, 3),
+        }
+
+
+def plan_split(ids: Sequence[str], created: np.ndarray, *, split: str = "auto",
+               share: float = 0.3, held_out_from: datetime | None = None,
+               seed: int = 7) -> tuple[SplitPlan, np.ndarray]:
+    """The split and a bool per contact: held out?"""
+    if not 0 < share < 1:
+        raise LeadscoreError.single("LS414", f"--held-out-share {share:g} is not between 0 and 1",
+                                    Location(field="--held-out-share"), hint="e.g. 0.3")
+    dated = len(np.unique(np.floor(created / 86400))) > 1
+    kind = ("time" if dated or held_out_from is not None else "random") if split == "auto" \
+        else split
+    if kind == "time":
+        if held_out_from is None:
+            boundary_ts = float(np.quantile(created, 1 - share)) if len(created) else 0.0
+            held_out_from = datetime.fromtimestamp(np.floor(boundary_ts / 86400) * 86400, tz=UTC)
+        mask = created >= held_out_from.timestamp()
+        plan = SplitPlan("time", Sample(created_from=held_out_from),
+                         Sample(created_before=held_out_from), held_out_from, share, seed)
+        return plan, mask
+    mask = np.asarray([unit_hash(i, seed, "split") < share for i in ids], dtype=bool)
+    plan = SplitPlan("random", Sample(random_share=share, random_seed=seed),
+                     Sample(random_share=share, random_seed=seed, random_part="training"),
+                     None, share, seed)
+    return plan, mask
+
+
+def suggest_model(store: Store, catalog: Catalog, population: Population, out: str | Path, *,
+                  name: str = "suggested", split: str = "auto", held_out_share: float = 0.3,
+                  held_out_from: datetime | None = None, seed: int = 7,
+                  exclude: Sequence[str] = (), include: Sequence[str] | None = None,
+                  max_inputs: int = 25, max_bins: int = 5, pdo: float = 20.0,
+                  auc_limit: float = leakage.AUC_LIMIT, iv_limit: float = leakage.IV_LIMIT,
+                  replicates: int = 1000, progress: Progress | None = None) -> SuggestReport:
+    started = time.perf_counter()
+    if count_outcomes(store)["contacts"] == 0:
+        raise LeadscoreError.single(
+            "LS410", "the store has no outcomes to learn from", Location(field="outcomes"),
+            hint="import them first: leadscore import outcomes FILE")
+    types = {n: d.type for n, d in catalog.properties.items()}
+    stream = CaseStream(store, population, property_types=types, progress=progress)
+    pairs = list(stream)
+    ids = [case.contact_id for _, case in pairs]
+    created = np.asarray([case.created_at for _, case in pairs], dtype=np.float64)
+    labels = np.asarray([case.converted for _, case in pairs], dtype=bool)
+    plan, held = plan_split(ids, created, split=split, share=held_out_share,
+                            held_out_from=held_out_from, seed=seed)
+    train = ~held
+    for part, mask in (("training", train), ("held-out", held)):
+        if mask.sum() < 20 or labels[mask].all() or not labels[mask].any():
+            raise LeadscoreError.single(
+                "LS414", f"the {part} part has {int(mask.sum()):,} contacts and "
+                         f"{int(labels[mask].sum()):,} conversions: too few to fit and judge "
+                         "a model", Location(field="--held-out-share"),
+                hint="use a larger store, another cutoff, or another split")
+    snapshots = [snap for snap, _ in pairs]
+    inputs: Inputs = build_inputs(snapshots, catalog, exclude=exclude, include=include)
+    del pairs, snapshots
+    strengths = leakage.measure_inputs(
+        [_restricted(ch, train) for ch in inputs.characteristics], labels[train])
+    warnings = leakage.separation_warnings(strengths, auc_limit=auc_limit, iv_limit=iv_limit)
+    outcomes = count_outcomes(store)
+    warnings += leakage.change_warnings(
+        changes_after_outcome(store), outcomes["opportunities"] + outcomes["won"],
+        [ch.property for ch in inputs.characteristics
+         if ch.property and ch.property != "lifecycle_stage"])
+    card = fit_scorecard(inputs, labels, train, held, max_characteristics=max_inputs,
+                         max_bins=max_bins, pdo=pdo)
+    path = Path(out)
+    reproduce = (f"leadscore backtest --model {path} --as-of {population.cutoff.to_text()} "
+                 f"--target {population.target.value} {plan.backtest_options()}")
+    totals = card.totals()
+    header = [
+        f"Suggested by `leadscore suggest` on {datetime.now(UTC):%Y-%m-%d}: a scorecard "
+        "(binned inputs, logistic regression, integer points).",
+        f"Cutoff: {population.cutoff.describe()}; outcome: {population.target.value}.",
+        f"Split: {plan.describe()}.",
+        f"Training: {int(train.sum()):,} contacts, {int(labels[train].sum()):,} converted; "
+        f"held out: {int(held.sum()):,} contacts, {int(labels[held].sum()):,} converted.",
+        f"Points: {pdo:g} points double the odds of converting; the fitted probability is "
+        f"1 / (1 + exp(-(total - {card.offset:.1f}) / {card.scale:.2f})).",
+        "Thresholds: MQL = the top 30 % of training contacts, SQL = the top 10 % "
+        "(`leadscore thresholds` finds others).",
+        f"Check it: {reproduce}",
+    ]
+    text = model_text(card, inputs, name=name, header=header,
+                      thresholds=default_thresholds(totals[train]),
+                      description=f"Scorecard suggested from {int(train.sum()):,} contacts "
+                                  f"({plan.kind} split)")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    model = load_model(path)
+    held_population = Population(population.cutoff, population.target, population.horizon,
+                                 plan.held_out)
+    result = backtest_model(store, model, held_population, replicates=replicates, seed=0,
+                            auc_limit=auc_limit, iv_limit=iv_limit)
+    return SuggestReport(
+        str(path), plan, population.describe(), int(train.sum()), int(labels[train].sum()),
+        int(held.sum()), int(labels[held].sum()), card, strengths, warnings, result,
+        reproduce, inputs.skipped, time.perf_counter() - started)
+
+
+def _restricted(ch: Any, rows: np.ndarray) -> Any:
+    from dataclasses import replace
+
+    return replace(ch, values=ch.values[rows])
+
+
+__all__ = ["SplitPlan", "SuggestReport", "plan_split", "property_types", "suggest_model"]

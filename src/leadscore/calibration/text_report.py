@@ -1,0 +1,199 @@
+"""Plain-text reports of backtests, comparisons, thresholds and suggestions (what the CLI
+prints with --format text)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from leadscore.calibration.backtest import BacktestResult, Surprise
+from leadscore.calibration.compare import Comparison
+from leadscore.calibration.runner import ThresholdReport
+from leadscore.calibration.suggest import SuggestReport
+from leadscore.diagnostics import Diagnostic
+
+
+def _pct(value: float | None) -> str:
+    return "—" if value is None else f"{value * 100:.1f}%"
+
+
+def _num(value: Any) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, float):
+        return f"{value:,.2f}".rstrip("0").rstrip(".") if value % 1 else f"{value:,.0f}"
+    return f"{value:,}" if isinstance(value, int) else str(value)
+
+
+def table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> list[str]:
+    cells = [[str(h) for h in headers], *[[_num(v) if not isinstance(v, str) else v
+                                            for v in row] for row in rows]]
+    widths = [max(len(r[i]) for r in cells) for i in range(len(headers))]
+    out = []
+    for k, row in enumerate(cells):
+        out.append("  " + "  ".join(c.rjust(w) if k and i else c.ljust(w)
+                                    for i, (c, w) in enumerate(zip(row, widths, strict=True))))
+        if k == 0:
+            out.append("  " + "  ".join("-" * w for w in widths))
+    return out
+
+
+def _warnings(warnings: Sequence[Diagnostic]) -> list[str]:
+    out = []
+    for d in warnings:
+        out.append(f"  warning {d.code}: {d.message}")
+        if d.hint:
+            out.append(f"      hint: {d.hint}")
+    return out
+
+
+def _surprises(title: str, items: Sequence[Surprise]) -> list[str]:
+    if not items:
+        return []
+    out = ["", title]
+    for s in items:
+        reasons = "; ".join(f"{name} {round(points, 1):+g}" for name, points in s.reasons) or \
+            "no rule matched"
+        when = s.to_dict()
+        converted = f", converted {when['converted_at'][:10]}" if s.converted_at else ""
+        out.append(f"  {s.contact_id}  score {s.score:g} as of {when['cutoff'][:10]}"
+                   f"{converted} — {reasons}")
+    return out
+
+
+def render_backtest(r: BacktestResult) -> str:
+    lo, hi = r.auc_interval.low, r.auc_interval.high
+    lines = [
+        f"Backtest of model {r.model} (score {r.score}) — {r.population}",
+        f"  {r.contacts:,} contacts, {r.converted:,} converted ({_pct(r.conversion_rate)}), "
+        f"{r.events:,} events seen before the cutoffs",
+        f"  ROC AUC {r.auc:.3f}  (95% bootstrap interval {lo:.3f}–{hi:.3f}, "
+        f"{r.auc_interval.replicates} replicates)",
+    ]
+    if r.excluded:
+        lines.append("  left out: " + ", ".join(f"{k} {v:,}" for k, v in r.excluded.items()))
+    lines += ["", "By score decile (1 = highest scores)"]
+    lines += table(["decile", "contacts", "scores", "converted", "rate", "lift", "cum. share"],
+                   [[d["decile"], d["contacts"], f"{_num(d['min_score'])}–{_num(d['max_score'])}",
+                     d["converted"], _pct(d["conversion_rate"]), d["lift"],
+                     _pct(d["cumulative_share_of_conversions"])] for d in r.deciles])
+    if r.bands:
+        lines += ["", f"By threshold band of {r.score}"]
+        lines += table(["band", "contacts", "converted", "rate", "lift"],
+                       [[b["band"], b["contacts"], b["converted"], _pct(b["conversion_rate"]),
+                         b["lift"]] for b in r.bands])
+    if r.stages:
+        lines += ["", f"MQL and SQL (volume per month over {r.months:.1f} months of creations)"]
+        lines += table(["stage", "contacts", "per month", "precision", "recall"],
+                       [[s["stage"].upper(), s["contacts"], s["per_month"],
+                         _pct(s["precision"]), _pct(s["recall"])] for s in r.stages])
+    c = r.calibration
+    lines += ["", f"Calibration (logistic fit of the outcome on the score: p = 1/(1+exp(-("
+                  f"{c.intercept:.3f} + {c.slope:.4f}·score))); Brier {c.brier:.4f}, "
+                  f"expected calibration error {c.expected_calibration_error:.4f})"]
+    lines += table(["group", "contacts", "scores", "predicted", "observed"],
+                   [[row["group"], row["contacts"],
+                     f"{_num(row['min_score'])}–{_num(row['max_score'])}",
+                     _pct(row["predicted"]), _pct(row["observed"])] for row in c.rows])
+    lines += _surprises("Converted with low scores (the explanation as of the cutoff)",
+                        r.low_converters)
+    lines += _surprises("High scores that never converted", r.high_non_converters)
+    if r.warnings:
+        lines += ["", "Leakage guard"] + _warnings(r.warnings)
+    if r.notes:
+        lines += ["", "How this was measured"] + [f"  {note}" for note in r.notes]
+    return "\n".join(lines)
+
+
+def _volume(row: dict[str, Any] | None) -> str:
+    row = row or {}
+    return f"{_num(row.get('per_month'))} / {_pct(row.get('precision'))}"
+
+
+def render_comparison(c: Comparison) -> str:
+    a, b = c.a, c.b
+    lines = [f"Comparison on the same {a.contacts:,} contacts ({a.converted:,} converted) — "
+             f"{a.population}", ""]
+    rows: list[list[Any]] = [
+        ["model", a.model, b.model],
+        ["file", a.model_path or "", b.model_path or ""],
+        ["ROC AUC", f"{a.auc:.3f} ({a.auc_interval.low:.3f}–{a.auc_interval.high:.3f})",
+         f"{b.auc:.3f} ({b.auc_interval.low:.3f}–{b.auc_interval.high:.3f})"],
+        ["top-decile lift", a.deciles[0]["lift"] if a.deciles else None,
+         b.deciles[0]["lift"] if b.deciles else None],
+    ]
+    for stage in ("sql", "mql", "mql+"):
+        sa = next((s for s in a.stages if s["stage"] == stage), None)
+        sb = next((s for s in b.stages if s["stage"] == stage), None)
+        if sa or sb:
+            rows.append([f"{stage.upper()} per month / precision", _volume(sa), _volume(sb)])
+    rows.append(["Brier score", round(a.calibration.brier, 4), round(b.calibration.brier, 4)])
+    lines += table(["", "A", "B"], rows)
+    diff = c.difference_interval
+    shown = f" (95% paired bootstrap interval {diff.low:+.3f} to {diff.high:+.3f})" if diff else ""
+    lines += ["", f"AUC B − A: {c.auc_difference:+.3f}{shown}", "",
+              "Contacts that change stage (A → B)"]
+    lines += table(["from A", "to B", "contacts"],
+                   [[f, t, n] for (f, t), n in sorted(c.moves.items(), key=lambda kv: -kv[1])])
+    up, down = c.move_conversion["up"], c.move_conversion["down"]
+    lines.append(f"  moved up by B: {up['contacts']:,} contacts, {_pct(up['conversion_rate'])} "
+                 f"converted; moved down: {down['contacts']:,}, "
+                 f"{_pct(down['conversion_rate'])} converted")
+    if c.examples:
+        lines += ["", f"First {len(c.examples)} contacts changing stage"]
+        lines += table(["contact", "A", "B", "score A", "score B", "converted"],
+                       [[m.contact_id, m.stage_a or "—", m.stage_b or "—", m.score_a, m.score_b,
+                         "yes" if m.converted else "no"] for m in c.examples[:20]])
+    return "\n".join(lines)
+
+
+def render_thresholds(t: ThresholdReport) -> str:
+    rec = t.recommendation
+    lines = [f"Thresholds for {t.model} (score {t.score}) — {t.population}",
+             f"  {t.contacts:,} contacts, {t.converted:,} converted, over {t.months:.1f} "
+             "months of creations", ""]
+    for name, row in (("MQL", rec.mql), ("SQL", rec.sql)):
+        if row:
+            lines.append(f"  {name} threshold {row['threshold']:g}: {row['contacts']:,} contacts "
+                         f"({_num(row['per_month'])} a month), precision "
+                         f"{_pct(row['precision'])}, recall {_pct(row['recall'])}")
+    lines += [f"  note: {n}" for n in rec.notes]
+    snippet = rec.yaml_snippet()
+    if snippet:
+        lines += ["", "In the model file:", *("  " + s for s in snippet.splitlines())]
+    lines += ["", "Trade-off (score ≥ threshold)"]
+    lines += table(["threshold", "contacts", "per month", "precision", "recall", "lift"],
+                   [[r["threshold"], r["contacts"], r["per_month"], _pct(r["precision"]),
+                     _pct(r["recall"]), r["lift"]]
+                    for r in rec.curve[::max(len(rec.curve) // 25, 1)]])
+    if t.current:
+        lines += ["", "The model's own stages as they performed"]
+        lines += table(["stage", "contacts", "per month", "precision", "recall"],
+                       [[s["stage"].upper(), s["contacts"], s["per_month"],
+                         _pct(s["precision"]), _pct(s["recall"])] for s in t.current])
+    return "\n".join(lines)
+
+
+def render_suggestion(s: SuggestReport) -> str:
+    h = s.held_out
+    lines = [
+        f"Wrote {s.path}: a scorecard of {len(s.card.binned)} inputs "
+        f"({s.card.scale * 0.6931:.0f} points double the odds of converting)",
+        f"  {s.population}",
+        f"  {s.split.describe()}",
+        f"  training: {s.training_contacts:,} contacts, {s.training_converted:,} converted, "
+        f"ROC AUC {s.card.training_auc:.3f}",
+        f"  held out: {s.held_out_contacts:,} contacts, {s.held_out_converted:,} converted, "
+        f"ROC AUC {h.auc:.3f} ({h.auc_interval.low:.3f}–{h.auc_interval.high:.3f}) — the "
+        f"backtest of the written file; unrounded fit {s.card.unrounded_auc:.3f}",
+        f"  reproduce: {s.reproduce}", "", "Inputs (strongest first)",
+    ]
+    lines += table(["input", "information value", "bins → points"],
+                   [[row["input"], row["information_value"],
+                     "; ".join(f"{b['bin']} {b['points']:+d}" for b in row["bins"])[:110]]
+                    for row in s.inputs()])
+    if s.warnings:
+        lines += ["", "Leakage guard"] + _warnings(s.warnings)
+    lines += ["", "Next: leadscore validate " + s.path + ", then edit the points and names as "
+              "you like and backtest again."]
+    return "\n".join(lines)
