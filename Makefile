@@ -43,6 +43,7 @@ test-fast: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_score.py
+	$(BIN)/python benchmarks/bench_backtest.py
 	$(BIN)/python benchmarks/bench_automation.py
 
 lint: $(STAMP)
