@@ -12,7 +12,6 @@ from leadscore.delivery import (
     RetryPolicy,
     WebhookChannel,
     load_channels,
-    load_project_channels,
     parse_seconds,
 )
 from leadscore.diagnostics import LeadscoreError
@@ -191,9 +190,14 @@ def test_an_unknown_channel_name_suggests_the_nearest():
 
 
 def test_a_project_folder(tmp_path):
-    assert not load_project_channels(tmp_path).webhooks
+    from leadscore.project.config import ProjectConfig
+
+    def channels_of(root):
+        return load_channels(ProjectConfig.load(root).data, source=str(root))
+
+    assert not channels_of(tmp_path).webhooks
     (tmp_path / "leadscore.toml").write_text(EXAMPLE)
-    assert set(load_project_channels(tmp_path).webhooks) == {"sales", "nurture"}
+    assert set(channels_of(tmp_path).webhooks) == {"sales", "nurture"}
     (tmp_path / "leadscore.toml").write_text("[delivery\n")
     with pytest.raises(LeadscoreError, match="LS301"):
-        load_project_channels(tmp_path)
+        channels_of(tmp_path)

@@ -13,7 +13,6 @@ from leadscore.delivery.channels import (
     RetryPolicy,
     WebhookChannel,
     load_channels,
-    load_project_channels,
     parse_seconds,
 )
 from leadscore.delivery.dispatcher import (
@@ -50,7 +49,6 @@ __all__ = [
     "encode_body",
     "enqueue",
     "load_channels",
-    "load_project_channels",
     "outbox_item",
     "outbox_items",
     "parse_seconds",

@@ -31,11 +31,9 @@ from __future__ import annotations
 
 import os
 import re
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 from leadscore.diagnostics import DiagnosticList, LeadscoreError, Location, did_you_mean
@@ -203,19 +201,6 @@ def load_channels(data: Mapping[str, Any], *, source: str) -> Channels:
             mail[name] = email_channel
     problems.raise_if_errors()
     return Channels(webhooks=webhooks, email=mail, retry=retry, source=source)
-
-
-def load_project_channels(root: Path) -> Channels:
-    """The channels of the project at `root` (its leadscore.toml; none without one)."""
-    file = root / "leadscore.toml"
-    try:
-        data = tomllib.loads(file.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        data = {}
-    except tomllib.TOMLDecodeError as error:
-        raise LeadscoreError.single("LS301", f"invalid leadscore.toml: {error}",
-                                    Location(str(file))) from None
-    return load_channels(data, source=str(file))
 
 
 # -- reading -------------------------------------------------------------------------------

@@ -13,7 +13,7 @@ from leadscore.lists.membership import ListTest
 from leadscore.model import Model
 from leadscore.model import criteria as c
 from leadscore.model.compile import CriteriaCompiler, validate_structure
-from leadscore.model.source import read_yaml
+from leadscore.model.source import read_source, read_yaml
 from leadscore.model.spec import CriterionSpec, _Spec
 
 
@@ -109,14 +109,9 @@ class ListSet:
 
 
 def load_lists(path: str | Path, model: Model) -> ListSet:
-    file = str(path)
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise LeadscoreError.single("LS160", f"lists file not found: {file}", Location(file),
-                                    hint="create it, or remove [automation] lists from "
-                                         "leadscore.toml") from None
-    return parse_lists(text, file, model)
+    text = read_source(path, code="LS160", what="lists file",
+                       hint="create it, or remove [automation] lists from leadscore.toml")
+    return parse_lists(text, str(path), model)
 
 
 def parse_lists(text: str, file: str, model: Model) -> ListSet:

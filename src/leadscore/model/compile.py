@@ -40,7 +40,7 @@ from leadscore.model.model import (
     Tier,
 )
 from leadscore.model.operators import OPERATORS, read_expected
-from leadscore.model.source import Path, SourceDocument, read_yaml
+from leadscore.model.source import Path, SourceDocument, read_source, read_yaml
 from leadscore.model.spec import (
     CountSpec,
     CriterionSpec,
@@ -63,16 +63,9 @@ CONTEXT_KEYS = ("score", "label", "in_list")
 
 def load_model(path: str | FilePath) -> Model:
     """Read and validate a model file. Raises LeadscoreError with every mistake found."""
-    file = str(path)
-    try:
-        text = FilePath(path).read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise LeadscoreError.single("LS100", f"model file not found: {file}", Location(file),
-                                    hint="pass the path of a .yaml model file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise LeadscoreError.single("LS100", f"cannot read model file: {exc}",
-                                    Location(file)) from None
-    return parse_model(text, file)
+    text = read_source(path, code="LS100", what="model file",
+                       hint="pass the path of a .yaml model file")
+    return parse_model(text, str(path))
 
 
 def parse_model(text: str, file: str = "<model>") -> Model:

@@ -7,6 +7,7 @@ Python objects; composing the node tree first and building values ourselves keep
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path as FilePath
 from typing import Any
 
 import yaml
@@ -41,6 +42,19 @@ class SourceDocument:
                 return Location(self.file, span.line, span.column), span.text
             probe = probe[:-1]
         return Location(self.file, 1, 1), None
+
+
+def read_source(path: str | FilePath, *, code: str, what: str, hint: str) -> str:
+    """The text of a definition file, or a diagnostic (`code`) when it cannot be read."""
+    file = str(path)
+    try:
+        return FilePath(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise LeadscoreError(Diagnostic(code, f"{what} not found: {file}", Location(file),
+                                        hint=hint)) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise LeadscoreError(Diagnostic(code, f"cannot read {what}: {exc}",
+                                        Location(file))) from None
 
 
 def read_yaml(text: str, file: str) -> SourceDocument:

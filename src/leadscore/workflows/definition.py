@@ -11,13 +11,13 @@ from pydantic import Field
 
 from leadscore.catalog import CoercionError, PropertyType, coerce_value, parse_duration
 from leadscore.catalog.catalog import LIFECYCLE_STAGE_VALUES
-from leadscore.diagnostics import LeadscoreError, Location, did_you_mean
+from leadscore.diagnostics import did_you_mean
 from leadscore.lists import ListSet
 from leadscore.model import Model
 from leadscore.model import criteria as c
 from leadscore.model.compile import CriteriaCompiler, validate_structure
 from leadscore.model.source import Path as SpecPath
-from leadscore.model.source import read_yaml
+from leadscore.model.source import read_source, read_yaml
 from leadscore.model.spec import CriterionSpec, _Spec
 
 # --- the file's structure -------------------------------------------------------------------
@@ -156,14 +156,9 @@ PLACEHOLDER = re.compile(r"\{(contact|score|label)\.([A-Za-z0-9_]+)\}")
 
 def load_workflows(path: str | Path, model: Model, lists: ListSet,
                    channels: set[str] | None = None) -> list[Workflow]:
-    file = str(path)
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise LeadscoreError.single("LS170", f"workflows file not found: {file}", Location(file),
-                                    hint="create it, or remove [automation] workflows from "
-                                         "leadscore.toml") from None
-    return parse_workflows(text, file, model, lists, channels)
+    text = read_source(path, code="LS170", what="workflows file",
+                       hint="create it, or remove [automation] workflows from leadscore.toml")
+    return parse_workflows(text, str(path), model, lists, channels)
 
 
 def parse_workflows(text: str, file: str, model: Model, lists: ListSet,
