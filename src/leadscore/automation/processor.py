@@ -307,12 +307,15 @@ class Automation:
                 target = threshold_stage
                 cause = f"score {score.name if score else ''} {value:g} reached {label}" \
                     if value is not None else "threshold"
+        order = self.model.lifecycle.order
         for event_type, stage in OUTCOME_STAGES:
-            if snap.events.get(event_type) and (stage_rank(stage) or 0) > (
-                    stage_rank(target) or -1):
+            rank = stage_rank(stage, order)
+            target_rank = stage_rank(target, order)
+            if snap.events.get(event_type) and rank is not None and rank > (
+                    -1 if target_rank is None else target_rank):
                 target, cause = stage, f"outcome: {event_type}"
                 break
-        moved = forward_move(current, target)
+        moved = forward_move(current, target, order)
         if moved is not None:
             self._write_stage(contact, moved, current, f"{cause} (automatic)")
 
@@ -360,7 +363,7 @@ class Automation:
                 if state is None:
                     activated = self._activated.get(wf.name, now)
                     created = snap.created_at or 0.0
-                    new_contact = created > activated.timestamp()
+                    new_contact = created >= activated.timestamp()
                     previous = False if (wf.enroll_existing or new_contact) else matching
                 else:
                     previous = state.matching
@@ -518,7 +521,9 @@ class _Effects:
             contact.cleared_from = current
             self.set_property("lifecycle_stage", None, cause)
             return True
-        if current is not None and (stage_rank(stage) or 0) <= (stage_rank(current) or 0):
+        order = self.automation.model.lifecycle.order
+        if current is not None and (stage_rank(stage, order) or 0) <= (
+                stage_rank(current, order) or 0):
             return False  # backward without clearing first
         previous = current if current is not None else contact.cleared_from
         self.automation._write_stage(contact, stage, previous, cause)

@@ -28,7 +28,6 @@ from leadscore.cli.output import (
 )
 from leadscore.diagnostics import Diagnostic, LeadscoreError, Location
 from leadscore.ingestion import ImportReport
-from leadscore.lifecycle import OTHER, STAGES
 from leadscore.model import load_model, model_json_schema
 from leadscore.project import Project, init_project, parse_moment
 
@@ -342,7 +341,7 @@ def stats(fmt: Annotated[TextFormat, typer.Option("--format")] = TextFormat.text
                   f"{counts.get('events', 0):,} events, "
                   f"{counts.get('property_changes', 0):,} property changes; "
                   f"{counts.get('scored', 0):,} contacts scored under model {data['model']}")
-    order = {s: i for i, s in enumerate([*STAGES, OTHER, "none"])}
+    order = {s: i for i, s in enumerate([*project.model.lifecycle.stages, "none"])}
     rows = [[stage, n] for stage, n in sorted(data["stages"].items(),
                                                 key=lambda kv: order.get(kv[0], 99))]
     print_rows(["stage", "contacts"], rows, Format.table, title="Contacts per lifecycle stage")

@@ -16,7 +16,6 @@ from leadscore.cli.output import Format, TextFormat, console, print_json, print_
 from leadscore.delivery import WebhookChannel, deliver_due, outbox_items, retry
 from leadscore.delivery.receiver import LocalReceiver, Received
 from leadscore.diagnostics import LeadscoreError, Location, did_you_mean
-from leadscore.lifecycle import STAGES
 from leadscore.project import Project, parse_moment
 from leadscore.storage import ContactInput
 
@@ -159,12 +158,12 @@ def stage_set(
     by: Annotated[str, typer.Option(help="Who sets it.")] = "a person",
 ) -> None:
     """Clear the contact's stage and set it — the explicit act that may move it backward."""
-    known = [*STAGES, "other"]
+    project = open_project()
+    known = project.model.lifecycle.stages
     if stage not in known:
         raise LeadscoreError.single("LS322", f"unknown lifecycle stage '{stage}'",
                                     Location(field="stage"),
                                     hint=did_you_mean(stage, known) or ", ".join(known))
-    project = open_project()
     _require_contact(project, contact)
     project.automation.set_stage(contact, stage, by=by)
     console.print(f"{contact}: stage set to {stage} by {by}.")

@@ -36,15 +36,25 @@ class Reason:
         return out
 
 
+_MEMO_KEYS: dict[tuple[Any, ...], int] = {}
+
+
+def _memo_key(node: c.EventCriterion) -> int:
+    """One key per distinct (type, filters, window) in the whole process: criteria compiled
+    anywhere can share a contact's memo, equal ones share their filtered events, and different
+    ones never collide."""
+    return _MEMO_KEYS.setdefault((node.event_type, node.filters, node.window), len(_MEMO_KEYS))
+
+
 def compile_criterion(node: c.Criterion, shared: dict[Any, EventMatcher] | None = None):
     """Matcher for a criterion tree. Event matchers with equal filters share one memo slot."""
     shared = {} if shared is None else shared
     if isinstance(node, c.PropertyCriterion):
         return PropertyMatcher(node)
     if isinstance(node, c.EventCriterion):
-        key = (node.event_type, node.filters, node.window)
-        base = shared.setdefault(key, EventMatcher(node, key=len(shared)))
-        return base if base.node == node else EventMatcher(node, key=base.key)
+        key = _memo_key(node)
+        base = shared.setdefault(key, EventMatcher(node, key=key))
+        return base if base.node == node else EventMatcher(node, key=key)
     if isinstance(node, c.ScoreCriterion):
         return ScoreMatcher(node)
     if isinstance(node, c.ListCriterion):

@@ -24,27 +24,29 @@ def normalize_stage(value: str | None) -> str | None:
     return _ALIASES.get(text, text)
 
 
-def stage_rank(stage: str | None) -> int | None:
-    """Position in the order; None for no stage, 'other' or an unknown stage."""
+def stage_rank(stage: str | None, order: tuple[str, ...] = STAGES) -> int | None:
+    """Position in the order (a model may configure its own); None for no stage, 'other' or
+    a stage not in the order."""
     if stage is None:
         return None
     try:
-        return STAGES.index(stage)
+        return order.index(stage)
     except ValueError:
         return None
 
 
-def forward_move(current: str | None, target: str | None) -> str | None:
+def forward_move(current: str | None, target: str | None,
+                 order: tuple[str, ...] = STAGES) -> str | None:
     """The stage an automatic assignment sets, or None when it must leave the contact alone:
     never backward, never sideways, never out of 'other'."""
     if target is None or target == current:
         return None
     if current == OTHER:
         return None
-    target_rank = stage_rank(target)
+    target_rank = stage_rank(target, order)
     if target_rank is None:
         return None
-    current_rank = stage_rank(current)
+    current_rank = stage_rank(current, order)
     if current_rank is not None and target_rank <= current_rank:
         return None
     return target

@@ -273,6 +273,7 @@ class CriteriaCompiler:
         self.catalog = catalog or Catalog()
         self.scores = scores  # None: score/list conditions are not allowed here
         self.lists = lists or set()
+        self.stage_names: tuple[str, ...] = LIFECYCLE_STAGE_VALUES[:-1]
 
     # reporting
     def error(self, code: str, message: str, path: Path, *, key: bool = False,
@@ -281,6 +282,7 @@ class CriteriaCompiler:
         self.problems.add(Diagnostic(code, message, location, text=text, hint=hint))
 
     def model(self, spec: ModelSpec) -> Model | None:
+        self.stage_names = self.stage_order(spec)
         self.catalog = self.declarations(spec)
         scores: dict[str, Score] = {}
         for name, score_spec in spec.scores.items():
@@ -290,28 +292,43 @@ class CriteriaCompiler:
         scores = self.order_sums(scores, spec)
         self.check_stages(scores)
         grade = self.grade(spec, scores) if spec.grade else None
-        lifecycle = self.lifecycle(spec.lifecycle) if spec.lifecycle else Lifecycle()
+        lifecycle = (self.lifecycle(spec.lifecycle) if spec.lifecycle
+                     else Lifecycle(order=self.stage_names))
         digest = hashlib.sha256(self.doc.text.encode()).hexdigest()[:16]
         return Model(name=spec.name, scores=scores, catalog=self.catalog, grade=grade,
                      lifecycle=lifecycle, description=spec.description, version=spec.version,
                      path=self.doc.file, digest=digest)
 
+    def stage_order(self, spec: ModelSpec) -> tuple[str, ...]:
+        order = spec.lifecycle.order if spec.lifecycle else None
+        if order is None:
+            return LIFECYCLE_STAGE_VALUES[:-1]  # all but 'other'
+        path: Path = ("lifecycle", "order")
+        if not order or len(set(order)) != len(order) or "other" in order:
+            self.error("LS147", "the stage order lists each stage once, lowest first, without "
+                       "'other'", path, key=True, hint="e.g. [subscriber, lead, mql, sql, "
+                       "opportunity, customer]")
+            return LIFECYCLE_STAGE_VALUES[:-1]
+        return tuple(str(stage) for stage in order)
+
     def lifecycle(self, spec: LifecycleSpec) -> Lifecycle:
         path: Path = ("lifecycle",)
+        known = (*self.stage_names, "other")
         exclude = [self.criterion(item, path + ("exclude", i))
                    for i, item in enumerate(spec.exclude)]
         qualify = []
         for stage, item in spec.qualify.items():
-            if stage not in LIFECYCLE_STAGE_VALUES:
+            if stage not in known:
                 self.error("LS144", f"unknown lifecycle stage '{stage}'",
                            path + ("qualify", stage), key=True,
-                           hint=did_you_mean(stage, LIFECYCLE_STAGE_VALUES))
+                           hint=did_you_mean(stage, known))
                 continue
             criterion = self.criterion(item, path + ("qualify", stage))
             if criterion is not None:
                 qualify.append((stage, criterion))
-        qualify.sort(key=lambda pair: -LIFECYCLE_STAGE_VALUES.index(pair[0]))
-        return Lifecycle(tuple(x for x in exclude if x is not None), tuple(qualify))
+        qualify.sort(key=lambda pair: -known.index(pair[0]))
+        return Lifecycle(tuple(x for x in exclude if x is not None), tuple(qualify),
+                         self.stage_names)
 
     def declarations(self, spec: ModelSpec) -> Catalog:
         standard = Catalog()
@@ -337,6 +354,10 @@ class CriteriaCompiler:
             event_types[name] = EventTypeDef(
                 name, event_decl.description or "", attributes,
                 open_attributes=not event_decl.attributes and base is None)
+        if self.stage_names != LIFECYCLE_STAGE_VALUES[:-1]:
+            properties["lifecycle_stage"] = PropertyDef(
+                "lifecycle_stage", PropertyType.ENUM, "Lifecycle stage",
+                (*self.stage_names, "other"))
         return Catalog(properties, event_types)
 
     # scores --------------------------------------------------------------------------------
@@ -513,10 +534,10 @@ class CriteriaCompiler:
             labels.add(spec.label)
             self.check_bounds(spec.min, spec.max, tpath)
             stage = spec.stage
-            if stage is not None and stage not in LIFECYCLE_STAGE_VALUES:
+            known = (*self.stage_names, "other")
+            if stage is not None and stage not in known:
                 self.error("LS144", f"unknown lifecycle stage '{stage}'", tpath + ("stage",),
-                           hint=did_you_mean(stage, LIFECYCLE_STAGE_VALUES)
-                           or f"stages: {', '.join(LIFECYCLE_STAGE_VALUES)}")
+                           hint=did_you_mean(stage, known) or f"stages: {', '.join(known)}")
                 stage = None
             items.append((Threshold(spec.label, spec.min, spec.max, stage), tpath))
         items.sort(key=lambda pair: -1e300 if pair[0].min is None else pair[0].min)

@@ -147,6 +147,13 @@ class Lifecycle:
 
     exclude: tuple[Criterion, ...] = ()
     qualify: tuple[tuple[str, Criterion], ...] = ()  # highest stage first
+    order: tuple[str, ...] = ("subscriber", "lead", "mql", "sql", "opportunity", "customer",
+                              "evangelist")
+
+    @property
+    def stages(self) -> tuple[str, ...]:
+        """Every stage a contact may have: the order, then 'other'."""
+        return (*self.order, "other")
 
 
 @dataclass(frozen=True)

@@ -167,6 +167,9 @@ class EventTypeDeclSpec(_Spec):
 class LifecycleSpec(_Spec):
     """Rules for automatic lifecycle stage changes."""
 
+    order: list[str] | None = Field(
+        None, description="The stages, lowest first (default: subscriber, lead, mql, sql, "
+        "opportunity, customer, evangelist); 'other' always stands apart")
     exclude: list[CriterionSpec] = Field(
         default_factory=list,
         description="Contacts matching any of these are never moved automatically")

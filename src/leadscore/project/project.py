@@ -303,7 +303,7 @@ def score_store(store: Store, model: Model, *, as_of: datetime | None = None,
             run.results.append(result)
         if stage_score is not None and write:
             previous = current.get(snap.contact_id)
-            target = forward_move(previous, result.stage)
+            target = forward_move(previous, result.stage, model.lifecycle.order)
             if target is not None:
                 s = result.scores[stage_score.name]
                 moves.append(StageChange(

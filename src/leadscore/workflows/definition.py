@@ -10,7 +10,6 @@ from typing import Any, Literal
 from pydantic import Field
 
 from leadscore.catalog import CoercionError, PropertyType, coerce_value, parse_duration
-from leadscore.catalog.catalog import LIFECYCLE_STAGE_VALUES
 from leadscore.diagnostics import did_you_mean
 from leadscore.lists import ListSet
 from leadscore.model import Model
@@ -314,9 +313,9 @@ class _Builder:
                 return None
             return Step(action, {"property": value})
         if action == "set_stage":
-            if value not in LIFECYCLE_STAGE_VALUES:
+            if value not in self.model.lifecycle.stages:
                 self.error("LS144", f"unknown lifecycle stage '{value}'", where,
-                           hint=did_you_mean(value, LIFECYCLE_STAGE_VALUES))
+                           hint=did_you_mean(value, self.model.lifecycle.stages))
                 return None
             return Step(action, {"stage": value})
         if action == "clear_stage":
