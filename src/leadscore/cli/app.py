@@ -118,7 +118,8 @@ def validate(
     fmt: Annotated[TextFormat, typer.Option("--format")] = TextFormat.text,
 ) -> None:
     """Check model files; every mistake is reported with file:line:col and a hint."""
-    paths = models or [_project().config.model_path]
+    project = None if models else _project()
+    paths = models or [project.config.model_path]  # type: ignore[union-attr]
     failures: list[Diagnostic] = []
     report: list[dict[str, Any]] = []
     for path in paths:
@@ -130,17 +131,39 @@ def validate(
         rules = sum(len(s.all_rules()) for s in model.scores.values())
         report.append({"file": str(path), "model": model.name, "scores": list(model.scores),
                        "rules": rules})
+    if project is not None and not failures:
+        failures.extend(_validate_automation(project, report))
     if fmt is TextFormat.json:
         print_json({"valid": report, "errors": [d.to_dict() for d in failures]})
     else:
         for item in report:
-            console.print(f"✓ {item['file']}: model {item['model']}, "
-                          f"{len(item['scores'])} scores ({', '.join(item['scores'])}), "
-                          f"{item['rules']} rules")
+            if "model" in item:
+                console.print(f"✓ {item['file']}: model {item['model']}, "
+                              f"{len(item['scores'])} scores ({', '.join(item['scores'])}), "
+                              f"{item['rules']} rules")
+            else:
+                console.print(f"✓ {item['file']}: {item['what']}")
         if failures:
             print_diagnostics(failures)
     if failures:
         raise typer.Exit(1)
+
+
+def _validate_automation(project: Project, report: list[dict[str, Any]]) -> list[Diagnostic]:
+    """The project's lists and workflows files and its delivery channels, checked too."""
+    try:
+        lists = project.lists
+        if project.config.lists_path:
+            report.append({"file": str(project.config.lists_path),
+                           "what": f"{len(lists)} lists ({', '.join(x.name for x in lists)})"})
+        workflows = project.workflows(lists)
+        if project.config.workflows_path:
+            names = ", ".join(w.name for w in workflows)
+            report.append({"file": str(project.config.workflows_path),
+                           "what": f"{len(workflows)} workflows ({names})"})
+    except LeadscoreError as exc:
+        return list(exc.diagnostics)
+    return []
 
 
 @import_app.command("contacts")

@@ -40,7 +40,7 @@ from leadscore.model import Model, load_model
 from leadscore.project.config import CONFIG_FILE, ProjectConfig, find_project_root
 from leadscore.storage import Store
 from leadscore.storage.records import ScoreRecord, StageChange
-from leadscore.workflows import load_workflows
+from leadscore.workflows import Workflow, load_workflows
 
 Progress = Callable[[int, int], None]
 
@@ -174,17 +174,25 @@ class Project:
         return load_lists(path, self.model) if path else ListSet([])
 
     @property
+    def channel_kinds(self) -> dict[str, str]:
+        channels = self.channels
+        return {**{n: "webhook" for n in channels.webhooks},
+                **{n: "email" for n in channels.email}}
+
+    def workflows(self, lists: ListSet | None = None) -> list[Workflow]:
+        """The workflows file, checked against the model, lists and delivery channels."""
+        path = self.config.workflows_path
+        if path is None:
+            return []
+        return load_workflows(path, self.model, lists or self.lists, set(self.channel_kinds))
+
+    @property
     def automation(self) -> Automation:
         """The project's lists and workflows acting on its store (see leadscore.automation)."""
         if self._automation is None:
             lists = self.lists
-            channels = self.channels
-            kinds = {**{n: "webhook" for n in channels.webhooks},
-                     **{n: "email" for n in channels.email}}
-            path = self.config.workflows_path
-            workflows = load_workflows(path, self.model, lists, set(kinds)) if path else []
-            self._automation = Automation(self.store, self.model, lists, workflows,
-                                          channel_kinds=kinds)
+            self._automation = Automation(self.store, self.model, lists, self.workflows(lists),
+                                          channel_kinds=self.channel_kinds)
         return self._automation
 
     def close(self) -> None:
