@@ -13,9 +13,9 @@ from leadscore.lists.membership import ListTest
 from leadscore.model import Model
 from leadscore.model import criteria as c
 from leadscore.model.compile import CriteriaCompiler
-from leadscore.model.structure import validate_structure
 from leadscore.model.source import read_source, read_yaml
 from leadscore.model.spec import CriterionSpec, _Spec
+from leadscore.model.structure import validate_structure
 
 
 class ListSpec(_Spec):
