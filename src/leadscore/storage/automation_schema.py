@@ -39,6 +39,7 @@ trigger_states = Table(
     Column("matching", Boolean, nullable=False),
     Column("enrollments", Integer, nullable=False, default=0),
     Column("checked_at", UTCDateTime, nullable=False),  # occurrences after this are new
+    Index("ix_trigger_states_contact", "contact_id"),  # a contact's states, every workflow
 )
 
 automation_state = Table(

@@ -49,6 +49,7 @@ def upgrade() -> None:
         sa.Column("enrollments", sa.Integer(), nullable=False, server_default="0"),
         sa.Column("checked_at", TIME, nullable=False),
     )
+    op.create_index("ix_trigger_states_contact", "trigger_states", ["contact_id"])
     op.create_table(
         "automation_state",
         sa.Column("name", sa.Text(), primary_key=True),
