@@ -120,3 +120,19 @@ def test_a_workflow_notifies_by_email(store_url, mailbox):  # noqa: F811
     [(sender, recipients, message)] = handler.messages
     assert recipients == ["owner@acme.example"] and message["Subject"] == "Hot: m"
     assert "score 30" in message.get_payload()
+
+
+def test_scoring_alone_follows_the_same_stage_rules(store_url):
+    """`leadscore score` moves stages with the same rules as the processor: exclusions hold."""
+    from leadscore.project import score_store
+
+    model = parse_model(ORDERED + "  exclude:\n    - {property: is_partner, equals: true}\n")
+    with Store.open(store_url) as store:
+        store.upsert_contacts([ContactInput("p", day(0), created_at=day(0),
+                                            properties={"is_partner": True}),
+                               ContactInput("q", day(0), created_at=day(0))])
+        store.add_events([EventInput(f"{cid}-v{i}", cid, "visit", day(1), {})
+                          for cid in ("p", "q") for i in range(3)])
+        run = score_store(store, model, as_of=day(2))
+        assert run.stage_moves == {"mql": 1}
+        assert (stage(store, "p"), stage(store, "q")) == (None, "mql")

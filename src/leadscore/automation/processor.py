@@ -24,11 +24,11 @@ from sqlalchemy import Connection, select
 
 from leadscore.catalog import to_utc
 from leadscore.delivery import enqueue
-from leadscore.evaluation import Scorer
+from leadscore.evaluation import ContactScores, Scorer
 from leadscore.evaluation.matchers import compile_criterion
 from leadscore.evaluation.schedule import next_change_at, time_sensitive
 from leadscore.evaluation.snapshot import ContactSnapshot
-from leadscore.lifecycle import forward_move, stage_rank
+from leadscore.lifecycle import StageRules, stage_rank
 from leadscore.lists import ListSet
 from leadscore.model import Model
 from leadscore.storage import ContactInput, EventInput, Store, Writer
@@ -46,7 +46,6 @@ from leadscore.storage.records import ScoreRecord, StageChange, WriteCounts
 from leadscore.storage.snapshots import load_snapshots
 from leadscore.workflows import RunResult, Workflow, run_steps
 
-OUTCOME_STAGES = (("deal_won", "customer"), ("opportunity_created", "opportunity"))
 MAX_PASSES = 4  # a workflow's effects can change scores and lists: settle, within reason
 TICK = timedelta(microseconds=1)
 
@@ -141,8 +140,7 @@ class Automation:
         self.channel_kinds = channel_kinds or {}
         self.scorer = Scorer(model)
         self.types = {name: p.type for name, p in model.catalog.properties.items()}
-        self.excluded = [compile_criterion(x) for x in model.lifecycle.exclude]
-        self.qualify = [(stage, compile_criterion(x)) for stage, x in model.lifecycle.qualify]
+        self.stage_rules = StageRules(model)
         self.trigger_matchers = {
             wf.name: compile_criterion(wf.trigger.criterion or wf.trigger.event)  # type: ignore
             for wf in self.workflows if wf.trigger.criterion or wf.trigger.event}
@@ -279,7 +277,7 @@ class Automation:
             snap = contact.snap
             result = contact.result = self.scorer.score(snap)
             snap.scores = {n: (s.value, s.label) for n, s in result.scores.items()}
-            self._move_stage(contact, result.stage)
+            self._move_stage(contact, result)
             members = self.lists.evaluate(snap)
             self._record_lists(contact, members, writes, report)
             self._enroll(connection, contact, report)
@@ -289,35 +287,13 @@ class Automation:
         contact.result = self.scorer.score(contact.snap)
 
     # stage ----------------------------------------------------------------------------------
-    def _move_stage(self, contact: _Contact, threshold_stage: str | None) -> None:
+    def _move_stage(self, contact: _Contact, result: ContactScores) -> None:
         snap = contact.snap
-        memo: dict = {}
-        current = snap.properties.get("lifecycle_stage")
-        target = None
-        cause = ""
-        excluded = any(m.evidence(snap, memo) is not None for m in self.excluded)
-        if not excluded:
-            if self.qualify:
-                found = next((stage for stage, m in self.qualify
-                              if m.evidence(snap, memo) is not None), None)
-                target, cause = found, f"met the {found} criteria"
-            elif threshold_stage is not None:
-                score = self.model.stage_score
-                value, label = snap.scores.get(score.name, (None, None)) if score else (None, None)
-                target = threshold_stage
-                cause = f"score {score.name if score else ''} {value:g} reached {label}" \
-                    if value is not None else "threshold"
-        order = self.model.lifecycle.order
-        for event_type, stage in OUTCOME_STAGES:
-            rank = stage_rank(stage, order)
-            target_rank = stage_rank(target, order)
-            if snap.events.get(event_type) and rank is not None and rank > (
-                    -1 if target_rank is None else target_rank):
-                target, cause = stage, f"outcome: {event_type}"
-                break
-        moved = forward_move(current, target, order)
-        if moved is not None:
-            self._write_stage(contact, moved, current, f"{cause} (automatic)")
+        found = self.stage_rules.move(snap, result, snap.properties.get("lifecycle_stage"))
+        if found is not None:
+            stage, cause = found
+            self._write_stage(contact, stage, snap.properties.get("lifecycle_stage"),
+                              f"{cause} (automatic)")
 
     def _write_stage(self, contact: _Contact, stage: str, previous: str | None,
                      cause: str) -> None:

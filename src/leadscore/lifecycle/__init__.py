@@ -5,6 +5,7 @@ Moving a contact backward takes an explicit act (a person, or a workflow that cl
 first), never a score.
 """
 
+from leadscore.lifecycle.rules import StageRules
 from leadscore.lifecycle.stage import (
     OTHER,
     STAGES,
@@ -13,4 +14,5 @@ from leadscore.lifecycle.stage import (
     stage_rank,
 )
 
-__all__ = ["OTHER", "STAGES", "forward_move", "normalize_stage", "stage_rank"]
+__all__ = ["OTHER", "STAGES", "StageRules", "forward_move", "normalize_stage", "stage_rank"]
+

@@ -34,7 +34,7 @@ from leadscore.evaluation import (
 )
 from leadscore.evaluation.explanation import explain_snapshot
 from leadscore.ingestion import ImportReport, import_contacts, import_events, load_mapping
-from leadscore.lifecycle import forward_move
+from leadscore.lifecycle import StageRules
 from leadscore.lists import ListSet, load_lists
 from leadscore.model import Model, load_model
 from leadscore.project.config import CONFIG_FILE, ProjectConfig, find_project_root
@@ -288,8 +288,8 @@ def score_store(store: Store, model: Model, *, as_of: datetime | None = None,
     as_of = as_of or now
     started = time.perf_counter()
     scorer = Scorer(model)
-    stage_score = model.stage_score
-    current = store.current_stages() if (write and stage_score) else {}
+    rules = StageRules(model)
+    current = store.current_stages() if write else {}
     run = ScoreRun(model.name, as_of, written=write,
                    labels={name: Counter() for name in model.scores})
     records: list[ScoreRecord] = []
@@ -309,16 +309,12 @@ def score_store(store: Store, model: Model, *, as_of: datetime | None = None,
             records.append(ScoreRecord(snap.contact_id, "grade", None, result.grade))
         if keep_results:
             run.results.append(result)
-        if stage_score is not None and write:
+        if write:
             previous = current.get(snap.contact_id)
-            target = forward_move(previous, result.stage, model.lifecycle.order)
-            if target is not None:
-                s = result.scores[stage_score.name]
-                moves.append(StageChange(
-                    snap.contact_id, target, previous, as_of,
-                    f"score {stage_score.name} {s.value:g} reached {s.label} "
-                    f"({s.threshold.describe() if s.threshold else ''}) under model "
-                    f"{model.name}"))
+            found = rules.move(snap, result, previous)
+            if found is not None:
+                target, cause = found
+                moves.append(StageChange(snap.contact_id, target, previous, as_of, cause))
                 run.stage_moves[target] += 1
     if progress:
         progress(run.contacts, total)
