@@ -202,12 +202,6 @@ class Automation:
 
     # --- processing ---------------------------------------------------------------------------
 
-    def due_count(self, *, now: datetime | None = None) -> int:
-        moment = to_utc(now or datetime.now(UTC))
-        with self.store.read() as connection:
-            return connection.execute(select(sa.func.count()).select_from(contact_schedule)
-                                      .where(contact_schedule.c.due_at <= moment)).scalar() or 0
-
     def next_due_at(self) -> datetime | None:
         with self.store.read() as connection:
             return connection.execute(select(sa.func.min(contact_schedule.c.due_at))).scalar()

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from leadscore.evaluation.matchers import (
@@ -106,6 +106,3 @@ def _decay_moment(decay: Decay, evidence: float, now: float) -> float | None:
         candidates.append(min(now + CONTINUOUS_RECHECK, evidence + decay.linear))
     return min(candidates) if candidates else None
 
-
-def as_datetime(moment: float) -> datetime:
-    return datetime.fromtimestamp(moment, tz=UTC)

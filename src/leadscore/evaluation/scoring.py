@@ -294,10 +294,6 @@ class Scorer:
                 for rule in [*rules, *(r for _, compiled in groups for r in compiled)]
                 if rule.matcher is not None]
 
-    def decaying(self, snap: ContactSnapshot) -> list[tuple[Decay, float | None]]:
-        """(decay, time of the event that earned the points) of each applying decaying rule."""
-        return self.score(snap).decaying
-
     def score_all(self, snapshots: Iterable[ContactSnapshot]) -> Iterator[ContactScores]:
         for snap in snapshots:
             yield self.score(snap)
