@@ -48,6 +48,10 @@ from leadscore.workflows import RunResult, Workflow, run_steps
 
 MAX_PASSES = 4  # a workflow's effects can change scores and lists: settle, within reason
 TICK = timedelta(microseconds=1)
+REFRESH_EVERY = 20_000  # contacts processed in one run between planner statistics updates
+AUTOMATION_TABLES = ("contact_schedule", "trigger_states", "list_memberships", "enrollments",
+                     "scores", "score_history", "stage_changes", "property_changes", "contacts",
+                     "list_changes", "step_runs", "outbox", "tasks")
 
 
 @dataclass
@@ -225,10 +229,14 @@ class Automation:
     def process_all(self, *, now: datetime | None = None, limit: int = 500) -> ProcessReport:
         """Process until nothing is due at `now`."""
         total = ProcessReport()
+        analyzed = 0
         while True:
             report = self.process_due(now=now, limit=limit)
             if not report.contacts:
                 return total
+            if total.contacts - analyzed >= REFRESH_EVERY:  # a long first pass grows tables
+                self.store.refresh_statistics(AUTOMATION_TABLES)
+                analyzed = total.contacts
             for name in vars(total):
                 setattr(total, name, getattr(total, name) + getattr(report, name))
 
@@ -255,12 +263,14 @@ class Automation:
             report.contacts += 1
         writes.flush(connection)
         writer.save_scores(self.model.name, score_rows, computed_at=moment, as_of=moment)
-        for contact in states.values():
-            if contact.property_writes:
-                writer.upsert_contacts(contact.property_writes, source="workflow")
-            if contact.stage_writes:
-                writer.record_stage_changes(contact.stage_writes)
-                report.stage_moves += len(contact.stage_writes)
+        # contacts are independent, so each kind of write goes in one call for the batch
+        property_writes = [w for c in states.values() for w in c.property_writes]
+        stage_writes = [w for c in states.values() for w in c.stage_writes]
+        if property_writes:
+            writer.upsert_contacts(property_writes, source="workflow")
+        if stage_writes:
+            writer.record_stage_changes(stage_writes)
+            report.stage_moves += len(stage_writes)
         _write_schedule(connection, schedule, moment)
 
     def _settle(self, connection: Connection, contact: _Contact, writes: _Writes,
