@@ -34,6 +34,9 @@ class ImportReport:
     elapsed_seconds: float = 0.0
 
 
+LOADED_TABLES = ("contacts", "property_changes", "events")
+
+
 def import_contacts(store: Store, path: str | Path, *, catalog: Catalog,
                     mapping: ContactMapping | None = None, now: datetime | None = None,
                     progress: Progress | None = None) -> ImportReport:
@@ -43,6 +46,8 @@ def import_contacts(store: Store, path: str | Path, *, catalog: Catalog,
                               progress=progress)
     with store.write() as writer:
         counts = writer.upsert_contacts(found.contacts, source="import")
+    if counts.inserted or counts.updated:
+        store.refresh_statistics(LOADED_TABLES)
     return ImportReport(
         file=str(path), rows=found.rows, inserted=counts.inserted, updated=counts.updated,
         unchanged=counts.unchanged, duplicates=found.duplicates,
@@ -77,6 +82,8 @@ def import_events(store: Store, path: str | Path, *, catalog: Catalog,
                  for contact_id, first in missing.items()], source="import")
             created = len(missing)
         counts = writer.add_events(found.events)
+    if counts.inserted or created:
+        store.refresh_statistics(LOADED_TABLES)
     return ImportReport(
         file=str(path), rows=found.rows, inserted=counts.inserted,
         unchanged=counts.unchanged, duplicates=found.duplicates, contacts_created=created,

@@ -70,6 +70,8 @@ class Store:
             engine = _sqlite_engine(parsed)
         else:
             engine = sa.create_engine(parsed, pool_pre_ping=True)
+            # many-row INSERTs as multi-row VALUES statements, not one statement per row
+            engine.dialect.use_insertmanyvalues_wo_returning = True
         store = cls(engine, shown)
         try:
             store.migrate()
@@ -85,6 +87,16 @@ class Store:
                      "right; a SQLite path must be a leadscore database file",
             ) from None
         return store
+
+    def refresh_statistics(self, tables: Sequence[str]) -> None:
+        """After a bulk load, let PostgreSQL's planner know the tables' new sizes and value
+        spread (ANALYZE). Without it — autovacuum may be off, or not have caught up — it
+        plans for the empty tables it last saw and scans where an index would do. SQLite's
+        planner works from its indexes, so there it is a no-op."""
+        if self.dialect != "postgresql" or not tables:
+            return
+        with self._engine.begin() as connection:
+            connection.execute(sa.text("ANALYZE " + ", ".join(tables)))
 
     def migrate(self) -> None:
         """Bring the schema to the newest version (idempotent). A store already at the head
