@@ -18,6 +18,7 @@ from leadscore.delivery.channels import (
 from leadscore.delivery.dispatcher import (
     DeliveryError,
     DeliveryReport,
+    Senders,
     claim_due,
     deliver_due,
 )
@@ -42,6 +43,7 @@ __all__ = [
     "EmailChannel",
     "OutboxItem",
     "RetryPolicy",
+    "Senders",
     "WebhookChannel",
     "claim_due",
     "dead_letters",

@@ -56,6 +56,8 @@ __all__ = [
     "pending_count",
     "retry",
     "schedule_retry",
+    "Senders",
+    "settle",
 ]
 
 
@@ -92,7 +94,8 @@ class DeliveryReport:
 
 
 def deliver_due(store: Store, channels: Channels, *, now: datetime | None = None,
-                limit: int = 100, rng: random.Random | None = None) -> DeliveryReport:
+                limit: int = 100, rng: random.Random | None = None,
+                senders: Senders | None = None) -> DeliveryReport:
     """Send up to `limit` due rows and record each result.
 
     `now` (default: the clock) is the moment the run starts: rows due by then are sent, and
@@ -102,11 +105,15 @@ def deliver_due(store: Store, channels: Channels, *, now: datetime | None = None
 
     A problem with a row — including a channel that is not configured (LS507) or an unset
     secret variable (LS506) — is recorded on the row and in the report, never raised; other
-    rows go on."""
+    rows go on.
+
+    A long-running caller (the worker) passes its own `senders`, so that HTTP connections
+    and the TLS set-up are kept from one call to the next; otherwise they last one call."""
     report = DeliveryReport()
     jitter = rng or random.Random()
     clock = _clock(now)
-    senders = _Senders()
+    owned = senders is None
+    senders = senders or Senders()
     try:
         remaining = limit
         while remaining > 0:
@@ -115,11 +122,11 @@ def deliver_due(store: Store, channels: Channels, *, now: datetime | None = None
             if not claimed:
                 break
             remaining -= len(claimed)
-            for item in claimed:
-                outcome = senders.send(item, channels)
-                _settle(store, item, outcome, channels.retry, clock(), jitter, report)
+            sent = [(item, senders.send(item, channels), clock()) for item in claimed]
+            settle(store, sent, channels.retry, jitter, report)
     finally:
-        senders.close()
+        if owned:
+            senders.close()
     if report.attempted:
         log.info("outbox: %s", report)
     return report
@@ -153,38 +160,62 @@ def claim_due(store: Store, *, now: datetime, limit: int,
 def mark_delivered(store: Store, item: OutboxItem, *, now: datetime,
                    note: str | None = None) -> bool:
     """Record that a claimed row was delivered (whoever holds it now: it was sent)."""
-    o = outbox.c
-    statement = (update(outbox).where(o.id == item.id, o.status == "pending")
-                 .values(status="delivered", delivered_at=now, last_error=_clip(note)))
     with _transaction(store) as connection:
-        return bool(connection.execute(statement).rowcount)
+        return _mark_delivered(connection, item, now=now, note=note)
 
 
 def schedule_retry(store: Store, item: OutboxItem, *, at: datetime, error: str) -> bool:
     """Put a claimed row back in line for `at`, unless another dispatcher has claimed it
     since (its lease ran out while this one was sending)."""
-    o = outbox.c
-    statement = (update(outbox)
-                 .where(o.id == item.id, o.status == "pending", o.attempts == item.attempts)
-                 .values(next_attempt_at=at, last_error=_clip(error)))
     with _transaction(store) as connection:
-        return bool(connection.execute(statement).rowcount)
+        return _schedule_retry(connection, item, at=at, error=error)
 
 
 def mark_dead(store: Store, item: OutboxItem, *, error: str) -> bool:
     """Give up on a claimed row (unless another dispatcher has claimed it since)."""
+    with _transaction(store) as connection:
+        return _mark_dead(connection, item, error=error)
+
+
+def settle(store: Store, sent: list[tuple[OutboxItem, Outcome, datetime]], policy: RetryPolicy,
+           jitter: random.Random, report: DeliveryReport) -> None:
+    """Record what became of the rows of one claim (each with the moment it was sent), in one
+    short transaction: delivered, put back in line with backoff, or dead."""
+    with _transaction(store) as connection:
+        for item, outcome, now in sent:
+            _settle(connection, item, outcome, policy, now, jitter, report)
+
+
+def _mark_delivered(connection: Connection, item: OutboxItem, *, now: datetime,
+                    note: str | None) -> bool:
+    o = outbox.c
+    statement = (update(outbox).where(o.id == item.id, o.status == "pending")
+                 .values(status="delivered", delivered_at=now, last_error=_clip(note)))
+    return bool(connection.execute(statement).rowcount)
+
+
+def _schedule_retry(connection: Connection, item: OutboxItem, *, at: datetime,
+                    error: str) -> bool:
+    o = outbox.c
+    statement = (update(outbox)
+                 .where(o.id == item.id, o.status == "pending", o.attempts == item.attempts)
+                 .values(next_attempt_at=at, last_error=_clip(error)))
+    return bool(connection.execute(statement).rowcount)
+
+
+def _mark_dead(connection: Connection, item: OutboxItem, *, error: str) -> bool:
     o = outbox.c
     statement = (update(outbox)
                  .where(o.id == item.id, o.status == "pending", o.attempts == item.attempts)
                  .values(status="dead", last_error=_clip(error)))
-    with _transaction(store) as connection:
-        return bool(connection.execute(statement).rowcount)
+    return bool(connection.execute(statement).rowcount)
 
 
 # -- inside ----------------------------------------------------------------------------------
 
-class _Senders:
-    """The senders of one dispatcher run, and the lookup of each row's channel."""
+class Senders:
+    """The senders of a dispatcher (one run, or a worker's life), and the lookup of each
+    row's channel."""
 
     def __init__(self) -> None:
         self.webhook = WebhookSender()
@@ -211,10 +242,10 @@ class _Senders:
         self.email.close()
 
 
-def _settle(store: Store, item: OutboxItem, outcome: Outcome, policy: RetryPolicy,
+def _settle(connection: Connection, item: OutboxItem, outcome: Outcome, policy: RetryPolicy,
             now: datetime, jitter: random.Random, report: DeliveryReport) -> None:
     if outcome.result == "delivered":
-        mark_delivered(store, item, now=now, note=outcome.error)
+        _mark_delivered(connection, item, now=now, note=outcome.error)
         report.delivered += 1
         return
     error = f"attempt {item.attempts}: {outcome.error or 'failed'}"
@@ -224,7 +255,7 @@ def _settle(store: Store, item: OutboxItem, outcome: Outcome, policy: RetryPolic
             asked = timedelta(seconds=outcome.retry_after)
             wait = max(wait, min(asked, policy.backoff_max))
         at = now + wait
-        schedule_retry(store, item, at=at, error=error)
+        _schedule_retry(connection, item, at=at, error=error)
         report.retried += 1
         report.errors.append(_error(item, error, "retry", at))
         log.warning("outbox: row %s (%s) will be tried again at %s: %s", item.id, item.key,
@@ -232,7 +263,7 @@ def _settle(store: Store, item: OutboxItem, outcome: Outcome, policy: RetryPolic
         return
     if outcome.result == "retry":
         error += f" (gave up after {item.attempts} attempts)"
-    mark_dead(store, item, error=error)
+    _mark_dead(connection, item, error=error)
     report.dead += 1
     report.errors.append(_error(item, error, "dead", None))
     log.error("outbox: row %s (%s) is dead: %s", item.id, item.key, error)
