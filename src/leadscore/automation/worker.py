@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from leadscore.delivery import deliver_due
+from leadscore.delivery import Senders, deliver_due
 
 if TYPE_CHECKING:
     from leadscore.project import Project
@@ -38,24 +38,30 @@ def run_worker(project: Project, *, interval: float = 1.0, once: bool = False,
     previous = signal.signal(signal.SIGTERM, stop)
     started = time.monotonic()
     automation.activate()
+    senders = Senders()  # connections kept open from one pass to the next
     try:
         while not stopping:
             now = datetime.now(UTC)
             report = automation.process_due(now=now, limit=batch)
-            sent = deliver_due(project.store, project.channels, now=now, limit=batch)
+            begun = time.perf_counter()
+            sent = deliver_due(project.store, project.channels, now=now, limit=batch,
+                               senders=senders)
+            delivering = time.perf_counter() - begun
             stats.passes += 1
             stats.contacts += report.contacts
             stats.delivered += sent.delivered
             if echo and (report.contacts or sent.delivered or sent.retried or sent.dead):
-                echo(f"{now:%H:%M:%S} processed {report.contacts} contacts "
-                     f"({report.joins} joins, {report.leaves} leaves, {report.steps} steps); "
-                     f"delivered {sent.delivered}, retrying {sent.retried}, dead {sent.dead}")
+                echo(f"{now:%H:%M:%S.%f}"[:-3] + f" processed {report.contacts} contacts "
+                     f"({report.joins} joins, {report.leaves} leaves, {report.steps} steps) "
+                     f"in {report.seconds * 1000:.0f} ms; delivered {sent.delivered}, "
+                     f"retrying {sent.retried}, dead {sent.dead} in {delivering * 1000:.0f} ms")
             if once or (max_seconds is not None and time.monotonic() - started >= max_seconds):
                 break
             if report.contacts >= batch or sent.delivered >= batch:
                 continue  # more is waiting
             time.sleep(_pause(automation.next_due_at(), interval))
     finally:
+        senders.close()
         signal.signal(signal.SIGTERM, previous)
     return stats
 
