@@ -80,3 +80,27 @@ def test_tasks_outbox_and_worker(acted):
     assert outbox and {o["status"] for o in outbox} == {"delivered"}
     assert run("outbox", "retry").out.startswith("0 dead letters")
     assert "Worker stopped: 1 passes" in run("worker", "--once").out
+
+
+def test_imported_outcomes_move_stages(acted):
+    run, _, _ = acted
+    won, opened = [row["contact"] for row in run("list", "members", "mql", "--limit", "2",
+                                                  "--format", "json").json()]
+    outcomes = run.cwd / "crm-outcomes.csv"
+    outcomes.write_text("contact_id,opportunity_at,won_at,lost_at\n"
+                        f"{won},2026-01-05T10:00:00Z,2026-02-01T10:00:00Z,\n"
+                        f"{opened},2026-01-20T10:00:00Z,,\n")
+    run("import", "outcomes", str(outcomes))
+    run("process")
+    won_history = run("stage", "history", won, "--format", "json").json()
+    assert (won_history[-1]["to"], won_history[-1]["cause"]) == (
+        "customer", "outcome: deal_won (automatic)")
+    opened_history = run("stage", "history", opened, "--format", "json").json()
+    assert (opened_history[-1]["to"], opened_history[-1]["cause"]) == (
+        "opportunity", "outcome: opportunity_created (automatic)")
+    # an opportunity never falls back into the MQL list
+    assert opened not in [r["contact"] for r in run("list", "members", "mql", "--limit", "0",
+                                                     "--format", "json").json()]
+    again = run("import", "outcomes", str(outcomes)).out
+    assert "2 unchanged" in again
+    assert "Processed 0 contacts" in run("process").out  # nothing new: nobody is due

@@ -116,13 +116,9 @@ def import_outcomes(
         help="A mapping file with an 'outcome:' section (for a label column).")] = None,
 ) -> None:
     """Import outcomes: when each contact became an opportunity, was won or lost."""
-    from leadscore.ingestion import load_mapping
-    from leadscore.ingestion.outcomes import import_outcomes as run
-
     project = _project()
-    loaded = load_mapping(mapping) if mapping else None
     with progress_bar(f"Importing {file.name}") as progress:
-        report = run(project.store, file, mapping=loaded, progress=progress)
+        report = project.import_outcomes(file, mapping=mapping, progress=progress)
     parts = [f"{report.rows:,} rows read", f"{report.inserted:,} new"]
     if report.updated:
         parts.append(f"{report.updated:,} updated")

@@ -114,6 +114,8 @@ def import_outcomes(store: Store, path: str | Path, *, mapping: ContactMapping |
                 hint="import the contacts first (leadscore import contacts …)")
     missing.raise_if_errors()
     counts = save_outcomes(store, found.outcomes, source=f"import:{Path(path).name}")
+    if counts.inserted or counts.updated:
+        store.refresh_statistics(("outcomes",))
     converted = sum(1 for r in found.outcomes if r.opportunity_at or r.won_at)
     return OutcomeImportReport(str(path), found.rows, counts.inserted, counts.updated,
                                counts.unchanged, found.duplicates, converted,

@@ -34,6 +34,7 @@ from leadscore.evaluation import (
 )
 from leadscore.evaluation.explanation import explain_snapshot
 from leadscore.ingestion import ImportReport, import_contacts, import_events, load_mapping
+from leadscore.ingestion.outcomes import OutcomeImportReport, import_outcomes
 from leadscore.lifecycle import StageRules
 from leadscore.lists import ListSet, load_lists
 from leadscore.model import Model, load_model
@@ -214,6 +215,13 @@ class Project:
             return import_contacts(self.store, path, catalog=self.model.catalog,
                                    mapping=loaded, progress=progress)
 
+    def import_outcomes(self, path: str | Path, *, mapping: str | Path | None = None,
+                        progress: Progress | None = None) -> OutcomeImportReport:
+        """Outcomes for backtests; opportunities and wins also move lifecycle stages."""
+        loaded = load_mapping(mapping) if mapping else None
+        with mark_changed_due(self.store, "outcomes import"):
+            return import_outcomes(self.store, path, mapping=loaded, progress=progress)
+
     def import_events(self, path: str | Path, *, create_missing_contacts: bool = False,
                       progress: Progress | None = None) -> ImportReport:
         with mark_changed_due(self.store, "import"):
@@ -322,6 +330,7 @@ def score_store(store: Store, model: Model, *, as_of: datetime | None = None,
         run.changed = store.save_scores(model.name, records, computed_at=now, as_of=as_of)
         if moves:
             store.record_stage_changes(moves)
+        store.refresh_statistics(("scores", "score_history", "stage_changes"))
     run.seconds = time.perf_counter() - started
     return run
 

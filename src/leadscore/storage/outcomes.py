@@ -2,6 +2,8 @@
 
 One row per contact (table `outcomes`, migration 0002). Outcomes are what backtests judge a
 scoring model against; they are written by `leadscore import outcomes` and read in one query.
+An opportunity or a win is also stored as an event (`opportunity_created`, `deal_won`), which
+moves the contact's lifecycle stage.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy import func, select
 
 from leadscore.catalog import to_utc
-from leadscore.storage.records import WriteCounts
+from leadscore.storage.records import EventInput, WriteCounts
 from leadscore.storage.schema import contacts, events, outcomes, property_changes
 from leadscore.storage.store import Store
 from leadscore.storage.writer import chunked
@@ -67,7 +69,26 @@ def save_outcomes(store: Store, records: Sequence[OutcomeRecord], *, source: str
                  "recorded_at": moment} for r in changed]
         for part in chunked(rows):
             connection.execute(sa.insert(outcomes), list(part))
+        writer.add_events(outcome_events(changed), received_at=moment)
     return WriteCounts(inserted=inserted, updated=updated, unchanged=unchanged)
+
+
+OUTCOME_EVENTS = (("opportunity_at", "opportunity_created"), ("won_at", "deal_won"))
+
+
+def outcome_events(records: Iterable[OutcomeRecord]) -> list[EventInput]:
+    """An imported opportunity or win is also an event of the contact's history, so that
+    it moves the lifecycle stage (opportunity, customer) like one sent by the CRM. The event
+    id names contact, outcome and time: importing the same file again adds nothing."""
+    found: list[EventInput] = []
+    for record in records:
+        for field, kind in OUTCOME_EVENTS:
+            at = getattr(record, field)
+            if at is not None:
+                at = to_utc(at)
+                found.append(EventInput(f"outcome:{record.contact_id}:{kind}:{at.isoformat()}",
+                                        record.contact_id, kind, at, {}))
+    return found
 
 
 def _same(a: OutcomeRecord, b: OutcomeRecord) -> bool:
