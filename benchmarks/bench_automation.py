@@ -75,10 +75,16 @@ def set_up(project: Project, folder: Path, contacts: int, now: datetime) -> dict
     started = time.perf_counter()
     report = automation.process_all(now=now, limit=2000)
     processed = time.perf_counter() - started
+    # the first pass's notifications go out before the stream starts, so that throughput
+    # measures the stream alone (its own notifications are delivered within it)
+    started = time.perf_counter()
+    sent = deliver_due(project.store, project.channels, now=now, limit=report.outbox + 100)
+    delivering = time.perf_counter() - started
     return {"import_s": round(imported, 1), "first_pass_s": round(processed, 1),
             "first_pass_contacts_per_s": round(report.contacts / processed),
             "list_joins": report.joins, "enrollments": report.enrolled,
-            "notifications_queued": report.outbox}
+            "notifications_queued": report.outbox, "delivered": sent.delivered,
+            "delivery_per_s": round(sent.delivered / delivering) if delivering else 0}
 
 
 def stream(contacts: int, count: int, seed: int) -> list[tuple[str, str, dict]]:
@@ -209,7 +215,8 @@ def main() -> None:
         print(f"leadscore automation bench — {r['store']}, {r['contacts']:,} contacts")
         print(f"  set-up: import {s['import_s']} s; first pass {s['first_pass_s']} s "
               f"({s['first_pass_contacts_per_s']:,} contacts/s, {s['list_joins']:,} list joins, "
-              f"{s['enrollments']:,} enrollments, {s['notifications_queued']:,} notifications)")
+              f"{s['enrollments']:,} enrollments, {s['notifications_queued']:,} notifications, "
+              f"then delivered at {s['delivery_per_s']:,}/s)")
         verdict = "PASS" if t["events_per_s"] >= GOAL_EVENTS else "MISS"
         print(f"  throughput: {t['events']:,} events in {t['seconds']} s = "
               f"{t['events_per_s']:,} events/s through the whole path "
