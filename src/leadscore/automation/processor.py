@@ -148,6 +148,7 @@ class Automation:
         self.trigger_matchers = {
             wf.name: compile_criterion(wf.trigger.criterion or wf.trigger.event)  # type: ignore
             for wf in self.workflows if wf.trigger.criterion or wf.trigger.event}
+        self._schedule: dict[str, tuple[datetime, str] | None] = {}  # the batch's next dues
         self._schedule_matchers = time_sensitive([*self.scorer.matchers(),
                                                   *self.lists.matchers(),
                                                   *self.trigger_matchers.values()])
@@ -158,7 +159,9 @@ class Automation:
                       ) -> WriteCounts:
         """Store events (a resent event id is a no-op) and make their contacts due at once."""
         moment = to_utc(now or datetime.now(UTC))
-        with self.store.write() as writer:
+        # appending events does not wait for a processing batch to finish (PostgreSQL): the
+        # batch sees the new due version and leaves the contact due
+        with self.store.write(exclusive=False) as writer:
             counts = writer.add_events(events, received_at=moment)
             _make_due(writer.connection, {e.contact_id for e in events}, moment, "event")
         return counts
@@ -217,12 +220,14 @@ class Automation:
         report = ProcessReport()
         with self.store.write() as writer:
             connection = writer.connection
-            ids = list(connection.execute(
-                select(contact_schedule.c.contact_id).where(contact_schedule.c.due_at <= moment)
-                .order_by(contact_schedule.c.due_at).limit(limit)).scalars())
-            if not ids:
+            cs = contact_schedule.c
+            versions: dict[str, int] = {cid: version for cid, version in connection.execute(
+                select(cs.contact_id, cs.version).where(cs.due_at <= moment)
+                .order_by(cs.due_at).limit(limit))}
+            if not versions:
                 return report
-            self._process(writer, ids, moment, report)
+            self._process(writer, list(versions), moment, report)
+            _write_schedule(connection, self._schedule, versions)
         report.seconds = clock.perf_counter() - started
         return report
 
@@ -246,7 +251,7 @@ class Automation:
         states = self._load(connection, ids, moment)
         writes = _Writes()
         score_rows: list[ScoreRecord] = []
-        schedule: dict[str, tuple[datetime, str] | None] = {}
+        schedule = self._schedule = {}
         for contact_id in ids:
             contact = states.get(contact_id)
             if contact is None:  # deleted, or created after `moment`
@@ -271,7 +276,6 @@ class Automation:
         if stage_writes:
             writer.record_stage_changes(stage_writes)
             report.stage_moves += len(stage_writes)
-        _write_schedule(connection, schedule, moment)
 
     def _settle(self, connection: Connection, contact: _Contact, writes: _Writes,
                 report: ProcessReport) -> None:
@@ -566,37 +570,56 @@ def _make_due(connection: Connection, ids: set[str], moment: datetime, reason: s
         return
     dialect = connection.dialect.name
     rows = [{"contact_id": cid, "due_at": moment, "reason": reason} for cid in sorted(ids)]
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert  # type: ignore[assignment]
-    statement = insert(contact_schedule)
+    statement = _schedule_insert(dialect)
+    cs = contact_schedule.c
     statement = statement.on_conflict_do_update(
         index_elements=["contact_id"],
-        set_={"due_at": sa.func.min(contact_schedule.c.due_at, statement.excluded.due_at)
-              if dialect == "sqlite" else sa.func.least(contact_schedule.c.due_at,
-                                                        statement.excluded.due_at),
-              "reason": statement.excluded.reason})
+        set_={"due_at": _earlier(dialect, cs.due_at, statement.excluded.due_at),
+              "reason": statement.excluded.reason, "version": cs.version + 1})
     for part in range(0, len(rows), 500):
         connection.execute(statement, rows[part:part + 500])
 
 
 def _write_schedule(connection: Connection, schedule: dict[str, tuple[datetime, str] | None],
-                    processed_at: datetime) -> None:
-    """After processing: the next due moment, or none. Contacts made due again while they
-    were processed (a later due row) keep theirs."""
-    ids = list(schedule)
-    keep: set[str] = set()
-    for part in _chunks(ids):
-        keep.update(connection.execute(select(contact_schedule.c.contact_id).where(
-            contact_schedule.c.contact_id.in_(part),
-            contact_schedule.c.due_at > processed_at)).scalars())
+                    versions: dict[str, int]) -> None:
+    """After processing: each contact's next due moment, or none. A contact made due again
+    while it was processed (its version moved on: an event arrived) stays due at the earlier
+    of the two moments."""
+    dialect = connection.dialect.name
+    cs = contact_schedule.c
+    ids = sorted(schedule)
+    if dialect == "postgresql":  # row locks in one order, so that arriving events never
+        for part in _chunks(ids):  # deadlock with a batch
+            connection.execute(select(cs.contact_id).where(cs.contact_id.in_(part))
+                               .order_by(cs.contact_id).with_for_update()).all()
+    done = [{"b_contact": cid, "b_version": versions[cid]} for cid in ids
+            if schedule[cid] is None]
+    if done:
         connection.execute(contact_schedule.delete().where(
-            contact_schedule.c.contact_id.in_(part), contact_schedule.c.due_at <= processed_at))
-    rows = [{"contact_id": cid, "due_at": due[0], "reason": due[1]}
-            for cid, due in schedule.items() if due is not None and cid not in keep]
-    if rows:
-        connection.execute(contact_schedule.insert(), rows)
+            cs.contact_id == sa.bindparam("b_contact"), cs.version == sa.bindparam("b_version")),
+            done)
+    later = [{"contact_id": cid, "due_at": due[0], "reason": due[1], "version": versions[cid]}
+             for cid in ids if (due := schedule[cid]) is not None]
+    if later:
+        statement = _schedule_insert(dialect)
+        unchanged = cs.version == statement.excluded.version
+        statement = statement.on_conflict_do_update(index_elements=["contact_id"], set_={
+            "due_at": sa.case((unchanged, statement.excluded.due_at),
+                              else_=_earlier(dialect, cs.due_at, statement.excluded.due_at)),
+            "reason": sa.case((unchanged, statement.excluded.reason), else_=cs.reason)})
+        connection.execute(statement, later)
+
+
+def _schedule_insert(dialect: str) -> Any:
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert  # type: ignore[assignment]
+    return insert(contact_schedule)
+
+
+def _earlier(dialect: str, a: Any, b: Any) -> Any:
+    return sa.func.min(a, b) if dialect == "sqlite" else sa.func.least(a, b)
 
 
 @contextmanager

@@ -122,5 +122,7 @@ contact_schedule = Table(
     Column("contact_id", Text, primary_key=True),
     Column("due_at", UTCDateTime, nullable=False),  # when the contact must be looked at again
     Column("reason", Text, nullable=False),
+    # +1 each time the contact is made due: processing keeps a row renewed while it ran
+    Column("version", Integer, nullable=False, server_default="0"),
     Index("ix_contact_schedule_due", "due_at"),
 )

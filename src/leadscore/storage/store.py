@@ -44,7 +44,7 @@ from leadscore.storage.schema import (
 from leadscore.storage.writer import Writer, chunked
 
 MIGRATIONS = Path(__file__).parent / "migrations"
-HEAD_REVISION = "0003"  # the newest file in migrations/versions; a test keeps them in step
+HEAD_REVISION = "0004"  # the newest file in migrations/versions; a test keeps them in step
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 _WRITE_LOCK_KEY = 7_365_100  # pg_advisory_xact_lock key: one writer at a time, as on SQLite
 URL_HINT = ("use sqlite:///path/to/leadscore.db or "
@@ -149,14 +149,18 @@ class Store:
     # -- writing -------------------------------------------------------------------------
 
     @contextmanager
-    def write(self) -> Iterator[Writer]:
-        """One transaction: every write made through the Writer is kept, or none is."""
+    def write(self, *, exclusive: bool = True) -> Iterator[Writer]:
+        """One transaction: every write made through the Writer is kept, or none is.
+
+        Write transactions take turns (SQLite has one writer; on PostgreSQL an advisory
+        lock). `exclusive=False` lets a PostgreSQL transaction that only appends — events
+        arriving — run beside the others, on row locks alone."""
         connection = self._engine.connect()
         if self.dialect == "sqlite":
             connection = connection.execution_options(sqlite_begin="BEGIN IMMEDIATE")
         try:
             with connection.begin():
-                if self.dialect == "postgresql":
+                if self.dialect == "postgresql" and exclusive:
                     connection.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"),
                                        {"key": _WRITE_LOCK_KEY})
                 yield Writer(connection)

@@ -1,0 +1,75 @@
+"""Events that arrive while a batch is being processed. On PostgreSQL they are stored beside
+the batch (no waiting for it); the batch must then leave the contact due, so that the next
+pass sees the event. On SQLite the arriving write waits for the batch instead."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from leadscore.automation import Automation
+from leadscore.model import parse_model
+from leadscore.storage import ContactInput, EventInput, Store
+from tests.automation.story import day
+
+MODEL = """\
+version: 1
+name: visits
+scores:
+  total:
+    rules:
+      - {name: visits, when: {event: visit}, points: 10, per_event: true}
+"""
+
+
+def total(store: Store, cid: str) -> float:
+    with store.read() as connection:
+        from sqlalchemy import text
+        return connection.execute(text("SELECT value FROM scores WHERE contact_id = :c AND "
+                                       "score = 'total'"), {"c": cid}).scalar()
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("store_url", ["postgresql"], indirect=True)
+def test_an_event_stored_during_a_batch_keeps_its_contact_due(store_url):
+    with Store.open(store_url) as store:
+        automation = Automation(store, parse_model(MODEL, "visits.yaml"))
+        t0 = day(0)
+        automation.update_contacts([ContactInput("c1", t0, created_at=t0),
+                                    ContactInput("c2", t0, created_at=t0)], source="crm", now=t0)
+        automation.ingest_events([EventInput("v1", "c1", "visit", t0, {})], now=t0)
+        moment = t0 + timedelta(hours=1)
+        load = automation._load
+        arrived = []
+
+        def load_then_an_event_arrives(connection, ids, at):
+            states = load(connection, ids, at)  # the batch has read its contacts
+            if not arrived:  # … and now an event is stored and committed beside it
+                arrived.append(automation.ingest_events(
+                    [EventInput("v2", "c1", "visit", t0 + timedelta(minutes=5), {})],
+                    now=t0 + timedelta(minutes=30)))
+            return states
+
+        automation._load = load_then_an_event_arrives
+        first = automation.process_due(now=moment)
+        assert first.contacts == 2 and arrived[0].inserted == 1
+        assert total(store, "c1") == 10  # the batch did not see the second visit …
+        assert automation.next_due_at() <= moment  # … so c1 is still due
+        second = automation.process_due(now=moment)
+        assert second.contacts == 1 and total(store, "c1") == 20
+        assert automation.process_due(now=moment).contacts == 0  # and then it is done
+
+
+def test_events_that_arrive_between_batches_are_processed_once(store_url):
+    with Store.open(store_url) as store:
+        automation = Automation(store, parse_model(MODEL, "visits.yaml"))
+        t0 = day(0)
+        automation.update_contacts([ContactInput("c1", t0, created_at=t0)], source="crm",
+                                   now=t0)
+        for i in range(3):
+            at = t0 + timedelta(minutes=i)
+            automation.ingest_events([EventInput(f"v{i}", "c1", "visit", at, {})], now=at)
+            assert automation.process_due(now=at).contacts == 1
+            assert automation.process_due(now=at).contacts == 0
+            assert total(store, "c1") == 10 * (i + 1)
