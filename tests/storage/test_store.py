@@ -327,3 +327,24 @@ def test_a_store_at_head_opens_without_migrating_again(tmp_path):
     Store.open(url).close()
     with Store.open(url) as store:
         assert store.schema_revision() == HEAD_REVISION
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("store_url", ["postgresql"], indirect=True)
+def test_an_import_refreshes_the_planner_statistics(store_url: str, tmp_path: Path) -> None:
+    from leadscore.catalog import Catalog
+    from leadscore.ingestion import import_contacts
+
+    path = tmp_path / "contacts.csv"
+    path.write_text("contact_id,email,created_at,industry\n" + "".join(
+        f"c{i},c{i}@x.example,2026-01-01T00:00:00Z,software\n" for i in range(50)))
+    with Store.open(store_url) as store:
+        def analyzed() -> set[str]:
+            with store.read() as connection:
+                return set(connection.execute(sa.text(
+                    "SELECT relname FROM pg_stat_user_tables WHERE last_analyze IS NOT NULL"
+                )).scalars())
+
+        assert "property_changes" not in analyzed()
+        import_contacts(store, path, catalog=Catalog())
+        assert {"contacts", "property_changes", "events"} <= analyzed()
