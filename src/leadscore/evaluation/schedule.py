@@ -21,6 +21,7 @@ from leadscore.evaluation.snapshot import ContactSnapshot
 from leadscore.model.model import Decay
 
 CONTINUOUS_RECHECK = 86400.0  # half-life and linear decay change all the time: look daily
+EDGE = 1e-3  # a window or an expiry changes just after its boundary, which still counts
 
 
 def time_sensitive(matchers: Iterable[Any]) -> list[Any]:
@@ -75,7 +76,9 @@ def _moments(matcher: Any, snap: ContactSnapshot, memo: dict) -> Iterable[float]
         if matcher.within is not None:
             times = matcher.times(snap, memo)
             if times:
-                yield times[0] + matcher.within  # the oldest event in the window leaves first
+                # the oldest event in the window leaves first, just after its age reaches
+                # the window (an event exactly `within` old still counts)
+                yield times[0] + matcher.within + EDGE
         if matcher.until is not None:
             yield matcher.until
         if matcher.since is not None:
@@ -94,8 +97,8 @@ def _moments(matcher: Any, snap: ContactSnapshot, memo: dict) -> Iterable[float]
 def _decay_moment(decay: Decay, evidence: float, now: float) -> float | None:
     age = now - evidence
     candidates = []
-    if decay.expire_after is not None and age < decay.expire_after:
-        candidates.append(evidence + decay.expire_after + 1e-3)
+    if decay.expire_after is not None and age <= decay.expire_after:  # gone just after
+        candidates.append(evidence + decay.expire_after + EDGE)
     if decay.step_every is not None and decay.step_lose is not None:
         steps = math.floor(age / decay.step_every) + 1
         if decay.step_lose * (steps - 1) < 1:

@@ -130,8 +130,15 @@ class _CompiledRule:
         outcome = self._compute(snap, memo)
         if outcome is None:
             return 0.0
-        if self.decay is not None:
-            memo.setdefault(DECAYING, []).append((self.decay, outcome[4]))
+        decay = self.decay
+        if decay is not None:
+            noted = memo.setdefault(DECAYING, [])
+            if self.per_event:  # each event decays on its own clock: an older one may
+                as_of, factor = snap.as_of, decay.factor  # expire or step down first
+                noted.extend((decay, t) for t in self.matcher.times(snap, memo)
+                             if factor(as_of - t) > 0)
+            else:
+                noted.append((decay, outcome[4]))
         return clamp(outcome[1], self.rule.min, self.rule.max)
 
     def evaluate(self, snap: ContactSnapshot, memo: dict, explain: bool) -> RuleResult:

@@ -1,0 +1,86 @@
+"""`next_change_at`: the worker looks at a contact again only when time alone can change
+something. The rule that must hold for all histories: between the snapshot and the moment
+`next_change_at` names, no score changes. (Half-life and linear decay change continuously and
+are re-checked daily by design, so the property uses expiries, steps and time windows.)"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from leadscore.evaluation import ContactSnapshot, EventRecord, Scorer
+from leadscore.evaluation.schedule import next_change_at, time_sensitive
+from tests.factories import NOW, days_ago, model_from
+
+MODEL = model_from("""
+    visits:
+      rules:
+        - {name: each visit, when: {event: visit}, points: 3, per_event: true,
+           decay: {expire_after: 7d}}
+        - {name: each email_click, when: {event: email_click}, points: 10, per_event: true,
+           decay: {every: 5d, lose: 25%}}
+        - {name: a visit this fortnight, when: {event: visit, within_last: 14d}, points: 5}
+        - {name: a email_click, when: {event: email_click}, points: 8,
+           decay: {every: 3d, lose: 50%}}
+        - {name: busy week, when: {event: visit, within_last: 7d},
+           tiers: [{between: [2, 3], points: 4}, {at_least: 4, points: 9}]}
+""")
+SCORER = Scorer(MODEL)
+MATCHERS = time_sensitive(SCORER.matchers())
+
+
+def snapshot(events: list[tuple[str, float]], at) -> ContactSnapshot:
+    return ContactSnapshot.build("c1", at, created_at=days_ago(100), property_changes=[],
+                                 events=[EventRecord(kind, days_ago(age), {})
+                                         for kind, age in events])
+
+
+def scores(events: list[tuple[str, float]], at) -> dict[str, float]:
+    return {name: round(s.value, 6) for name, s in
+            SCORER.score(snapshot(events, at)).scores.items()}
+
+
+def next_change(events: list[tuple[str, float]]) -> float | None:
+    snap = snapshot(events, NOW)
+    return next_change_at(snap, MATCHERS, SCORER.score(snap).decaying)
+
+
+histories = st.lists(st.tuples(st.sampled_from(["visit", "email_click"]),
+                               st.floats(0.01, 40, allow_nan=False)), max_size=12)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(events=histories, share=st.floats(0.0, 0.999))
+def test_no_score_changes_before_the_next_change(events, share):
+    now = scores(events, NOW)
+    moment = next_change(events)
+    horizon = NOW.timestamp() + 60 * 86400 if moment is None else moment
+    assert horizon > NOW.timestamp()
+    gap = horizon - NOW.timestamp()
+    # just before the named moment, and anywhere between now and it: the same scores
+    for at in (horizon - min(1.0, gap / 2), NOW.timestamp() + share * gap):
+        later = NOW + timedelta(seconds=at - NOW.timestamp())
+        assert scores(events, later) == now, (events, later)
+
+
+def test_an_older_event_expiring_first_is_the_next_change():
+    # visits 6 and 1 days ago, each worth 3 points for 7 days: the older one expires first,
+    # in one day — not in six, when the newer one does
+    moment = next_change([("visit", 6), ("visit", 1)])
+    assert moment is not None
+    assert abs(moment - (days_ago(6) + timedelta(days=7)).timestamp()) < 1
+
+
+def test_nothing_time_bound_means_no_next_change():
+    model = model_from("""
+        s:
+          rules:
+            - {name: industry, when: {property: industry, equals: software}, points: 10}
+            - {name: visits, when: {event: visit}, points: 2, per_event: true}
+    """)
+    scorer = Scorer(model)
+    snap = snapshot([("visit", 3)], NOW)
+    assert next_change_at(snap, time_sensitive(scorer.matchers()),
+                          scorer.score(snap).decaying) is None
