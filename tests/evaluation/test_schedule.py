@@ -7,10 +7,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from leadscore.evaluation import ContactSnapshot, EventRecord, Scorer
+from leadscore.evaluation import ContactSnapshot, EventRecord, PropertyChange, Scorer
 from leadscore.evaluation.schedule import next_change_at, time_sensitive
 from tests.factories import NOW, days_ago, model_from
 
@@ -84,3 +85,30 @@ def test_nothing_time_bound_means_no_next_change():
     snap = snapshot([("visit", 3)], NOW)
     assert next_change_at(snap, time_sensitive(scorer.matchers()),
                           scorer.score(snap).decaying) is None
+
+
+def test_date_and_change_windows_end_just_after_their_boundary():
+    model = model_from("""
+        s:
+          rules:
+            - {name: recent demo date, when: {property: demo_at, within_last: 3d}, points: 7}
+            - {name: stage moved, when: {property: lifecycle_stage, changed_within: 5d},
+               points: 4}
+    """, extra="properties:\n  demo_at: {type: date}\n")
+    scorer = Scorer(model)
+    matchers = time_sensitive(scorer.matchers())
+    demo = days_ago(1)
+    snap = ContactSnapshot.build("c1", NOW, created_at=days_ago(100), events=[],
+                                 property_changes=[PropertyChange("demo_at", demo, days_ago(2)),
+                                                   PropertyChange("lifecycle_stage", "mql",
+                                                                  days_ago(4))])
+    assert scorer.score(snap).scores["s"].value == 11
+    moment = next_change_at(snap, matchers, scorer.score(snap).decaying)
+    # the stage change (4 days ago, a 5-day window) lapses first, just after a day
+    assert moment == pytest.approx((days_ago(4) + timedelta(days=5)).timestamp() + 1e-3)
+    at = NOW + timedelta(seconds=moment - NOW.timestamp())
+    later = ContactSnapshot.build("c1", at, created_at=days_ago(100), events=[],
+                                  property_changes=[PropertyChange("demo_at", demo, days_ago(2)),
+                                                    PropertyChange("lifecycle_stage", "mql",
+                                                                   days_ago(4))])
+    assert scorer.score(later).scores["s"].value == 7  # the date is still within 3 days

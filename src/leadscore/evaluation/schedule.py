@@ -87,11 +87,12 @@ def _moments(matcher: Any, snap: ContactSnapshot, memo: dict) -> Iterable[float]
         if matcher.op == "within_last":
             value = snap.properties.get(matcher.name)
             if isinstance(value, datetime):
-                yield value.timestamp() + matcher.expected
+                yield value.timestamp()  # a future date enters the window when it comes
+                yield value.timestamp() + matcher.expected + EDGE
         elif matcher.op == "changed_within":
             changes = snap.changes.get(matcher.name)
             if changes:
-                yield changes[-1] + matcher.expected
+                yield changes[-1] + matcher.expected + EDGE
 
 
 def _decay_moment(decay: Decay, evidence: float, now: float) -> float | None:
