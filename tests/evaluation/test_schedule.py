@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from leadscore.evaluation import ContactSnapshot, EventRecord, PropertyChange, Scorer
-from leadscore.evaluation.schedule import next_change_at, time_sensitive
+from leadscore.evaluation.schedule import EDGE, next_change_at, time_sensitive
 from tests.factories import NOW, days_ago, model_from
 
 MODEL = model_from("""
@@ -59,9 +59,10 @@ def test_no_score_changes_before_the_next_change(events, share):
     moment = next_change(events)
     horizon = NOW.timestamp() + 60 * 86400 if moment is None else moment
     assert horizon > NOW.timestamp()
-    gap = horizon - NOW.timestamp()
-    # just before the named moment, and anywhere between now and it: the same scores
-    for at in (horizon - min(1.0, gap / 2), NOW.timestamp() + share * gap):
+    # a boundary still counts and the moment named falls EDGE after it: up to the boundary,
+    # and anywhere between now and it, the scores stay the same
+    gap = horizon - EDGE - NOW.timestamp()
+    for at in (NOW.timestamp() + gap, NOW.timestamp() + share * gap):
         later = NOW + timedelta(seconds=at - NOW.timestamp())
         assert scores(events, later) == now, (events, later)
 
