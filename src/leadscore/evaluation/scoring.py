@@ -135,8 +135,10 @@ class _CompiledRule:
             noted = memo.setdefault(DECAYING, [])
             if self.per_event:  # each event decays on its own clock: an older one may
                 as_of, factor = snap.as_of, decay.factor  # expire or step down first
-                noted.extend((decay, t) for t in self.matcher.times(snap, memo)
-                             if factor(as_of - t) > 0)
+                live = [t for t in self.matcher.times(snap, memo) if factor(as_of - t) > 0]
+                if decay.step_every is None:  # expiry and linear decay end first for the
+                    live = live[:1]  # oldest; half-life is re-checked daily whatever the age
+                noted.extend((decay, t) for t in live)
             else:
                 noted.append((decay, outcome[4]))
         return clamp(outcome[1], self.rule.min, self.rule.max)
