@@ -73,3 +73,45 @@ def test_events_that_arrive_between_batches_are_processed_once(store_url):
             assert automation.process_due(now=at).contacts == 1
             assert automation.process_due(now=at).contacts == 0
             assert total(store, "c1") == 10 * (i + 1)
+
+
+REVIEWED = """\
+version: 1
+lists:
+  - {name: unreviewed, groups: [[{property: reviewed, is_unknown: true}]]}
+"""
+FLIP = """\
+version: 1
+workflows:
+  - name: review
+    trigger: {joins_list: unreviewed}
+    steps:
+      - set_property: {reviewed: "yes"}
+  - name: undo-review
+    trigger: {property_changed: {property: reviewed, to: "yes"}}
+    steps:
+      - clear_property: reviewed
+"""
+
+
+def test_leaving_and_rejoining_a_list_within_one_batch_is_one_net_change(store_url):
+    from leadscore.lists import parse_lists
+    from leadscore.workflows import parse_workflows
+
+    model = parse_model(MODEL.replace("scores:", "properties:\n  reviewed: {type: string}\n"
+                                      "scores:"), "visits.yaml")
+    lists = parse_lists(REVIEWED, "lists.yaml", model)
+    flows = parse_workflows(FLIP, "workflows.yaml", model, lists, set())
+    with Store.open(store_url) as store:
+        automation = Automation(store, model, lists, flows)
+        t0 = day(0)
+        automation.activate(now=t0)
+        automation.update_contacts([ContactInput("c1", t0, created_at=t0)], source="crm", now=t0)
+        automation.process_due(now=t0)  # joins, is marked reviewed (leaves), is cleared (joins)
+        with store.read() as connection:
+            from sqlalchemy import text
+            members = connection.execute(text("SELECT contact_id FROM list_memberships")).all()
+            changes = connection.execute(text(
+                "SELECT change FROM list_changes ORDER BY at, id")).scalars().all()
+        assert members == [("c1",)]
+        assert changes == ["join", "leave", "join"]

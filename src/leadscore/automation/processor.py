@@ -42,6 +42,7 @@ from leadscore.storage.automation_schema import (
     tasks,
     trigger_states,
 )
+from leadscore.storage.codec import Codec
 from leadscore.storage.records import ScoreRecord, StageChange, WriteCounts
 from leadscore.storage.snapshots import load_snapshots
 from leadscore.workflows import RunResult, Workflow, run_steps
@@ -79,8 +80,9 @@ class _Trigger:
 class _Writes:
     """Rows a batch writes at its end, many per statement."""
 
-    joins: list[dict[str, Any]] = field(default_factory=list)
-    leaves: list[dict[str, Any]] = field(default_factory=list)
+    memberships: dict[tuple[str, str], tuple[bool, datetime | None]] = field(default_factory=dict)
+    # (list, contact) → (was a member before the batch, joined at — or None: not a member now)
+    # so that a contact that leaves and rejoins within one batch comes to one net change
     list_changes: list[dict[str, Any]] = field(default_factory=list)
     new_triggers: list[dict[str, Any]] = field(default_factory=list)
     changed_triggers: list[dict[str, Any]] = field(default_factory=list)
@@ -88,16 +90,20 @@ class _Writes:
     step_runs: list[dict[str, Any]] = field(default_factory=list)
 
     def flush(self, connection: Connection) -> None:
-        if self.joins:
-            connection.execute(list_memberships.insert(), self.joins)
-        if self.leaves:
+        codec = Codec(connection.dialect.name)
+        joins = [{"list": name, "contact_id": cid, "joined_at": at}
+                 for (name, cid), (before, at) in self.memberships.items()
+                 if at is not None and not before]
+        leaves = [{"b_list": name, "b_contact": cid}
+                  for (name, cid), (before, at) in self.memberships.items()
+                  if at is None and before]
+        codec.insert_rows(connection, list_memberships, joins)
+        if leaves:
             connection.execute(list_memberships.delete().where(
                 list_memberships.c.list == sa.bindparam("b_list"),
-                list_memberships.c.contact_id == sa.bindparam("b_contact")), self.leaves)
-        if self.list_changes:
-            connection.execute(list_changes.insert(), self.list_changes)
-        if self.new_triggers:
-            connection.execute(trigger_states.insert(), self.new_triggers)
+                list_memberships.c.contact_id == sa.bindparam("b_contact")), leaves)
+        codec.insert_rows(connection, list_changes, self.list_changes)
+        codec.insert_rows(connection, trigger_states, self.new_triggers)
         if self.changed_triggers:
             connection.execute(trigger_states.update().where(
                 trigger_states.c.workflow == sa.bindparam("b_workflow"),
@@ -106,8 +112,7 @@ class _Writes:
         if self.enrollment_updates:
             connection.execute(enrollments.update().where(
                 enrollments.c.id == sa.bindparam("b_id")), self.enrollment_updates)
-        if self.step_runs:
-            connection.execute(step_runs.insert(), self.step_runs)
+        codec.insert_rows(connection, step_runs, self.step_runs)
 
 
 @dataclass
@@ -320,11 +325,13 @@ class Automation:
             return
         at = contact.tick()
         for name in sorted(joined):
-            writes.joins.append({"list": name, "contact_id": cid, "joined_at": at})
+            before = writes.memberships.get((name, cid), (False, None))[0]
+            writes.memberships[(name, cid)] = (before, at)
             writes.list_changes.append({"list": name, "contact_id": cid, "change": "join",
                                         "at": at, "cause": "now meets the list's filters"})
         for name in sorted(left):
-            writes.leaves.append({"b_list": name, "b_contact": cid})
+            before = writes.memberships.get((name, cid), (True, None))[0]
+            writes.memberships[(name, cid)] = (before, None)
             writes.list_changes.append({"list": name, "contact_id": cid, "change": "leave",
                                         "at": at, "cause": "no longer meets the list's filters"})
         report.joins += len(joined)

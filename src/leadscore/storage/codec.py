@@ -9,11 +9,11 @@ SQLite keeps naive UTC text `YYYY-MM-DD HH:MM:SS.ffffff`, PostgreSQL `timestampt
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection
+from sqlalchemy import JSON, Boolean, Connection, Float, Integer, Table
 
 _EPOCH = datetime(1970, 1, 1)
 _EPOCH_AWARE = datetime(1970, 1, 1, tzinfo=UTC)
@@ -98,18 +98,47 @@ class Codec:
 
     # -- bulk insert ---------------------------------------------------------------------
 
+    def insert_rows(self, connection: Connection, table: Table,
+                    rows: Sequence[Mapping[str, Any]], *, upsert_on: Sequence[str] = ()) -> int:
+        """Insert dicts of Python values (every row with the same keys) into `table`, binding
+        each value by its column's type; with `upsert_on` (the conflict columns), a row that
+        exists is updated with the other columns instead."""
+        if not rows:
+            return 0
+        columns = list(rows[0])
+        kinds = [_kind(table.c[name].type) for name in columns]
+        binders = [self._binder(kind) for kind in kinds]
+        bound = [tuple(bind(row[name]) for bind, name in zip(binders, columns, strict=True))
+                 for row in rows]
+        update = [name for name in columns if name not in upsert_on] if upsert_on else ()
+        return self.insert_many(connection, table.name, columns, bound, kinds=kinds,
+                                upsert_on=upsert_on, update=update)
+
+    def _binder(self, kind: str) -> Callable[[Any], Any]:
+        if kind == "timestamptz":
+            time_in = self.time_in
+            return lambda value: None if value is None else time_in(value)
+        if kind == "jsonb":
+            return self.json_in
+        return lambda value: value
+
     def insert_many(self, connection: Connection, table: str, columns: Sequence[str],
                     rows: Sequence[Sequence[Any]], *, kinds: Sequence[str],
-                    ignore_conflict_on: str | None = None, chunk: int = 10_000) -> int:
+                    ignore_conflict_on: str | None = None, upsert_on: Sequence[str] = (),
+                    update: Sequence[str] = (), chunk: int = 10_000) -> int:
         """Insert `rows` (tuples already bound with time_in / json_in); returns rows inserted.
 
-        `kinds` gives each column's type ("text", "timestamptz", "jsonb" or "float8"): on
-        PostgreSQL a chunk travels as one JSON array of rows, cast back in the INSERT.
+        `kinds` gives each column's type ("text", "timestamptz", "jsonb", "float8", "int8"
+        or "bool"): on PostgreSQL a chunk travels as one JSON array of rows, cast back in the
+        INSERT. `upsert_on` with `update`: on a conflict there, set the `update` columns.
         """
         if not rows:
             return 0
         names = ", ".join(columns)
         conflict = f" ON CONFLICT ({ignore_conflict_on}) DO NOTHING" if ignore_conflict_on else ""
+        if upsert_on:
+            conflict = (f" ON CONFLICT ({', '.join(upsert_on)}) DO UPDATE SET "
+                        + ", ".join(f"{name} = excluded.{name}" for name in update))
         inserted = 0
         if self.sqlite:
             sql = f"INSERT INTO {table} ({names}) VALUES ({self.params(len(columns))}){conflict}"
@@ -119,7 +148,8 @@ class Codec:
                 inserted += result.rowcount if result.rowcount >= 0 else len(part)
             return inserted
         casts = {"text": "r->>{i}", "timestamptz": "(r->>{i})::timestamptz",
-                 "jsonb": "(r->>{i})::jsonb", "float8": "(r->>{i})::float8"}
+                 "jsonb": "(r->>{i})::jsonb", "float8": "(r->>{i})::float8",
+                 "int8": "(r->>{i})::int8", "bool": "(r->>{i})::boolean"}
         selected = ", ".join(casts[kind].format(i=i) for i, kind in enumerate(kinds))
         sql = (f"INSERT INTO {table} ({names}) SELECT {selected} "
                f"FROM json_array_elements(%s::json) AS r{conflict}")
@@ -128,6 +158,23 @@ class Codec:
             result = connection.exec_driver_sql(sql, (payload,))
             inserted += result.rowcount
         return inserted
+
+
+def _kind(column_type: Any) -> str:
+    """The bulk-insert kind of a column type."""
+    from leadscore.storage.schema import UTCDateTime
+
+    if isinstance(column_type, JSON):
+        return "jsonb"
+    if isinstance(column_type, UTCDateTime):
+        return "timestamptz"
+    if isinstance(column_type, Boolean):
+        return "bool"
+    if isinstance(column_type, Integer):
+        return "int8"
+    if isinstance(column_type, Float):
+        return "float8"
+    return "text"
 
 
 def _isoformat(value: Any) -> str:

@@ -13,7 +13,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
 from leadscore.catalog import to_utc
 from leadscore.diagnostics import LeadscoreError, Location
@@ -281,16 +280,9 @@ class Writer:
             if (before is None or not same_number(before[0], value)
                     or before[1] != record.label):
                 history.append(row)
-        insert = postgresql.insert if self.dialect == "postgresql" else sqlite.insert
-        statement = insert(scores)
-        statement = statement.on_conflict_do_update(
-            index_elements=["contact_id", "model", "score"],
-            set_={name: statement.excluded[name]
-                  for name in ("value", "label", "computed_at", "as_of")},
-        )
-        for part in chunked(rows):
-            self.connection.execute(statement, list(part))
-        self._insert(score_history, history)
+        self.codec.insert_rows(self.connection, scores, rows,
+                               upsert_on=("contact_id", "model", "score"))
+        self.codec.insert_rows(self.connection, score_history, history)
         return len(history)
 
     # -- lifecycle stages ----------------------------------------------------------------
@@ -299,7 +291,7 @@ class Writer:
         """Append stage changes, set contacts.lifecycle_stage and the lifecycle_stage property."""
         ordered = sorted(changes, key=lambda change: to_utc(change.changed_at))
         self._require_contacts({change.contact_id for change in ordered}, "stage changes")
-        self._insert(stage_changes, [
+        self.codec.insert_rows(self.connection, stage_changes, [
             {"contact_id": c.contact_id, "stage": c.stage, "previous": c.previous,
              "changed_at": to_utc(c.changed_at), "cause": c.cause} for c in ordered
         ])
@@ -321,6 +313,3 @@ class Writer:
                 hint="import or create the contacts first",
             )
 
-    def _insert(self, table: Any, rows: Sequence[dict[str, Any]]) -> None:
-        for part in chunked(rows):
-            self.connection.execute(table.insert(), list(part))
