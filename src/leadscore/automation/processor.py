@@ -23,7 +23,7 @@ import sqlalchemy as sa
 from sqlalchemy import Connection, select
 
 from leadscore.catalog import to_utc
-from leadscore.delivery import enqueue
+from leadscore.delivery import enqueue_rows, outbox_row
 from leadscore.evaluation import ContactScores, Scorer
 from leadscore.evaluation.matchers import compile_criterion
 from leadscore.evaluation.schedule import next_change_at, time_sensitive
@@ -84,13 +84,38 @@ class _Writes:
     # (list, contact) → (was a member before the batch, joined at — or None: not a member now)
     # so that a contact that leaves and rejoins within one batch comes to one net change
     list_changes: list[dict[str, Any]] = field(default_factory=list)
+    enrollments: list[dict[str, Any]] = field(default_factory=list)  # new, with their ids
+    tasks: list[dict[str, Any]] = field(default_factory=list)
+    outbox: list[dict[str, Any]] = field(default_factory=list)
     new_triggers: list[dict[str, Any]] = field(default_factory=list)
     changed_triggers: list[dict[str, Any]] = field(default_factory=list)
     enrollment_updates: list[dict[str, Any]] = field(default_factory=list)
     step_runs: list[dict[str, Any]] = field(default_factory=list)
 
-    def flush(self, connection: Connection) -> None:
+    _free_ids: list[int] = field(default_factory=list)
+    _next_id: int | None = None
+
+    def enrollment_id(self, connection: Connection) -> int:
+        """An id for a new enrollment, known before the row is written (its steps' keys and
+        log need it): from the sequence on PostgreSQL, a block at a time; on SQLite, whose
+        one writer is this transaction, counting on from the largest id."""
+        if connection.dialect.name == "postgresql":
+            if not self._free_ids:
+                self._free_ids = list(connection.execute(sa.text(
+                    "SELECT nextval(pg_get_serial_sequence('enrollments', 'id')) "
+                    "FROM generate_series(1, 32)")).scalars())
+            return self._free_ids.pop(0)
+        if self._next_id is None:
+            self._next_id = connection.execute(
+                select(sa.func.coalesce(sa.func.max(enrollments.c.id), 0))).scalar_one() + 1
+        self._next_id += 1
+        return self._next_id - 1
+
+    def flush(self, connection: Connection) -> int:
+        """Write everything; returns how many outbox rows were new."""
         codec = Codec(connection.dialect.name)
+        codec.insert_rows(connection, enrollments, self.enrollments)
+        codec.insert_rows(connection, tasks, self.tasks, ignore_conflict_on="key")
         joins = [{"list": name, "contact_id": cid, "joined_at": at}
                  for (name, cid), (before, at) in self.memberships.items()
                  if at is not None and not before]
@@ -113,6 +138,7 @@ class _Writes:
             connection.execute(enrollments.update().where(
                 enrollments.c.id == sa.bindparam("b_id")), self.enrollment_updates)
         codec.insert_rows(connection, step_runs, self.step_runs)
+        return enqueue_rows(connection, self.outbox)
 
 
 @dataclass
@@ -271,7 +297,7 @@ class Automation:
             self._save_triggers(contact, writes)
             schedule[contact_id] = self._next_due(contact)
             report.contacts += 1
-        writes.flush(connection)
+        report.outbox += writes.flush(connection)
         writer.save_scores(self.model.name, score_rows, computed_at=moment, as_of=moment)
         # contacts are independent, so each kind of write goes in one call for the batch
         property_writes = [w for c in states.values() for w in c.property_writes]
@@ -293,7 +319,7 @@ class Automation:
             self._move_stage(contact, result)
             members = self.lists.evaluate(snap)
             self._record_lists(contact, members, writes, report)
-            self._enroll(connection, contact, report)
+            self._enroll(connection, contact, writes, report)
             self._run_enrollments(connection, contact, writes, report)
             if not contact.changed:
                 return
@@ -339,7 +365,8 @@ class Automation:
         contact.members = set(members)
 
     # workflows ------------------------------------------------------------------------------
-    def _enroll(self, connection: Connection, contact: _Contact, report: ProcessReport) -> None:
+    def _enroll(self, connection: Connection, contact: _Contact, writes: _Writes,
+                report: ProcessReport) -> None:
         snap = contact.snap
         now = snap.as_of_datetime()
         for wf in self.workflows:
@@ -370,11 +397,12 @@ class Automation:
                 continue
             state.enrollments += 1
             state.dirty = True
-            row = {"workflow": wf.name, "contact_id": snap.contact_id, "status": "active",
-                   "position": "0", "resume_at": None, "enrolled_at": contact.tick(),
-                   "finished_at": None, "cause": f"trigger: {wf.trigger.describe()}"}
-            row["id"] = connection.execute(enrollments.insert().values(**{
-                k: v for k, v in row.items()}).returning(enrollments.c.id)).scalar_one()
+            row: dict[str, Any] = {
+                "id": writes.enrollment_id(connection), "workflow": wf.name,
+                "contact_id": snap.contact_id, "status": "active", "position": "0",
+                "resume_at": None, "enrolled_at": contact.tick(), "finished_at": None,
+                "cause": f"trigger: {wf.trigger.describe()}"}
+            writes.enrollments.append(dict(row))
             contact.active[wf.name] = row
             report.enrolled += 1
 
@@ -544,19 +572,18 @@ class _Effects:
             lines += [f"+ {r['rule']}: {r['points']:+g}" for r in payload.get("top_reasons", [])]
             payload = {"subject": payload.get("subject") or lines[0][:78],
                        "text": "\n".join(lines), "to": payload.get("to")}
-        if enqueue(self.connection, key=key, kind=kind, channel=channel, payload=payload,
-                   contact_id=self.contact.snap.contact_id, workflow=self.workflow.name,
-                   now=self.contact.snap.as_of_datetime()):
-            self.report.outbox += 1
+        self.writes.outbox.append(outbox_row(
+            key=key, kind=kind, channel=channel, payload=payload,
+            contact_id=self.contact.snap.contact_id, workflow=self.workflow.name,
+            now=self.contact.snap.as_of_datetime()))
 
     def create_task(self, key: str, title: str, owner: str | None, due_at: float | None,
                     detail: dict[str, Any]) -> None:
         due = datetime.fromtimestamp(due_at, tz=UTC) if due_at is not None else None
-        exists = self.connection.execute(select(tasks.c.id).where(tasks.c.key == key)).first()
-        if exists is None:
-            self.connection.execute(tasks.insert().values(
-                key=key, contact_id=self.contact.snap.contact_id, owner=owner, title=title,
-                detail=detail, due_at=due, status="open", created_at=self.contact.moment))
+        self.writes.tasks.append({
+            "key": key, "contact_id": self.contact.snap.contact_id, "owner": owner,
+            "title": title, "detail": detail, "due_at": due, "status": "open",
+            "created_at": self.contact.moment})
 
     def log(self, position: str, action: str, outcome: str, detail: dict[str, Any]) -> None:
         self.report.steps += 1

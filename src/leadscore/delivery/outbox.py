@@ -22,6 +22,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from leadscore.delivery.channels import KINDS
 from leadscore.storage import Store
 from leadscore.storage.automation_schema import outbox
+from leadscore.storage.codec import Codec
 from leadscore.storage.writer import Writer, chunked
 
 STATUSES = ("pending", "delivered", "dead")
@@ -60,21 +61,8 @@ def enqueue(connection: Connection | Writer, *, key: str, kind: str, channel: st
     and `text` (and optionally `to`: an address or a list of them)."""
     if isinstance(connection, Writer):
         connection = connection.connection
-    if not isinstance(key, str) or not key.strip():
-        raise ValueError("an outbox key must be a non-empty string")
-    if kind not in KINDS:
-        raise ValueError(f"unknown outbox kind {kind!r} (expected one of {KINDS})")
-    if not isinstance(channel, str) or not channel:
-        raise ValueError("an outbox row needs a channel name")
-    if kind == "email":
-        _check_email_payload(payload)
-    moment = _aware(now)
-    values = {
-        "key": key, "kind": kind, "channel": channel, "contact_id": contact_id,
-        "workflow": workflow, "payload": payload, "status": "pending", "attempts": 0,
-        "next_attempt_at": moment, "last_error": None, "created_at": moment,
-        "delivered_at": None,
-    }
+    values = outbox_row(key=key, kind=kind, channel=channel, payload=payload,
+                        contact_id=contact_id, workflow=workflow, now=now)
     dialect = connection.dialect.name
     statement: Any
     if dialect == "postgresql":
@@ -87,6 +75,35 @@ def enqueue(connection: Connection | Writer, *, key: str, kind: str, channel: st
         raise ValueError(f"unsupported database dialect {dialect!r}")
     # RETURNING tells a new row from a skipped one on both dialects (rowcount does not)
     return connection.execute(statement.returning(outbox.c.id)).first() is not None
+
+
+def outbox_row(*, key: str, kind: str, channel: str, payload: Any,
+               contact_id: str | None = None, workflow: str | None = None,
+               now: datetime) -> dict[str, Any]:
+    """A checked pending row for one effect (see `enqueue`), for callers that write many at
+    once (`enqueue_rows`)."""
+    if not isinstance(key, str) or not key.strip():
+        raise ValueError("an outbox key must be a non-empty string")
+    if kind not in KINDS:
+        raise ValueError(f"unknown outbox kind {kind!r} (expected one of {KINDS})")
+    if not isinstance(channel, str) or not channel:
+        raise ValueError("an outbox row needs a channel name")
+    if kind == "email":
+        _check_email_payload(payload)
+    moment = _aware(now)
+    return {
+        "key": key, "kind": kind, "channel": channel, "contact_id": contact_id,
+        "workflow": workflow, "payload": payload, "status": "pending", "attempts": 0,
+        "next_attempt_at": moment, "last_error": None, "created_at": moment,
+        "delivered_at": None,
+    }
+
+
+def enqueue_rows(connection: Connection, rows: list[dict[str, Any]]) -> int:
+    """Add rows made by `outbox_row`, in one statement per chunk; a key already queued is
+    skipped. Returns how many rows were added."""
+    return Codec(connection.dialect.name).insert_rows(connection, outbox, rows,
+                                                      ignore_conflict_on="key")
 
 
 def outbox_items(store: Store, status: str | None = None, contact_id: str | None = None,

@@ -99,10 +99,12 @@ class Codec:
     # -- bulk insert ---------------------------------------------------------------------
 
     def insert_rows(self, connection: Connection, table: Table,
-                    rows: Sequence[Mapping[str, Any]], *, upsert_on: Sequence[str] = ()) -> int:
+                    rows: Sequence[Mapping[str, Any]], *, upsert_on: Sequence[str] = (),
+                    ignore_conflict_on: str | None = None) -> int:
         """Insert dicts of Python values (every row with the same keys) into `table`, binding
         each value by its column's type; with `upsert_on` (the conflict columns), a row that
-        exists is updated with the other columns instead."""
+        exists is updated with the other columns instead; with `ignore_conflict_on`, it is
+        left alone."""
         if not rows:
             return 0
         columns = list(rows[0])
@@ -112,7 +114,8 @@ class Codec:
                  for row in rows]
         update = [name for name in columns if name not in upsert_on] if upsert_on else ()
         return self.insert_many(connection, table.name, columns, bound, kinds=kinds,
-                                upsert_on=upsert_on, update=update)
+                                upsert_on=upsert_on, update=update,
+                                ignore_conflict_on=ignore_conflict_on)
 
     def _binder(self, kind: str) -> Callable[[Any], Any]:
         if kind == "timestamptz":
