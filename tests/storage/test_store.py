@@ -243,6 +243,14 @@ def test_score_history_is_appended_only_on_change(store: Store) -> None:
     assert store.current_scores("other") == []
     counts = store.counts()
     assert counts["scored"] == 2 and counts["last_computed_at"] == day(3)
+    # continuous processing writes only what changed: an unchanged score keeps its row
+    moved = [ScoreRecord("c1", "fit", 60.0, "A"), ScoreRecord("c2", "fit", 10.0, "C")]
+    with store.write() as writer:
+        assert writer.save_scores("m", moved, computed_at=day(4), as_of=day(4),
+                                  only_changed=True) == 1
+    current = {(s.contact_id, s.score): s for s in store.current_scores("m")}
+    assert (current[("c1", "fit")].value, current[("c1", "fit")].computed_at) == (60.0, day(4))
+    assert current[("c2", "fit")].computed_at == day(3)
 
 
 def test_stage_changes_are_kept_and_seen_as_of_their_time(store: Store) -> None:

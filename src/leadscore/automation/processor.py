@@ -280,6 +280,7 @@ class Automation:
                  report: ProcessReport) -> None:
         connection = writer.connection
         states = self._load(connection, ids, moment)
+        writer.note_existing(states)
         writes = _Writes()
         score_rows: list[ScoreRecord] = []
         schedule = self._schedule = {}
@@ -298,7 +299,8 @@ class Automation:
             schedule[contact_id] = self._next_due(contact)
             report.contacts += 1
         report.outbox += writes.flush(connection)
-        writer.save_scores(self.model.name, score_rows, computed_at=moment, as_of=moment)
+        writer.save_scores(self.model.name, score_rows, computed_at=moment, as_of=moment,
+                           only_changed=True)
         # contacts are independent, so each kind of write goes in one call for the batch
         property_writes = [w for c in states.values() for w in c.property_writes]
         stage_writes = [w for c in states.values() for w in c.stage_writes]

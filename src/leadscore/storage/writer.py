@@ -99,6 +99,12 @@ class Writer:
         self.connection = connection
         self.dialect = connection.dialect.name
         self.codec = Codec(self.dialect)
+        self._known: set[str] = set()  # contacts read in this transaction: they exist
+
+    def note_existing(self, ids: Iterable[str]) -> None:
+        """Contacts the caller has just read in this transaction, so writes about them need
+        not check again that they exist."""
+        self._known.update(ids)
 
     # -- contacts ------------------------------------------------------------------------
 
@@ -254,8 +260,11 @@ class Writer:
     # -- scores --------------------------------------------------------------------------
 
     def save_scores(self, model: str, records: Sequence[ScoreRecord], *, computed_at: datetime,
-                    as_of: datetime) -> int:
-        """Upsert the current scores; append history where value or label changed."""
+                    as_of: datetime, only_changed: bool = False) -> int:
+        """Upsert the current scores; append history where value or label changed. With
+        `only_changed`, a score whose value and label are as stored keeps its row (and its
+        computed_at: when that value was first computed) — what continuous processing wants,
+        where most recomputations change one score of several."""
         computed, cutoff = to_utc(computed_at), to_utc(as_of)
         latest: dict[tuple[str, str], ScoreRecord] = {}
         for record in records:
@@ -275,10 +284,12 @@ class Writer:
             value = None if record.value is None else float(record.value)
             row = {"contact_id": contact_id, "model": model, "score": score, "value": value,
                    "label": record.label, "computed_at": computed, "as_of": cutoff}
-            rows.append(row)
             before = previous.get((contact_id, score))
-            if (before is None or not same_number(before[0], value)
-                    or before[1] != record.label):
+            changed = (before is None or not same_number(before[0], value)
+                       or before[1] != record.label)
+            if changed or not only_changed:
+                rows.append(row)
+            if changed:
                 history.append(row)
         self.codec.insert_rows(self.connection, scores, rows,
                                upsert_on=("contact_id", "model", "score"))
@@ -304,6 +315,9 @@ class Writer:
     # -- shared --------------------------------------------------------------------------
 
     def _require_contacts(self, ids: set[str], what: str) -> None:
+        ids = ids - self._known
+        if not ids:
+            return
         missing = sorted(ids - self.existing_contact_ids(ids))
         if missing:
             shown = ", ".join(missing[:5]) + (" …" if len(missing) > 5 else "")
