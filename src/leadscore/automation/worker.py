@@ -1,20 +1,28 @@
 """`leadscore worker`: process due contacts and deliver the outbox, sleeping until the next
 contact falls due (or the interval passes, to notice new data). Safe to kill at any instant:
-processing is transactional and delivery is at-least-once with idempotency keys."""
+processing is transactional and delivery is at-least-once with idempotency keys.
+
+Delivery runs on a thread of its own, woken whenever a batch has queued notifications, so that
+sending them never holds up the next batch (and a slow receiver never holds up processing).
+`once` does one pass of each, one after the other."""
 
 from __future__ import annotations
 
+import logging
 import signal
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from leadscore.delivery import Senders, deliver_due
+from leadscore.delivery import DeliveryReport, Senders, deliver_due
 
 if TYPE_CHECKING:
     from leadscore.project import Project
+
+log = logging.getLogger("leadscore.worker")
 
 
 @dataclass
@@ -29,41 +37,100 @@ def run_worker(project: Project, *, interval: float = 1.0, once: bool = False,
                echo: Callable[[str], None] | None = None) -> WorkerStats:
     automation = project.automation
     stats = WorkerStats()
-    stopping = False
+    stopping = threading.Event()
 
     def stop(*_: object) -> None:
-        nonlocal stopping
-        stopping = True
+        stopping.set()
 
     previous = signal.signal(signal.SIGTERM, stop)
     started = time.monotonic()
     automation.activate()
-    senders = Senders()  # connections kept open from one pass to the next
+    inline = once or project.store.single_connection  # deliver after each pass, not beside
+    dispatcher = None if inline else _Dispatcher(project, stats, interval, batch, echo)
     try:
-        while not stopping:
+        if dispatcher is not None:
+            dispatcher.start()
+        while not stopping.is_set():
             now = datetime.now(UTC)
             report = automation.process_due(now=now, limit=batch)
-            begun = time.perf_counter()
-            sent = deliver_due(project.store, project.channels, now=now, limit=batch,
-                               senders=senders)
-            delivering = time.perf_counter() - begun
             stats.passes += 1
             stats.contacts += report.contacts
-            stats.delivered += sent.delivered
-            if echo and (report.contacts or sent.delivered or sent.retried or sent.dead):
+            if echo and report.contacts:
                 echo(f"{now:%H:%M:%S.%f}"[:-3] + f" processed {report.contacts} contacts "
-                     f"({report.joins} joins, {report.leaves} leaves, {report.steps} steps) "
-                     f"in {report.seconds * 1000:.0f} ms; delivered {sent.delivered}, "
-                     f"retrying {sent.retried}, dead {sent.dead} in {delivering * 1000:.0f} ms")
-            if once or (max_seconds is not None and time.monotonic() - started >= max_seconds):
+                     f"({report.joins} joins, {report.leaves} leaves, {report.steps} steps, "
+                     f"{report.outbox} notifications) in {report.seconds * 1000:.0f} ms")
+            if dispatcher is None:
+                begun = time.perf_counter()
+                sent = deliver_due(project.store, project.channels, now=now, limit=batch)
+                _delivered(sent, stats, echo, time.perf_counter() - begun)
+                if once:
+                    break
+            else:
+                if report.outbox:
+                    dispatcher.wake.set()
+                dispatcher.check()
+            if max_seconds is not None and time.monotonic() - started >= max_seconds:
                 break
-            if report.contacts >= batch or sent.delivered >= batch:
+            if report.contacts >= batch:
                 continue  # more is waiting
-            time.sleep(_pause(automation.next_due_at(), interval))
+            stopping.wait(_pause(automation.next_due_at(), interval))
     finally:
-        senders.close()
+        if dispatcher is not None:
+            dispatcher.stop()
         signal.signal(signal.SIGTERM, previous)
     return stats
+
+
+class _Dispatcher(threading.Thread):
+    """Delivers the outbox beside processing: when a batch has queued rows, and otherwise at
+    least every `interval` (but no more often than once a second: retries fall due seconds
+    apart, and rows queued by other processes need not be polled for 50 times a second). An
+    error here stops the worker (`check`), as it would in line."""
+
+    def __init__(self, project: Project, stats: WorkerStats, interval: float, batch: int,
+                 echo: Callable[[str], None] | None) -> None:
+        super().__init__(name="leadscore-dispatcher", daemon=True)
+        self.project, self.stats, self.batch = project, stats, batch
+        self.interval = max(interval, 1.0)
+        self.echo = echo
+        self.wake = threading.Event()
+        self.stopping = threading.Event()
+        self.error: BaseException | None = None
+
+    def run(self) -> None:
+        senders = Senders()  # connections kept open from one pass to the next
+        try:
+            while not self.stopping.is_set():
+                self.wake.clear()
+                begun = time.perf_counter()
+                sent = deliver_due(self.project.store, self.project.channels, limit=self.batch,
+                                   senders=senders)
+                _delivered(sent, self.stats, self.echo, time.perf_counter() - begun)
+                if sent.attempted < self.batch:
+                    self.wake.wait(self.interval)
+        except BaseException as error:  # noqa: BLE001 - handed to the main thread
+            self.error = error
+        finally:
+            senders.close()
+
+    def check(self) -> None:
+        if self.error is not None:
+            raise self.error
+
+    def stop(self) -> None:
+        self.stopping.set()
+        self.wake.set()
+        self.join(timeout=60)
+        if self.is_alive():
+            log.warning("the dispatcher is still sending; leaving it (its rows are leased)")
+
+
+def _delivered(sent: DeliveryReport, stats: WorkerStats, echo: Callable[[str], None] | None,
+               seconds: float) -> None:
+    stats.delivered += sent.delivered
+    if echo and sent.attempted:
+        echo(f"{datetime.now(UTC):%H:%M:%S.%f}"[:-3] + f" delivered {sent.delivered}, "
+             f"retrying {sent.retried}, dead {sent.dead} in {seconds * 1000:.0f} ms")
 
 
 def _pause(next_due: datetime | None, interval: float) -> float:
