@@ -9,9 +9,10 @@ from leadscore.automation.worker import run_worker
 from tests.automation.story import make_project
 
 
-def test_a_failing_dispatcher_stops_the_worker(tmp_path, monkeypatch):
-    project = make_project(tmp_path / "p", f"sqlite:///{tmp_path}/store.db",
-                           "http://127.0.0.1:9/hook")
+@pytest.mark.postgres
+@pytest.mark.parametrize("store_url", ["postgresql"], indirect=True)
+def test_a_failing_dispatcher_stops_the_worker(tmp_path, monkeypatch, store_url):
+    project = make_project(tmp_path / "p", store_url, "http://127.0.0.1:9/hook")
 
     def broken(*args, **kwargs):
         raise RuntimeError("the outbox table is gone")
@@ -30,5 +31,5 @@ def test_once_processes_and_delivers_in_line(tmp_path, monkeypatch):
     monkeypatch.setattr(worker_module, "deliver_due",
                         lambda *a, **k: calls.append(k.get("senders")) or real(*a, **k))
     stats = run_worker(project, once=True)
-    assert stats.passes == 1 and calls == [None]  # one delivery run, in this thread
+    assert stats.passes == 1 and len(calls) == 1  # one delivery run, in this thread
     project.close()

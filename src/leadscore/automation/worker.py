@@ -2,9 +2,9 @@
 contact falls due (or the interval passes, to notice new data). Safe to kill at any instant:
 processing is transactional and delivery is at-least-once with idempotency keys.
 
-Delivery runs on a thread of its own, woken whenever a batch has queued notifications, so that
-sending them never holds up the next batch (and a slow receiver never holds up processing).
-`once` does one pass of each, one after the other."""
+On PostgreSQL, delivery runs on a thread of its own, woken whenever a batch has queued
+notifications, so that sending them never holds up the next batch (and a slow receiver never
+holds up processing). On SQLite, and with `once`, each pass processes, then delivers."""
 
 from __future__ import annotations
 
@@ -45,8 +45,11 @@ def run_worker(project: Project, *, interval: float = 1.0, once: bool = False,
     previous = signal.signal(signal.SIGTERM, stop)
     started = time.monotonic()
     automation.activate()
-    inline = once or project.store.single_connection  # deliver after each pass, not beside
+    # beside processing only where writers can work side by side: SQLite has one writer, so
+    # a dispatcher thread there would only queue for the lock (and make the batches wait)
+    inline = once or project.store.dialect == "sqlite"
     dispatcher = None if inline else _Dispatcher(project, stats, interval, batch, echo)
+    senders = Senders()  # in line: connections kept open from one pass to the next
     try:
         if dispatcher is not None:
             dispatcher.start()
@@ -61,7 +64,8 @@ def run_worker(project: Project, *, interval: float = 1.0, once: bool = False,
                      f"{report.outbox} notifications) in {report.seconds * 1000:.0f} ms")
             if dispatcher is None:
                 begun = time.perf_counter()
-                sent = deliver_due(project.store, project.channels, now=now, limit=batch)
+                sent = deliver_due(project.store, project.channels, now=now, limit=batch,
+                                   senders=senders)
                 _delivered(sent, stats, echo, time.perf_counter() - begun)
                 if once:
                     break
@@ -77,6 +81,7 @@ def run_worker(project: Project, *, interval: float = 1.0, once: bool = False,
     finally:
         if dispatcher is not None:
             dispatcher.stop()
+        senders.close()
         signal.signal(signal.SIGTERM, previous)
     return stats
 

@@ -146,11 +146,6 @@ class Store:
     def engine(self) -> Engine:
         return self._engine
 
-    @property
-    def single_connection(self) -> bool:
-        """An in-memory SQLite store is one shared connection: no second thread may use it."""
-        return isinstance(self._engine.pool, StaticPool)
-
     # -- writing -------------------------------------------------------------------------
 
     @contextmanager
