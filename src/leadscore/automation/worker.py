@@ -54,6 +54,7 @@ def run_worker(project: Project, *, interval: float = 1.0, once: bool = False,
         if dispatcher is not None:
             dispatcher.start()
         while not stopping.is_set():
+            more = False  # a full batch, or a full delivery run: go on without a pause
             now = datetime.now(UTC)
             report = automation.process_due(now=now, limit=batch)
             stats.passes += 1
@@ -67,6 +68,7 @@ def run_worker(project: Project, *, interval: float = 1.0, once: bool = False,
                 sent = deliver_due(project.store, project.channels, now=now, limit=batch,
                                    senders=senders)
                 _delivered(sent, stats, echo, time.perf_counter() - begun)
+                more = sent.attempted >= batch
                 if once:
                     break
             else:
@@ -75,7 +77,7 @@ def run_worker(project: Project, *, interval: float = 1.0, once: bool = False,
                 dispatcher.check()
             if max_seconds is not None and time.monotonic() - started >= max_seconds:
                 break
-            if report.contacts >= batch:
+            if more or report.contacts >= batch:
                 continue  # more is waiting
             stopping.wait(_pause(automation.next_due_at(), interval))
     finally:
