@@ -179,7 +179,6 @@ class Automation:
         self.trigger_matchers = {
             wf.name: compile_criterion(wf.trigger.criterion or wf.trigger.event)  # type: ignore
             for wf in self.workflows if wf.trigger.criterion or wf.trigger.event}
-        self._schedule: dict[str, tuple[datetime, str] | None] = {}  # the batch's next dues
         self._schedule_matchers = time_sensitive([*self.scorer.matchers(),
                                                   *self.lists.matchers(),
                                                   *self.trigger_matchers.values()])
@@ -257,8 +256,8 @@ class Automation:
                 .order_by(cs.due_at).limit(limit))}
             if not versions:
                 return report
-            self._process(writer, list(versions), moment, report)
-            _write_schedule(connection, self._schedule, versions)
+            schedule = self._process(writer, list(versions), moment, report)
+            _write_schedule(connection, schedule, versions)
         report.seconds = clock.perf_counter() - started
         return report
 
@@ -277,13 +276,15 @@ class Automation:
                 setattr(total, name, getattr(total, name) + getattr(report, name))
 
     def _process(self, writer: Writer, ids: list[str], moment: datetime,
-                 report: ProcessReport) -> None:
+                 report: ProcessReport
+                 ) -> dict[str, tuple[datetime, str] | None]:
+        """Process the batch; returns each contact's next due moment (or None)."""
         connection = writer.connection
         states = self._load(connection, ids, moment)
         writer.note_existing(states)
         writes = _Writes()
         score_rows: list[ScoreRecord] = []
-        schedule = self._schedule = {}
+        schedule: dict[str, tuple[datetime, str] | None] = {}
         for contact_id in ids:
             contact = states.get(contact_id)
             if contact is None:  # deleted, or created after `moment`
@@ -309,6 +310,7 @@ class Automation:
         if stage_writes:
             writer.record_stage_changes(stage_writes)
             report.stage_moves += len(stage_writes)
+        return schedule
 
     def _settle(self, connection: Connection, contact: _Contact, writes: _Writes,
                 report: ProcessReport) -> None:

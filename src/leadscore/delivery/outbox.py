@@ -17,7 +17,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Connection, func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
 from leadscore.delivery.channels import KINDS
 from leadscore.storage import Store
@@ -61,20 +60,9 @@ def enqueue(connection: Connection | Writer, *, key: str, kind: str, channel: st
     and `text` (and optionally `to`: an address or a list of them)."""
     if isinstance(connection, Writer):
         connection = connection.connection
-    values = outbox_row(key=key, kind=kind, channel=channel, payload=payload,
-                        contact_id=contact_id, workflow=workflow, now=now)
-    dialect = connection.dialect.name
-    statement: Any
-    if dialect == "postgresql":
-        statement = postgresql.insert(outbox).values(values).on_conflict_do_nothing(
-            index_elements=["key"])
-    elif dialect == "sqlite":
-        statement = sqlite.insert(outbox).values(values).on_conflict_do_nothing(
-            index_elements=["key"])
-    else:  # pragma: no cover - the store is SQLite or PostgreSQL
-        raise ValueError(f"unsupported database dialect {dialect!r}")
-    # RETURNING tells a new row from a skipped one on both dialects (rowcount does not)
-    return connection.execute(statement.returning(outbox.c.id)).first() is not None
+    row = outbox_row(key=key, kind=kind, channel=channel, payload=payload,
+                     contact_id=contact_id, workflow=workflow, now=now)
+    return enqueue_rows(connection, [row]) == 1
 
 
 def outbox_row(*, key: str, kind: str, channel: str, payload: Any,
