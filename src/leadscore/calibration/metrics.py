@@ -206,7 +206,9 @@ class Calibration:
     expected_calibration_error: float
 
     def probability(self, score: np.ndarray | float) -> np.ndarray:
-        return 1.0 / (1.0 + np.exp(-(self.intercept + self.slope * np.asarray(score))))
+        logit = self.intercept + self.slope * np.asarray(score, dtype=np.float64)
+        return 1.0 / (1.0 + np.exp(-np.clip(logit, -500.0, 500.0)))  # no overflow when a
+        # score separates the classes perfectly (the slope runs away)
 
     def to_dict(self) -> dict[str, Any]:
         return {"intercept": _r(self.intercept, 6), "slope_per_point": _r(self.slope, 6),

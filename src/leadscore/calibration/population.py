@@ -10,6 +10,10 @@ it converted *after* the cutoff:
   lags (creation → cutoff), drawn from a hash of its id (the same contact always gets the
   same moment), and no later than the end of the data. The converters' and the others'
   snapshots are then equally old on average, so the score cannot tell them apart by age.
+- `Cutoff.parse("before-feedback")` (or `feedback-2d`): just before (default 1 second) each
+  lead's first sales feedback — what sales saw when it judged the lead. Goes with the
+  `sales-feedback` target: the label is that verdict (true_sql is positive; not_ready and
+  unqualified are not), and leads sales never judged are left out.
 
 A contact whose outcome is settled at or before its cutoff is left out (it is not a
 prediction); so is one whose cutoff lies after the end of the data, or, for
@@ -33,18 +37,28 @@ from leadscore.diagnostics import LeadscoreError, Location
 from leadscore.evaluation import ContactSnapshot
 from leadscore.storage import Store
 from leadscore.storage.history import load_histories
-from leadscore.storage.outcomes import OutcomeRecord, data_end, load_outcomes
+from leadscore.storage.outcomes import (
+    OutcomeRecord,
+    count_outcomes,
+    data_end,
+    load_feedback,
+    load_outcomes,
+)
 
 Progress = Callable[[int, int], None]
 DAY = 86400.0
 _AFTER = re.compile(r"^\s*created\s*\+\s*(\S+)\s*$", re.IGNORECASE)
 _BEFORE = re.compile(r"^\s*(?:before-opportunity|opportunity\s*-\s*(\S+))\s*$", re.IGNORECASE)
+_BEFORE_FEEDBACK = re.compile(r"^\s*(?:before-feedback|feedback\s*-\s*(\S+))\s*$",
+                              re.IGNORECASE)
+POSITIVE_FEEDBACK = frozenset({"true_sql"})
 
 
 class CutoffKind(enum.StrEnum):
     FIXED = "fixed"
     AFTER_CREATION = "after-creation"
     BEFORE_OPPORTUNITY = "before-opportunity"
+    BEFORE_FEEDBACK = "before-feedback"
 
 
 class Target(enum.StrEnum):
@@ -53,6 +67,7 @@ class Target(enum.StrEnum):
     OPPORTUNITY_OR_WON = "opportunity-or-won"  # became an opportunity or was won (first of)
     OPPORTUNITY = "opportunity"  # became an opportunity
     WON = "won"  # closed won
+    SALES_FEEDBACK = "sales-feedback"  # sales's first verdict was true_sql (judged leads only)
 
 
 @dataclass(frozen=True)
@@ -64,9 +79,11 @@ class Cutoff:
 
     @classmethod
     def parse(cls, text: str, *, seed: int = 7) -> Cutoff:
-        """'2026-01-01' | 'created+14d' | 'before-opportunity' | 'opportunity-2d'."""
+        """'2026-01-01' | 'created+14d' | 'before-opportunity' | 'opportunity-2d' |
+        'before-feedback' | 'feedback-1h'."""
         after = _AFTER.match(text)
         before = _BEFORE.match(text)
+        before_feedback = _BEFORE_FEEDBACK.match(text)
         try:
             if after:
                 return cls(CutoffKind.AFTER_CREATION,
@@ -75,18 +92,25 @@ class Cutoff:
                 gap = (parse_duration(before.group(1)).total_seconds() if before.group(1)
                        else DAY)
                 return cls(CutoffKind.BEFORE_OPPORTUNITY, offset=gap, seed=seed)
+            if before_feedback:
+                gap = (parse_duration(before_feedback.group(1)).total_seconds()
+                       if before_feedback.group(1) else 1.0)
+                return cls(CutoffKind.BEFORE_FEEDBACK, offset=gap, seed=seed)
             return cls(CutoffKind.FIXED, moment=parse_datetime(text))
         except CoercionError as error:
             raise LeadscoreError.single(
                 "LS411", f"--as-of {text}: {error}", Location(field="--as-of"), text=text,
                 hint="write a date (2026-01-01), 'created+14d' (14 days after each contact's "
-                     "creation) or 'before-opportunity' / 'opportunity-1d'") from None
+                     "creation), 'before-opportunity' / 'opportunity-1d' or 'before-feedback' / "
+                     "'feedback-1d'") from None
 
     def describe(self) -> str:
         if self.kind is CutoffKind.FIXED and self.moment is not None:
             return f"as of {self.moment:%Y-%m-%d %H:%M} UTC (one moment for every contact)"
         if self.kind is CutoffKind.AFTER_CREATION:
             return f"{self.offset / DAY:g} days after each contact's creation"
+        if self.kind is CutoffKind.BEFORE_FEEDBACK:
+            return f"{_span(self.offset)} before each lead's first sales feedback"
         return (f"{self.offset / DAY:g} day(s) before each converter's opportunity; contacts "
                 f"that never converted at a matched random moment (seed {self.seed})")
 
@@ -96,7 +120,16 @@ class Cutoff:
             return self.moment.isoformat().replace("+00:00", "Z")
         if self.kind is CutoffKind.AFTER_CREATION:
             return f"created+{self.offset / DAY:g}d"
+        if self.kind is CutoffKind.BEFORE_FEEDBACK:
+            return f"feedback-{self.offset:g}s"
         return f"opportunity-{self.offset / DAY:g}d"
+
+
+def _span(seconds: float) -> str:
+    for unit, size in (("day", DAY), ("hour", 3600.0), ("minute", 60.0)):
+        if seconds >= size:
+            return f"{seconds / size:g} {unit}(s)"
+    return f"{seconds:g} second(s)"
 
 
 @dataclass(frozen=True)
@@ -131,6 +164,25 @@ class Sample:
         return ", ".join(parts) or "all contacts"
 
 
+def require_labels(store: Store, population: Population) -> None:
+    """LS410 when the store holds nothing to judge scores against: no outcomes, or (for the
+    sales-feedback target) no sales feedback."""
+    if population.target is Target.SALES_FEEDBACK:
+        if not load_feedback(store):
+            raise LeadscoreError.single(
+                "LS410", "the store has no sales feedback to judge the scores against",
+                Location(field="--target"), text=population.target.value,
+                hint="record verdicts with `leadscore feedback CONTACT true_sql|not_ready|"
+                     "unqualified`, or import contacts with a sales_feedback column and "
+                     "updated_at (when sales gave it)")
+    elif count_outcomes(store)["contacts"] == 0:
+        raise LeadscoreError.single(
+            "LS410", "the store has no outcomes to judge the scores against",
+            Location(field="outcomes"),
+            hint="import them first: leadscore import outcomes data/outcomes.csv (or a flat "
+                 "export with --mapping and an 'outcome:' section)")
+
+
 def unit_hash(contact_id: str, seed: int, salt: str) -> float:
     """A number in [0, 1) fixed by (seed, salt, contact id): reproducible per contact,
     whatever else is in the store."""
@@ -156,8 +208,28 @@ class Population:
     horizon: float | None = None  # seconds after the cutoff within which conversion counts
     sample: Sample = field(default_factory=Sample)
 
+    def __post_init__(self) -> None:
+        feedback_cutoff = self.cutoff.kind is CutoffKind.BEFORE_FEEDBACK
+        feedback_target = self.target is Target.SALES_FEEDBACK
+        if feedback_cutoff and not feedback_target:
+            raise LeadscoreError.single(
+                "LS415", f"--as-of {self.cutoff.to_text()} needs --target sales-feedback",
+                Location(field="--target"), text=self.target.value,
+                hint="score before the feedback to predict the feedback: add --target "
+                     "sales-feedback (or choose another --as-of for outcomes)")
+        if feedback_target and self.cutoff.kind is CutoffKind.BEFORE_OPPORTUNITY:
+            raise LeadscoreError.single(
+                "LS415", "--target sales-feedback cannot be scored before the opportunity",
+                Location(field="--as-of"), text=self.cutoff.to_text(),
+                hint="use --as-of before-feedback (or a date, or created+14d)")
+
     def describe(self) -> str:
-        text = f"cutoff: {self.cutoff.describe()}; outcome: {self.target.value} after the cutoff"
+        if self.target is Target.SALES_FEEDBACK:
+            text = (f"cutoff: {self.cutoff.describe()}; outcome: sales's first verdict, given "
+                    f"after the cutoff, is true_sql (leads without a verdict left out)")
+        else:
+            text = (f"cutoff: {self.cutoff.describe()}; outcome: {self.target.value} after "
+                    f"the cutoff")
         if self.horizon:
             text += f" within {self.horizon / DAY:g} days"
         return text + f"; contacts: {self.sample.describe()}"
@@ -207,7 +279,9 @@ class CaseStream:
         self.property_types = property_types
         self.progress = progress
         self.excluded: Counter[str] = Counter()
-        self.outcomes = load_outcomes(store)
+        feedback = population.target is Target.SALES_FEEDBACK
+        self.outcomes = {} if feedback else load_outcomes(store)
+        self.verdicts = load_feedback(store) if feedback else {}
         self.total = int(store.counts().get("contacts", 0))
         self.end: float | None = None
 
@@ -267,6 +341,16 @@ class CaseStream:
         assert self.end is not None
         if cutoff_spec.kind is CutoffKind.AFTER_CREATION:
             cutoff = created + cutoff_spec.offset
+        elif cutoff_spec.kind is CutoffKind.BEFORE_FEEDBACK:
+            verdict = self.verdicts.get(contact_id)
+            if verdict is None:
+                self.excluded["no sales feedback"] += 1
+                return None
+            cutoff = verdict.at.timestamp() - cutoff_spec.offset
+            if cutoff < created:
+                self.excluded["sales feedback within the gap after creation"] += 1
+                return None
+            return cutoff  # the verdict itself is data: the cutoff is before the data's end
         else:
             anchor = opportunity_anchor(self.outcomes.get(contact_id))
             if anchor is not None:
@@ -287,12 +371,20 @@ class CaseStream:
         if not population.sample.keeps(contact_id, created):
             self.excluded["outside the sample"] += 1
             return None
-        record = self.outcomes.get(contact_id)
-        settled = settled_at(record, population.target)
+        if population.target is Target.SALES_FEEDBACK:
+            verdict = self.verdicts.get(contact_id)
+            if verdict is None:
+                self.excluded["no sales feedback"] += 1
+                return None
+            settled: float | None = verdict.at.timestamp()
+            moment = settled if verdict.value in POSITIVE_FEEDBACK else None
+        else:
+            record = self.outcomes.get(contact_id)
+            settled = settled_at(record, population.target)
+            moment = converted_at(record, population.target)
         if settled is not None and settled <= cutoff:
             self.excluded["outcome at or before the cutoff"] += 1
             return None
-        moment = converted_at(record, population.target)
         converted = moment is not None and moment > cutoff and (
             population.horizon is None or moment <= cutoff + population.horizon)
         return Case(contact_id, created, cutoff, converted, moment if converted else None)

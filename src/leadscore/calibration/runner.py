@@ -8,7 +8,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,7 +18,13 @@ from leadscore.calibration import leakage, metrics
 from leadscore.calibration.backtest import BacktestResult, ScoredCases, score_cases, summarize
 from leadscore.calibration.compare import Comparison, compare_scored
 from leadscore.calibration.features import CATEGORICAL, property_characteristic
-from leadscore.calibration.population import CaseStream, CutoffKind, Population
+from leadscore.calibration.population import (
+    CaseStream,
+    CutoffKind,
+    Population,
+    Target,
+    require_labels,
+)
 from leadscore.calibration.thresholds import Recommendation, recommend
 from leadscore.catalog import PropertyType
 from leadscore.diagnostics import Diagnostic, LeadscoreError, Location
@@ -54,12 +60,7 @@ def score_population(store: Store, models: Sequence[Model], population: Populati
                      keep: int = 10, progress: Progress | None = None,
                      watch: Sequence[str] = ()) -> tuple[ScoredCases, dict[str, int]]:
     """Every contact of `population` scored under every model (point in time)."""
-    if count_outcomes(store)["contacts"] == 0:
-        raise LeadscoreError.single(
-            "LS410", "the store has no outcomes to judge the scores against",
-            Location(field="outcomes"),
-            hint="import them first: leadscore import outcomes data/outcomes.csv (or a flat "
-                 "export with --mapping and an 'outcome:' section)")
+    require_labels(store, population)
     stream = CaseStream(store, population, property_types=property_types(*models),
                         progress=progress)
     scored = score_cases(models, stream, keep=keep, progress=progress, total=stream.total,
@@ -84,6 +85,11 @@ def population_notes(population: Population) -> list[str]:
                      "at a matched random moment (creation + a lag drawn from the converters' "
                      "lags, fixed by a hash of its id), so both groups are seen at similar "
                      "ages and nothing after the cutoff is used.")
+    if population.target is Target.SALES_FEEDBACK:
+        notes.append("The label is sales's first verdict on each lead it judged: true_sql "
+                     "counts as converted, not_ready and unqualified do not. Later verdicts "
+                     "follow what the first one did to the lead (points taken away, a stage "
+                     "set), so they are not used.")
     notes.append("Contacts whose outcome was settled at or before their cutoff are left out: "
                  "they are not predictions.")
     return notes
@@ -91,8 +97,10 @@ def population_notes(population: Population) -> list[str]:
 
 def leakage_warnings(store: Store, model: Model, scored: ScoredCases, *,
                      auc_limit: float = leakage.AUC_LIMIT,
-                     iv_limit: float = leakage.IV_LIMIT) -> list[Diagnostic]:
-    """The guard on the properties the model reads."""
+                     iv_limit: float = leakage.IV_LIMIT, outcomes: bool = True
+                     ) -> list[Diagnostic]:
+    """The guard on the properties the model reads (`outcomes`: the label is the stored
+    outcomes, so properties that change after them are suspect too)."""
     watched = scored.models[0].watched
     characteristics = []
     for name, raw in watched.items():
@@ -101,11 +109,17 @@ def leakage_warnings(store: Store, model: Model, scored: ScoredCases, *,
             characteristics.append(found)
     strengths = leakage.measure_inputs(characteristics, scored.labels)
     warnings = leakage.separation_warnings(strengths, auc_limit=auc_limit, iv_limit=iv_limit)
-    converters = count_outcomes(store)
-    warnings += leakage.change_warnings(changes_after_outcome(store),
-                                        converters["opportunities"] + converters["won"],
-                                        [n for n in watched if n != "lifecycle_stage"])
+    if outcomes:
+        warnings += after_outcome_warnings(store, watched)
     return warnings
+
+
+def after_outcome_warnings(store: Store, names: Iterable[str]) -> list[Diagnostic]:
+    """LS421 for the properties among `names` that change after the stored outcomes."""
+    converters = count_outcomes(store)
+    return leakage.change_warnings(changes_after_outcome(store),
+                                   converters["opportunities"] + converters["won"],
+                                   [n for n in names if n and n != "lifecycle_stage"])
 
 
 def backtest_model(store: Store, model: Model, population: Population, *,
@@ -120,7 +134,8 @@ def backtest_model(store: Store, model: Model, population: Population, *,
     result = summarize(scored, 0, population=population.describe(), excluded=excluded,
                        replicates=replicates, seed=seed)
     result.warnings = leakage_warnings(store, model, scored, auc_limit=auc_limit,
-                                       iv_limit=iv_limit)
+                                       iv_limit=iv_limit,
+                                       outcomes=population.target is not Target.SALES_FEEDBACK)
     result.notes = population_notes(population)
     result.seconds = time.perf_counter() - started
     return result
@@ -173,6 +188,6 @@ def recommend_thresholds(store: Store, model: Model, population: Population, *,
                            int(scored.labels.sum()), months, result, current)
 
 
-__all__ = ["CATEGORICAL", "ThresholdReport", "backtest_model", "compare_models",
-           "leakage_warnings", "model_properties", "population_notes", "property_types",
-           "recommend_thresholds", "score_population"]
+__all__ = ["CATEGORICAL", "ThresholdReport", "after_outcome_warnings", "backtest_model",
+           "compare_models", "leakage_warnings", "model_properties", "population_notes",
+           "property_types", "recommend_thresholds", "score_population"]

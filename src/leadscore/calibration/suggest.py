@@ -26,14 +26,20 @@ import numpy as np
 from leadscore.calibration import leakage, metrics
 from leadscore.calibration.backtest import BacktestResult
 from leadscore.calibration.features import Inputs, build_inputs
-from leadscore.calibration.population import CaseStream, Population, Sample, unit_hash
-from leadscore.calibration.runner import backtest_model, property_types
+from leadscore.calibration.population import (
+    CaseStream,
+    Population,
+    Sample,
+    Target,
+    require_labels,
+    unit_hash,
+)
+from leadscore.calibration.runner import after_outcome_warnings, backtest_model, property_types
 from leadscore.calibration.scorecard import Scorecard, default_thresholds, fit_scorecard, model_text
 from leadscore.catalog import Catalog
 from leadscore.diagnostics import Diagnostic, LeadscoreError, Location
 from leadscore.model import load_model
 from leadscore.storage import Store
-from leadscore.storage.outcomes import changes_after_outcome, count_outcomes
 
 Progress = Callable[[int, int], None]
 
@@ -146,10 +152,7 @@ def suggest_model(store: Store, catalog: Catalog, population: Population, out: s
                   auc_limit: float = leakage.AUC_LIMIT, iv_limit: float = leakage.IV_LIMIT,
                   replicates: int = 1000, progress: Progress | None = None) -> SuggestReport:
     started = time.perf_counter()
-    if count_outcomes(store)["contacts"] == 0:
-        raise LeadscoreError.single(
-            "LS410", "the store has no outcomes to learn from", Location(field="outcomes"),
-            hint="import them first: leadscore import outcomes FILE")
+    require_labels(store, population)
     types = {n: d.type for n, d in catalog.properties.items()}
     stream = CaseStream(store, population, property_types=types, progress=progress)
     pairs = list(stream)
@@ -172,11 +175,9 @@ def suggest_model(store: Store, catalog: Catalog, population: Population, out: s
     strengths = leakage.measure_inputs(
         [_restricted(ch, train) for ch in inputs.characteristics], labels[train])
     warnings = leakage.separation_warnings(strengths, auc_limit=auc_limit, iv_limit=iv_limit)
-    outcomes = count_outcomes(store)
-    warnings += leakage.change_warnings(
-        changes_after_outcome(store), outcomes["opportunities"] + outcomes["won"],
-        [ch.property for ch in inputs.characteristics
-         if ch.property and ch.property != "lifecycle_stage"])
+    if population.target is not Target.SALES_FEEDBACK:
+        warnings += after_outcome_warnings(store, [ch.property for ch in inputs.characteristics
+                                                   if ch.property])
     card = fit_scorecard(inputs, labels, train, held, max_characteristics=max_inputs,
                          max_bins=max_bins, pdo=pdo)
     path = Path(out)

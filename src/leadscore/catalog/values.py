@@ -13,8 +13,8 @@ class CoercionError(ValueError):
 
 _TRUE = {"true", "yes", "y", "1", "t", "on", "checked"}
 _FALSE = {"false", "no", "n", "0", "f", "off", "unchecked"}
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(h|d|w|mo|y)\s*$", re.IGNORECASE)
-_UNIT_DAYS = {"h": 1 / 24, "d": 1, "w": 7, "mo": 30, "y": 365}
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|min|h|d|w|mo|y)\s*$", re.IGNORECASE)
+_UNIT_DAYS = {"s": 1 / 86400, "min": 1 / 1440, "h": 1 / 24, "d": 1, "w": 7, "mo": 30, "y": 365}
 
 
 def to_utc(moment: datetime) -> datetime:
@@ -54,7 +54,8 @@ def parse_datetime(value: Any) -> datetime:
 
 
 def parse_duration(value: Any) -> timedelta:
-    """'30d', '12w', '6mo', '1y', '24h' → timedelta (a month is 30 days, a year 365)."""
+    """'30d', '12w', '6mo', '1y', '24h', '15min', '90s' → timedelta (a month is 30 days, a
+    year 365)."""
     if isinstance(value, timedelta):
         return value
     if isinstance(value, bool):

@@ -22,11 +22,15 @@ from leadscore.cli.output import (
 )
 from leadscore.diagnostics import LeadscoreError, Location
 
-AsOf = Annotated[str, typer.Option(
+AsOf = Annotated[str | None, typer.Option(
     "--as-of", help="When each contact is scored: a date (2026-01-01), 'created+14d' (N days "
-                    "after its creation) or 'before-opportunity' / 'opportunity-1d'.")]
+                    "after its creation; the default), 'before-opportunity' / 'opportunity-1d' "
+                    "or, with --target sales-feedback, 'before-feedback' / 'feedback-1h' (its "
+                    "default).")]
 TargetOption = Annotated[str, typer.Option(
-    "--target", help="What counts as converting: opportunity-or-won, opportunity or won.")]
+    "--target", help="What counts as converting: opportunity-or-won, opportunity, won, or "
+                     "sales-feedback (sales's first verdict on a lead was true_sql; only leads "
+                     "sales judged).")]
 Horizon = Annotated[str | None, typer.Option(
     help="Count a conversion only within this long after the cutoff (e.g. 90d).")]
 CreatedFrom = Annotated[str | None, typer.Option(
@@ -70,7 +74,7 @@ def _date(text: str | None, option: str) -> datetime | None:
                                     text=text, hint="write a date like 2026-03-01") from None
 
 
-def _population(as_of: str, target: str, horizon: str | None, created_from: str | None,
+def _population(as_of: str | None, target: str, horizon: str | None, created_from: str | None,
                 created_before: str | None, held_out_share: float | None, seed: int):
     from leadscore.calibration import Cutoff, Population, Sample, Target
     from leadscore.catalog import CoercionError, parse_duration
@@ -80,7 +84,10 @@ def _population(as_of: str, target: str, horizon: str | None, created_from: str 
     except ValueError:
         raise LeadscoreError.single(
             "LS415", f"--target {target} is not a target", Location(field="--target"),
-            text=target, hint="use opportunity-or-won, opportunity or won") from None
+            text=target, hint="use opportunity-or-won, opportunity, won or sales-feedback"
+        ) from None
+    if as_of is None:
+        as_of = "before-feedback" if chosen is Target.SALES_FEEDBACK else "created+14d"
     window = None
     if horizon:
         try:
@@ -131,7 +138,7 @@ def import_outcomes(
 def backtest(
     model: Annotated[Path | None, typer.Option(help="The model file (default: the "
                                                     "project's).")] = None,
-    as_of: AsOf = "created+14d", target: TargetOption = "opportunity-or-won",
+    as_of: AsOf = None, target: TargetOption = "opportunity-or-won",
     horizon: Horizon = None, created_from: CreatedFrom = None,
     created_before: CreatedBefore = None, held_out_share: HeldOutShare = None, seed: Seed = 7,
     replicates: Replicates = 1000,
@@ -168,7 +175,7 @@ def backtest(
 def compare(
     model_a: Annotated[Path, typer.Argument(help="Model A (e.g. the live model).")],
     model_b: Annotated[Path, typer.Argument(help="Model B (e.g. a draft).")],
-    as_of: AsOf = "created+14d", target: TargetOption = "opportunity-or-won",
+    as_of: AsOf = None, target: TargetOption = "opportunity-or-won",
     horizon: Horizon = None, created_from: CreatedFrom = None,
     created_before: CreatedBefore = None, held_out_share: HeldOutShare = None, seed: Seed = 7,
     replicates: Replicates = 1000, html: Html = None, png: Png = None,
@@ -203,7 +210,7 @@ def thresholds(
         "--mql-per-month", help="How many MQLs a month sales can take.")] = None,
     sql_precision: Annotated[float | None, typer.Option(
         "--sql-precision", help="Share of SQLs that should convert (e.g. 0.4).")] = None,
-    as_of: AsOf = "created+14d", target: TargetOption = "opportunity-or-won",
+    as_of: AsOf = None, target: TargetOption = "opportunity-or-won",
     horizon: Horizon = None, created_from: CreatedFrom = None,
     created_before: CreatedBefore = None, held_out_share: HeldOutShare = None, seed: Seed = 7,
     fmt: Fmt = TextFormat.text,
@@ -229,7 +236,7 @@ def thresholds(
 def suggest(
     out: Annotated[Path, typer.Option(help="Where to write the suggested model file.")] = Path(
         "models/suggested.yaml"),
-    as_of: AsOf = "created+14d", target: TargetOption = "opportunity-or-won",
+    as_of: AsOf = None, target: TargetOption = "opportunity-or-won",
     horizon: Horizon = None,
     split: Annotated[str, typer.Option(help="auto (time split when creation dates vary, "
                                             "else random), time or random.")] = "auto",

@@ -4,6 +4,9 @@ One row per contact (table `outcomes`, migration 0002). Outcomes are what backte
 scoring model against; they are written by `leadscore import outcomes` and read in one query.
 An opportunity or a win is also stored as an event (`opportunity_created`, `deal_won`), which
 moves the contact's lifecycle stage.
+
+Sales feedback is the other label a backtest can use: the `sales_feedback` property's history
+(`load_feedback`, each contact's first verdict and when it was given).
 """
 
 from __future__ import annotations
@@ -112,6 +115,34 @@ def load_outcomes(store: Store, contact_ids: Iterable[str] | None = None
             for part in chunked(sorted(set(contact_ids))):
                 for row in connection.execute(query.where(o.contact_id.in_(part))):
                     found[row[0]] = OutcomeRecord(*row)
+    return found
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """Sales's first verdict on a lead: true_sql, not_ready or unqualified, and when."""
+
+    contact_id: str
+    value: str
+    at: datetime
+
+
+FEEDBACK_PROPERTY = "sales_feedback"
+
+
+def load_feedback(store: Store, property_name: str = FEEDBACK_PROPERTY) -> dict[str, Verdict]:
+    """Each contact's first known sales feedback (the first time the property had a value),
+    by contact id. Later verdicts follow what the first one did to the lead (points taken
+    away, a stage set), so the first is the one a score could have predicted."""
+    pc = property_changes.c
+    query = (select(pc.contact_id, pc.value, pc.changed_at)
+             .where(pc.name == property_name, pc.value.is_not(None))
+             .order_by(pc.contact_id, pc.changed_at, pc.id))
+    found: dict[str, Verdict] = {}
+    with store.read() as connection:
+        for contact_id, value, at in connection.execute(query):
+            if contact_id not in found and value not in (None, ""):
+                found[contact_id] = Verdict(contact_id, str(value), to_utc(at))
     return found
 
 
