@@ -21,6 +21,7 @@ demo: $(STAMP)
 	$(BIN)/leadscore init $(DEMO_DIR)
 	cd $(DEMO_DIR) && $(LS) generate --contacts 10000 --events 200000 --seed 7
 	cd $(DEMO_DIR) && $(LS) import contacts data/contacts.csv
+	cd $(DEMO_DIR) && $(LS) import contacts data/feedback.csv
 	cd $(DEMO_DIR) && $(LS) import events data/events.jsonl
 	cd $(DEMO_DIR) && $(LS) score
 	cd $(DEMO_DIR) && $(LS) leads --limit 10

@@ -66,8 +66,10 @@ def set_up(project: Project, folder: Path, contacts: int, now: datetime) -> dict
                               days=365)
     synthetic.write_contacts_csv(data, folder / "contacts.csv")
     synthetic.write_events_jsonl(data, folder / "events.jsonl")
+    synthetic.write_feedback_csv(data, folder / "feedback.csv")
     started = time.perf_counter()
     project.import_contacts(folder / "contacts.csv")
+    project.import_contacts(folder / "feedback.csv")
     project.import_events(folder / "events.jsonl")
     imported = time.perf_counter() - started
     automation = project.automation

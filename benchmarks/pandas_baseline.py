@@ -34,6 +34,7 @@ from leadscore.model import criteria as c
 from leadscore.model.model import Decay, Model, Rule, Score
 from leadscore.model.operators import OPERATORS
 from leadscore.synthetic import PROPERTY_COLUMNS, SyntheticData
+from leadscore.synthetic.people import FEEDBACK_COLUMNS
 
 INF = np.inf
 NAN = np.nan
@@ -47,6 +48,8 @@ def build_frames(data: SyntheticData) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(contacts, events) frames of generated data, events sorted by contact, type and time."""
     columns: dict[str, Any] = {"contact_id": np.arange(data.contact_count, dtype=np.int64),
                                "created_at": data.contacts.created_at.astype(np.float64)}
+    if data.contacts.feedback_at is not None:
+        columns["feedback_at"] = data.contacts.feedback_at.astype(np.float64)
     for name in PROPERTY_COLUMNS:
         values = data.contacts.columns[name]
         if name in ("employees", "annual_revenue"):
@@ -154,6 +157,11 @@ class PandasBaseline:
     def score(self, contacts: pd.DataFrame, events: pd.DataFrame, as_of: float
               ) -> BaselineScores:
         contacts = contacts[contacts["created_at"] <= as_of].reset_index(drop=True)
+        if "feedback_at" in contacts:  # sales's verdict is known from its own moment on
+            later = ~((contacts["feedback_at"] >= 0) & (contacts["feedback_at"] <= as_of))
+            contacts = contacts.copy()
+            for name in FEEDBACK_COLUMNS:
+                contacts.loc[later, name] = None
         known = contacts["contact_id"].to_numpy()
         events = events[(events["time"] <= as_of) & events["contact_id"].isin(known)]
         run = _Run(contacts, events, as_of)

@@ -22,9 +22,11 @@ def build_project(root: Path, contacts: int = 3000, events: int = 60_000, seed: 
     folder.mkdir(exist_ok=True)
     synthetic.write_contacts_csv(data, folder / "contacts.csv")
     synthetic.write_events_jsonl(data, folder / "events.jsonl")
+    synthetic.write_feedback_csv(data, folder / "feedback.csv")
     synthetic.write_outcomes_csv(data, folder / "outcomes.csv")
     project = Project.open(root)
     project.import_contacts(folder / "contacts.csv")
+    project.import_contacts(folder / "feedback.csv")
     project.import_events(folder / "events.jsonl")
     import_outcomes(project.store, folder / "outcomes.csv")
     return project

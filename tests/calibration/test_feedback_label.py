@@ -148,3 +148,20 @@ def test_no_feedback_says_how_to_record_it(tmp_path):
     run("import", "contacts", "contacts.csv")
     result = run("backtest", "--target", "sales-feedback", ok=False)
     assert result.code == 1 and "LS410" in result.err and "leadscore feedback" in result.err
+
+
+def test_generated_verdicts_come_later_and_are_the_labels(synthetic_project):
+    """`leadscore generate` writes sales's verdicts at their own moments (feedback.csv): a
+    backtest on them takes every judged lead, just before its verdict."""
+    from leadscore import synthetic
+    from tests.calibration.conftest import NOW
+
+    data = synthetic.generate(3000, 60_000, seed=3, now=NOW)  # the fixture's data
+    at, created = data.contacts.feedback_at, data.contacts.created_at
+    verdicts = data.contacts.columns["sales_feedback"]
+    judged = [i for i in range(data.contact_count) if at[i] >= 0 and at[i] - 1 >= created[i]]
+    result = backtest_model(synthetic_project.store, synthetic_project.model,
+                            Population(Cutoff.parse("before-feedback"), Target.SALES_FEEDBACK),
+                            replicates=100)
+    assert result.contacts == len(judged) > 50
+    assert result.converted == sum(verdicts[i] == "true_sql" for i in judged) > 10

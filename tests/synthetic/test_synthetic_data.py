@@ -33,6 +33,7 @@ from leadscore.synthetic import (
     generate,
     iter_snapshots,
     write_contacts_csv,
+    write_feedback_csv,
     write_events_jsonl,
     write_outcomes_csv,
 )
@@ -49,6 +50,7 @@ def write_all(data: SyntheticData, folder: Path) -> dict[str, bytes]:
     folder.mkdir(parents=True, exist_ok=True)
     write_contacts_csv(data, folder / "contacts.csv")
     write_events_jsonl(data, folder / "events.jsonl")
+    write_feedback_csv(data, folder / "feedback.csv")
     write_outcomes_csv(data, folder / "outcomes.csv")
     return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
 
@@ -240,6 +242,37 @@ def test_fast_snapshots_equal_built_ones(data: SyntheticData, days_back: int) ->
         built = ContactSnapshot.build(contact_id, as_of, created_at=created_at,
                                       property_changes=changes, events=records)
         assert_same_snapshot(snapshots[contact_id], built)
+
+
+def test_sales_feedback_is_given_later_at_its_own_moment(data: SyntheticData,
+                                                         tmp_path: Path) -> None:
+    at, created = data.contacts.feedback_at, data.contacts.created_at
+    assert at is not None
+    judged = np.flatnonzero(at >= 0)
+    assert len(judged) > 20
+    assert (at[judged] >= created[judged]).all() and (at[judged] < NOW.timestamp()).all()
+    assert np.median(at[judged] - created[judged]) > 7 * 86400
+    opportunity = data.outcomes.opportunity_at
+    sold = judged[opportunity[judged] >= 0]
+    assert len(sold) and (at[sold] <= opportunity[sold]).all()  # judged before the deal
+    verdicts = data.contacts.columns["sales_feedback"]
+    assert all(verdicts[i] is None for i in np.flatnonzero(at < 0))
+    write_feedback_csv(data, tmp_path / "feedback.csv")
+    with open(tmp_path / "feedback.csv", newline="", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    assert [r["updated_at"] for r in rows] == sorted(r["updated_at"] for r in rows)
+    assert {r["contact_id"]: r["sales_feedback"] for r in rows} == {
+        data.contact_ids[i]: verdicts[i] for i in judged.tolist()}
+    for i in judged[:8].tolist():
+        moment = datetime.fromtimestamp(int(at[i]), tz=UTC)
+        for as_of, known in ((moment - timedelta(seconds=1), False), (moment, True)):
+            snap = next(s for s in iter_snapshots(data, as_of)
+                        if s.contact_id == data.contact_ids[i])
+            assert ("sales_feedback" in snap.properties) is known
+            created_at, changes, records = contact_history(data, i)
+            assert_same_snapshot(snap, ContactSnapshot.build(
+                snap.contact_id, as_of, created_at=created_at, property_changes=changes,
+                events=records))
 
 
 def test_snapshots_share_attribute_dicts(data: SyntheticData) -> None:

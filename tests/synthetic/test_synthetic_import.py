@@ -13,7 +13,13 @@ from leadscore.evaluation import Scorer
 from leadscore.ingestion import import_contacts, import_events
 from leadscore.model import load_model
 from leadscore.storage import Store
-from leadscore.synthetic import generate, iter_snapshots, write_contacts_csv, write_events_jsonl
+from leadscore.synthetic import (
+    generate,
+    iter_snapshots,
+    write_contacts_csv,
+    write_events_jsonl,
+    write_feedback_csv,
+)
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
@@ -23,6 +29,7 @@ def test_imported_files_score_like_the_data_in_memory(tmp_path: Path, days_back:
     data = generate(400, 8_000, seed=9, now=NOW)
     write_contacts_csv(data, tmp_path / "contacts.csv")
     write_events_jsonl(data, tmp_path / "events.jsonl")
+    write_feedback_csv(data, tmp_path / "feedback.csv")
     model = load_model(str(files("leadscore.project") / "templates" / "model.yaml"))
     store = Store.open(f"sqlite:///{tmp_path / 'leadscore.db'}")
     try:
@@ -30,6 +37,9 @@ def test_imported_files_score_like_the_data_in_memory(tmp_path: Path, days_back:
         contacts = import_contacts(store, tmp_path / "contacts.csv", catalog=model.catalog,
                                    now=NOW)
         events = import_events(store, tmp_path / "events.jsonl", catalog=model.catalog)
+        verdicts = import_contacts(store, tmp_path / "feedback.csv", catalog=model.catalog,
+                                   now=NOW)
+        assert verdicts.updated == int((data.contacts.feedback_at >= 0).sum()) > 0
         assert (contacts.inserted, events.inserted) == (data.contact_count, data.event_count)
         as_of = NOW - timedelta(days=days_back)
         stored = {s.contact_id: s for s in store.load_snapshots(as_of)}

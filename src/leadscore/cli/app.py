@@ -106,8 +106,10 @@ def generate(
     data = synthetic.generate(contacts, events, seed=seed, now=datetime.now(UTC), days=days)
     synthetic.write_contacts_csv(data, out / "contacts.csv")
     synthetic.write_events_jsonl(data, out / "events.jsonl")
+    synthetic.write_feedback_csv(data, out / "feedback.csv")
     synthetic.write_outcomes_csv(data, out / "outcomes.csv")
-    console.print(f"Wrote {out / 'contacts.csv'}, {out / 'events.jsonl'} and "
+    console.print(f"Wrote {out / 'contacts.csv'}, {out / 'events.jsonl'}, "
+                  f"{out / 'feedback.csv'} (sales's verdicts, imported as contacts) and "
                   f"{out / 'outcomes.csv'} (seed {seed}).")
 
 

@@ -15,10 +15,11 @@ import numpy as np
 from leadscore.catalog import to_utc
 from leadscore.evaluation import ContactSnapshot, EventRecord, EventSeries, PropertyChange
 from leadscore.synthetic.activity import NONE, EventTable, Outcomes
-from leadscore.synthetic.people import ContactTable
+from leadscore.synthetic.people import FEEDBACK_COLUMNS, ContactTable
 from leadscore.synthetic.site import EVENT_TYPES
 
-# the contact properties, in the column order of contacts.csv (after contact_id, created_at)
+# the contact properties (after contact_id, created_at); all but the feedback columns are known
+# from creation, the feedback columns from the verdict's moment (`ContactTable.feedback_at`)
 PROPERTY_COLUMNS = ("email", "first_name", "last_name", "company", "job_title", "industry",
                     "employees", "annual_revenue", "country", "city", "original_source",
                     "referrer_url", "owner", "lifecycle_stage", "email_opt_out", "is_employee",
@@ -57,7 +58,7 @@ class SyntheticData:
         return datetime.fromtimestamp(int(self.contacts.created_at[index]), tz=UTC)
 
     def properties(self, index: int) -> dict[str, Any]:
-        """Known properties of contact `index` (unknown ones are absent), typed."""
+        """Properties of contact `index` known by `now` (unknown ones are absent), typed."""
         columns = self.contacts.columns
         out: dict[str, Any] = {}
         for name in PROPERTY_COLUMNS:
@@ -98,9 +99,10 @@ class SyntheticData:
 def contact_history(data: SyntheticData, index: int
                     ) -> tuple[datetime, list[PropertyChange], list[EventRecord]]:
     """Contact `index` as an importer would store it: created_at, one change per known
-    property at creation, and every event (with its id)."""
+    property at creation (sales's verdict at its own moment), and every event (with its id)."""
     created = data.created_at(index)
-    changes = [PropertyChange(name, value, created)
+    judged = feedback_moment(data, index) or created
+    changes = [PropertyChange(name, value, judged if name in FEEDBACK_COLUMNS else created)
                for name, value in data.properties(index).items()]
     lo, hi = data.event_range(index)
     ev = data.events
@@ -111,6 +113,14 @@ def contact_history(data: SyntheticData, index: int
         for i in range(lo, hi)
     ]
     return created, changes, records
+
+
+def feedback_moment(data: SyntheticData, index: int) -> datetime | None:
+    """When sales gave its verdict on contact `index` (None: not judged)."""
+    at = data.contacts.feedback_at
+    if at is None or at[index] < 0:
+        return None
+    return datetime.fromtimestamp(int(at[index]), tz=UTC)
 
 
 def event_id(data: SyntheticData, position: int) -> str:
@@ -136,7 +146,11 @@ def iter_snapshots(data: SyntheticData, as_of: datetime) -> Iterator[ContactSnap
     segment_of = first_segment.tolist()
     created_all = data.contacts.created_at.tolist()
     ids = data.contacts.ids
-    columns = [(name, data.contacts.columns[name]) for name in PROPERTY_COLUMNS]
+    columns = [(name, data.contacts.columns[name]) for name in PROPERTY_COLUMNS
+               if name not in FEEDBACK_COLUMNS]
+    feedback = [(name, data.contacts.columns[name]) for name in FEEDBACK_COLUMNS]
+    judged_at = (data.contacts.feedback_at.tolist() if data.contacts.feedback_at is not None
+                 else [-1] * data.contact_count)
     for c in range(data.contact_count):
         created = float(created_all[c])
         if created > cutoff:
@@ -147,6 +161,11 @@ def iter_snapshots(data: SyntheticData, as_of: datetime) -> Iterator[ContactSnap
             if value is not None:
                 properties[name] = value
         changes = dict.fromkeys(properties, [created])
+        if 0 <= judged_at[c] <= cutoff:
+            for name, column in feedback:
+                if column[c] is not None:
+                    properties[name] = column[c]
+                    changes[name] = [float(judged_at[c])]
         properties["created_at"] = datetime.fromtimestamp(created, tz=UTC)
         events: dict[str, EventSeries] = {}
         for k in range(segment_of[c], segment_of[c + 1]):

@@ -1,5 +1,6 @@
 """Writing synthetic data as the files `leadscore import` reads: contacts.csv, events.jsonl
-(one event per line, ISO 8601 UTC times) and outcomes.csv (for backtests).
+(one event per line, ISO 8601 UTC times), feedback.csv (sales's verdicts, each at the moment it
+was given: imported as contacts, it adds to their history) and outcomes.csv (for backtests).
 
 Output is a pure function of the data, so the same seed gives the same bytes.
 """
@@ -15,10 +16,13 @@ import numpy as np
 
 from leadscore.synthetic.activity import NONE
 from leadscore.synthetic.dataset import PROPERTY_COLUMNS, SyntheticData, event_id
+from leadscore.synthetic.people import FEEDBACK_COLUMNS
 
-# updated_at: when the row's values became true — at creation, as in `contact_history`, so an
-# import can be seen as of any past moment just like `iter_snapshots`
-CONTACT_COLUMNS = ("contact_id", "email", "created_at", "updated_at", *PROPERTY_COLUMNS[1:])
+# updated_at: when the row's values became true — at creation (feedback.csv: at the verdict),
+# as in `contact_history`, so an import can be seen as of any past moment like `iter_snapshots`
+CREATION_COLUMNS = tuple(n for n in PROPERTY_COLUMNS[1:] if n not in FEEDBACK_COLUMNS)
+CONTACT_COLUMNS = ("contact_id", "email", "created_at", "updated_at", *CREATION_COLUMNS)
+FEEDBACK_FILE_COLUMNS = ("contact_id", "updated_at", *FEEDBACK_COLUMNS)
 OUTCOME_COLUMNS = ("contact_id", "opportunity_at", "won_at", "lost_at")
 _CHUNK = 50_000
 
@@ -44,7 +48,7 @@ def write_contacts_csv(data: SyntheticData, path: str | Path) -> None:
         writer = csv.writer(f, lineterminator="\n")
         writer.writerow(CONTACT_COLUMNS)
         emails = columns["email"]
-        values = [columns[name] for name in PROPERTY_COLUMNS[1:]]
+        values = [columns[name] for name in CREATION_COLUMNS]
         for i, contact_id in enumerate(data.contact_ids):
             writer.writerow([contact_id, emails[i], created[i], created[i],
                              *(_cell(col[i]) for col in values)])
@@ -69,6 +73,23 @@ def write_events_jsonl(data: SyntheticData, path: str | Path) -> None:
                                          ev.attributes[chunk].tolist(), strict=True)
             ]
             f.write("".join(lines))
+
+
+def write_feedback_csv(data: SyntheticData, path: str | Path) -> None:
+    """Sales's verdicts in the order they were given: contact_id, updated_at (the moment),
+    sales_feedback and score_adjustment (points 'not ready' took away)."""
+    at = data.contacts.feedback_at
+    if at is None:
+        at = np.full(data.contact_count, -1, dtype=np.int64)
+    given = np.flatnonzero(at >= 0)
+    order = given[np.argsort(at[given], kind="stable")]
+    times = format_times(at[order]) if len(order) else []
+    columns = [data.contacts.columns[name] for name in FEEDBACK_COLUMNS]
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        writer = csv.writer(f, lineterminator="\n")
+        writer.writerow(FEEDBACK_FILE_COLUMNS)
+        for i, moment in zip(order.tolist(), times, strict=True):
+            writer.writerow([data.contact_ids[i], moment, *(_cell(col[i]) for col in columns)])
 
 
 def write_outcomes_csv(data: SyntheticData, path: str | Path) -> None:

@@ -9,8 +9,10 @@ import numpy as np
 from leadscore.catalog import to_utc
 from leadscore.synthetic.activity import generate_activity
 from leadscore.synthetic.dataset import SyntheticData
-from leadscore.synthetic.people import generate_contacts
+from leadscore.synthetic.people import generate_contacts, time_feedback
 from leadscore.synthetic.site import build_site
+
+FEEDBACK_STREAM = 5
 
 
 def generate(contacts: int, events: int, *, seed: int, now: datetime, days: int = 365
@@ -31,4 +33,7 @@ def generate(contacts: int, events: int, *, seed: int, now: datetime, days: int 
     start = int(people.created_at.min()) if contacts else now_ts
     site = build_site(start, now_ts)
     table, outcomes = generate_activity(rng, people, site, events, now_ts)
+    # its own stream, so that the timing of feedback leaves every other value as it was
+    time_feedback(np.random.default_rng([seed, FEEDBACK_STREAM]), people,
+                  outcomes.opportunity_at, now_ts)
     return SyntheticData(now, seed, people, table, site.table.items, outcomes)

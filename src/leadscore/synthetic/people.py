@@ -34,9 +34,37 @@ class ContactTable:
     excluded: np.ndarray  # bool: competitor, vendor, employee or partner (never buys)
     competitor: np.ndarray  # bool
     opted_out: np.ndarray  # bool
+    # when sales gave its verdict (sales_feedback, score_adjustment): int64 POSIX seconds,
+    # NONE (-1) for a lead sales has not judged by `now`; set once activity is known
+    feedback_at: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.ids)
+
+
+FEEDBACK_COLUMNS = ("sales_feedback", "score_adjustment")  # known from `feedback_at` on
+
+
+def time_feedback(rng: np.random.Generator, people: ContactTable, opportunity_at: np.ndarray,
+                  now: int) -> None:
+    """Give each verdict a moment: sales judges a lead days or weeks after it came in (2 days
+    plus an exponential lag of mean 3 weeks), and before its opportunity when it has one. A
+    verdict that would fall after `now` has not been given: its columns become unknown."""
+    created = people.created_at
+    count = len(people)
+    lag = (2 * DAY + rng.exponential(21 * DAY, count)).astype(np.int64)
+    share = rng.uniform(0.5, 0.95, count)
+    at = created + lag
+    has_opportunity = opportunity_at >= 0
+    before = created + ((opportunity_at - created) * share).astype(np.int64)
+    at = np.where(has_opportunity & (at >= opportunity_at), before, at)
+    judged = np.asarray([f is not None for f in people.columns["sales_feedback"]], dtype=bool)
+    given = judged & (at < now)
+    people.feedback_at = np.where(given, at, -1).astype(np.int64)
+    for name in FEEDBACK_COLUMNS:
+        column = people.columns[name]
+        for i in np.flatnonzero(judged & ~given).tolist():
+            column[i] = None
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
