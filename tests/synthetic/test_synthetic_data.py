@@ -33,8 +33,8 @@ from leadscore.synthetic import (
     generate,
     iter_snapshots,
     write_contacts_csv,
-    write_feedback_csv,
     write_events_jsonl,
+    write_feedback_csv,
     write_outcomes_csv,
 )
 
