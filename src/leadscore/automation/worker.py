@@ -37,12 +37,8 @@ def run_worker(project: Project, *, interval: float = 1.0, once: bool = False,
                echo: Callable[[str], None] | None = None) -> WorkerStats:
     automation = project.automation
     stats = WorkerStats()
-    stopping = threading.Event()
-
-    def stop(*_: object) -> None:
-        stopping.set()
-
-    previous = signal.signal(signal.SIGTERM, stop)
+    stopping = StopFlag()
+    previous = signal.signal(signal.SIGTERM, stopping.request)
     started = time.monotonic()
     automation.activate()
     # beside processing only where writers can work side by side: SQLite has one writer, so
@@ -50,10 +46,14 @@ def run_worker(project: Project, *, interval: float = 1.0, once: bool = False,
     inline = once or project.store.dialect == "sqlite"
     dispatcher = None if inline else _Dispatcher(project, stats, interval, batch, echo)
     senders = Senders()  # in line: connections kept open from one pass to the next
+    if echo and not once:
+        echo(f"Worker running on {project.store.dialect} (delivery "
+             f"{'in line' if inline else 'on a thread beside processing'}); stop it with "
+             "Ctrl-C or SIGTERM.")
     try:
         if dispatcher is not None:
             dispatcher.start()
-        while not stopping.is_set():
+        while not stopping.requested:
             more = False  # a full batch, or a full delivery run: go on without a pause
             now = datetime.now(UTC)
             report = automation.process_due(now=now, limit=batch)
@@ -86,6 +86,32 @@ def run_worker(project: Project, *, interval: float = 1.0, once: bool = False,
         senders.close()
         signal.signal(signal.SIGTERM, previous)
     return stats
+
+
+class StopFlag:
+    """Set by SIGTERM. A signal handler runs in the main thread between any two bytecodes, so
+    it must not take a lock the code it interrupts may hold: `threading.Event.set` from a
+    handler deadlocks when the signal lands inside `Event.wait` just after the wait re-took the
+    event's lock (seen: a worker that never stopped). So the flag is a plain attribute, and
+    waiting for it is sleeping in short slices."""
+
+    SLICE = 0.05  # seconds: how soon a wait notices the flag
+
+    def __init__(self) -> None:
+        self.requested = False
+
+    def request(self, *_: object) -> None:
+        self.requested = True
+
+    def wait(self, seconds: float) -> bool:
+        """Sleep up to `seconds`, less if the flag is set; returns the flag."""
+        end = time.monotonic() + seconds
+        while not self.requested:
+            left = end - time.monotonic()
+            if left <= 0:
+                break
+            time.sleep(min(left, self.SLICE))
+        return self.requested
 
 
 class _Dispatcher(threading.Thread):
