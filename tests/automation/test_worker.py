@@ -8,13 +8,16 @@ import signal
 import subprocess
 import sys
 import time
+from datetime import UTC, datetime
 
 import pytest
 
 from leadscore.automation import worker as worker_module
 from leadscore.automation.worker import StopFlag, run_worker
-from tests.automation.story import make_project
+from leadscore.storage import ContactInput, EventInput
+from tests.automation.story import FIT_20, SECRET, make_project
 from tests.cli.conftest import Cli
+from tests.delivery.receiver import WebhookReceiver
 
 
 @pytest.mark.postgres
@@ -99,3 +102,46 @@ def test_sigterm_stops_a_running_worker_promptly(tmp_path):
             worker.kill()
         assert worker.returncode == 0, err
         assert "Worker stopped:" in out and "Traceback" not in err
+
+
+@pytest.mark.slow
+def test_the_worker_wakes_at_once_when_another_process_makes_contacts_due(tmp_path,
+                                                                            store_url):
+    """Asleep with a minute to go, the worker still notifies sales within moments of the
+    demo request (LISTEN/NOTIFY on PostgreSQL, data_version on SQLite)."""
+    with WebhookReceiver(secret=SECRET) as receiver:
+        root = tmp_path / "woken"
+        project = make_project(root, store_url, receiver.url)
+        now = datetime.now(UTC)
+        automation = project.automation
+        automation.update_contacts([ContactInput("w1", now, email="w1@acme.example",
+                                                 created_at=now,
+                                                 properties={"email": "w1@acme.example",
+                                                             **FIT_20})],
+                                   source="crm", now=now)
+        automation.activate(now=now)
+        automation.process_all(now=now)
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "leadscore", "--project", str(root), "worker",
+             "--interval", "60s"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            env={**os.environ, "NO_COLOR": "1"})
+        try:
+            assert "Worker running" in worker.stdout.readline()
+            time.sleep(1.5)  # asleep: nothing falls due within the minute
+            sent = time.monotonic()
+            moment = datetime.now(UTC)
+            automation.ingest_events([
+                EventInput("w1-demo", "w1", "form_submission", moment,
+                           {"form_id": "demo-request"}),
+                EventInput("w1-pricing", "w1", "page_view", moment,
+                           {"url": "https://www.example.com/pricing"})], now=moment)
+            assert receiver.wait_for(1, timeout=30)
+            assert time.monotonic() - sent < 5  # not the minute's sleep
+        finally:
+            worker.send_signal(signal.SIGTERM)
+            try:
+                worker.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                worker.kill()
+            project.close()
+        assert worker.returncode == 0

@@ -44,6 +44,7 @@ from leadscore.storage.automation_schema import (
 )
 from leadscore.storage.codec import Codec
 from leadscore.storage.records import ScoreRecord, StageChange, WriteCounts
+from leadscore.storage.signals import announce_due
 from leadscore.storage.snapshots import load_snapshots
 from leadscore.workflows import RunResult, Workflow, run_steps
 
@@ -616,6 +617,7 @@ def _make_due(connection: Connection, ids: set[str], moment: datetime, reason: s
               "reason": statement.excluded.reason, "version": cs.version + 1})
     for part in range(0, len(rows), 500):
         connection.execute(statement, rows[part:part + 500])
+    announce_due(connection)  # a waiting worker wakes at commit
 
 
 def _write_schedule(connection: Connection, schedule: dict[str, tuple[datetime, str] | None],

@@ -1,6 +1,8 @@
 """`leadscore worker`: process due contacts and deliver the outbox, sleeping until the next
-contact falls due (or the interval passes, to notice new data). Safe to kill at any instant:
-processing is transactional and delivery is at-least-once with idempotency keys.
+contact falls due, at most the interval — and waking at once when another process makes
+contacts due (`storage.signals`: LISTEN/NOTIFY on PostgreSQL, SQLite's data_version). Safe to
+kill at any instant: processing is transactional and delivery is at-least-once with
+idempotency keys.
 
 On PostgreSQL, delivery runs on a thread of its own, woken whenever a batch has queued
 notifications, so that sending them never holds up the next batch (and a slow receiver never
@@ -18,6 +20,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from leadscore.delivery import DeliveryReport, Senders, deliver_due
+from leadscore.storage.signals import ChangeWatcher
 
 if TYPE_CHECKING:
     from leadscore.project import Project
@@ -46,6 +49,8 @@ def run_worker(project: Project, *, interval: float = 1.0, once: bool = False,
     inline = once or project.store.dialect == "sqlite"
     dispatcher = None if inline else _Dispatcher(project, stats, interval, batch, echo)
     senders = Senders()  # in line: connections kept open from one pass to the next
+    # between passes, wake as soon as another process makes contacts due
+    watcher = None if once else ChangeWatcher(project.store.engine)
     if echo and not once:
         echo(f"Worker running on {project.store.dialect} (delivery "
              f"{'in line' if inline else 'on a thread beside processing'}); stop it with "
@@ -79,8 +84,11 @@ def run_worker(project: Project, *, interval: float = 1.0, once: bool = False,
                 break
             if more or report.contacts >= batch:
                 continue  # more is waiting
-            stopping.wait(_pause(automation.next_due_at(), interval))
+            assert watcher is not None
+            watcher.wait(_pause(automation.next_due_at(), interval), stopping)
     finally:
+        if watcher is not None:
+            watcher.close()
         if dispatcher is not None:
             dispatcher.stop()
         senders.close()
