@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import shutil
+import signal
+import subprocess
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -58,3 +60,13 @@ def feedback(project: Project, cid: str, verdict: str, at: datetime) -> None:
 
 FIT_20 = {"job_title": "Marketing Manager", "employees": 30, "industry": "retail",
           "country": "united kingdom"}
+
+
+def stop_worker(worker: subprocess.Popen, timeout: float = 20) -> None:
+    """SIGTERM, as a service manager stops it; kill it if it does not stop in time."""
+    worker.send_signal(signal.SIGTERM)
+    try:
+        worker.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        worker.kill()
+        worker.wait()

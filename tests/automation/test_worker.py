@@ -15,7 +15,7 @@ import pytest
 from leadscore.automation import worker as worker_module
 from leadscore.automation.worker import StopFlag, run_worker
 from leadscore.storage import ContactInput, EventInput
-from tests.automation.story import FIT_20, SECRET, make_project
+from tests.automation.story import FIT_20, SECRET, make_project, stop_worker
 from tests.cli.conftest import Cli
 from tests.delivery.receiver import WebhookReceiver
 
@@ -138,10 +138,6 @@ def test_the_worker_wakes_at_once_when_another_process_makes_contacts_due(tmp_pa
             assert receiver.wait_for(1, timeout=30)
             assert time.monotonic() - sent < 5  # not the minute's sleep
         finally:
-            worker.send_signal(signal.SIGTERM)
-            try:
-                worker.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                worker.kill()
+            stop_worker(worker)
             project.close()
         assert worker.returncode == 0

@@ -15,7 +15,7 @@ import pytest
 import sqlalchemy as sa
 
 from leadscore.storage import ContactInput, EventInput
-from tests.automation.story import FIT_20, SECRET, make_project
+from tests.automation.story import FIT_20, SECRET, make_project, stop_worker
 from tests.delivery.receiver import WebhookReceiver
 
 pytestmark = pytest.mark.slow
@@ -64,11 +64,7 @@ def test_no_notification_is_lost_or_doubled_when_the_worker_is_killed(tmp_path, 
                 f"only {receiver.unique()} of {LEADS} notifications arrived")
             time.sleep(0.5)  # let any resend in flight arrive too
         finally:
-            worker.send_signal(signal.SIGTERM)
-            try:
-                worker.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                worker.kill()
+            stop_worker(worker, timeout=10)
         assert kills >= 3
         payloads = receiver.payloads()
         contacts = [p["contact_id"] for p in payloads]
