@@ -49,13 +49,14 @@ def run_worker(project: Project, *, interval: float = 1.0, once: bool = False,
     inline = once or project.store.dialect == "sqlite"
     dispatcher = None if inline else _Dispatcher(project, stats, interval, batch, echo)
     senders = Senders()  # in line: connections kept open from one pass to the next
-    # between passes, wake as soon as another process makes contacts due
-    watcher = None if once else ChangeWatcher(project.store.engine)
-    if echo and not once:
-        echo(f"Worker running on {project.store.dialect} (delivery "
-             f"{'in line' if inline else 'on a thread beside processing'}); stop it with "
-             "Ctrl-C or SIGTERM.")
+    watcher: ChangeWatcher | None = None
     try:
+        # between passes, wake as soon as another process makes contacts due
+        watcher = None if once else ChangeWatcher(project.store.engine)
+        if echo and not once:
+            echo(f"Worker running on {project.store.dialect} (delivery "
+                 f"{'in line' if inline else 'on a thread beside processing'}); stop it with "
+                 "Ctrl-C or SIGTERM.")
         if dispatcher is not None:
             dispatcher.start()
         while not stopping.requested:
