@@ -41,7 +41,6 @@ from tests.delivery.receiver import WebhookReceiver  # noqa: E402
 
 PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 GOAL_EVENTS = 2000
-WORKER_INTERVAL: str | None = None  # --worker-interval
 GOAL_P99_MS = 250
 
 
@@ -135,11 +134,11 @@ def throughput(project: Project, contacts: int, events: int) -> dict:
 
 
 def latency(project: Project, root: Path, receiver: WebhookReceiver, contacts: int, rate: int,
-            seconds: float) -> dict:
+            seconds: float, worker_interval: str | None = None) -> dict:
     """Demo requests (which make leads sales-ready) mixed into page-view noise, at `rate`."""
     worker = subprocess.Popen(
         [sys.executable, "-m", "leadscore", "--project", str(root), "worker",
-         *(["--interval", WORKER_INTERVAL] if WORKER_INTERVAL else [])],
+         *(["--interval", worker_interval] if worker_interval else [])],
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
         env={**os.environ, "NO_COLOR": "1"})
     time.sleep(2.0)  # let it start and drain anything due
@@ -202,7 +201,8 @@ def latency(project: Project, root: Path, receiver: WebhookReceiver, contacts: i
             "mean_ms": round(statistics.fmean(delays), 1) if delays else -1}
 
 
-def run(kind: str, contacts: int, events: int, rate: int, seconds: float) -> dict:
+def run(kind: str, contacts: int, events: int, rate: int, seconds: float,
+        worker_interval: str | None = None) -> dict:
     folder = Path(tempfile.mkdtemp(prefix=f"leadscore-bench-{kind}-"))
     url, drop = store_url(kind, folder)
     try:
@@ -214,7 +214,8 @@ def run(kind: str, contacts: int, events: int, rate: int, seconds: float) -> dic
             figures["setup"] = set_up(project, folder, contacts, now)
             figures["throughput"] = throughput(project, contacts, events)
             receiver.requests.clear()
-            figures["latency"] = latency(project, root, receiver, contacts, rate, seconds)
+            figures["latency"] = latency(project, root, receiver, contacts, rate, seconds,
+                                         worker_interval)
             project.close()
         return figures
     finally:
@@ -234,10 +235,9 @@ def main() -> None:
     parser.add_argument("--worker-interval", help="the latency worker's --interval (default: "
                                                   "the worker's own)")
     args = parser.parse_args()
-    global WORKER_INTERVAL
-    WORKER_INTERVAL = args.worker_interval
     kinds = ["sqlite", "postgresql"] if args.store == "both" else [args.store]
-    results = [run(kind, args.contacts, args.events, args.rate, args.seconds) for kind in kinds]
+    results = [run(kind, args.contacts, args.events, args.rate, args.seconds,
+                   args.worker_interval) for kind in kinds]
     if args.json:
         print(json.dumps(results, indent=2))
         return

@@ -86,7 +86,8 @@ def run_worker(project: Project, *, interval: float = 1.0, once: bool = False,
             if more or report.contacts >= batch:
                 continue  # more is waiting
             assert watcher is not None
-            watcher.wait(_pause(automation.next_due_at(), interval), stopping)
+            stopping.wait(_pause(automation.next_due_at(), interval), watcher.poll,
+                          watcher.slice_seconds)
     finally:
         if watcher is not None:
             watcher.close()
@@ -102,7 +103,7 @@ class StopFlag:
     it must not take a lock the code it interrupts may hold: `threading.Event.set` from a
     handler deadlocks when the signal lands inside `Event.wait` just after the wait re-took the
     event's lock (seen: a worker that never stopped). So the flag is a plain attribute, and
-    waiting for it is sleeping in short slices."""
+    waiting for it goes in short slices."""
 
     SLICE = 0.05  # seconds: how soon a wait notices the flag
 
@@ -112,15 +113,22 @@ class StopFlag:
     def request(self, *_: object) -> None:
         self.requested = True
 
-    def wait(self, seconds: float) -> bool:
-        """Sleep up to `seconds`, less if the flag is set; returns the flag."""
+    def wait(self, seconds: float, poll: Callable[[float], bool] | None = None,
+             slice_seconds: float = SLICE) -> bool:
+        """Wait up to `seconds` in slices: sleeping, or blocked in `poll(timeout)`, which
+        returns True to end the wait (data changed). Returns whether the wait ended early:
+        the flag was set, or `poll` said so."""
         end = time.monotonic() + seconds
         while not self.requested:
             left = end - time.monotonic()
             if left <= 0:
-                break
-            time.sleep(min(left, self.SLICE))
-        return self.requested
+                return False
+            step = min(left, slice_seconds)
+            if poll is None:
+                time.sleep(step)
+            elif poll(step):
+                return True
+        return True
 
 
 class _Dispatcher(threading.Thread):

@@ -39,6 +39,7 @@ from leadscore.storage import Store
 from leadscore.storage.history import load_histories
 from leadscore.storage.outcomes import (
     OutcomeRecord,
+    count_feedback,
     count_outcomes,
     data_end,
     load_feedback,
@@ -168,7 +169,7 @@ def require_labels(store: Store, population: Population) -> None:
     """LS410 when the store holds nothing to judge scores against: no outcomes, or (for the
     sales-feedback target) no sales feedback."""
     if population.target is Target.SALES_FEEDBACK:
-        if not load_feedback(store):
+        if not count_feedback(store):
             raise LeadscoreError.single(
                 "LS410", "the store has no sales feedback to judge the scores against",
                 Location(field="--target"), text=population.target.value,
@@ -213,7 +214,7 @@ class Population:
         feedback_target = self.target is Target.SALES_FEEDBACK
         if feedback_cutoff and not feedback_target:
             raise LeadscoreError.single(
-                "LS415", f"--as-of {self.cutoff.to_text()} needs --target sales-feedback",
+                "LS415", f"scoring {self.cutoff.describe()} needs --target sales-feedback",
                 Location(field="--target"), text=self.target.value,
                 hint="score before the feedback to predict the feedback: add --target "
                      "sales-feedback (or choose another --as-of for outcomes)")

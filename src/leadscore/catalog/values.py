@@ -65,7 +65,8 @@ def parse_duration(value: Any) -> timedelta:
     match = _DURATION.match(str(value))
     if not match:
         raise CoercionError(
-            f"'{value}' is not a duration (write a number and a unit: 24h, 30d, 12w, 6mo, 1y)"
+            f"'{value}' is not a duration (write a number and a unit: 90s, 15min, 24h, 30d, "
+            "12w, 6mo, 1y)"
         )
     amount, unit = float(match.group(1)), match.group(2).lower()
     return timedelta(days=amount * _UNIT_DAYS[unit])

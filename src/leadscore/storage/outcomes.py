@@ -146,6 +146,15 @@ def load_feedback(store: Store, property_name: str = FEEDBACK_PROPERTY) -> dict[
     return found
 
 
+def count_feedback(store: Store, property_name: str = FEEDBACK_PROPERTY) -> int:
+    """How many contacts have had sales feedback."""
+    pc = property_changes.c
+    query = select(func.count(sa.distinct(pc.contact_id))).where(
+        pc.name == property_name, pc.value.is_not(None))
+    with store.read() as connection:
+        return int(connection.execute(query).scalar_one())
+
+
 def count_outcomes(store: Store) -> dict[str, int]:
     """How many contacts have an outcome row, an opportunity, a win and a loss."""
     o = outcomes.c

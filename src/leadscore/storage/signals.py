@@ -10,24 +10,21 @@ events or property changes arrive from another process, it should not sleep on:
   reads it every few milliseconds while it waits. (The worker's own commits count too: after
   a pass it may look once more and find nothing due.)
 
-`wait(seconds, stop)` returns early when something changed or `stop.requested` is set.
+`poll(timeout)` blocks up to `timeout` seconds and says whether something changed; the
+worker calls it slice by slice (`slice_seconds`) while it waits, checking its stop flag between.
 """
 
 from __future__ import annotations
 
 import time
-from typing import Any, Protocol
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import Connection, Engine
 
 CHANNEL = "leadscore_due"
-SLICE = 0.05  # seconds between looks at the stop flag (PostgreSQL)
+SLICE = 0.05  # seconds a poll may block for (PostgreSQL)
 SQLITE_POLL = 0.005  # seconds between reads of data_version
-
-
-class StopRequest(Protocol):
-    requested: bool
 
 
 def announce_due(connection: Connection) -> None:
@@ -50,33 +47,29 @@ class ChangeWatcher:
             self._dbapi.autocommit = True
             self._dbapi.execute(f"LISTEN {CHANNEL}")
             self._version = None
+            self.slice_seconds = SLICE
         else:
             self._version = self._data_version()
+            self.slice_seconds = SQLITE_POLL
 
     def _data_version(self) -> int:
         return int(self._dbapi.execute("PRAGMA data_version").fetchone()[0])
 
-    def wait(self, seconds: float, stop: StopRequest) -> bool:
-        """Sleep up to `seconds`; True as soon as another writer made a change."""
-        end = time.monotonic() + seconds
-        while not stop.requested:
-            left = end - time.monotonic()
-            if left <= 0:
-                return False
-            if self.dialect == "postgresql":
-                woken = False
-                for _ in self._dbapi.notifies(timeout=min(left, SLICE), stop_after=1):
-                    woken = True
-                if woken:
-                    for _ in self._dbapi.notifies(timeout=0.0):  # drain the rest
-                        pass
-                    return True
-            else:
-                version = self._data_version()
-                if version != self._version:
-                    self._version = version
-                    return True
-                time.sleep(min(left, SQLITE_POLL))
+    def poll(self, timeout: float) -> bool:
+        """Block up to `timeout` seconds; True as soon as another writer made a change."""
+        if self.dialect == "postgresql":
+            woken = False
+            for _ in self._dbapi.notifies(timeout=timeout, stop_after=1):
+                woken = True
+            if woken:
+                for _ in self._dbapi.notifies(timeout=0.0):  # drain the rest
+                    pass
+            return woken
+        version = self._data_version()
+        if version != self._version:
+            self._version = version
+            return True
+        time.sleep(timeout)
         return False
 
     def close(self) -> None:
