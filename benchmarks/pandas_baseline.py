@@ -103,7 +103,7 @@ def test_values(values: pd.Series, test: c.ValueTest) -> np.ndarray:
         if name in ("not_equals", "none_of"):
             result = ~result
     elif name in ("contains", "not_contains", "starts_with", "ends_with", "matches"):
-        text = values.astype(str).str.casefold()
+        text = values.astype(str).astype(object).str.casefold()  # Python re, not RE2
         if name in ("contains", "not_contains"):
             hit = np.zeros(len(values), dtype=bool)
             for part in expected:
@@ -120,8 +120,8 @@ def test_values(values: pd.Series, test: c.ValueTest) -> np.ndarray:
     elif name == "regex":
         with warnings.catch_warnings():  # pandas warns about groups, which do not matter here
             warnings.simplefilter("ignore", UserWarning)
-            hit = values.astype(str).str.contains(expected.pattern, flags=expected.flags,
-                                                  regex=True)
+            text = values.astype(str).astype(object)  # Python re, not RE2
+            hit = text.str.contains(expected.pattern, flags=expected.flags, regex=True)
         result = hit.to_numpy(dtype=bool)
     elif name in ("greater_than", "at_least", "less_than", "at_most", "between"):
         numbers = values.to_numpy()

@@ -4,7 +4,6 @@ notifications by e-mail — through the automation processor on a real store."""
 from __future__ import annotations
 
 import pytest
-import sqlalchemy as sa
 
 from leadscore.automation import Automation
 from leadscore.delivery import deliver_due, load_channels
@@ -45,9 +44,7 @@ lifecycle:
 
 
 def stage(store: Store, cid: str) -> str | None:
-    with store.read() as connection:
-        return connection.execute(sa.text(
-            "SELECT lifecycle_stage FROM contacts WHERE contact_id = :c"), {"c": cid}).scalar()
+    return store.current_stage(cid)
 
 
 def visit(automation: Automation, cid: str, at, n: int) -> None:

@@ -35,9 +35,7 @@ def lists_of(project, cid):
 
 
 def stage_of(project, cid):
-    with project.store.read() as connection:
-        return connection.execute(sa.text(
-            "SELECT lifecycle_stage FROM contacts WHERE contact_id = :c"), {"c": cid}).scalar()
+    return project.store.current_stage(cid)
 
 
 def total_of(project, cid):

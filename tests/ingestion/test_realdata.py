@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from leadscore.catalog import Catalog, PropertyType
+from leadscore.catalog import Catalog, PropertyDef, PropertyType
 from leadscore.ingestion import import_contacts, load_mapping
 from leadscore.storage import Store
 
@@ -71,10 +71,9 @@ def test_import_the_x_education_leads(store: Store, tmp_path: Path) -> None:
     report = import_contacts(store, LEADS, catalog=catalog, mapping=mapping)
     assert (report.rows, report.inserted, report.duplicates) == (9240, 9240, 0)
 
-    types = {name: kind for name, kind in mapping.types.items()}
-    types.update({name: d.type for name, d in catalog.properties.items()})
-    snapshots = list(store.load_snapshots(datetime(2026, 1, 2, tzinfo=UTC),
-                                          property_types=types))
+    types = {name: PropertyDef(name, kind) for name, kind in mapping.types.items()}
+    types.update(catalog.properties)
+    snapshots = list(store.load_snapshots(datetime(2026, 1, 2, tzinfo=UTC), catalog=types))
     assert len(snapshots) == 9240
     by_id = {s.contact_id: s.properties for s in snapshots}
     assert sum(p.get("converted") is True for p in by_id.values()) == 3561
@@ -87,7 +86,7 @@ def test_import_the_x_education_leads(store: Store, tmp_path: Path) -> None:
     assert first["time_on_website"] == 1532 and first["total_visits"] == 2
     assert first["email_opt_out"] is False and first["lead_number"] == "660727"
     assert first["created_at"] == datetime(2026, 1, 1, tzinfo=UTC)
-    assert types["total_visits"] is PropertyType.NUMBER
+    assert types["total_visits"].type is PropertyType.NUMBER
 
     again = import_contacts(store, LEADS, catalog=catalog, mapping=mapping)
     assert (again.inserted, again.updated, again.unchanged) == (0, 0, 9240)

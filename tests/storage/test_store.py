@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
-from leadscore.catalog import PropertyType
+from leadscore.catalog import PropertyDef, PropertyType
 from leadscore.diagnostics import LeadscoreError
 from leadscore.evaluation.snapshot import ContactSnapshot
 from leadscore.storage import (
@@ -190,9 +190,10 @@ def test_values_are_typed_on_reading(store: Store) -> None:
     store.upsert_contacts([ContactInput("c1", day(0), properties={
         "employees": "1,200", "score_hint": 7, "vip": True, "renewal": day(30),
         "industry": "retail"})])
-    types = {"employees": PropertyType.NUMBER, "renewal": PropertyType.DATE,
-             "industry": PropertyType.NUMBER}
-    snap = snapshot_of(store, "c1", day(1), property_types=types)
+    types = {name: PropertyDef(name, kind) for name, kind in (
+        ("employees", PropertyType.NUMBER), ("renewal", PropertyType.DATE),
+        ("industry", PropertyType.NUMBER))}
+    snap = snapshot_of(store, "c1", day(1), catalog=types)
     assert snap.properties["employees"] == 1200
     assert snap.properties["renewal"] == day(30)
     assert snap.properties["score_hint"] == 7 and snap.properties["vip"] is True

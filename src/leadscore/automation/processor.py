@@ -42,6 +42,7 @@ from leadscore.storage.automation_schema import (
     tasks,
     trigger_states,
 )
+from leadscore.storage.changes import contacts_changed_since, current_stage, recorded_marks
 from leadscore.storage.codec import Codec
 from leadscore.storage.records import ScoreRecord, StageChange, WriteCounts
 from leadscore.storage.signals import announce_due
@@ -211,9 +212,7 @@ class Automation:
         """A person's explicit act: clear the stage, then set it (backward moves allowed)."""
         moment = to_utc(now or datetime.now(UTC))
         with self.store.write() as writer:
-            current = writer.connection.execute(
-                sa.text("SELECT lifecycle_stage FROM contacts WHERE contact_id = :c"),
-                {"c": contact_id}).scalar()
+            current = current_stage(writer.connection, contact_id)
             writer.upsert_contacts([ContactInput(contact_id, moment,
                                                  properties={"lifecycle_stage": None})],
                                    source=f"person {by}")
@@ -490,7 +489,7 @@ class Automation:
                 active[row.contact_id][row.workflow] = {"id": row.id, "position": row.position,
                                                         "resume_at": row.resume_at}
         found: dict[str, _Contact] = {}
-        for snap in load_snapshots(connection, moment, property_types=self.types,
+        for snap in load_snapshots(connection, moment, catalog=self.model.catalog,
                                    contact_ids=ids):
             found[snap.contact_id] = _Contact(snap, members[snap.contact_id],
                                               triggers[snap.contact_id],
@@ -664,18 +663,12 @@ def _earlier(dialect: str, a: Any, b: Any) -> Any:
 
 @contextmanager
 def mark_changed_due(store: Store, reason: str) -> Iterator[None]:
-    """Around a bulk import: afterwards, every contact with new events or property changes is
+    """Around an import: afterwards, every contact with new events or property changes is
     due, so lists and workflows catch up on the next `process`/worker pass."""
     with store.read() as connection:
-        events_before = connection.execute(sa.text("SELECT coalesce(max(id), 0) FROM events")
-                                           ).scalar()
-        changes_before = connection.execute(
-            sa.text("SELECT coalesce(max(id), 0) FROM property_changes")).scalar()
+        before = recorded_marks(connection)
     yield
     moment = datetime.now(UTC)
     with store.write() as writer:
-        ids = set(writer.connection.execute(sa.text(
-            "SELECT DISTINCT contact_id FROM events WHERE id > :e UNION "
-            "SELECT DISTINCT contact_id FROM property_changes WHERE id > :p"),
-            {"e": events_before, "p": changes_before}).scalars())
+        ids = contacts_changed_since(writer.connection, before)
         _make_due(writer.connection, ids, moment, reason)

@@ -32,7 +32,7 @@ from datetime import UTC, datetime
 
 import numpy as np
 
-from leadscore.catalog import CoercionError, PropertyType, parse_datetime, parse_duration
+from leadscore.catalog import CoercionError, PropertyDef, parse_datetime, parse_duration
 from leadscore.diagnostics import LeadscoreError, Location
 from leadscore.evaluation import ContactSnapshot
 from leadscore.storage import Store
@@ -273,7 +273,7 @@ class CaseStream:
     every contact left out (`excluded`) filled in as the stream is read."""
 
     def __init__(self, store: Store, population: Population, *,
-                 property_types: Mapping[str, PropertyType] | None = None,
+                 property_types: Mapping[str, PropertyDef] | None = None,
                  progress: Progress | None = None) -> None:
         self.store = store
         self.population = population
@@ -296,7 +296,7 @@ class CaseStream:
         lags = self._converter_lags() if population.cutoff.kind is \
             CutoffKind.BEFORE_OPPORTUNITY else None
         seen = 0
-        for history in load_histories(self.store, property_types=self.property_types):
+        for history in load_histories(self.store, catalog=self.property_types):
             seen += 1
             if self.progress and seen % 2000 == 0:
                 self.progress(seen, self.total)
@@ -313,7 +313,7 @@ class CaseStream:
         moment = self.population.cutoff.moment
         assert moment is not None
         seen = 0
-        for snap in self.store.load_snapshots(moment, property_types=self.property_types):
+        for snap in self.store.load_snapshots(moment, catalog=self.property_types):
             seen += 1
             if self.progress and seen % 2000 == 0:
                 self.progress(seen, self.total)
@@ -404,10 +404,6 @@ def _matched_moment(contact_id: str, created: float, end: float, lags: np.ndarra
 
 
 def _creation_times(store: Store) -> dict[str, float]:
-    from sqlalchemy import select
-
-    from leadscore.storage.schema import contacts
-
     with store.read() as connection:
-        rows = connection.execute(select(contacts.c.contact_id, contacts.c.created_at))
-        return {contact_id: created.timestamp() for contact_id, created in rows}
+        rows = connection.exec_driver_sql("SELECT contact_id, created_us FROM contacts")
+        return {contact_id: created / 1_000_000 for contact_id, created in rows}

@@ -26,7 +26,7 @@ from leadscore.calibration.population import (
     require_labels,
 )
 from leadscore.calibration.thresholds import Recommendation, recommend
-from leadscore.catalog import PropertyType
+from leadscore.catalog import PropertyDef
 from leadscore.diagnostics import Diagnostic, LeadscoreError, Location
 from leadscore.model import Model
 from leadscore.model.criteria import PropertyCriterion, walk
@@ -36,12 +36,12 @@ from leadscore.storage.outcomes import changes_after_outcome, count_outcomes
 Progress = Callable[[int, int], None]
 
 
-def property_types(*models: Model) -> dict[str, PropertyType]:
-    """Declared property types of the models (the first model wins a disagreement)."""
-    found: dict[str, PropertyType] = {}
+def property_types(*models: Model) -> dict[str, PropertyDef]:
+    """Declared properties of the models (the first model wins a disagreement)."""
+    found: dict[str, PropertyDef] = {}
     for model in models:
         for name, definition in model.catalog.properties.items():
-            found.setdefault(name, definition.type)
+            found.setdefault(name, definition)
     return found
 
 

@@ -153,7 +153,7 @@ def suggest_model(store: Store, catalog: Catalog, population: Population, out: s
                   replicates: int = 1000, progress: Progress | None = None) -> SuggestReport:
     started = time.perf_counter()
     require_labels(store, population)
-    types = {n: d.type for n, d in catalog.properties.items()}
+    types = dict(catalog.properties)
     stream = CaseStream(store, population, property_types=types, progress=progress)
     pairs = list(stream)
     ids = [case.contact_id for _, case in pairs]

@@ -61,10 +61,15 @@ class Diagnostic:
 class DiagnosticList:
     """Collects every mistake of one run, so all of them are reported at once."""
 
-    def __init__(self) -> None:
+    def __init__(self, limit: int | None = None) -> None:
         self._items: list[Diagnostic] = []
+        self.limit = limit  # beyond it, mistakes are only counted (bounded memory)
+        self.dropped = 0
 
     def add(self, diagnostic: Diagnostic) -> None:
+        if self.limit is not None and len(self._items) >= self.limit:
+            self.dropped += 1
+            return
         self._items.append(diagnostic)
 
     def error(self, code: str, message: str, location: Location | None = None, *,
@@ -72,7 +77,8 @@ class DiagnosticList:
         self.add(Diagnostic(code, message, location or Location(), text, hint))
 
     def extend(self, diagnostics: Iterable[Diagnostic]) -> None:
-        self._items.extend(diagnostics)
+        for diagnostic in diagnostics:
+            self.add(diagnostic)
 
     @property
     def errors(self) -> list[Diagnostic]:
@@ -82,7 +88,7 @@ class DiagnosticList:
         return iter(self._items)
 
     def __len__(self) -> int:
-        return len(self._items)
+        return len(self._items) + self.dropped
 
     def raise_if_errors(self) -> None:
         if self.errors:

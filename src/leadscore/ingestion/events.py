@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -24,16 +25,16 @@ from leadscore.catalog import (
     parse_datetime,
     to_utc,
 )
+from leadscore.catalog.forms import to_micros
 from leadscore.diagnostics import DiagnosticList, Location, did_you_mean
 from leadscore.ingestion.source import (
     FileFormat,
     Progress,
     detect_format,
-    read_csv,
-    read_jsonl,
-    read_text,
     require_rows,
     snake_case,
+    stream_csv,
+    stream_jsonl,
 )
 from leadscore.storage.json_value import to_json_value
 from leadscore.storage.records import EventInput
@@ -55,12 +56,18 @@ class EventRows:
     duplicates: int
 
 
+def canonical_attributes(attributes: dict[str, Any]) -> str:
+    """The stored JSON text of an event's attributes (what a derived event id is made from)."""
+    return json.dumps(attributes, separators=(",", ":"), ensure_ascii=False,
+                      default=to_json_value)
+
+
 def derive_event_id(contact_id: str, event_type: str, occurred_at: datetime,
                     attributes: dict[str, Any]) -> str:
-    """A stable id from the event's content: sha256 of contact, type, time and attributes."""
-    content = json.dumps([contact_id, event_type, to_utc(occurred_at).isoformat(), attributes],
-                         sort_keys=True, separators=(",", ":"), ensure_ascii=False,
-                         default=to_json_value)
+    """A stable id from the event's content: sha256 of contact, type, time (µs) and the
+    attributes' JSON text, joined by U+001F (the bulk importer derives the same in SQL)."""
+    content = "\x1f".join((contact_id, event_type, str(to_micros(to_utc(occurred_at))),
+                           canonical_attributes(attributes)))
     return hashlib.sha256(content.encode("utf-8")).hexdigest()
 
 
@@ -72,16 +79,31 @@ def read_events(path: str | Path, *, catalog: Catalog,
 
 def read_event_rows(path: str | Path, *, catalog: Catalog,
                     progress: Progress | None = None) -> EventRows:
+    """Every event of a file, checked, in memory (for small files and tests; imports stream
+    through `ingestion.event_staging`)."""
     path = Path(path)
-    file_format = detect_format(path)
-    text = read_text(path)
     diagnostics = DiagnosticList()
     builder = _Builder(path, catalog, diagnostics)
-    if file_format is FileFormat.CSV:
-        table = read_csv(path, text, diagnostics, progress)
+    count = 0
+    for line, record, extra, from_csv in iter_event_records(path, diagnostics, progress):
+        count += 1
+        builder.add(line, record, extra, from_csv=from_csv)
+    diagnostics.raise_if_errors()
+    require_rows(count, path, "events")
+    return EventRows(builder.events, builder.lines, count, builder.duplicates)
+
+
+def iter_event_records(path: Path, diagnostics: DiagnosticList,
+                       progress: Progress | None = None
+                       ) -> Iterator[tuple[int, dict[str, Any], dict[str, Any], bool]]:
+    """(line, record, extra attributes, from CSV) of every row of an events file, read as it
+    goes. Structural mistakes are added to `diagnostics` (and their rows skipped)."""
+    if detect_format(path) is FileFormat.CSV:
+        table = stream_csv(path, diagnostics, progress)
         columns = _plan_columns(path, table.header, diagnostics)
-        diagnostics.raise_if_errors()
-        for line, cells in table.rows:
+        if any(d.code == "LS205" for d in diagnostics):
+            diagnostics.raise_if_errors()
+        for line, cells in table.rows():
             record: dict[str, Any] = {}
             extra: dict[str, Any] = {}
             for index, target in columns.items():
@@ -90,16 +112,10 @@ def read_event_rows(path: str | Path, *, catalog: Catalog,
                     record[target] = cell
                 elif cell:
                     extra[target] = cell
-            builder.add(line, record, extra, from_csv=True)
-        count = len(table.rows)
-    else:
-        objects = read_jsonl(path, text, diagnostics, progress)
-        for line, record in objects:
-            builder.add(line, record, {}, from_csv=False)
-        count = len(objects)
-    diagnostics.raise_if_errors()
-    require_rows(count, path, "events")
-    return EventRows(builder.events, builder.lines, count, builder.duplicates)
+            yield line, record, extra, True
+        return
+    for line, record in stream_jsonl(path, diagnostics, progress):
+        yield line, record, {}, False
 
 
 def _plan_columns(path: Path, header: list[str], diagnostics: DiagnosticList) -> dict[int, str]:
@@ -148,6 +164,28 @@ class _Builder:
 
     def add(self, line: int, record: dict[str, Any], extra: dict[str, Any], *,
             from_csv: bool) -> None:
+        event = self.check(line, record, extra, from_csv=from_csv)
+        if event is None:
+            return
+        seen = self._seen.get(event.event_id)
+        if seen is None:
+            self._seen[event.event_id] = (line, event)
+            self.events.append(event)
+            self.lines.append(line)
+        elif seen[1] == event:
+            self.duplicates += 1
+        else:
+            self.diagnostics.error(
+                "LS218", f"event id '{event.event_id}' is also on line {seen[0]}, with other "
+                         "content",
+                self.at(line, "event_id"), text=event.event_id,
+                hint="an event id names one event; give each event its own id",
+            )
+
+    def check(self, line: int, record: dict[str, Any], extra: dict[str, Any], *,
+              from_csv: bool, derive: bool = True) -> EventInput | None:
+        """The event of one row, or None (its mistakes added to the diagnostics). Without
+        `derive`, an event with no id keeps an empty id (the caller derives it)."""
         errors = len(self.diagnostics)
         if not from_csv and not _FIELD_SET.issuperset(record):
             for key in record:
@@ -176,24 +214,11 @@ class _Builder:
         attributes = self.attributes(line, record.get("attributes"), extra, kind or "")
         event_id = self.text(line, record, "event_id")
         if len(self.diagnostics) > errors:
-            return
+            return None
         assert contact_id is not None and kind is not None and occurred is not None
         if event_id is None:
-            event_id = derive_event_id(contact_id, kind, occurred, attributes)
-        event = EventInput(event_id, contact_id, kind, occurred, attributes)
-        seen = self._seen.get(event_id)
-        if seen is None:
-            self._seen[event_id] = (line, event)
-            self.events.append(event)
-            self.lines.append(line)
-        elif seen[1] == event:
-            self.duplicates += 1
-        else:
-            self.diagnostics.error(
-                "LS218", f"event id '{event_id}' is also on line {seen[0]}, with other content",
-                self.at(line, "event_id"), text=event_id,
-                hint="an event id names one event; give each event its own id",
-            )
+            event_id = derive_event_id(contact_id, kind, occurred, attributes) if derive else ""
+        return EventInput(event_id, contact_id, kind, occurred, attributes)
 
     def text(self, line: int, record: dict[str, Any], key: str) -> str | None:
         value = record.get(key)

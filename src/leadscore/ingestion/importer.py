@@ -11,12 +11,10 @@ from datetime import datetime
 from pathlib import Path
 
 from leadscore.catalog import Catalog
-from leadscore.diagnostics import DiagnosticList, Location
+from leadscore.diagnostics import LeadscoreError, Location
 from leadscore.ingestion.contacts import read_contact_rows
-from leadscore.ingestion.events import read_event_rows
 from leadscore.ingestion.mapping import ContactMapping
 from leadscore.ingestion.source import Progress
-from leadscore.storage.records import ContactInput, EventInput
 from leadscore.storage.store import Store
 
 
@@ -31,6 +29,7 @@ class ImportReport:
     unchanged: int = 0  # existing contacts with nothing new / events already stored
     duplicates: int = 0  # rows repeating an earlier row of the same file
     contacts_created: int = 0  # contacts created for events (create_missing_contacts)
+    conflicts_kept: int = 0  # events stored with other content, kept (on_conflict="keep")
     elapsed_seconds: float = 0.0
 
 
@@ -56,50 +55,38 @@ def import_contacts(store: Store, path: str | Path, *, catalog: Catalog,
 
 
 def import_events(store: Store, path: str | Path, *, catalog: Catalog,
-                  create_missing_contacts: bool = False,
+                  create_missing_contacts: bool = False, on_conflict: str = "error",
                   progress: Progress | None = None) -> ImportReport:
-    """Read and check the file, then add its events in one transaction.
+    """Read and check the file, then add its new events in one transaction.
 
-    An event of a contact the store does not have is a row error, unless
-    `create_missing_contacts` is set: then the contact is created, as of its first event.
-    """
+    The file is staged and checked set-wise (bounded memory, whatever its size); nothing is
+    stored when any row is bad. An event of a contact the store does not have is a row
+    error, unless `create_missing_contacts` is set: then the contact is created, as of its
+    first event. An event id the store already has with other content is a conflict
+    (`on_conflict`: "error", or "keep" the stored event)."""
+    from leadscore.ingestion.event_publishing import CONFLICT_CHOICES, publish_events
+    from leadscore.ingestion.event_staging import restage_rows, stage_events
+    from leadscore.storage.bulk import staging
+
+    if on_conflict not in CONFLICT_CHOICES:
+        raise LeadscoreError.single(
+            "LS242", f"'{on_conflict}' is not a way to settle a conflicting event id",
+            Location(field="--on-conflict"), text=on_conflict,
+            hint="use " + " or ".join(CONFLICT_CHOICES))
     started = time.perf_counter()
-    found = read_event_rows(path, catalog=catalog, progress=progress)
-    created = 0
-    with store.write() as writer:
-        known = writer.existing_contact_ids({event.contact_id for event in found.events})
-        missing: dict[str, datetime] = {}
-        for event in found.events:
-            if event.contact_id not in known:
-                first = missing.get(event.contact_id)
-                if first is None or event.occurred_at < first:
-                    missing[event.contact_id] = event.occurred_at
-        if missing and not create_missing_contacts:
-            _raise_missing(str(path), found.events, found.lines, known)
-        if missing:
-            writer.upsert_contacts(
-                [ContactInput(contact_id, changed_at=first, created_at=first)
-                 for contact_id, first in missing.items()], source="import")
-            created = len(missing)
-        counts = writer.add_events(found.events)
-    if counts.inserted or created:
+    with staging(store) as staged:
+        found = stage_events(staged, path, catalog=catalog, progress=progress)
+        written = publish_events(
+            staged, found, Path(path), create_missing_contacts=create_missing_contacts,
+            on_conflict=on_conflict,
+            restage=lambda: restage_rows(staged, path, catalog=catalog, progress=progress))
+    if written.inserted or written.contacts_created:
         store.refresh_statistics(LOADED_TABLES)
     return ImportReport(
-        file=str(path), rows=found.rows, inserted=counts.inserted,
-        unchanged=counts.unchanged, duplicates=found.duplicates, contacts_created=created,
+        file=str(path), rows=found.rows, inserted=written.inserted,
+        unchanged=written.unchanged, duplicates=found.duplicates,
+        contacts_created=written.contacts_created, conflicts_kept=written.conflicts_kept,
         elapsed_seconds=time.perf_counter() - started,
     )
 
 
-def _raise_missing(file: str, events: list[EventInput], lines: list[int],
-                   known: set[str]) -> None:
-    diagnostics = DiagnosticList()
-    for event, line in zip(events, lines, strict=True):
-        if event.contact_id not in known:
-            diagnostics.error(
-                "LS219", f"contact '{event.contact_id}' of this event is not in the store",
-                Location(file=file, line=line, field="contact_id"), text=event.contact_id,
-                hint="import the contacts first (leadscore import contacts …), or import the "
-                     "events with --create-missing-contacts",
-            )
-    diagnostics.raise_if_errors()

@@ -12,7 +12,7 @@ import enum
 import io
 import json
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -109,6 +109,163 @@ class CsvTable:
 
     header: list[str]
     rows: list[tuple[int, list[str]]]
+
+
+class ByteTicker:
+    """Progress by bytes read: `progress(done, total)` about every megabyte."""
+
+    def __init__(self, progress: Progress | None, path: Path) -> None:
+        self.progress = progress
+        try:
+            self.total = max(path.stat().st_size, 1)
+        except OSError:
+            self.total = 1
+        self.done = 0
+        self._next = 1 << 20
+
+    def add(self, count: int) -> None:
+        self.done += count
+        if self.progress is not None and self.done >= self._next:
+            self._next = self.done + (1 << 20)
+            self.progress(min(self.done, self.total), self.total)
+
+    def finish(self) -> None:
+        if self.progress is not None:
+            self.progress(self.total, self.total)
+
+
+def _open_binary(path: Path) -> Any:
+    try:
+        return path.open("rb")
+    except FileNotFoundError:
+        raise LeadscoreError.single(
+            "LS202", f"the file {path} does not exist", Location(file=str(path)),
+            hint="check the path (it is relative to the current folder)",
+        ) from None
+    except OSError as error:
+        raise LeadscoreError.single(
+            "LS202", f"cannot read {path}: {error.strerror or error}", Location(file=str(path)),
+            hint="check that it is a file and that you may read it",
+        ) from None
+
+
+def iter_text_lines(path: Path, ticker: ByteTicker | None = None) -> Iterator[tuple[int, str]]:
+    """(line number, text) of every line of a UTF-8 file, read as it goes (a byte-order mark
+    is dropped; line ends are kept). A byte that is not UTF-8 stops it with LS203."""
+    with _open_binary(path) as handle:
+        for number, raw in enumerate(handle, start=1):
+            if ticker is not None:
+                ticker.add(len(raw))
+            try:
+                text = raw.decode("utf-8")
+            except UnicodeDecodeError as error:
+                raise LeadscoreError.single(
+                    "LS203", f"the file is not UTF-8 text: byte 0x{raw[error.start]:02x} on "
+                             f"line {number} is not valid UTF-8",
+                    Location(file=str(path), line=number, column=error.start + 1),
+                    hint="save the file as UTF-8 (in Excel: 'CSV UTF-8'; or convert it with "
+                         "`iconv -f latin1 -t utf-8`)",
+                ) from None
+            if number == 1 and text.startswith("\ufeff"):
+                text = text[1:]
+            yield number, text
+
+
+@dataclass
+class CsvStream:
+    """A CSV file read as it goes: its header, then (line, cells) rows (`rows()`)."""
+
+    path: Path
+    header: list[str]
+    header_line: int
+    _rows: Iterator[tuple[int, list[str]]]
+
+    def rows(self) -> Iterator[tuple[int, list[str]]]:
+        return self._rows
+
+
+def stream_csv(path: Path, diagnostics: DiagnosticList,
+               progress: Progress | None = None) -> CsvStream:
+    """Like `read_csv`, but rows are read as they are asked for (bounded memory)."""
+    file = str(path)
+    ticker = ByteTicker(progress, path)
+    lines = iter_text_lines(path, ticker)
+    feed = (text for _, text in lines)
+    reader = csv.reader(feed, strict=True)
+    state = {"end": 0}
+
+    def records() -> Iterator[tuple[int, list[str]]]:
+        try:
+            for cells in reader:
+                line = state["end"] + 1
+                state["end"] = reader.line_num
+                if not cells or (len(cells) == 1 and not cells[0].strip()):
+                    continue
+                yield line, cells
+        except csv.Error as error:
+            diagnostics.error(
+                "LS221", f"the CSV file cannot be read past this point: {error}",
+                Location(file=file, line=state["end"] + 1),
+                hint="a quote that opens a cell must close it; double a quote inside a "
+                     "quoted cell (\"\")" if "field larger" not in str(error) else
+                     f"a cell may hold at most {csv.field_size_limit():,} characters",
+            )
+        ticker.finish()
+
+    found = records()
+    first = next(found, None)
+    if first is None:
+        raise LeadscoreError.single(
+            "LS204", "the file is empty: there is no header row", Location(file=file, line=1),
+            hint="a CSV import starts with a header row naming the columns",
+        )
+    header_line, cells = first
+    header = [cell.strip() for cell in cells]
+    _check_header(header, file, header_line, diagnostics)
+
+    def body() -> Iterator[tuple[int, list[str]]]:
+        for line, row in found:
+            if len(row) != len(header):
+                diagnostics.error(
+                    "LS207", f"this row has {len(row)} cells but the header has {len(header)}",
+                    Location(file=file, line=line),
+                    hint="a cell holding a comma must be quoted (\"Acme, Inc.\"); check for a "
+                         "missing or extra separator",
+                )
+                continue
+            yield line, row
+
+    return CsvStream(path, header, header_line, body())
+
+
+def stream_jsonl(path: Path, diagnostics: DiagnosticList,
+                 progress: Progress | None = None) -> Iterator[tuple[int, dict[str, Any]]]:
+    """Like `read_jsonl`, but objects are read as they are asked for (bounded memory)."""
+    file = str(path)
+    ticker = ByteTicker(progress, path)
+    loads = json.loads
+    for number, raw in iter_text_lines(path, ticker):
+        if not raw.strip():
+            continue
+        try:
+            value = loads(raw)
+        except json.JSONDecodeError as error:
+            diagnostics.error(
+                "LS208", f"this line is not valid JSON: {error.msg}",
+                Location(file=file, line=number, column=error.colno),
+                text=raw[max(error.colno - 1, 0):][:20] or None,
+                hint="each line of a .jsonl file must be one complete JSON object",
+            )
+            continue
+        if not isinstance(value, dict):
+            diagnostics.error(
+                "LS209", f"this line holds a JSON {_json_kind(value)}, not an object",
+                Location(file=file, line=number),
+                hint='write one object per line, e.g. {"contact_id": "c1", ...}',
+            )
+            continue
+        yield number, value
+    ticker.finish()
 
 
 def read_csv(path: Path, text: str, diagnostics: DiagnosticList,

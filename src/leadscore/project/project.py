@@ -55,7 +55,7 @@ def explain_contact(store: Store, model: Model, contact_id: str,
                     at: datetime | None = None) -> Explanation:
     """Every rule's verdict for one contact under `model`, as of `at` (default: now)."""
     as_of = at or datetime.now(UTC)
-    loaded = store.load_contact(contact_id)
+    loaded = store.load_contact(contact_id, catalog=model.catalog)
     if loaded is None:
         raise LeadscoreError.single("LS310", f"no contact '{contact_id}' in the store",
                                     Location(field="contact"),
@@ -256,8 +256,7 @@ class Project:
         """The contact as of `at` (default now) with its computed scores, for testing lists
         and workflow conditions against it."""
         moment = at or datetime.now(UTC)
-        types = {name: p.type for name, p in self.model.catalog.properties.items()}
-        found = next(iter(self.store.load_snapshots(moment, property_types=types,
+        found = next(iter(self.store.load_snapshots(moment, catalog=self.model.catalog,
                                                     contact_ids=[contact_id])), None)
         if found is None:
             raise LeadscoreError.single("LS310", f"no contact '{contact_id}' in the store at "
@@ -302,9 +301,8 @@ def score_store(store: Store, model: Model, *, as_of: datetime | None = None,
                    labels={name: Counter() for name in model.scores})
     records: list[ScoreRecord] = []
     moves: list[StageChange] = []
-    types = {name: p.type for name, p in model.catalog.properties.items()}
     total = store.counts().get("contacts", 0) if progress else 0
-    for snap in store.load_snapshots(as_of, property_types=types):
+    for snap in store.load_snapshots(as_of, catalog=model.catalog):
         result = scorer.score(snap)
         run.contacts += 1
         run.events += snap.event_count()

@@ -17,12 +17,10 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from leadscore.catalog import PropertyType
+from leadscore.catalog import Catalog, PropertyDef
 from leadscore.evaluation.snapshot import ContactSnapshot, EventSeries
-from leadscore.storage.codec import Codec
-from leadscore.storage.snapshots import ValueReader, _all_batches, _id_batches
-
-_END_OF_TIME = datetime(9999, 1, 1, tzinfo=UTC)
+from leadscore.storage.reading import Batch, HistoryRows, contact_batches
+from leadscore.storage.snapshots import ValueReader
 
 
 @dataclass(slots=True)
@@ -72,53 +70,48 @@ class ContactHistory:
 
 
 def iter_histories(connection: Connection, *,
-                   property_types: Mapping[str, PropertyType] | None = None,
+                   catalog: Catalog | Mapping[str, PropertyDef] | None = None,
                    contact_ids: Iterable[str] | None = None,
                    batch_size: int = 5000) -> Iterator[ContactHistory]:
     """Every contact (or `contact_ids`) with its whole history, in contact id order."""
-    codec = Codec(connection.dialect.name)
-    moment = codec.time_in(_END_OF_TIME)
-    reader = ValueReader(property_types)
-    batches = (_all_batches(connection, codec, moment, batch_size) if contact_ids is None
-               else _id_batches(connection, codec, moment, sorted(set(contact_ids)),
-                                batch_size))
-    for batch, where, params in batches:
-        yield from _histories(connection, codec, batch, where, params, reader)
+    reader = ValueReader(catalog)
+    rows = HistoryRows(connection)
+    ids = None if contact_ids is None else sorted(set(contact_ids))
+    for batch, contacts in contact_batches(connection, created_until_us=2**62,
+                                           contact_ids=ids, size=batch_size):
+        yield from _histories(rows, batch, contacts, reader)
 
 
-def _histories(connection: Connection, codec: Codec, batch: list[tuple[str, Any]], where: str,
-               params: tuple[Any, ...], reader: ValueReader) -> Iterator[ContactHistory]:
-    found = {cid: ContactHistory(cid, codec.time_out(created).timestamp())
-             for cid, created in batch}
-    seconds, json_out, read = codec.seconds_out, codec.json_out, reader.read
-    sql = (f"SELECT contact_id, name, {codec.json_text('value')}, changed_at "
-           f"FROM property_changes WHERE {where} ORDER BY contact_id, changed_at, id")
-    for contact_id, name, raw, changed_at in codec.rows(connection, sql, params):
+def _histories(rows: HistoryRows, batch: Batch, contacts: list[tuple[str, int, str | None]],
+               reader: ValueReader) -> Iterator[ContactHistory]:
+    found = {cid: ContactHistory(cid, created_us / 1_000_000) for cid, created_us, _ in contacts}
+    read = reader.read
+    for contact_id, name, changed_us, _seq, raw, text, number, flag, micros, _src in \
+            rows.properties(batch):
         history = found.get(contact_id)
         if history is None:
             continue
-        history.change_times.append(seconds(changed_at))
+        history.change_times.append(changed_us / 1_000_000)
         history.change_names.append(name)
-        history.change_values.append(read(name, json_out(raw)))
-    sql = (f"SELECT contact_id, type, occurred_at, {codec.json_text('attributes')} "
-           f"FROM events WHERE {where} ORDER BY contact_id, occurred_at, id")
-    for contact_id, kind, occurred_at, attributes in codec.rows(connection, sql, params):
+        history.change_values.append(read(name, raw, (text, number, flag, micros)))
+    json_of = reader.json
+    for contact_id, kind, occurred_us, _seq, attributes, _event_id in rows.events(batch):
         history = found.get(contact_id)
         if history is None:
             continue
         one = history.events.get(kind)
         if one is None:
             one = history.events[kind] = EventSeries()
-        one.times.append(seconds(occurred_at))
-        one.attributes.append(json_out(attributes))
-    for contact_id, _ in batch:
+        one.times.append(occurred_us / 1_000_000)
+        one.attributes.append(json_of(attributes) or {})
+    for contact_id, _, _ in contacts:
         yield found[contact_id]
 
 
-def load_histories(store: Any, *, property_types: Mapping[str, PropertyType] | None = None,
+def load_histories(store: Any, *, catalog: Catalog | Mapping[str, PropertyDef] | None = None,
                    contact_ids: Iterable[str] | None = None,
                    batch_size: int = 5000) -> Iterator[ContactHistory]:
     """`iter_histories` on a `Store`, in one consistent read."""
     with store.read() as connection:
-        yield from iter_histories(connection, property_types=property_types,
-                                  contact_ids=contact_ids, batch_size=batch_size)
+        yield from iter_histories(connection, catalog=catalog, contact_ids=contact_ids,
+                                  batch_size=batch_size)

@@ -19,9 +19,11 @@ import sqlalchemy as sa
 from sqlalchemy import func, select
 
 from leadscore.catalog import to_utc
+from leadscore.catalog.forms import from_micros, to_micros
 from leadscore.storage.records import EventInput, WriteCounts
-from leadscore.storage.schema import contacts, events, outcomes, property_changes
+from leadscore.storage.schema import outcomes
 from leadscore.storage.store import Store
+from leadscore.storage.views import DataView
 from leadscore.storage.writer import chunked
 
 
@@ -134,25 +136,25 @@ def load_feedback(store: Store, property_name: str = FEEDBACK_PROPERTY) -> dict[
     """Each contact's first known sales feedback (the first time the property had a value),
     by contact id. Later verdicts follow what the first one did to the lead (points taken
     away, a stage set), so the first is the one a score could have predicted."""
-    pc = property_changes.c
-    query = (select(pc.contact_id, pc.value, pc.changed_at)
-             .where(pc.name == property_name, pc.value.is_not(None))
-             .order_by(pc.contact_id, pc.changed_at, pc.id))
     found: dict[str, Verdict] = {}
-    with store.read() as connection:
-        for contact_id, value, at in connection.execute(query):
-            if contact_id not in found and value not in (None, ""):
-                found[contact_id] = Verdict(contact_id, str(value), to_utc(at))
+    with store.read() as connection, DataView(connection) as view:
+        rows = view.query(
+            f"SELECT contact_id, v_text, changed_us FROM {view.relation('property_changes')} "
+            "AS pc WHERE name = ? AND v_text IS NOT NULL ORDER BY contact_id, changed_us, seq",
+            [property_name])
+    for contact_id, value, at in rows:
+        if contact_id not in found and value not in (None, ""):
+            found[contact_id] = Verdict(contact_id, str(value), from_micros(at))
     return found
 
 
 def count_feedback(store: Store, property_name: str = FEEDBACK_PROPERTY) -> int:
     """How many contacts have had sales feedback."""
-    pc = property_changes.c
-    query = select(func.count(sa.distinct(pc.contact_id))).where(
-        pc.name == property_name, pc.value.is_not(None))
-    with store.read() as connection:
-        return int(connection.execute(query).scalar_one())
+    with store.read() as connection, DataView(connection) as view:
+        (count,) = view.query(
+            f"SELECT count(DISTINCT contact_id) FROM {view.relation('property_changes')} AS pc "
+            "WHERE name = ? AND v_text IS NOT NULL", [property_name])[0]
+    return int(count)
 
 
 def count_outcomes(store: Store) -> dict[str, int]:
@@ -169,27 +171,53 @@ def count_outcomes(store: Store) -> dict[str, int]:
 def changes_after_outcome(store: Store) -> dict[str, int]:
     """Per property: how many contacts with an outcome had the property change after their
     first outcome (opportunity, won or lost) — inputs that sales fills in afterwards."""
-    o, pc = outcomes.c, property_changes.c
-    first = func.coalesce(o.opportunity_at, o.won_at, o.lost_at)
-    query = (select(pc.name, func.count(sa.distinct(pc.contact_id)))
-             .join_from(property_changes, outcomes, pc.contact_id == o.contact_id)
-             .where(first.is_not(None), pc.changed_at > first)
-             .group_by(pc.name))
-    with store.read() as connection:
-        return {name: int(n) for name, n in connection.execute(query)}
+    import pyarrow as pa
+
+    firsts: dict[str, int] = {}
+    with store.read() as connection, DataView(connection) as view:
+        o = outcomes.c
+        for contact_id, *moments in connection.execute(
+                select(o.contact_id, o.opportunity_at, o.won_at, o.lost_at)):
+            known = [to_micros(to_utc(m)) for m in moments if m is not None]
+            if known:
+                firsts[contact_id] = known[0]
+        if not firsts:
+            return {}
+        if view.embedded:
+            table = view.register(pa.table({"contact_id": list(firsts),
+                                             "first_us": list(firsts.values())}))
+            rows = view.query(
+                f"SELECT pc.name, count(DISTINCT pc.contact_id) FROM "
+                f"{view.relation('property_changes')} AS pc JOIN {table} AS f "
+                "ON f.contact_id = pc.contact_id WHERE pc.changed_us > f.first_us "
+                "GROUP BY pc.name")
+        else:
+            rows = view.query(
+                "SELECT pc.name, count(DISTINCT pc.contact_id) FROM property_changes AS pc "
+                "JOIN outcomes AS o ON o.contact_id = pc.contact_id WHERE pc.changed_us > "
+                "(extract(epoch FROM coalesce(o.opportunity_at, o.won_at, o.lost_at)) "
+                "* 1000000)::bigint GROUP BY pc.name")
+    return {name: int(n) for name, n in rows}
 
 
 def data_end(store: Store) -> datetime | None:
     """The latest moment the store knows of: the newest contact, outcome or event."""
-    o, c = outcomes.c, contacts.c
+    o = outcomes.c
     moments: list[datetime] = []
     with store.read() as connection:
-        for query in (select(func.max(c.created_at)),
-                      select(func.max(o.opportunity_at)), select(func.max(o.won_at)),
-                      select(func.max(o.lost_at)), select(func.max(events.c.occurred_at))):
+        for query in (select(func.max(o.opportunity_at)), select(func.max(o.won_at)),
+                      select(func.max(o.lost_at))):
             value = connection.execute(query).scalar()
             if value is not None:
                 if isinstance(value, str):
                     value = datetime.fromisoformat(value)
                 moments.append(to_utc(value))
+        created = connection.exec_driver_sql("SELECT max(created_us) FROM contacts").scalar()
+        if created is not None:
+            moments.append(from_micros(created))
+        with DataView(connection) as view:
+            (latest,) = view.query(
+                f"SELECT max(occurred_us) FROM {view.relation('events')} AS e")[0]
+        if latest is not None:
+            moments.append(from_micros(latest))
     return max(moments) if moments else None

@@ -1,8 +1,17 @@
 """The store's tables, as SQLAlchemy Core metadata (the migrations create the same schema).
 
-Times are `UTCDateTime`: timezone-aware UTC datetimes in and out, on SQLite (stored as naive
-UTC text, which sorts correctly) and PostgreSQL (`timestamp with time zone`). Property values
-and event attributes are JSON (JSONB on PostgreSQL); datetimes inside them are ISO strings.
+The bulk tables — contacts, property changes, events, scores, score history and stage
+changes — keep times as integer microseconds since the epoch (`*_us`, BIGINT), the form the
+scoring engines compare and age them in, and property values both as their JSON text and as
+typed forms (`v_text`, `v_num`, `v_bool`, `v_time`: what the value reads as when a model
+declares the property a string, number, bool or date), so that every engine reads a value
+exactly as the Python evaluator does. Order among changes at the same moment is `seq`, the
+order they were recorded in.
+
+On the embedded SQLite store these tables hold the recent rows (the *tail*); bulk data lives in
+immutable Parquet segments listed in `segments` (see `storage.segments`). On PostgreSQL they
+hold everything. The automation tables (`automation_schema`) keep `UTCDateTime` columns:
+they are small and read one contact at a time.
 """
 
 from __future__ import annotations
@@ -13,6 +22,7 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     Column,
     DateTime,
     Double,
@@ -53,12 +63,8 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 
 ROW_ID = BigInteger().with_variant(Integer(), "sqlite")
+MICROS = BigInteger()
 JSON_VALUE = JSON(none_as_null=True).with_variant(JSONB(none_as_null=True), "postgresql")
-
-
-def _contact_fk() -> ForeignKey:
-    return ForeignKey("contacts.contact_id", ondelete="CASCADE")
-
 
 metadata = MetaData()
 
@@ -67,83 +73,126 @@ contacts = Table(
     metadata,
     Column("contact_id", Text, primary_key=True),
     Column("email", Text),
-    Column("created_at", UTCDateTime, nullable=False),
-    Column("updated_at", UTCDateTime, nullable=False),
-    Column("lifecycle_stage", Text),
-    Index("ix_contacts_created_at", "created_at"),
+    Column("created_us", MICROS, nullable=False),
+    Column("updated_us", MICROS, nullable=False),
+    # +1 from a store-wide counter whenever the row is inserted or changed: bulk readers take
+    # the rows a segment mirror does not have yet (rev above its watermark)
+    Column("rev", MICROS, nullable=False, server_default="0"),
+    Index("ix_contacts_created", "created_us"),
+    Index("ix_contacts_rev", "rev"),
 )
 
 property_changes = Table(
     "property_changes",
     metadata,
-    Column("id", ROW_ID, primary_key=True, autoincrement=True),
-    Column("contact_id", Text, _contact_fk(), nullable=False),
+    Column("seq", ROW_ID, primary_key=True, autoincrement=True),
+    Column("contact_id", Text, nullable=False),
     Column("name", Text, nullable=False),
-    Column("value", JSON_VALUE),
-    Column("changed_at", UTCDateTime, nullable=False),
+    Column("changed_us", MICROS, nullable=False),
     Column("source", Text, nullable=False),
-    Index("ix_property_changes_contact_time", "contact_id", "changed_at"),
+    Column("value", JSON_VALUE),  # None: the change cleared the value
+    Column("v_text", Text),
+    Column("v_num", Double),
+    Column("v_bool", Boolean),
+    Column("v_time", MICROS),
+    Index("ix_property_changes_contact", "contact_id", "changed_us"),
+    sqlite_autoincrement=True,  # seq never goes back: segments hold lower ones
 )
 
 events = Table(
     "events",
     metadata,
-    Column("id", ROW_ID, primary_key=True, autoincrement=True),
+    Column("seq", ROW_ID, primary_key=True, autoincrement=True),
     Column("event_id", Text, nullable=False, unique=True),
-    Column("contact_id", Text, _contact_fk(), nullable=False),
+    Column("contact_id", Text, nullable=False),
     Column("type", Text, nullable=False),
-    Column("occurred_at", UTCDateTime, nullable=False),
+    Column("occurred_us", MICROS, nullable=False),
+    Column("received_us", MICROS, nullable=False),
     Column("attributes", JSON_VALUE, nullable=False),
-    Column("received_at", UTCDateTime, nullable=False),
-    Index("ix_events_contact_time", "contact_id", "occurred_at"),
+    Index("ix_events_contact", "contact_id", "occurred_us"),
+    sqlite_autoincrement=True,  # seq never goes back: segments hold lower ones
 )
 
 scores = Table(
     "scores",
     metadata,
-    Column("contact_id", Text, _contact_fk(), primary_key=True),
+    Column("contact_id", Text, primary_key=True),
     Column("model", Text, primary_key=True),
     Column("score", Text, primary_key=True),
     Column("value", Double),
     Column("label", Text),
-    Column("computed_at", UTCDateTime, nullable=False),
-    Column("as_of", UTCDateTime, nullable=False),
-    Index("ix_scores_model_score", "model", "score"),
+    Column("computed_us", MICROS, nullable=False),
+    Column("as_of_us", MICROS, nullable=False),
+    Index("ix_scores_model_score", "model", "score", "value"),
 )
 
 score_history = Table(
     "score_history",
     metadata,
-    Column("id", ROW_ID, primary_key=True, autoincrement=True),
-    Column("contact_id", Text, _contact_fk(), nullable=False),
+    Column("seq", ROW_ID, primary_key=True, autoincrement=True),
+    Column("contact_id", Text, nullable=False),
     Column("model", Text, nullable=False),
     Column("score", Text, nullable=False),
     Column("value", Double),
     Column("label", Text),
-    Column("computed_at", UTCDateTime, nullable=False),
-    Column("as_of", UTCDateTime, nullable=False),
-    Index("ix_score_history_contact", "contact_id", "model", "computed_at"),
+    Column("computed_us", MICROS, nullable=False),
+    Column("as_of_us", MICROS, nullable=False),
+    Index("ix_score_history_contact", "contact_id", "model", "computed_us"),
+    sqlite_autoincrement=True,  # seq never goes back: segments hold lower ones
 )
 
 stage_changes = Table(
     "stage_changes",
     metadata,
-    Column("id", ROW_ID, primary_key=True, autoincrement=True),
-    Column("contact_id", Text, _contact_fk(), nullable=False),
+    Column("seq", ROW_ID, primary_key=True, autoincrement=True),
+    Column("contact_id", Text, nullable=False),
     Column("stage", Text, nullable=False),
     Column("previous", Text),
-    Column("changed_at", UTCDateTime, nullable=False),
+    Column("changed_us", MICROS, nullable=False),
     Column("cause", Text, nullable=False),
-    Index("ix_stage_changes_contact_time", "contact_id", "changed_at"),
+    Index("ix_stage_changes_contact", "contact_id", "changed_us"),
+    sqlite_autoincrement=True,  # seq never goes back: segments hold lower ones
 )
 
 outcomes = Table(
     "outcomes",
     metadata,
-    Column("contact_id", Text, _contact_fk(), primary_key=True),
+    Column("contact_id", Text, ForeignKey("contacts.contact_id", ondelete="CASCADE"),
+           primary_key=True),
     Column("opportunity_at", UTCDateTime),
     Column("won_at", UTCDateTime),
     Column("lost_at", UTCDateTime),
     Column("source", Text, nullable=False),
     Column("recorded_at", UTCDateTime, nullable=False),
 )
+
+# The embedded store's catalog of Parquet segments (storage.segments). PostgreSQL has the
+# table too (empty): one schema for both.
+segments = Table(
+    "segments",
+    metadata,
+    Column("id", ROW_ID, primary_key=True, autoincrement=True),
+    Column("kind", Text, nullable=False),  # events | props | history | stages | scores | …
+    Column("model", Text),  # scores segments: the model they were computed under
+    Column("file", Text, nullable=False),  # name inside the store's data folder
+    Column("rows", MICROS, nullable=False),
+    Column("min_seq", MICROS),
+    Column("max_seq", MICROS),
+    Column("created_us", MICROS, nullable=False),
+    Column("retired_us", MICROS),  # replaced by a compaction; the file goes after a grace time
+    Column("meta", JSON_VALUE),
+    Index("ix_segments_kind", "kind", "retired_us"),
+)
+
+# Store-wide counters and watermarks (name → value): sequence ranges handed to bulk
+# segments, the contacts revision counter, what scoring and automation have seen.
+store_state = Table(
+    "store_state",
+    metadata,
+    Column("name", Text, primary_key=True),
+    Column("value", MICROS, nullable=False),
+    Column("detail", JSON_VALUE),
+)
+
+BULK_TABLES = ("contacts", "property_changes", "events", "scores", "score_history",
+               "stage_changes")

@@ -16,15 +16,16 @@ from types import TracebackType
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy import Connection, Engine, event, func, select
+from sqlalchemy import Connection, Engine, event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError
 from sqlalchemy.pool import StaticPool
 
-from leadscore.catalog import PropertyType
+from leadscore.catalog import Catalog, PropertyDef
+from leadscore.catalog.forms import from_micros
 from leadscore.diagnostics import LeadscoreError, Location
 from leadscore.evaluation.snapshot import ContactSnapshot, EventRecord, PropertyChange
-from leadscore.storage import snapshots
+from leadscore.storage import changes, current, snapshots
 from leadscore.storage.records import (
     ContactInput,
     EventInput,
@@ -33,18 +34,12 @@ from leadscore.storage.records import (
     StoredScore,
     WriteCounts,
 )
-from leadscore.storage.schema import (
-    contacts,
-    events,
-    property_changes,
-    score_history,
-    scores,
-    stage_changes,
-)
+from leadscore.storage.segments import Segments
+from leadscore.storage.views import DataView
 from leadscore.storage.writer import Writer, chunked
 
 MIGRATIONS = Path(__file__).parent / "migrations"
-HEAD_REVISION = "0004"  # the newest file in migrations/versions; a test keeps them in step
+HEAD_REVISION = "0005"  # the newest file in migrations/versions; a test keeps them in step
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 _WRITE_LOCK_KEY = 7_365_100  # pg_advisory_xact_lock key: one writer at a time, as on SQLite
 URL_HINT = ("use sqlite:///path/to/leadscore.db or "
@@ -54,10 +49,13 @@ URL_HINT = ("use sqlite:///path/to/leadscore.db or "
 class Store:
     """A leadscore database. Open with `Store.open(url)`; use as a context manager."""
 
-    def __init__(self, engine: Engine, url: str) -> None:
+    def __init__(self, engine: Engine, url: str, segments: Segments | None = None) -> None:
         self._engine = engine
         self.url = url
         self.dialect: str = engine.dialect.name
+        # the embedded store keeps bulk data in Parquet segments beside its database file
+        self.segments = segments
+        self._duck: Any = None
 
     # -- opening -------------------------------------------------------------------------
 
@@ -66,13 +64,15 @@ class Store:
         """Connect to the store at `url` (creating a SQLite file) and migrate it to head."""
         parsed = _parse_url(url)
         shown = parsed.render_as_string(hide_password=True)
+        segments = None
         if parsed.get_backend_name() == "sqlite":
             engine = _sqlite_engine(parsed)
+            segments = Segments.beside(_sqlite_path(parsed))
         else:
             engine = sa.create_engine(parsed, pool_pre_ping=True)
             # many-row INSERTs as multi-row VALUES statements, not one statement per row
             engine.dialect.use_insertmanyvalues_wo_returning = True
-        store = cls(engine, shown)
+        store = cls(engine, shown, segments)
         try:
             store.migrate()
         except LeadscoreError:
@@ -130,7 +130,25 @@ class Store:
                                       ).scalar()
 
     def close(self) -> None:
+        if self._duck is not None:
+            self._duck.close()
+            self._duck = None
         self._engine.dispose()
+
+    def duck(self) -> Any:
+        """The store's DuckDB connection (opened on first use), which reads its segments."""
+        if self._duck is None:
+            from leadscore.storage.duck import open_duck
+
+            temp = self.segments.folder / "tmp" if self.segments is not None else None
+            self._duck = open_duck(temp_dir=temp)
+        return self._duck
+
+    def _bind(self, connection: Connection) -> Connection:
+        """Let readers and writers on this connection find the store's segments."""
+        connection.info["leadscore.segments"] = self.segments
+        connection.info["leadscore.duck"] = self.duck
+        return connection
 
     def __enter__(self) -> Store:
         return self
@@ -163,7 +181,7 @@ class Store:
                 if self.dialect == "postgresql" and exclusive:
                     connection.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"),
                                        {"key": _WRITE_LOCK_KEY})
-                yield Writer(connection)
+                yield Writer(self._bind(connection))
         finally:
             connection.close()
 
@@ -194,101 +212,80 @@ class Store:
             if self.dialect == "postgresql":
                 connection = connection.execution_options(isolation_level="REPEATABLE READ")
             with connection.begin():
-                yield connection
+                yield self._bind(connection)
 
     def existing_contact_ids(self, ids: Iterable[str]) -> set[str]:
         with self.read() as connection:
             return Writer(connection).existing_contact_ids(ids)
 
     def load_snapshots(self, as_of: datetime, *,
-                       property_types: Mapping[str, PropertyType] | None = None,
+                       catalog: Catalog | Mapping[str, PropertyDef] | None = None,
                        contact_ids: Iterable[str] | None = None,
                        batch_size: int = 5000) -> Iterator[ContactSnapshot]:
         """Contacts created at or before `as_of` (all, or `contact_ids`), as of `as_of`.
 
-        Only property changes and events at or before `as_of` are seen. Values are coerced
-        to `property_types` (default: the standard catalog's types); undeclared properties
-        keep their stored JSON value; a stored value that no longer fits its type is unknown.
+        Only property changes and events at or before `as_of` are seen. Declared properties
+        (`catalog`: a model's, default the standard one) read through their types; a stored
+        value that does not fit its type is unknown; undeclared ones keep their JSON value.
         """
         with self.read() as connection:
             yield from snapshots.load_snapshots(
-                connection, as_of, property_types=property_types, contact_ids=contact_ids,
+                connection, as_of, catalog=catalog, contact_ids=contact_ids,
                 batch_size=batch_size,
             )
 
     def load_contact(self, contact_id: str, *,
-                     property_types: Mapping[str, PropertyType] | None = None,
+                     catalog: Catalog | Mapping[str, PropertyDef] | None = None,
                      ) -> tuple[str | None, datetime, list[PropertyChange],
                                 list[EventRecord]] | None:
         """(email, created_at, every property change, every event) of one contact, or None."""
         with self.read() as connection:
-            return snapshots.load_contact(connection, contact_id, property_types=property_types)
+            return snapshots.load_contact(connection, contact_id, catalog=catalog)
 
     def current_scores(self, model: str | None = None) -> list[StoredScore]:
-        sc, c = scores.c, contacts.c
-        query = (select(sc.contact_id, c.email, sc.score, sc.value, sc.label, sc.computed_at,
-                        sc.model, sc.as_of)
-                 .join_from(scores, contacts, sc.contact_id == c.contact_id)
-                 .order_by(sc.model, sc.score, sc.contact_id))
-        if model is not None:
-            query = query.where(sc.model == model)
-        with self.read() as connection:
-            return [StoredScore(*row) for row in connection.execute(query)]
+        """Every stored current score (of one model, or all), by model, score and contact."""
+        with self.read() as connection, DataView(connection) as view:
+            return current.stored_scores(view, model)
 
     def score_history(self, contact_id: str, model: str | None = None) -> list[StoredScore]:
         """Every recorded change of the contact's scores, oldest first."""
-        sh, c = score_history.c, contacts.c
-        query = (select(sh.contact_id, c.email, sh.score, sh.value, sh.label, sh.computed_at,
-                        sh.model, sh.as_of)
-                 .join_from(score_history, contacts, sh.contact_id == c.contact_id)
-                 .where(sh.contact_id == contact_id)
-                 .order_by(sh.computed_at, sh.id))
-        if model is not None:
-            query = query.where(sh.model == model)
-        with self.read() as connection:
-            return [StoredScore(*row) for row in connection.execute(query)]
+        with self.read() as connection, DataView(connection) as view:
+            return current.score_history(view, contact_id, model)
 
     def stage_history(self, contact_id: str) -> list[StageChange]:
-        st = stage_changes.c
-        query = (select(st.contact_id, st.stage, st.previous, st.changed_at, st.cause)
-                 .where(st.contact_id == contact_id).order_by(st.changed_at, st.id))
+        with self.read() as connection, DataView(connection) as view:
+            rows = view.rows_of("stage_changes", contact_id, "changed_us, seq")
+        return [StageChange(cid, stage, previous, from_micros(changed), cause)
+                for _seq, cid, stage, previous, changed, cause in rows]
+
+    def current_stage(self, contact_id: str) -> str | None:
+        """The contact's lifecycle stage now (None: none, or no such contact)."""
         with self.read() as connection:
-            return [StageChange(*row) for row in connection.execute(query)]
+            return changes.current_stage(connection, contact_id)
 
     def current_stages(self) -> dict[str, str | None]:
-        c = contacts.c
-        with self.read() as connection:
-            rows = connection.execute(select(c.contact_id, c.lifecycle_stage))
-            return {contact_id: stage for contact_id, stage in rows}
+        """Every contact's lifecycle stage now (None: none)."""
+        with self.read() as connection, DataView(connection) as view:
+            return current.stages(view)
 
     def stage_counts(self) -> dict[str | None, int]:
-        c = contacts.c
-        query = select(c.lifecycle_stage, func.count()).group_by(c.lifecycle_stage)
-        with self.read() as connection:
-            return {stage: count for stage, count in connection.execute(query)}
+        with self.read() as connection, DataView(connection) as view:
+            return current.stage_counts(view)
 
     def counts(self) -> dict[str, Any]:
         """contacts, events, property_changes, scored (contacts with a score), last_computed_at."""
-        with self.read() as connection:
-            def count(query: Any) -> int:
-                return int(connection.execute(query).scalar_one())
-            return {
-                "contacts": count(select(func.count()).select_from(contacts)),
-                "events": count(select(func.count()).select_from(events)),
-                "property_changes": count(select(func.count()).select_from(property_changes)),
-                "scored": count(select(func.count(sa.distinct(scores.c.contact_id)))),
-                "last_computed_at": connection.execute(
-                    select(func.max(scores.c.computed_at))).scalar_one(),
-            }
+        with self.read() as connection, DataView(connection) as view:
+            return current.counts(view)
 
     def contact_emails(self, ids: Iterable[str]) -> dict[str, str | None]:
-        c = contacts.c
         wanted = sorted(set(ids))
         found: dict[str, str | None] = {}
         with self.read() as connection:
+            mark = "?" if self.dialect == "sqlite" else "%s"
             for part in chunked(wanted):
-                query = select(c.contact_id, c.email).where(c.contact_id.in_(part))
-                found.update({cid: email for cid, email in connection.execute(query)})
+                found.update({cid: email for cid, email in connection.exec_driver_sql(
+                    f"SELECT contact_id, email FROM contacts WHERE contact_id IN "
+                    f"({', '.join([mark] * len(part))})", tuple(part))})
         return found
 
 
@@ -370,3 +367,10 @@ def _sqlite_engine(url: URL) -> Engine:
 def _first_line(error: BaseException | None) -> str:
     text = str(error or "unknown error").strip()
     return text.splitlines()[0] if text else "unknown error"
+
+
+def _sqlite_path(url: URL) -> str | None:
+    database = url.database or ""
+    if database in ("", ":memory:") or database.startswith("file::memory:"):
+        return None
+    return str(Path(database).expanduser())

@@ -1,7 +1,10 @@
 """Writes to the store. One `Writer` lives inside one transaction: all of it or none of it.
 
 `Store.write()` opens the transaction and hands out a Writer; the `Store` methods of the same
-names are shortcuts that open a transaction for a single write.
+names are shortcuts that open a transaction for a single write. These are the row-at-a-time
+writes — a batch of the automation processor, a person's feedback, events arriving one by
+one — and go to the tables (on the embedded store: its SQLite tail). Bulk loads go through
+`storage.bulk`, which writes the same rows set-wise.
 """
 
 from __future__ import annotations
@@ -12,12 +15,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, select, update
+from sqlalchemy import Connection
 
 from leadscore.catalog import to_utc
+from leadscore.catalog.forms import to_micros, typed_forms
 from leadscore.diagnostics import LeadscoreError, Location
 from leadscore.storage.codec import Codec
 from leadscore.storage.json_value import dump_json, same_number, same_value, to_json_value
+from leadscore.storage.reading import Batch, HistoryRows, duck_of, segments_of
 from leadscore.storage.records import (
     ContactInput,
     EventInput,
@@ -25,15 +30,11 @@ from leadscore.storage.records import (
     StageChange,
     WriteCounts,
 )
-from leadscore.storage.schema import (
-    contacts,
-    score_history,
-    scores,
-    stage_changes,
-)
+from leadscore.storage.segments import SegmentKind
 
 CHUNK = 5_000  # rows per executemany / ids per IN (...) list
 LIFECYCLE_PROPERTY = "lifecycle_stage"
+CONTACTS_REVISION = "contacts_rev"
 
 
 def chunked(items: Sequence[Any], size: int = CHUNK) -> Iterator[Sequence[Any]]:
@@ -43,24 +44,24 @@ def chunked(items: Sequence[Any], size: int = CHUNK) -> Iterator[Sequence[Any]]:
 
 @dataclass
 class _PropertyHistory:
-    """The recorded changes of one property of one contact, oldest first."""
+    """The recorded changes of one property of one contact, oldest first (times in µs)."""
 
-    times: list[datetime] = field(default_factory=list)
+    times: list[int] = field(default_factory=list)
     values: list[Any] = field(default_factory=list)
     sources: list[str] = field(default_factory=list)
 
-    def value_at(self, moment: datetime) -> Any:
+    def value_at(self, moment: int) -> Any:
         index = bisect_right(self.times, moment)
         return self.values[index - 1] if index else None
 
-    def reported_by(self, source: str, moment: datetime, value: Any) -> bool:
+    def reported_by(self, source: str, moment: int, value: Any) -> bool:
         """Whether `source`'s own latest value up to `moment` is `value` (a repeat)."""
         for index in range(bisect_right(self.times, moment) - 1, -1, -1):
             if self.sources[index] == source:
                 return same_value(self.values[index], value)
         return False
 
-    def insert(self, moment: datetime, value: Any, source: str) -> None:
+    def insert(self, moment: int, value: Any, source: str) -> None:
         index = bisect_right(self.times, moment)
         self.times.insert(index, moment)
         self.values.insert(index, value)
@@ -92,8 +93,23 @@ def _merge_same_moments(items: Sequence[ContactInput]) -> list[ContactInput]:
     return found
 
 
+def next_revisions(connection: Connection, count: int) -> int:
+    """Reserve `count` contact revisions (a store-wide counter); returns the first."""
+    sqlite = connection.dialect.name == "sqlite"
+    mark = "?" if sqlite else "%s"
+    found = connection.exec_driver_sql(
+        f"UPDATE store_state SET value = value + {mark} WHERE name = {mark} RETURNING value",
+        (count, CONTACTS_REVISION)).scalar()
+    if found is None:
+        connection.exec_driver_sql(
+            f"INSERT INTO store_state (name, value) VALUES ({mark}, {mark})",
+            (CONTACTS_REVISION, count))
+        found = count
+    return int(found) - count + 1
+
+
 class Writer:
-    """Every write of the store, on one connection inside one transaction."""
+    """Every row-at-a-time write of the store, on one connection inside one transaction."""
 
     def __init__(self, connection: Connection) -> None:
         self.connection = connection
@@ -111,9 +127,11 @@ class Writer:
     def existing_contact_ids(self, ids: Iterable[str]) -> set[str]:
         wanted = sorted(set(ids))
         found: set[str] = set()
-        column = contacts.c.contact_id
+        mark = self.codec.param()
         for part in chunked(wanted):
-            found.update(self.connection.execute(select(column).where(column.in_(part))).scalars())
+            found.update(row[0] for row in self.connection.exec_driver_sql(
+                f"SELECT contact_id FROM contacts WHERE contact_id IN "
+                f"({', '.join([mark] * len(part))})", tuple(part)))
         return found
 
     def upsert_contacts(self, items: Sequence[ContactInput], *,
@@ -134,24 +152,25 @@ class Writer:
         history = self._property_histories([i for i in ids if i in rows])
         new_ids: set[str] = set()
         changed: set[str] = set()
-        new_changes: list[tuple[str, str, Any, datetime]] = []
+        new_changes: list[tuple[str, str, Any, int]] = []
         for item in items:
-            moment = to_utc(item.changed_at)
+            moment = to_micros(to_utc(item.changed_at))
             row = rows.get(item.contact_id)
             if row is None:
-                created = to_utc(item.created_at) if item.created_at is not None else moment
+                created = (to_micros(to_utc(item.created_at)) if item.created_at is not None
+                           else moment)
                 row = rows[item.contact_id] = {
-                    "contact_id": item.contact_id, "email": None, "created_at": created,
-                    "updated_at": moment, "lifecycle_stage": None,
-                }
+                    "contact_id": item.contact_id, "email": None, "created_us": created,
+                    "updated_us": moment}
                 new_ids.add(item.contact_id)
-            elif item.created_at is not None and to_utc(item.created_at) != row["created_at"]:
-                row["created_at"] = to_utc(item.created_at)
+            elif (item.created_at is not None
+                  and to_micros(to_utc(item.created_at)) != row["created_us"]):
+                row["created_us"] = to_micros(to_utc(item.created_at))
                 changed.add(item.contact_id)
-            elif item.created_at is None and moment < row["created_at"]:
+            elif item.created_at is None and moment < row["created_us"]:
                 # values known before the contact's recorded creation (an older file
                 # imported later): the contact existed by then
-                row["created_at"] = moment
+                row["created_us"] = moment
                 changed.add(item.contact_id)
             properties = dict(item.properties)
             if item.email is not None:
@@ -170,68 +189,88 @@ class Writer:
                 past.insert(moment, value, source)
                 new_changes.append((item.contact_id, name, value, moment))
                 changed.add(item.contact_id)
-                if moment > row["updated_at"]:
-                    row["updated_at"] = moment
+                if moment > row["updated_us"]:
+                    row["updated_us"] = moment
         for contact_id in changed | new_ids:
-            row = rows[contact_id]
             contact_history = history.get(contact_id, {})
             if "email" in contact_history:
-                row["email"] = contact_history["email"].latest()
-            if LIFECYCLE_PROPERTY in contact_history:
-                stage = contact_history[LIFECYCLE_PROPERTY].latest()
-                row["lifecycle_stage"] = None if stage is None else str(stage)
-        time_in = self.codec.time_in
+                email = contact_history["email"].latest()
+                rows[contact_id]["email"] = None if email is None else str(email)
+        touched = [i for i in ids if i in changed or i in new_ids]
+        revision = next_revisions(self.connection, len(touched)) if touched else 0
+        revisions = {contact_id: revision + n for n, contact_id in enumerate(touched)}
         self.codec.insert_many(
             self.connection, "contacts",
-            ("contact_id", "email", "created_at", "updated_at", "lifecycle_stage"),
-            [(r["contact_id"], r["email"], time_in(r["created_at"]), time_in(r["updated_at"]),
-              r["lifecycle_stage"]) for r in (rows[i] for i in ids if i in new_ids)],
-            kinds=("text", "text", "timestamptz", "timestamptz", "text"),
+            ("contact_id", "email", "created_us", "updated_us", "rev"),
+            [(r["contact_id"], r["email"], r["created_us"], r["updated_us"],
+              revisions[r["contact_id"]]) for r in (rows[i] for i in ids if i in new_ids)],
+            kinds=("text", "text", "int8", "int8", "int8"),
         )
-        updates = [{"key": i, **{k: v for k, v in rows[i].items() if k != "contact_id"}}
-                   for i in ids if i in changed and i not in new_ids]
+        updates = [(rows[i]["email"], rows[i]["created_us"], rows[i]["updated_us"],
+                    revisions[i], i) for i in ids if i in changed and i not in new_ids]
         if updates:
-            statement = update(contacts).where(contacts.c.contact_id == bindparam("key"))
-            for part in chunked(updates):
-                self.connection.execute(statement, list(part))
-        bound_times: dict[datetime, Any] = {}
-        for *_, moment in new_changes:
-            if moment not in bound_times:
-                bound_times[moment] = time_in(moment)
-        self.codec.insert_many(
-            self.connection, "property_changes",
-            ("contact_id", "name", "value", "changed_at", "source"),
-            [(contact_id, name, None if value is None else dump_json(value), bound_times[moment],
-              source) for contact_id, name, value, moment in new_changes],
-            kinds=("text", "text", "jsonb", "timestamptz", "text"),
-        )
+            mark = self.codec.param()
+            sql = (f"UPDATE contacts SET email = {mark}, created_us = {mark}, "
+                   f"updated_us = {mark}, rev = {mark} WHERE contact_id = {mark}")
+            cursor = self.connection.connection.cursor()
+            try:
+                cursor.executemany(sql, updates)
+            finally:
+                cursor.close()
+        self.insert_property_changes(
+            [(contact_id, name, value, moment, source)
+             for contact_id, name, value, moment in new_changes])
         updated = len(changed - new_ids)
         return WriteCounts(inserted=len(new_ids), updated=updated,
                            unchanged=len(ids) - len(new_ids) - updated)
 
+    def insert_property_changes(self, changes: Sequence[tuple[str, str, Any, int, str]]) -> None:
+        """Append (contact_id, name, JSON value, changed_us, source) rows with typed forms."""
+        forms_of: dict[Any, tuple[Any, ...]] = {}
+        rows = []
+        for contact_id, name, value, moment, source in changes:
+            key = (type(value), value) if not isinstance(value, dict | list) else None
+            forms = forms_of.get(key) if key is not None else None
+            if forms is None:
+                forms = typed_forms(value)
+                if key is not None:
+                    forms_of[key] = forms
+            rows.append((contact_id, name, moment, source,
+                         None if value is None else dump_json(value), *forms))
+        self.codec.insert_many(
+            self.connection, "property_changes",
+            ("contact_id", "name", "changed_us", "source", "value", "v_text", "v_num", "v_bool",
+             "v_time"), rows,
+            kinds=("text", "text", "int8", "text", "jsonb", "text", "float8", "bool", "int8"),
+        )
+
     def _contact_rows(self, ids: Sequence[str]) -> dict[str, dict[str, Any]]:
         rows: dict[str, dict[str, Any]] = {}
+        mark = self.codec.param()
         for part in chunked(ids):
-            query = select(contacts).where(contacts.c.contact_id.in_(part))
-            for row in self.connection.execute(query).mappings():
-                rows[row["contact_id"]] = dict(row)
+            for contact_id, email, created, updated in self.connection.exec_driver_sql(
+                    f"SELECT contact_id, email, created_us, updated_us FROM contacts "
+                    f"WHERE contact_id IN ({', '.join([mark] * len(part))})", tuple(part)):
+                rows[contact_id] = {"contact_id": contact_id, "email": email,
+                                    "created_us": int(created), "updated_us": int(updated)}
         return rows
 
     def _property_histories(self, ids: Sequence[str]) -> dict[str, dict[str, _PropertyHistory]]:
         found: dict[str, dict[str, _PropertyHistory]] = {}
-        codec = self.codec
-        for part in chunked(ids):
-            sql = (f"SELECT contact_id, name, {codec.json_text('value')}, changed_at, source "
-                   f"FROM property_changes WHERE contact_id IN ({codec.params(len(part))}) "
-                   "ORDER BY contact_id, changed_at, id")
-            for contact_id, name, value, changed_at, source in codec.rows(self.connection, sql,
-                                                                         part):
+        if not ids:
+            return found
+        reader = HistoryRows(self.connection)
+        json_out = self.codec.json_out
+        for part in chunked(sorted(ids)):
+            batch = Batch.of(part, contiguous=False)
+            for contact_id, name, changed_us, _seq, value, *_forms, source in \
+                    reader.properties(batch):
                 per_contact = found.setdefault(contact_id, {})
                 past = per_contact.get(name)
                 if past is None:
                     past = per_contact[name] = _PropertyHistory()
-                past.times.append(codec.time_out(changed_at))
-                past.values.append(codec.json_out(value))
+                past.times.append(int(changed_us))
+                past.values.append(json_out(value))
                 past.sources.append(source)
         return found
 
@@ -240,22 +279,43 @@ class Writer:
     def add_events(self, items: Sequence[EventInput], *,
                    received_at: datetime | None = None) -> WriteCounts:
         """Insert events; an event whose event_id is already stored (or repeated) is ignored."""
-        received = to_utc(received_at) if received_at is not None else datetime.now(UTC)
+        received = to_micros(to_utc(received_at) if received_at is not None
+                             else datetime.now(UTC))
         unique: dict[str, EventInput] = {}
         for item in items:
             unique.setdefault(item.event_id, item)
         self._require_contacts({item.contact_id for item in unique.values()}, "events")
-        time_in = self.codec.time_in
-        received_in = time_in(received)
-        rows = [(e.event_id, e.contact_id, e.type, time_in(e.occurred_at),
-                 dump_json(e.attributes), received_in) for e in unique.values()]
+        for event_id in self._in_segments(unique.values()):
+            del unique[event_id]
+        rows = [(e.event_id, e.contact_id, e.type, to_micros(to_utc(e.occurred_at)),
+                 dump_json(e.attributes), received) for e in unique.values()]
         inserted = self.codec.insert_many(
             self.connection, "events",
-            ("event_id", "contact_id", "type", "occurred_at", "attributes", "received_at"),
-            rows, kinds=("text", "text", "text", "timestamptz", "jsonb", "timestamptz"),
+            ("event_id", "contact_id", "type", "occurred_us", "attributes", "received_us"),
+            rows, kinds=("text", "text", "text", "int8", "jsonb", "int8"),
             ignore_conflict_on="event_id",
         )
         return WriteCounts(inserted=inserted, unchanged=len(items) - inserted)
+
+    def _in_segments(self, events: Iterable[EventInput]) -> list[str]:
+        """Ids of these events that the store's segments already hold (embedded store)."""
+        segments = segments_of(self.connection)
+        if segments is None:
+            return []
+        live = segments.live(self.connection, SegmentKind.EVENTS)
+        wanted = list(events)
+        if not live or not wanted:
+            return []
+        files = ", ".join("'" + str(s.path).replace("'", "''") + "'" for s in live)
+        contacts = sorted({e.contact_id for e in wanted})
+        ids = [e.event_id for e in wanted]
+        duck = duck_of(self.connection)
+        found = duck.execute(
+            f"SELECT DISTINCT event_id FROM read_parquet([{files}], union_by_name = true) "
+            "WHERE contact_id IN (SELECT unnest($contacts)) "
+            "AND event_id IN (SELECT unnest($ids))",
+            {"contacts": contacts, "ids": ids}).fetchall()
+        return [row[0] for row in found]
 
     # -- scores --------------------------------------------------------------------------
 
@@ -263,27 +323,26 @@ class Writer:
                     as_of: datetime, only_changed: bool = False) -> int:
         """Upsert the current scores; append history where value or label changed. With
         `only_changed`, a score whose value and label are as stored keeps its row (and its
-        computed_at: when that value was first computed) — what continuous processing wants,
-        where most recomputations change one score of several."""
-        computed, cutoff = to_utc(computed_at), to_utc(as_of)
+        computed time: when that value was first computed) — what continuous processing
+        wants, where most recomputations change one score of several."""
+        computed, cutoff = to_micros(to_utc(computed_at)), to_micros(to_utc(as_of))
         latest: dict[tuple[str, str], ScoreRecord] = {}
         for record in records:
             latest[(record.contact_id, record.score)] = record
         self._require_contacts({contact_id for contact_id, _ in latest}, "scores")
-        sc = scores.c
         previous: dict[tuple[str, str], tuple[float | None, str | None]] = {}
         ids = sorted({contact_id for contact_id, _ in latest})
+        mark = self.codec.param()
         for part in chunked(ids):
-            query = (select(sc.contact_id, sc.score, sc.value, sc.label)
-                     .where(sc.model == model, sc.contact_id.in_(part)))
-            for contact_id, score, value, label in self.connection.execute(query):
+            for contact_id, score, value, label in self.connection.exec_driver_sql(
+                    f"SELECT contact_id, score, value, label FROM scores WHERE model = {mark} "
+                    f"AND contact_id IN ({', '.join([mark] * len(part))})", (model, *part)):
                 previous[(contact_id, score)] = (value, label)
-        rows: list[dict[str, Any]] = []
-        history: list[dict[str, Any]] = []
+        rows: list[tuple[Any, ...]] = []
+        history: list[tuple[Any, ...]] = []
         for (contact_id, score), record in latest.items():
             value = None if record.value is None else float(record.value)
-            row = {"contact_id": contact_id, "model": model, "score": score, "value": value,
-                   "label": record.label, "computed_at": computed, "as_of": cutoff}
+            row = (contact_id, model, score, value, record.label, computed, cutoff)
             before = previous.get((contact_id, score))
             changed = (before is None or not same_number(before[0], value)
                        or before[1] != record.label)
@@ -291,21 +350,31 @@ class Writer:
                 rows.append(row)
             if changed:
                 history.append(row)
-        self.codec.insert_rows(self.connection, scores, rows,
-                               upsert_on=("contact_id", "model", "score"))
-        self.codec.insert_rows(self.connection, score_history, history)
+        columns = ("contact_id", "model", "score", "value", "label", "computed_us", "as_of_us")
+        kinds = ("text", "text", "text", "float8", "text", "int8", "int8")
+        self.codec.insert_many(self.connection, "scores", columns, rows, kinds=kinds,
+                               upsert_on=("contact_id", "model", "score"),
+                               update=("value", "label", "computed_us", "as_of_us"))
+        self.codec.insert_many(self.connection, "score_history", columns, history, kinds=kinds)
         return len(history)
 
     # -- lifecycle stages ----------------------------------------------------------------
 
     def record_stage_changes(self, changes: Sequence[StageChange]) -> None:
-        """Append stage changes, set contacts.lifecycle_stage and the lifecycle_stage property."""
+        """Set the lifecycle_stage property and append the stage changes. A change to the stage
+        the contact had before (a workflow that clears the stage, then sets it again) sets the
+        property back but is no change of stage: it is not recorded as one."""
         ordered = sorted(changes, key=lambda change: to_utc(change.changed_at))
+        if not ordered:
+            return
         self._require_contacts({change.contact_id for change in ordered}, "stage changes")
-        self.codec.insert_rows(self.connection, stage_changes, [
-            {"contact_id": c.contact_id, "stage": c.stage, "previous": c.previous,
-             "changed_at": to_utc(c.changed_at), "cause": c.cause} for c in ordered
-        ])
+        self.codec.insert_many(
+            self.connection, "stage_changes",
+            ("contact_id", "stage", "previous", "changed_us", "cause"),
+            [(c.contact_id, c.stage, c.previous, to_micros(to_utc(c.changed_at)), c.cause)
+             for c in ordered if c.stage != c.previous],
+            kinds=("text", "text", "text", "int8", "text"),
+        )
         self._upsert(
             [ContactInput(c.contact_id, c.changed_at, properties={LIFECYCLE_PROPERTY: c.stage})
              for c in ordered],
@@ -326,4 +395,3 @@ class Writer:
                 Location(field="contact_id"),
                 hint="import or create the contacts first",
             )
-

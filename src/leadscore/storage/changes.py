@@ -1,0 +1,77 @@
+"""What changed in the store since a moment of its own: marks and the contacts they concern.
+
+A *mark* is the highest sequence number recorded so far in the events and property-change
+tables (their SQLite tail and every segment). Rows recorded later have higher numbers, so
+"which contacts got new data since mark M" is a query on sequence numbers — what `score`
+(rescoring only what changed) and the automation (making changed contacts due) ask.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import Connection
+
+from leadscore.storage.reading import Batch, HistoryRows, segments_of
+from leadscore.storage.segments import SegmentKind
+from leadscore.storage.views import DataView
+
+LIFECYCLE = "lifecycle_stage"
+
+
+@dataclass(frozen=True)
+class Marks:
+    events: int
+    properties: int
+
+    def to_dict(self) -> dict[str, int]:
+        return {"events": self.events, "properties": self.properties}
+
+
+def recorded_marks(connection: Connection) -> Marks:
+    """The highest sequence numbers recorded so far (tail and segments)."""
+    found = []
+    segments = segments_of(connection)
+    for table, kind in (("events", SegmentKind.EVENTS), ("property_changes", SegmentKind.PROPS)):
+        top = int(connection.exec_driver_sql(
+            f"SELECT coalesce(max(seq), 0) FROM {table}").scalar() or 0)
+        if segments is not None:
+            for segment in segments.live(connection, kind):
+                top = max(top, int(segment.max_seq or 0))
+            if connection.dialect.name == "sqlite":  # reserved for segments being written
+                reserved = connection.exec_driver_sql(
+                    "SELECT seq FROM sqlite_sequence WHERE name = ?", (table,)).scalar()
+                top = max(top, int(reserved or 0))
+        found.append(top)
+    return Marks(*found)
+
+
+def contacts_changed_since(connection: Connection, marks: Marks) -> set[str]:
+    """Contacts with an event or a property change recorded after `marks`."""
+    ids: set[str] = set()
+    for table, mark in (("events", marks.events), ("property_changes", marks.properties)):
+        mark_sql = "?" if connection.dialect.name == "sqlite" else "%s"
+        ids.update(row[0] for row in connection.exec_driver_sql(
+            f"SELECT DISTINCT contact_id FROM {table} WHERE seq > {mark_sql}", (mark,)))
+    segments = segments_of(connection)
+    if segments is None:
+        return ids
+    for kind, mark in ((SegmentKind.EVENTS, marks.events), (SegmentKind.PROPS, marks.properties)):
+        newer = [s for s in segments.live(connection, kind) if (s.max_seq or 0) > mark]
+        if not newer:
+            continue
+        with DataView(connection) as view:
+            files = ", ".join("'" + str(s.path).replace("'", "''") + "'" for s in newer)
+            ids.update(row[0] for row in view.query(
+                f"SELECT DISTINCT contact_id FROM read_parquet([{files}], union_by_name = true) "
+                "WHERE seq > ?", [mark]))
+    return ids
+
+
+def current_stage(connection: Connection, contact_id: str) -> str | None:
+    """The contact's lifecycle stage now (its latest lifecycle_stage value)."""
+    stage = None
+    for row in HistoryRows(connection).properties(Batch.of([contact_id], contiguous=False)):
+        if row[1] == LIFECYCLE:
+            stage = row[5]  # the text form; None where the change cleared it
+    return stage

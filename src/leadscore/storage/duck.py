@@ -1,0 +1,105 @@
+"""DuckDB inside the process: the engine that scans the embedded store's segments.
+
+`open_duck()` gives an in-memory DuckDB connection set up for leadscore: UTC, a memory limit
+(spilling to the store's data folder beyond it), Parquet metadata cached. Rows of the SQLite
+tail reach it as Arrow tables (`arrow_table`), segments as `read_parquet` of their files.
+
+`attribute_sql` is the embedded store's side of the attribute-kind rule: an event attribute
+counts as a string, number, bool or date only when its stored JSON value is one.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import duckdb
+    import pyarrow as pa
+
+MEMORY_ENV = "LEADSCORE_DUCKDB_MEMORY"
+DEFAULT_MEMORY = "1GB"
+
+
+def open_duck(*, temp_dir: Path | None = None, memory_limit: str | None = None,
+              threads: int | None = None) -> duckdb.DuckDBPyConnection:
+    import duckdb
+
+    config: dict[str, Any] = {
+        "memory_limit": memory_limit or os.environ.get(MEMORY_ENV, DEFAULT_MEMORY),
+        "preserve_insertion_order": False,
+        "autoinstall_known_extensions": False,
+        "autoload_known_extensions": False,
+    }
+    if threads:
+        config["threads"] = threads
+    connection = duckdb.connect(config=config)
+    connection.execute("SET TimeZone = 'UTC'")
+    connection.execute("SET parquet_metadata_cache = true")
+    if temp_dir is not None:
+        temp_dir.mkdir(parents=True, exist_ok=True)
+        connection.execute(f"SET temp_directory = {quote_text(str(temp_dir))}")
+    return connection
+
+
+def quote_text(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def quote_name(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def parquet_source(files: Sequence[str], columns: str = "*") -> str | None:
+    """SQL reading the union of these Parquet files (columns by name), or None for none."""
+    if not files:
+        return None
+    listed = ", ".join(quote_text(f) for f in files)
+    return f"(SELECT {columns} FROM read_parquet([{listed}], union_by_name = true))"
+
+
+def arrow_table(columns: Sequence[tuple[str, Any]], rows: Iterable[Sequence[Any]]) -> pa.Table:
+    """An Arrow table from row tuples; `columns` gives (name, Arrow type) in order."""
+    import pyarrow as pa
+
+    data: list[list[Any]] = [[] for _ in columns]
+    appenders = [column.append for column in data]
+    for row in rows:
+        for append, value in zip(appenders, row, strict=True):
+            append(value)
+    return pa.table({name: pa.array(values, type=kind)
+                     for (name, kind), values in zip(columns, data, strict=True)})
+
+
+def json_path(name: str) -> str:
+    return quote_text('$."' + name.replace("\\", "\\\\").replace('"', '\\"') + '"')
+
+
+def attribute_sql(column: str, name: str, kind: str) -> str:
+    """DuckDB SQL for attribute `name` of the JSON text in `column`, read as `kind` (string,
+    number, bool, date): NULL when absent or when the stored value is of another JSON type."""
+    path = json_path(name)
+    typed = f"json_type({column}, {path})"
+    text = f"json_extract_string({column}, {path})"
+    if kind == "number":
+        return (f"CASE WHEN {typed} IN ('BIGINT', 'UBIGINT', 'DOUBLE', 'HUGEINT') "
+                f"THEN TRY_CAST({text} AS DOUBLE) END")
+    if kind == "bool":
+        return f"CASE WHEN {typed} = 'BOOLEAN' THEN {text} = 'true' END"
+    if kind == "date":
+        return (f"CASE WHEN {typed} = 'VARCHAR' THEN "
+                f"epoch_us(TRY_CAST({text} AS TIMESTAMPTZ)) END")
+    return f"CASE WHEN {typed} = 'VARCHAR' THEN {text} END"
+
+
+def record_batches(connection: Any, sql: str, size: int = 50_000,
+                   params: Sequence[Any] = ()) -> Any:
+    """Arrow record batches of a query, on a cursor of its own (so that the connection stays
+    free for other statements while they are read)."""
+    cursor = connection.cursor()
+    relation = cursor.sql(sql, params=list(params)) if params else cursor.sql(sql)
+    if hasattr(relation, "to_arrow_reader"):  # DuckDB 2
+        return relation.to_arrow_reader(size)
+    return relation.fetch_arrow_reader(size)  # pragma: no cover - DuckDB 1.x

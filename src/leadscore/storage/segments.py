@@ -1,0 +1,185 @@
+"""Columnar segments: the embedded store's bulk data as immutable Parquet files, listed in a
+catalog table (`segments`) inside its SQLite database — a catalog in SQL and the data in
+Parquet, as DuckLake does.
+
+A segment is written under a temporary name, flushed to disk, renamed, and only then listed in
+the catalog by the writer's transaction: a reader sees a segment completely or not at all, and
+a crash before the commit leaves a file that no catalog row names (removed later by
+`collect_garbage`). Segments are never changed. A compaction writes their merge as a new
+segment and *retires* the old ones in the same transaction; a retired file stays on disk for a
+grace time, so that a reader that listed it just before still finds it.
+
+Every SQLite store has a data folder beside its database file: `store.db` → `store.db.data/`.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import tempfile
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import Connection
+
+from leadscore.storage.schema import segments as catalog
+
+GRACE_US = 15 * 60 * 1_000_000  # retired and orphaned files are kept this long
+SUFFIX = ".parquet"
+
+
+class SegmentKind(StrEnum):
+    EVENTS = "events"  # rows of the events table
+    PROPS = "props"  # rows of property_changes
+    VALUES = "values"  # every contact's latest value of every property (wide): a cache
+    SCORES = "scores"  # one model's scores of the contacts a run scored (wide)
+    HISTORY = "history"  # rows of score_history
+    STAGES = "stages"  # rows of stage_changes
+    CONTACTS = "contacts"  # rows of contacts up to a revision: a mirror for bulk reads
+
+
+@dataclass(frozen=True)
+class Segment:
+    id: int
+    kind: str
+    file: str
+    path: Path
+    rows: int
+    min_seq: int | None
+    max_seq: int | None
+    created_us: int
+    model: str | None = None
+    meta: dict[str, Any] = field(default_factory=dict)
+
+
+def now_us() -> int:
+    return time.time_ns() // 1000
+
+
+class Segments:
+    """The data folder of one SQLite store and its catalog of segments."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    @classmethod
+    def beside(cls, database: str | None) -> Segments:
+        """The data folder of a SQLite database file (a temporary one for in-memory stores)."""
+        if not database or database == ":memory:" or database.startswith("file::memory:"):
+            return cls(Path(tempfile.mkdtemp(prefix="leadscore-segments-")))
+        return cls(Path(database + ".data"))
+
+    # -- reading the catalog --------------------------------------------------------------
+
+    def live(self, connection: Connection, kind: str | None = None, *,
+             model: str | None = None) -> list[Segment]:
+        """The segments a reader sees in this transaction (oldest first)."""
+        s = catalog.c
+        query = sa.select(catalog).where(s.retired_us.is_(None)).order_by(s.id)
+        if kind is not None:
+            query = query.where(s.kind == str(kind))
+        if model is not None:
+            query = query.where(s.model == model)
+        return [self._segment(row) for row in connection.execute(query).mappings()]
+
+    def _segment(self, row: Any) -> Segment:
+        return Segment(id=row["id"], kind=row["kind"], file=row["file"],
+                       path=self.folder / row["file"], rows=int(row["rows"]),
+                       min_seq=row["min_seq"], max_seq=row["max_seq"],
+                       created_us=int(row["created_us"]), model=row["model"],
+                       meta=dict(row["meta"] or {}))
+
+    # -- writing ----------------------------------------------------------------------------
+
+    def new_file(self, kind: str) -> Path:
+        """A fresh temporary path in the data folder, for a segment being written."""
+        self.folder.mkdir(parents=True, exist_ok=True)
+        name = f"{kind}-{now_us()}-{secrets.token_hex(4)}{SUFFIX}"
+        return self.folder / (name + ".tmp")
+
+    def publish(self, connection: Connection, kind: str, written: Path, *, rows: int,
+                min_seq: int | None = None, max_seq: int | None = None,
+                model: str | None = None, meta: dict[str, Any] | None = None) -> Segment:
+        """Make a written file a segment, inside the caller's write transaction: flush it to
+        disk, give it its final name, list it. Visible to readers when the caller commits."""
+        final = written.with_name(written.name.removesuffix(".tmp"))
+        _fsync(written)
+        os.replace(written, final)
+        _fsync(self.folder)
+        created = now_us()
+        result = connection.execute(catalog.insert().values(
+            kind=str(kind), model=model, file=final.name, rows=rows, min_seq=min_seq,
+            max_seq=max_seq, created_us=created, retired_us=None, meta=meta or {}))
+        segment_id = (result.inserted_primary_key or (0,))[0]
+        return Segment(id=int(segment_id or 0), kind=str(kind), file=final.name, path=final,
+                       rows=rows, min_seq=min_seq, max_seq=max_seq, created_us=created,
+                       model=model, meta=meta or {})
+
+    def retire(self, connection: Connection, retired: Iterable[Segment]) -> None:
+        ids = [segment.id for segment in retired]
+        if ids:
+            connection.execute(catalog.update().where(catalog.c.id.in_(ids))
+                               .values(retired_us=now_us()))
+
+    def reserve_seq(self, connection: Connection, table: str, count: int) -> int:
+        """The first of `count` sequence numbers of `table` that no row will ever get from
+        the table's own AUTOINCREMENT (inside the caller's write transaction)."""
+        current = connection.exec_driver_sql(
+            "SELECT seq FROM sqlite_sequence WHERE name = ?", (table,)).scalar()
+        if current is None:
+            current = connection.exec_driver_sql(
+                f"SELECT coalesce(max(seq), 0) FROM {table}").scalar() or 0
+            connection.exec_driver_sql("INSERT INTO sqlite_sequence (name, seq) VALUES (?, ?)",
+                                       (table, int(current) + count))
+        else:
+            connection.exec_driver_sql("UPDATE sqlite_sequence SET seq = ? WHERE name = ?",
+                                       (int(current) + count, table))
+        return int(current) + 1
+
+    def collect_garbage(self, connection: Connection, *, grace_us: int = GRACE_US) -> int:
+        """Delete retired segments' files and files no catalog row names, once older than the
+        grace time; returns how many files went."""
+        if not self.folder.is_dir():
+            return 0
+        cutoff = now_us() - grace_us
+        s = catalog.c
+        named = set(connection.execute(sa.select(s.file).where(s.retired_us.is_(None))).scalars())
+        old = connection.execute(sa.select(s.id, s.file).where(s.retired_us < cutoff)).all()
+        removed = 0
+        for _, name in old:
+            removed += _unlink(self.folder / name)
+        if old:
+            connection.execute(catalog.delete().where(s.id.in_([i for i, _ in old])))
+        retired_recently = set(connection.execute(
+            sa.select(s.file).where(s.retired_us >= cutoff)).scalars())
+        for path in self.folder.iterdir():
+            if path.name in named or path.name in retired_recently or not path.is_file():
+                continue
+            if path.stat().st_mtime * 1_000_000 < cutoff:
+                removed += _unlink(path)
+        return removed
+
+    def files(self, found: Sequence[Segment]) -> list[str]:
+        return [str(segment.path) for segment in found]
+
+
+def _fsync(path: Path) -> None:
+    flags = os.O_RDONLY | (os.O_DIRECTORY if path.is_dir() else 0)
+    descriptor = os.open(path, flags)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
+
+
+def _unlink(path: Path) -> int:
+    try:
+        path.unlink()
+    except FileNotFoundError:
+        return 0
+    return 1

@@ -1,0 +1,194 @@
+"""SQL over one consistent state of a store's data, wherever its rows live.
+
+On PostgreSQL a logical table is the table itself and queries run there. On the embedded store
+a logical table is its Parquet segments plus its SQLite tail, and queries run in DuckDB:
+`relation(table)` gives SQL that reads both (the tail travels as an Arrow table, once per view).
+`rows_of(table, contact_id)` reads one contact's rows without moving the whole tail.
+
+Queries written for a view use `?` for parameters and SQL that DuckDB and PostgreSQL both
+speak.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import Connection
+
+from leadscore.storage.duck import arrow_table, parquet_source, quote_text
+from leadscore.storage.reading import duck_of, segments_of
+from leadscore.storage.segments import SegmentKind
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+_COUNTER = itertools.count()
+
+# logical table → (segment kind, columns with their Arrow types, time column)
+TABLES: dict[str, tuple[str | None, tuple[tuple[str, Any], ...]]] = {
+    "events": (SegmentKind.EVENTS, (
+        ("seq", "int64"), ("event_id", "string"), ("contact_id", "string"),
+        ("type", "string"), ("occurred_us", "int64"), ("received_us", "int64"),
+        ("attributes", "string"))),
+    "property_changes": (SegmentKind.PROPS, (
+        ("seq", "int64"), ("contact_id", "string"), ("name", "string"),
+        ("changed_us", "int64"), ("source", "string"), ("value", "string"),
+        ("v_text", "string"), ("v_num", "float64"), ("v_bool", "bool"),
+        ("v_time", "int64"))),
+    "score_history": (SegmentKind.HISTORY, (
+        ("seq", "int64"), ("contact_id", "string"), ("model", "string"),
+        ("score", "string"), ("value", "float64"), ("label", "string"),
+        ("computed_us", "int64"), ("as_of_us", "int64"))),
+    "stage_changes": (SegmentKind.STAGES, (
+        ("seq", "int64"), ("contact_id", "string"), ("stage", "string"),
+        ("previous", "string"), ("changed_us", "int64"), ("cause", "string"))),
+    "contacts": (None, (
+        ("contact_id", "string"), ("email", "string"), ("created_us", "int64"),
+        ("updated_us", "int64"), ("rev", "int64"))),
+    "scores": (None, (
+        ("contact_id", "string"), ("model", "string"), ("score", "string"),
+        ("value", "float64"), ("label", "string"), ("computed_us", "int64"),
+        ("as_of_us", "int64"))),
+}
+JSON_COLUMNS = {("property_changes", "value"), ("events", "attributes")}
+
+
+class DataView:
+    """See the module docstring. Lives as long as the read transaction on `connection`."""
+
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
+        self.segments = segments_of(connection)
+        self.embedded = self.segments is not None
+        self._relations: dict[str, str] = {}
+        self._registered: list[str] = []
+
+    @property
+    def duck(self) -> Any:
+        return duck_of(self.connection)
+
+    # -- bulk ---------------------------------------------------------------------------------
+
+    def relation(self, table: str) -> str:
+        """SQL (a parenthesised query or a table name) reading the whole logical table."""
+        if not self.embedded:
+            return table
+        found = self._relations.get(table)
+        if found is not None:
+            return found
+        kind, columns = TABLES[table]
+        names = [name for name, _ in columns]
+        tail = self.register(self.tail_arrow(table))
+        parts = [f"SELECT {', '.join(names)} FROM {tail}"]
+        if kind is not None:
+            assert self.segments is not None
+            live = self.segments.live(self.connection, kind)
+            source = parquet_source([str(s.path) for s in live], ", ".join(names))
+            if source is not None:
+                parts.insert(0, f"SELECT {', '.join(names)} FROM {source}")
+        found = self._relations[table] = "(" + " UNION ALL ".join(parts) + ")"
+        return found
+
+    def tail_arrow(self, table: str, where: str = "", params: Sequence[Any] = ()) -> pa.Table:
+        _, columns = TABLES[table]
+        names = ", ".join(name for name, _ in columns)
+        cursor = self.connection.connection.cursor()
+        try:
+            cursor.execute(f"SELECT {names} FROM {table} {where}", tuple(params))
+            return arrow_table([(n, _json_text(table, n, k)) for n, k in columns],
+                               (_row(table, columns, row) for row in cursor.fetchall()))
+        finally:
+            cursor.close()
+
+    def register(self, table: pa.Table) -> str:
+        name = f"ls_arrow_{next(_COUNTER)}"
+        self.duck.register(name, table)
+        self._registered.append(name)
+        return name
+
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        """Rows of a query over this view's relations (`?` parameters)."""
+        if self.embedded:
+            return [tuple(r) for r in self.duck.execute(sql, list(params)).fetchall()]
+        cursor = self.connection.connection.cursor()
+        try:
+            cursor.execute(sql.replace("?", "%s"), tuple(params))
+            return [tuple(r) for r in cursor.fetchall()]
+        finally:
+            cursor.close()
+
+    def close(self) -> None:
+        for name in self._registered:
+            try:
+                self.duck.unregister(name)
+            except Exception:  # noqa: BLE001 - the connection may be closing
+                pass
+        self._registered.clear()
+        self._relations.clear()
+
+    def __enter__(self) -> DataView:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- one contact --------------------------------------------------------------------------
+
+    def rows_of(self, table: str, contact_id: str, order: str) -> list[tuple[Any, ...]]:
+        """One contact's rows of a logical table, all columns in `TABLES` order, sorted."""
+        kind, columns = TABLES[table]
+        names = [name for name, _ in columns]
+        sqlite = self.connection.dialect.name == "sqlite"
+        selected = ", ".join(n if sqlite or (table, n) not in JSON_COLUMNS else f"{n}::text"
+                             for n in names)
+        mark = "?" if sqlite else "%s"
+        cursor = self.connection.connection.cursor()
+        try:
+            cursor.execute(f"SELECT {selected} FROM {table} WHERE contact_id = {mark}",
+                           (contact_id,))
+            found = [_row(table, columns, row) for row in cursor.fetchall()]
+        finally:
+            cursor.close()
+        if self.embedded and kind is not None:
+            assert self.segments is not None
+            live = self.segments.live(self.connection, kind)
+            source = parquet_source([str(s.path) for s in live], ", ".join(names))
+            if source is not None:
+                found.extend(tuple(r) for r in self.duck.execute(
+                    f"SELECT * FROM {source} WHERE contact_id = ?", [contact_id]).fetchall())
+        keys = [names.index(column.strip()) for column in order.split(",")]
+        found.sort(key=lambda row: tuple(row[i] for i in keys))
+        return found
+
+
+def _json_text(table: str, name: str, kind: str) -> Any:
+    """The Arrow type of a column (JSON travels as its text)."""
+    import pyarrow as pa
+
+    if (table, name) in JSON_COLUMNS:
+        return pa.string()
+    return pa.bool_() if kind == "bool" else getattr(pa, kind)()
+
+
+def _row(table: str, columns: tuple[tuple[str, Any], ...], row: Sequence[Any]
+         ) -> tuple[Any, ...]:
+    """A tail row with JSON columns as text (SQLite may return JSON numbers as numbers)."""
+    out = list(row)
+    for i, (name, _) in enumerate(columns):
+        value = out[i]
+        if (table, name) in JSON_COLUMNS and value is not None and not isinstance(value, str):
+            out[i] = _dump(value)
+        elif name == "v_bool" and value is not None:
+            out[i] = bool(value)
+    return tuple(out)
+
+
+def _dump(value: Any) -> str:
+    import json
+
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+__all__ = ["DataView", "TABLES", "quote_text"]
