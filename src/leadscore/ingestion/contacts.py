@@ -6,7 +6,7 @@ file, the row's line and the column, and all of them are raised together.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -25,15 +25,15 @@ from leadscore.ingestion.source import (
     FileFormat,
     Progress,
     detect_format,
-    read_csv,
-    read_jsonl,
-    read_text,
     require_rows,
     snake_case,
+    stream_csv,
+    stream_jsonl,
 )
 from leadscore.storage.records import ContactInput
 
 LIFECYCLE = "lifecycle_stage"
+_UNSEEN = object()
 _JSONL_KEYS = ("contact_id", "id", "email", "created_at", "updated_at", "properties")
 
 
@@ -67,39 +67,78 @@ def read_contacts(path: str | Path, *, catalog: Catalog, mapping: ContactMapping
 def read_contact_rows(path: str | Path, *, catalog: Catalog,
                       mapping: ContactMapping | None = None, now: datetime | None = None,
                       progress: Progress | None = None) -> ContactRows:
+    """Every contact of a file, checked, in memory (for small files and tests; imports
+    stream through `ingestion.contact_staging`)."""
     path = Path(path)
+    diagnostics = DiagnosticList()
+    builder = _Builder(path, catalog, _moment(now), diagnostics)
+    count = 0
+    for line, contact in iter_contacts(path, builder, mapping=mapping, progress=progress):
+        count += 1
+        if contact is not None:
+            builder.add(line, contact)
+    diagnostics.raise_if_errors()
+    require_rows(count, path, "contacts")
+    return ContactRows(builder.contacts, builder.lines, count, builder.duplicates)
+
+
+def _moment(now: datetime | None) -> datetime:
+    if now is None:
+        return datetime.now(UTC)
+    return now.astimezone(UTC) if now.tzinfo else now.replace(tzinfo=UTC)
+
+
+@dataclass
+class ContactFile:
+    """A contacts file opened for reading: the properties its columns give (CSV; None for
+    JSON Lines, where each row names its own) and its rows as they are read."""
+
+    properties: list[tuple[str, PropertyType]] | None
+    rows: Iterator[tuple[int, ContactInput | None]]
+
+
+def open_contacts(path: Path, builder: _Builder, *, mapping: ContactMapping | None = None,
+                  progress: Progress | None = None) -> ContactFile:
+    """Open a contacts file: (line, contact or None for a bad row) of every row, read as it
+    goes; mistakes go to the builder's diagnostics."""
     file_format = detect_format(path)
-    moment = now.astimezone(UTC) if now is not None and now.tzinfo else (
-        now.replace(tzinfo=UTC) if now is not None else datetime.now(UTC))
     if mapping is not None and file_format is FileFormat.JSONL:
         raise LeadscoreError.single(
             "LS237", "a mapping file applies to CSV files; this file is JSON Lines",
             Location(file=str(path)),
             hint="leave out the mapping: a .jsonl contact names its fields itself",
         )
-    text = read_text(path)
-    diagnostics = DiagnosticList()
-    builder = _Builder(path, catalog, moment, diagnostics)
+    diagnostics = builder.diagnostics
     if file_format is FileFormat.CSV:
-        table = read_csv(path, text, diagnostics, progress)
-        columns = _plan_columns(path, table.header, catalog, mapping, diagnostics)
+        table = stream_csv(path, diagnostics, progress)
+        columns = _plan_columns(path, table.header, builder.catalog, mapping, diagnostics)
         if columns is None:
             diagnostics.raise_if_errors()
         nulls = mapping.null_values if mapping is not None else frozenset()
         defaults = mapping.defaults if mapping is not None else {}
         row_ids = mapping is not None and mapping.row_ids
-        for number, (line, cells) in enumerate(table.rows, start=1):
-            builder.add_csv_row(line, cells, columns or [], nulls, defaults,
-                                row_id=mapping.row_id(number) if row_ids and mapping else None)
-        count = len(table.rows)
-    else:
-        objects = read_jsonl(path, text, diagnostics, progress)
-        for line, record in objects:
-            builder.add_json_row(line, record)
-        count = len(objects)
-    diagnostics.raise_if_errors()
-    require_rows(count, path, "contacts")
-    return ContactRows(builder.contacts, builder.lines, count, builder.duplicates)
+
+        def csv_rows() -> Iterator[tuple[int, ContactInput | None]]:
+            for number, (line, cells) in enumerate(table.rows(), start=1):
+                yield line, builder.csv_contact(
+                    line, cells, columns or [], nulls, defaults,
+                    row_id=mapping.row_id(number) if row_ids and mapping else None)
+
+        return ContactFile([(c.target, c.kind) for c in columns or []
+                            if c.target not in FIELDS], csv_rows())
+
+    def json_rows() -> Iterator[tuple[int, ContactInput | None]]:
+        for line, record in stream_jsonl(path, diagnostics, progress):
+            yield line, builder.json_contact(line, record)
+
+    return ContactFile(None, json_rows())
+
+
+def iter_contacts(path: Path, builder: _Builder, *, mapping: ContactMapping | None = None,
+                  progress: Progress | None = None
+                  ) -> Iterator[tuple[int, ContactInput | None]]:
+    """The rows of `open_contacts`."""
+    return open_contacts(path, builder, mapping=mapping, progress=progress).rows
 
 
 def _plan_columns(path: Path, header: list[str], catalog: Catalog,
@@ -204,15 +243,16 @@ class _Builder:
         self.lines: list[int] = []
         self.duplicates = 0
         self._seen: dict[tuple[str, datetime], tuple[int, ContactInput]] = {}
+        self._values: dict[tuple[int, str], Any] = {}  # (column, cell) → typed value
 
     def at(self, line: int, field: str | None = None) -> Location:
         return Location(file=self.file, line=line, field=field)
 
     # -- CSV -----------------------------------------------------------------------------
 
-    def add_csv_row(self, line: int, cells: list[str], columns: list[_Column],
+    def csv_contact(self, line: int, cells: list[str], columns: list[_Column],
                     nulls: frozenset[str], defaults: Mapping[str, datetime],
-                    row_id: str | None = None) -> None:
+                    row_id: str | None = None) -> ContactInput | None:
         errors = len(self.diagnostics)
         fields: dict[str, Any] = {}
         properties: dict[str, Any] = {}
@@ -220,11 +260,20 @@ class _Builder:
             cell = cells[column.index].strip()
             if cell in nulls:
                 cell = ""
-            if column.target in FIELDS:
-                fields[column.target] = (column.name, cell)
+            target = column.target
+            if target in FIELDS:
+                fields[target] = (column.name, cell)
+            elif column.kind is PropertyType.STRING and target != LIFECYCLE:
+                properties[target] = cell or None  # what coerce_value gives a text
             else:
-                properties[column.target] = self.property_value(
-                    line, column.name, column.target, cell, column.kind, column.options)
+                known = self._values.get((column.index, cell), _UNSEEN)
+                if known is _UNSEEN:
+                    before = len(self.diagnostics)
+                    known = self.property_value(line, column.name, target, cell, column.kind,
+                                                column.options)
+                    if len(self.diagnostics) == before and len(self._values) < 100_000:
+                        self._values[(column.index, cell)] = known
+                properties[target] = known
         contact_id = row_id or fields.get("contact_id", ("contact_id", ""))[1]
         if not contact_id:
             self.diagnostics.error("LS211", "this row has no contact id",
@@ -234,14 +283,14 @@ class _Builder:
         created = self.moment(line, *fields.get("created_at", ("created_at", "")))
         updated = self.moment(line, *fields.get("updated_at", ("updated_at", "")))
         if len(self.diagnostics) > errors:
-            return
-        self.add(line, ContactInput(
+            return None
+        return ContactInput(
             contact_id=contact_id,
             changed_at=updated or defaults.get("updated_at") or self.now,
             email=email_cell or None,
             created_at=created or defaults.get("created_at"),
             properties=properties,
-        ))
+        )
 
     def property_value(self, line: int, column: str, name: str, raw: Any, kind: PropertyType,
                        options: tuple[str, ...]) -> Any:
@@ -270,7 +319,7 @@ class _Builder:
 
     # -- JSONL ---------------------------------------------------------------------------
 
-    def add_json_row(self, line: int, record: dict[str, Any]) -> None:
+    def json_contact(self, line: int, record: dict[str, Any]) -> ContactInput | None:
         errors = len(self.diagnostics)
         for key in record:
             if key not in _JSONL_KEYS:
@@ -302,14 +351,14 @@ class _Builder:
         for name, raw in given.items():
             properties[name] = self.json_property(line, name, raw)
         if len(self.diagnostics) > errors:
-            return
-        self.add(line, ContactInput(
+            return None
+        return ContactInput(
             contact_id=str(raw_id).strip(),
             changed_at=updated or self.now,
             email=(email or "").strip() or None,
             created_at=created,
             properties=properties,
-        ))
+        )
 
     def json_property(self, line: int, name: str, raw: Any) -> Any:
         where = f"properties.{name}"

@@ -12,7 +12,6 @@ from pathlib import Path
 
 from leadscore.catalog import Catalog
 from leadscore.diagnostics import LeadscoreError, Location
-from leadscore.ingestion.contacts import read_contact_rows
 from leadscore.ingestion.mapping import ContactMapping
 from leadscore.ingestion.source import Progress
 from leadscore.storage.store import Store
@@ -39,12 +38,16 @@ LOADED_TABLES = ("contacts", "property_changes", "events")
 def import_contacts(store: Store, path: str | Path, *, catalog: Catalog,
                     mapping: ContactMapping | None = None, now: datetime | None = None,
                     progress: Progress | None = None) -> ImportReport:
-    """Read and check the file, then upsert its contacts in one transaction."""
+    """Read and check the file, then upsert its contacts in one transaction (bounded memory,
+    whatever the file's size; nothing is stored when any row is bad)."""
+    from leadscore.ingestion.contact_staging import publish_contacts, stage_contacts
+    from leadscore.storage.bulk import staging
+
     started = time.perf_counter()
-    found = read_contact_rows(path, catalog=catalog, mapping=mapping, now=now,
-                              progress=progress)
-    with store.write() as writer:
-        counts = writer.upsert_contacts(found.contacts, source="import")
+    with staging(store) as staged:
+        found = stage_contacts(staged, path, catalog=catalog, mapping=mapping, now=now,
+                               progress=progress)
+        counts = publish_contacts(staged, found, source="import")
     if counts.inserted or counts.updated:
         store.refresh_statistics(LOADED_TABLES)
     return ImportReport(

@@ -112,7 +112,7 @@ class CsvTable:
 
 
 class ByteTicker:
-    """Progress by bytes read: `progress(done, total)` about every megabyte."""
+    """Progress by bytes read: `progress(done, total)` about every percent of the file."""
 
     def __init__(self, progress: Progress | None, path: Path) -> None:
         self.progress = progress
@@ -121,12 +121,13 @@ class ByteTicker:
         except OSError:
             self.total = 1
         self.done = 0
-        self._next = 1 << 20
+        self.step = max(self.total // 100, 16 << 10)  # about every 1 %, at least 16 KiB
+        self._next = self.step
 
     def add(self, count: int) -> None:
         self.done += count
         if self.progress is not None and self.done >= self._next:
-            self._next = self.done + (1 << 20)
+            self._next = self.done + self.step
             self.progress(min(self.done, self.total), self.total)
 
     def finish(self) -> None:

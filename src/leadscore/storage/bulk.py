@@ -39,7 +39,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("leadscore.bulk")
 SEGMENT_MIN_ROWS = 20_000  # fewer rows than this go to the tables (the SQLite tail)
-ROW_GROUP_ROWS = 16_384  # rows per Parquet row group: one contact's rows sit in one or two
+ROW_GROUP_ROWS = 16_384
+IMPORT_MEMORY = "400MB"  # rows per Parquet row group: one contact's rows sit in one or two
 
 
 def promoted_attributes() -> dict[str, str]:
@@ -78,6 +79,10 @@ class Staging:
         else:
             self.folder = Path(tempfile.mkdtemp(prefix="leadscore-staging-"))
         self._count = 0
+        # an import stays well under 1 GB whatever the file's size: DuckDB spills beyond this
+        self._memory = self.duck.execute("SELECT current_setting('memory_limit')"
+                                         ).fetchall()[0][0]
+        self.duck.execute(f"SET memory_limit = '{IMPORT_MEMORY}'")
 
     def path(self, name: str) -> Path:
         self._count += 1
@@ -93,6 +98,7 @@ class Staging:
         return f"read_parquet({quote_text(str(path))})"
 
     def close(self) -> None:
+        self.duck.execute(f"SET memory_limit = '{self._memory}'")
         shutil.rmtree(self.folder, ignore_errors=True)
 
 

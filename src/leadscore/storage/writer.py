@@ -9,9 +9,7 @@ one — and go to the tables (on the embedded store: its SQLite tail). Bulk load
 
 from __future__ import annotations
 
-from bisect import bisect_right
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -21,7 +19,7 @@ from leadscore.catalog import to_utc
 from leadscore.catalog.forms import to_micros, typed_forms
 from leadscore.diagnostics import LeadscoreError, Location
 from leadscore.storage.codec import Codec
-from leadscore.storage.json_value import dump_json, same_number, same_value, to_json_value
+from leadscore.storage.json_value import dump_json, same_number
 from leadscore.storage.reading import Batch, HistoryRows, duck_of, segments_of
 from leadscore.storage.records import (
     ContactInput,
@@ -31,6 +29,13 @@ from leadscore.storage.records import (
     WriteCounts,
 )
 from leadscore.storage.segments import SegmentKind
+from leadscore.storage.upsert import (
+    ContactRow,
+    PropertyHistory,
+    UpsertPlan,
+    merge_same_moments,
+    plan_upsert,
+)
 
 CHUNK = 5_000  # rows per executemany / ids per IN (...) list
 LIFECYCLE_PROPERTY = "lifecycle_stage"
@@ -40,57 +45,6 @@ CONTACTS_REVISION = "contacts_rev"
 def chunked(items: Sequence[Any], size: int = CHUNK) -> Iterator[Sequence[Any]]:
     for start in range(0, len(items), size):
         yield items[start:start + size]
-
-
-@dataclass
-class _PropertyHistory:
-    """The recorded changes of one property of one contact, oldest first (times in µs)."""
-
-    times: list[int] = field(default_factory=list)
-    values: list[Any] = field(default_factory=list)
-    sources: list[str] = field(default_factory=list)
-
-    def value_at(self, moment: int) -> Any:
-        index = bisect_right(self.times, moment)
-        return self.values[index - 1] if index else None
-
-    def reported_by(self, source: str, moment: int, value: Any) -> bool:
-        """Whether `source`'s own latest value up to `moment` is `value` (a repeat)."""
-        for index in range(bisect_right(self.times, moment) - 1, -1, -1):
-            if self.sources[index] == source:
-                return same_value(self.values[index], value)
-        return False
-
-    def insert(self, moment: int, value: Any, source: str) -> None:
-        index = bisect_right(self.times, moment)
-        self.times.insert(index, moment)
-        self.values.insert(index, value)
-        self.sources.insert(index, source)
-
-    def latest(self) -> Any:
-        return self.values[-1] if self.values else None
-
-
-def _merge_same_moments(items: Sequence[ContactInput]) -> list[ContactInput]:
-    """One input per contact and moment, oldest first. What a contact is at one moment is one
-    state, so later inputs for the same moment override earlier ones (the last word wins)."""
-    merged: dict[tuple[str, datetime], ContactInput] = {}
-    for item in items:
-        key = (item.contact_id, to_utc(item.changed_at))
-        before = merged.get(key)
-        if before is None:
-            merged[key] = item
-            continue
-        merged[key] = ContactInput(
-            item.contact_id, item.changed_at,
-            email=item.email if item.email is not None else before.email,
-            created_at=item.created_at if item.created_at is not None else before.created_at,
-            properties={**before.properties, **item.properties},
-        )
-    found = list(merged.values()) if len(merged) < len(items) else list(items)
-    # oldest first, so each input is compared with the state the earlier ones left
-    found.sort(key=lambda item: to_utc(item.changed_at))
-    return found
 
 
 def next_revisions(connection: Connection, count: int) -> int:
@@ -146,83 +100,39 @@ class Writer:
 
     def _upsert(self, items: Sequence[ContactInput], *, source: str,
                 repeats_are_news: bool) -> WriteCounts:
-        items = _merge_same_moments(items)
+        items = merge_same_moments(items)
         ids = list(dict.fromkeys(item.contact_id for item in items))
-        rows = self._contact_rows(ids)
-        history = self._property_histories([i for i in ids if i in rows])
-        new_ids: set[str] = set()
-        changed: set[str] = set()
-        new_changes: list[tuple[str, str, Any, int]] = []
-        for item in items:
-            moment = to_micros(to_utc(item.changed_at))
-            row = rows.get(item.contact_id)
-            if row is None:
-                created = (to_micros(to_utc(item.created_at)) if item.created_at is not None
-                           else moment)
-                row = rows[item.contact_id] = {
-                    "contact_id": item.contact_id, "email": None, "created_us": created,
-                    "updated_us": moment}
-                new_ids.add(item.contact_id)
-            elif (item.created_at is not None
-                  and to_micros(to_utc(item.created_at)) != row["created_us"]):
-                row["created_us"] = to_micros(to_utc(item.created_at))
-                changed.add(item.contact_id)
-            elif item.created_at is None and moment < row["created_us"]:
-                # values known before the contact's recorded creation (an older file
-                # imported later): the contact existed by then
-                row["created_us"] = moment
-                changed.add(item.contact_id)
-            properties = dict(item.properties)
-            if item.email is not None:
-                properties.setdefault("email", item.email)
-            contact_history = history.setdefault(item.contact_id, {})
-            for name, raw in properties.items():
-                value = raw if type(raw) is str else to_json_value(raw)
-                past = contact_history.get(name)
-                if past is None:
-                    if value is None:  # clearing a value that was never known
-                        continue
-                    past = contact_history[name] = _PropertyHistory()
-                elif same_value(past.value_at(moment), value) or (
-                        not repeats_are_news and past.reported_by(source, moment, value)):
-                    continue
-                past.insert(moment, value, source)
-                new_changes.append((item.contact_id, name, value, moment))
-                changed.add(item.contact_id)
-                if moment > row["updated_us"]:
-                    row["updated_us"] = moment
-        for contact_id in changed | new_ids:
-            contact_history = history.get(contact_id, {})
-            if "email" in contact_history:
-                email = contact_history["email"].latest()
-                rows[contact_id]["email"] = None if email is None else str(email)
-        touched = [i for i in ids if i in changed or i in new_ids]
+        rows = self.contact_rows(ids)
+        history = self.property_histories([i for i in ids if i in rows])
+        plan = plan_upsert(items, rows, history, source=source,
+                           repeats_are_news=repeats_are_news)
+        self.write_plan(plan)
+        return WriteCounts(inserted=len(plan.new), updated=len(plan.changed),
+                           unchanged=plan.unchanged)
+
+    def write_plan(self, plan: UpsertPlan) -> None:
+        """Insert and update the planned contacts, append the planned property changes."""
+        touched = [*plan.new, *plan.changed]
         revision = next_revisions(self.connection, len(touched)) if touched else 0
-        revisions = {contact_id: revision + n for n, contact_id in enumerate(touched)}
         self.codec.insert_many(
             self.connection, "contacts",
             ("contact_id", "email", "created_us", "updated_us", "rev"),
-            [(r["contact_id"], r["email"], r["created_us"], r["updated_us"],
-              revisions[r["contact_id"]]) for r in (rows[i] for i in ids if i in new_ids)],
+            [(r.contact_id, r.email, r.created_us, r.updated_us, revision + n)
+             for n, r in enumerate(plan.new)],
             kinds=("text", "text", "int8", "int8", "int8"),
         )
-        updates = [(rows[i]["email"], rows[i]["created_us"], rows[i]["updated_us"],
-                    revisions[i], i) for i in ids if i in changed and i not in new_ids]
-        if updates:
+        if plan.changed:
             mark = self.codec.param()
             sql = (f"UPDATE contacts SET email = {mark}, created_us = {mark}, "
                    f"updated_us = {mark}, rev = {mark} WHERE contact_id = {mark}")
+            start = revision + len(plan.new)
             cursor = self.connection.connection.cursor()
             try:
-                cursor.executemany(sql, updates)
+                cursor.executemany(sql, [(r.email, r.created_us, r.updated_us, start + n,
+                                          r.contact_id) for n, r in enumerate(plan.changed)])
             finally:
                 cursor.close()
-        self.insert_property_changes(
-            [(contact_id, name, value, moment, source)
-             for contact_id, name, value, moment in new_changes])
-        updated = len(changed - new_ids)
-        return WriteCounts(inserted=len(new_ids), updated=updated,
-                           unchanged=len(ids) - len(new_ids) - updated)
+        self.insert_property_changes(plan.changes)
 
     def insert_property_changes(self, changes: Sequence[tuple[str, str, Any, int, str]]) -> None:
         """Append (contact_id, name, JSON value, changed_us, source) rows with typed forms."""
@@ -244,19 +154,19 @@ class Writer:
             kinds=("text", "text", "int8", "text", "jsonb", "text", "float8", "bool", "int8"),
         )
 
-    def _contact_rows(self, ids: Sequence[str]) -> dict[str, dict[str, Any]]:
-        rows: dict[str, dict[str, Any]] = {}
+    def contact_rows(self, ids: Sequence[str]) -> dict[str, ContactRow]:
+        rows: dict[str, ContactRow] = {}
         mark = self.codec.param()
         for part in chunked(ids):
             for contact_id, email, created, updated in self.connection.exec_driver_sql(
                     f"SELECT contact_id, email, created_us, updated_us FROM contacts "
                     f"WHERE contact_id IN ({', '.join([mark] * len(part))})", tuple(part)):
-                rows[contact_id] = {"contact_id": contact_id, "email": email,
-                                    "created_us": int(created), "updated_us": int(updated)}
+                rows[contact_id] = ContactRow(contact_id, email, int(created), int(updated))
         return rows
 
-    def _property_histories(self, ids: Sequence[str]) -> dict[str, dict[str, _PropertyHistory]]:
-        found: dict[str, dict[str, _PropertyHistory]] = {}
+    def property_histories(self, ids: Sequence[str]) -> dict[str, dict[str, PropertyHistory]]:
+        """The recorded property changes of these contacts (tail and segments), by name."""
+        found: dict[str, dict[str, PropertyHistory]] = {}
         if not ids:
             return found
         reader = HistoryRows(self.connection)
@@ -268,7 +178,7 @@ class Writer:
                 per_contact = found.setdefault(contact_id, {})
                 past = per_contact.get(name)
                 if past is None:
-                    past = per_contact[name] = _PropertyHistory()
+                    past = per_contact[name] = PropertyHistory()
                 past.times.append(int(changed_us))
                 past.values.append(json_out(value))
                 past.sources.append(source)
