@@ -13,10 +13,9 @@ from __future__ import annotations
 
 import statistics
 import tempfile
-import time
 from collections import Counter
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -26,7 +25,6 @@ from leadscore.catalog import CoercionError, coerce_value, parse_datetime
 from leadscore.delivery import Channels, load_channels
 from leadscore.diagnostics import LeadscoreError, Location, did_you_mean
 from leadscore.evaluation import (
-    ContactScores,
     ContactSnapshot,
     Explanation,
     PropertyChange,
@@ -35,12 +33,11 @@ from leadscore.evaluation import (
 from leadscore.evaluation.explanation import explain_snapshot
 from leadscore.ingestion import ImportReport, import_contacts, import_events, load_mapping
 from leadscore.ingestion.outcomes import OutcomeImportReport, import_outcomes
-from leadscore.lifecycle import StageRules
 from leadscore.lists import ListSet, load_lists
 from leadscore.model import Model, load_model
 from leadscore.project.config import CONFIG_FILE, ProjectConfig, find_project_root
+from leadscore.scoring import ScoreRun, score_store
 from leadscore.storage import Store
-from leadscore.storage.records import ScoreRecord, StageChange
 from leadscore.workflows import Workflow, load_workflows
 
 Progress = Callable[[int, int], None]
@@ -85,28 +82,6 @@ def _typed(changes: list[PropertyChange], model: Model) -> list[PropertyChange]:
                 value = None
         out.append(PropertyChange(change.name, value, change.changed_at))
     return out
-
-
-@dataclass
-class ScoreRun:
-    model: str
-    as_of: datetime
-    contacts: int = 0
-    events: int = 0
-    seconds: float = 0.0
-    changed: int = 0  # stored score values (contact × score) that changed
-    labels: dict[str, Counter] = field(default_factory=dict)
-    stage_moves: Counter = field(default_factory=Counter)
-    written: bool = True
-    results: list[ContactScores] = field(default_factory=list)  # kept only on request
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "model": self.model, "as_of": self.as_of.isoformat(), "contacts": self.contacts,
-            "events": self.events, "seconds": round(self.seconds, 3), "changed": self.changed,
-            "labels": {s: dict(c) for s, c in self.labels.items()},
-            "stage_moves": dict(self.stage_moves), "written": self.written,
-        }
 
 
 @dataclass
@@ -223,20 +198,24 @@ class Project:
             return import_outcomes(self.store, path, mapping=loaded, progress=progress)
 
     def import_events(self, path: str | Path, *, create_missing_contacts: bool = False,
+                      on_conflict: str = "error",
                       progress: Progress | None = None) -> ImportReport:
         with mark_changed_due(self.store, "import"):
             return import_events(self.store, path, catalog=self.model.catalog,
                                  create_missing_contacts=create_missing_contacts,
-                                 progress=progress)
+                                 on_conflict=on_conflict, progress=progress)
 
     def score(self, *, as_of: datetime | None = None, model: Model | None = None,
-              write: bool = True, keep_results: bool = False,
-              progress: Progress | None = None) -> ScoreRun:
-        """Score every contact as of `as_of` (default now). With `write`, store the scores
-        (history kept on change) and move lifecycle stages forward where thresholds say so."""
+              write: bool = True, full: bool = False, engine: str = "auto",
+              keep_results: bool = False, progress: Progress | None = None) -> ScoreRun:
+        """Score contacts as of `as_of` (default now): only those whose scores can have
+        changed since the model's last run, unless `full` (or another moment) — everyone.
+        With `write`, store the scores (history kept on change) and move lifecycle stages
+        forward. `engine`: auto (DuckDB for the embedded store, PostgreSQL in the database),
+        python (the reference evaluator), spark."""
         model = model or self.model
-        return score_store(self.store, model, as_of=as_of, write=write,
-                           keep_results=keep_results, progress=progress)
+        return score_store(self.store, model, as_of=as_of, write=write, full=full,
+                           engine=engine, keep_results=keep_results, progress=progress)
 
     def explain(self, contact_id: str, *, at: datetime | None = None,
                 model: Model | None = None) -> Explanation:
@@ -286,51 +265,6 @@ class Project:
                 return scratch.score(as_of=as_of, write=False, keep_results=True)
             finally:
                 scratch.close()
-
-
-def score_store(store: Store, model: Model, *, as_of: datetime | None = None,
-                write: bool = True, keep_results: bool = False,
-                progress: Progress | None = None) -> ScoreRun:
-    now = datetime.now(UTC)
-    as_of = as_of or now
-    started = time.perf_counter()
-    scorer = Scorer(model)
-    rules = StageRules(model)
-    current = store.current_stages() if write else {}
-    run = ScoreRun(model.name, as_of, written=write,
-                   labels={name: Counter() for name in model.scores})
-    records: list[ScoreRecord] = []
-    moves: list[StageChange] = []
-    total = store.counts().get("contacts", 0) if progress else 0
-    for snap in store.load_snapshots(as_of, catalog=model.catalog):
-        result = scorer.score(snap)
-        run.contacts += 1
-        run.events += snap.event_count()
-        if progress and run.contacts % 2000 == 0:
-            progress(run.contacts, total)
-        for name, score in result.scores.items():
-            run.labels[name][score.label or "—"] += 1
-            records.append(ScoreRecord(snap.contact_id, name, score.value, score.label))
-        if result.grade is not None:
-            records.append(ScoreRecord(snap.contact_id, "grade", None, result.grade))
-        if keep_results:
-            run.results.append(result)
-        if write:
-            previous = current.get(snap.contact_id)
-            found = rules.move(snap, result, previous)
-            if found is not None:
-                target, cause = found
-                moves.append(StageChange(snap.contact_id, target, previous, as_of, cause))
-                run.stage_moves[target] += 1
-    if progress:
-        progress(run.contacts, total)
-    if write:
-        run.changed = store.save_scores(model.name, records, computed_at=now, as_of=as_of)
-        if moves:
-            store.record_stage_changes(moves)
-        store.refresh_statistics(("scores", "score_history", "stage_changes"))
-    run.seconds = time.perf_counter() - started
-    return run
 
 
 def list_leads(store: Store, model: Model, *, label: str | None = None,

@@ -38,6 +38,7 @@ def open_duck(*, temp_dir: Path | None = None, memory_limit: str | None = None,
     connection = duckdb.connect(config=config)
     connection.execute("SET TimeZone = 'UTC'")
     connection.execute("SET parquet_metadata_cache = true")
+    connection.execute("SET enable_progress_bar = false")
     if temp_dir is not None:
         temp_dir.mkdir(parents=True, exist_ok=True)
         connection.execute(f"SET temp_directory = {quote_text(str(temp_dir))}")

@@ -123,6 +123,7 @@ scores = Table(
     Column("label", Text),
     Column("computed_us", MICROS, nullable=False),
     Column("as_of_us", MICROS, nullable=False),
+    Column("next_change_us", MICROS),  # when time alone changes the contact's scores next
     Index("ix_scores_model_score", "model", "score", "value"),
 )
 

@@ -50,7 +50,7 @@ TABLES: dict[str, tuple[str | None, tuple[tuple[str, Any], ...]]] = {
     "scores": (None, (
         ("contact_id", "string"), ("model", "string"), ("score", "string"),
         ("value", "float64"), ("label", "string"), ("computed_us", "int64"),
-        ("as_of_us", "int64"))),
+        ("as_of_us", "int64"), ("next_change_us", "int64"))),
 }
 JSON_COLUMNS = {("property_changes", "value"), ("events", "attributes")}
 

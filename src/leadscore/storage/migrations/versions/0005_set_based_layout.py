@@ -128,6 +128,7 @@ def upgrade() -> None:
         sa.Column("label", sa.Text()),
         sa.Column("computed_us", MICROS, nullable=False),
         sa.Column("as_of_us", MICROS, nullable=False),
+        sa.Column("next_change_us", MICROS),
     )
     new_history = sa.Table(
         "score_history_new", meta,

@@ -1,0 +1,248 @@
+"""`leadscore score`: scoring a store's contacts with the compiled model, set-wise.
+
+A run compiles the model to SQL (`leadscore.sql`), binds its relations to the store, runs it
+in the store's engine — DuckDB over the embedded store's segments, PostgreSQL in the database
+— and stores the results set-wise (`storage.score_writes`). Unless asked for a full run, only
+contacts whose scores can have changed are scored: those with data recorded since the model's
+last run, new contacts, contacts never scored under it, and those whose next time-based
+change (a window ending, a decay step) has come. A different model (another digest) or a
+moment other than now always scores everyone.
+
+`engine="python"` keeps the reference path: every contact through the Python evaluator.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from leadscore.catalog.forms import to_micros
+from leadscore.diagnostics import LeadscoreError, Location
+from leadscore.model import Model
+from leadscore.storage import Store
+from leadscore.storage.changes import Marks, contacts_changed_since, recorded_marks
+from leadscore.storage.state import read_state, write_state
+from leadscore.storage.views import DataView
+
+log = logging.getLogger("leadscore.score")
+ENGINES = ("auto", "python", "duckdb", "postgres", "spark")
+STATE_PREFIX = "score:"
+
+
+@dataclass
+class ScoredContact:
+    """One contact's results, as a run returns them (`keep_results`)."""
+
+    contact_id: str
+    values: dict[str, float | None]
+    labels: dict[str, str | None]
+    grade: str | None = None
+    grade_label: str | None = None
+    stage: str | None = None
+
+    def value(self, score: str) -> float:
+        found = self.values.get(score)
+        return float("-inf") if found is None else found
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"contact_id": self.contact_id,
+                "scores": {n: {"value": v, "label": self.labels.get(n)}
+                           for n, v in self.values.items()},
+                "grade": self.grade, "grade_label": self.grade_label, "stage": self.stage}
+
+
+@dataclass
+class ScoreRun:
+    model: str
+    as_of: datetime
+    contacts: int = 0
+    events: int = 0
+    seconds: float = 0.0
+    changed: int = 0  # stored score values (contact × score) that changed
+    labels: dict[str, Counter] = field(default_factory=dict)
+    stage_moves: Counter = field(default_factory=Counter)
+    written: bool = True
+    results: list[Any] = field(default_factory=list)  # kept only on request
+    engine: str = "python"
+    full: bool = True  # every contact scored (else only those that could have changed)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "model": self.model, "as_of": self.as_of.isoformat(), "contacts": self.contacts,
+            "events": self.events, "seconds": round(self.seconds, 3), "changed": self.changed,
+            "labels": {s: dict(c) for s, c in self.labels.items()},
+            "stage_moves": dict(self.stage_moves), "written": self.written,
+            "engine": self.engine, "full": self.full,
+        }
+
+
+def pick_engine(store: Store, engine: str) -> str:
+    if engine not in ENGINES:
+        from leadscore.diagnostics import did_you_mean
+
+        raise LeadscoreError.single(
+            "LS330", f"'{engine}' is not a scoring engine", Location(field="--engine"),
+            text=engine, hint=did_you_mean(engine, ENGINES) or "engines: " + ", ".join(ENGINES))
+    if engine == "auto":
+        return "duckdb" if store.dialect == "sqlite" else "postgres"
+    if engine == "duckdb" and store.dialect != "sqlite":
+        raise LeadscoreError.single(
+            "LS331", "the DuckDB engine scores the embedded store or files; this store is "
+                     "PostgreSQL", Location(field="--engine"),
+            hint="leave out --engine (PostgreSQL scores in the database), or --engine python")
+    if engine == "postgres" and store.dialect != "postgresql":
+        raise LeadscoreError.single(
+            "LS331", "the PostgreSQL engine scores a PostgreSQL store; this one is the "
+                     "embedded SQLite store", Location(field="--engine"),
+            hint="leave out --engine (DuckDB scores the embedded store)")
+    return engine
+
+
+def score_store(store: Store, model: Model, *, as_of: datetime | None = None,
+                write: bool = True, full: bool = False, engine: str = "auto",
+                keep_results: bool = False, progress: Any = None) -> ScoreRun:
+    """Score the store's contacts under `model` as of `as_of` (default now); with `write`,
+    store the scores (history kept on change) and move lifecycle stages forward."""
+    chosen = pick_engine(store, engine)
+    if chosen == "python":
+        from leadscore.scoring.python import score_store_python
+
+        return score_store_python(store, model, as_of=as_of, write=write,
+                                  keep_results=keep_results, progress=progress)
+    if chosen == "spark":
+        from leadscore.scoring.spark import score_store_spark
+
+        return score_store_spark(store, model, as_of=as_of, write=write)
+    if chosen == "postgres":
+        from leadscore.scoring.postgres import score_postgres
+
+        return score_postgres(store, model, as_of=as_of, write=write, full=full,
+                              keep_results=keep_results)
+    return score_embedded(store, model, as_of=as_of, write=write, full=full,
+                          keep_results=keep_results)
+
+
+# -- the embedded store, in DuckDB ------------------------------------------------------------
+
+def score_embedded(store: Store, model: Model, *, as_of: datetime | None, write: bool,
+                   full: bool, keep_results: bool) -> ScoreRun:
+    from leadscore.scoring.sources import bind_embedded, drop_views
+    from leadscore.sql import compile_model
+    from leadscore.storage.bulk import staging
+    from leadscore.storage.maintenance import maintain
+    from leadscore.storage.score_writes import store_results
+
+    started = time.perf_counter()
+    now = datetime.now(UTC)
+    moment = as_of or now
+    as_of_us = to_micros(moment)
+    computed_us = to_micros(now)
+    run = ScoreRun(model.name, moment, written=write, engine="duckdb",
+                   labels={name: Counter() for name in model.scores})
+    if write:
+        maintain(store)
+    with staging(store) as staged, store.read() as connection, DataView(connection) as view:
+        marks = recorded_marks(connection)
+        revision = _revision(connection)
+        targets = None if (full or as_of is not None or not write) else \
+            _targets(view, model, marks, computed_us)
+        run.full = targets is None
+        if targets is not None and not targets:
+            run.seconds = time.perf_counter() - started
+            _remember(store, model, marks, revision, as_of_us) if write else None
+            return run
+        query = compile_model(model, as_of=as_of_us, dialect="duckdb", stage_rules=True,
+                              schedule=True, targets=targets is not None)
+        names = bind_embedded(view, required_properties=query.required_properties,
+                              required_attributes=query.required_attributes,
+                              event_types=query.event_types or None, as_of_us=as_of_us,
+                              targets=sorted(targets) if targets is not None else None,
+                              now=as_of is None)
+        try:
+            results = staged.write("results", query.sql)
+            run.events = _events(view)
+            if keep_results or not write:
+                run.results = _results(staged.duck, results, model)
+            if write:
+                stored = store_results(staged, view, model, results, as_of_us=as_of_us,
+                                       computed_us=computed_us, full=targets is None)
+                run.contacts, run.changed = stored.contacts, stored.changed
+                run.labels, run.stage_moves = stored.labels, stored.stage_moves
+            else:
+                run.contacts = len(run.results)
+                for result in run.results:
+                    for name in model.scores:
+                        run.labels[name][result.labels.get(name) or "—"] += 1
+        finally:
+            drop_views(staged.duck, names)
+    if write:
+        _remember(store, model, marks, revision, as_of_us)
+        maintain(store)
+    run.seconds = time.perf_counter() - started
+    return run
+
+
+def _events(view: DataView) -> int:
+    total = int(view.connection.exec_driver_sql("SELECT count(*) FROM events").scalar() or 0)
+    if view.segments is not None:
+        from leadscore.storage.segments import SegmentKind
+
+        total += sum(s.rows for s in view.segments.live(view.connection, SegmentKind.EVENTS))
+    return total
+
+
+def _results(duck: Any, results: str, model: Model) -> list[ScoredContact]:
+    from leadscore.storage.duck import record_batches
+
+    found: list[ScoredContact] = []
+    for batch in record_batches(duck, f"SELECT * FROM {results}"):
+        for row in batch.to_pylist():
+            found.append(ScoredContact(
+                row["contact_id"], {n: row.get(n) for n in model.scores},
+                {n: row.get(f"{n}:label") for n in model.scores}, row.get("grade"),
+                row.get("grade_label"), row.get("stage")))
+    return found
+
+
+def _revision(connection: Any) -> int:
+    return int(connection.exec_driver_sql("SELECT coalesce(max(rev), 0) FROM contacts")
+               .scalar() or 0)
+
+
+def _state(connection: Any, model: Model) -> dict[str, Any] | None:
+    found = read_state(connection, STATE_PREFIX + model.name)
+    return None if found is None else found[1]
+
+
+def _targets(view: DataView, model: Model, marks: Marks, now_us: int) -> set[str] | None:
+    """The contacts whose scores can have changed since the model's last run, or None when
+    everyone must be scored (no run yet, or the model changed)."""
+    from leadscore.storage.scores import current_wide_sql
+
+    state = _state(view.connection, model)
+    if state is None or state.get("digest") != model.digest:
+        return None
+    before = Marks(int(state["events"]), int(state["properties"]))
+    found = contacts_changed_since(view.connection, before)
+    mark = "?" if view.connection.dialect.name == "sqlite" else "%s"
+    found.update(row[0] for row in view.connection.exec_driver_sql(
+        f"SELECT contact_id FROM contacts WHERE rev > {mark}", (int(state["contacts"]),)))
+    current = current_wide_sql(view, model.name, list(model.scores))
+    found.update(row[0] for row in view.query(
+        f"SELECT contact_id FROM {current} AS s WHERE next_change_us <= ?", [now_us]))
+    found.update(row[0] for row in view.query(
+        f"SELECT c.contact_id FROM {view.relation('contacts')} AS c ANTI JOIN {current} AS s "
+        f"ON s.contact_id = c.contact_id"))
+    return found
+
+
+def _remember(store: Store, model: Model, marks: Marks, revision: int, as_of_us: int) -> None:
+    """What this run saw, so that the next one scores only what changed since."""
+    with store.write() as writer:
+        write_state(writer.connection, STATE_PREFIX + model.name, as_of_us, {
+            "digest": model.digest, "events": marks.events, "properties": marks.properties,
+            "contacts": revision, "as_of_us": as_of_us})

@@ -1,0 +1,80 @@
+"""The canonical relations of a compiled model, bound to where the data is.
+
+`leadscore.sql` compiles a model to SQL over `ls_contacts`, `ls_values`, `ls_events` and
+`ls_targets`. Here they become views: on the embedded store over its segments and SQLite tail
+(in DuckDB); for files given on the command line over the files themselves (CSV, JSON Lines,
+Parquet). PostgreSQL's views live in `postgres.py`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from leadscore.catalog import PropertyType
+from leadscore.storage.bulk import promoted_attributes
+from leadscore.storage.duck import attribute_sql, parquet_source, quote_name, quote_text
+from leadscore.storage.segments import SegmentKind
+from leadscore.storage.values import typed_values_sql
+from leadscore.storage.views import DataView
+
+CONTACTS, VALUES, EVENTS, TARGETS = "ls_contacts", "ls_values", "ls_events", "ls_targets"
+
+
+def event_columns(required: Iterable[tuple[str, str]], *, promoted: Mapping[str, str]
+                  ) -> tuple[list[str], list[str]]:
+    """For a segment and for a JSON-only source: the SELECT lists giving every required
+    attribute column `"<attribute>:<kind>"`."""
+    from_segment, from_json = [], []
+    for name, kind in sorted(required):
+        target = quote_name(f"{name}:{kind}")
+        computed = f"{attribute_sql('attributes', name, kind)} AS {target}"
+        from_json.append(computed)
+        from_segment.append(f"{target}" if promoted.get(name) == kind else computed)
+    return from_segment, from_json
+
+
+def bind_embedded(view: DataView, *, required_properties: Mapping[str, tuple[PropertyType,
+                                                                              bool]],
+                  required_attributes: Iterable[tuple[str, str]],
+                  event_types: Sequence[str] | None, as_of_us: int,
+                  targets: Sequence[str] | None = None, now: bool = True) -> dict[str, str]:
+    """Create the canonical views over the embedded store (in `view`'s DuckDB); returns
+    canonical name → view name."""
+    duck = view.duck
+    names = {c: c for c in (CONTACTS, VALUES, EVENTS, TARGETS)}  # the compiled query's own
+    duck.execute(f"CREATE OR REPLACE TEMP VIEW {names[CONTACTS]} AS SELECT contact_id, "
+                 f"created_us FROM {view.relation('contacts')}")
+    duck.execute(f"CREATE OR REPLACE TEMP VIEW {names[VALUES]} AS SELECT * FROM "
+                 + typed_values_sql(view, required_properties,
+                                    as_of_us=None if now else as_of_us))
+    required = list(required_attributes)
+    segment_cols, json_cols = event_columns(required, promoted=promoted_attributes())
+    base = "contact_id, type, occurred_us"
+    kinds = (" AND type IN (" + ", ".join(quote_text(t) for t in event_types) + ")"
+             if event_types is not None else "")
+    where = f"WHERE occurred_us <= {int(as_of_us)}{kinds}"
+    rows = view.tail_arrow("events")
+    tail = view.register(rows)
+    parts = [f"SELECT {', '.join([base, *json_cols])} FROM {tail} {where}"]
+    assert view.segments is not None
+    live = view.segments.live(view.connection, SegmentKind.EVENTS)
+    source = parquet_source([str(s.path) for s in live])
+    if source is not None:
+        if rows.num_rows:  # a resend that arrived after its original went into a segment
+            parts[0] += f" AND event_id NOT IN (SELECT event_id FROM {source})"
+        parts.insert(0, f"SELECT {', '.join([base, *segment_cols])} FROM {source} {where}")
+    duck.execute(f"CREATE OR REPLACE TEMP VIEW {names[EVENTS]} AS "
+                 + " UNION ALL ".join(parts))
+    if targets is not None:
+        import pyarrow as pa
+
+        table = view.register(pa.table({"contact_id": pa.array(list(targets), pa.string())}))
+        duck.execute(f"CREATE OR REPLACE TEMP VIEW {names[TARGETS]} AS SELECT contact_id "
+                     f"FROM {table}")
+    return names
+
+
+def drop_views(duck: Any, names: Mapping[str, str]) -> None:
+    for name in names.values():
+        duck.execute(f"DROP VIEW IF EXISTS {name}")

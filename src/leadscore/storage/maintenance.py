@@ -1,0 +1,132 @@
+"""Keeping the embedded store's layout lean: tails flushed, segments merged, caches fresh.
+
+- A tail that has grown (rows written one at a time: events arriving, the automation's
+  writes) is moved into a segment, so that bulk readers take it from Parquet instead of
+  pulling it out of SQLite row by row. An event whose id a segment already has (a late
+  resend) is dropped on the way.
+- When a kind has many segments, they are merged into one (sorted by contact), so that
+  reading one contact touches one file.
+- The values cache is rebuilt when the property changes since it was built have grown.
+- Retired and orphaned files are removed after their grace time.
+
+Every step publishes in one transaction, like any other write; `maintain` is cheap when there
+is nothing to do, and runs at the end of imports and score runs.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import TYPE_CHECKING
+
+from leadscore.storage import values
+from leadscore.storage.bulk import ROW_GROUP_ROWS
+from leadscore.storage.duck import parquet_source, quote_text
+from leadscore.storage.segments import SegmentKind
+from leadscore.storage.views import TABLES, DataView
+
+if TYPE_CHECKING:
+    from leadscore.storage.store import Store
+
+log = logging.getLogger("leadscore.maintenance")
+FLUSH_ROWS = 100_000  # a tail with more rows than this becomes a segment
+MAX_SEGMENTS = 8  # more segments of one kind than this are merged
+TAIL_KINDS = (("events", SegmentKind.EVENTS), ("property_changes", SegmentKind.PROPS),
+              ("score_history", SegmentKind.HISTORY), ("stage_changes", SegmentKind.STAGES))
+
+
+def maintain(store: Store, *, flush_rows: int = FLUSH_ROWS) -> None:
+    """Flush grown tails, merge many segments, refresh the values cache, remove old files."""
+    if store.segments is None:
+        return
+    for table, kind in TAIL_KINDS:
+        flush_tail(store, table, kind, min_rows=flush_rows)
+    for _, kind in TAIL_KINDS:
+        merge_segments(store, kind)
+    with store.read() as connection, DataView(connection) as view:
+        rebuild = values.needs_rebuild(view)
+    if rebuild:
+        values.rebuild(store)
+    with store.write() as writer:
+        store.segments.collect_garbage(writer.connection)
+
+
+def flush_tail(store: Store, table: str, kind: SegmentKind, *, min_rows: int) -> int:
+    """Move the tail of `table` into a segment when it has at least `min_rows` rows."""
+    segments = store.segments
+    assert segments is not None
+    with store.read() as connection:
+        count = int(connection.exec_driver_sql(f"SELECT count(*) FROM {table}").scalar() or 0)
+    if count < max(min_rows, 1):
+        return 0
+    started = time.perf_counter()
+    columns = [name for name, _ in TABLES[table][1]]
+    with store.write() as writer, DataView(writer.connection) as view:
+        connection = writer.connection
+        rows = view.tail_arrow(table)
+        tail = view.register(rows)
+        source = f"SELECT {', '.join(columns)} FROM {tail}"
+        if kind is SegmentKind.EVENTS:
+            live = segments.live(connection, kind)
+            stored = parquet_source([str(s.path) for s in live], "event_id")
+            if stored is not None:
+                source += f" WHERE event_id NOT IN (SELECT event_id FROM {stored})"
+            source = _with_promoted(source)
+        top = int(max(rows.column("seq").to_pylist()))
+        low = int(min(rows.column("seq").to_pylist()))
+        target = segments.new_file(kind)
+        view.duck.execute(f"COPY ({source} ORDER BY contact_id, seq) TO "
+                          f"{quote_text(str(target))} (FORMAT parquet, COMPRESSION zstd, "
+                          f"ROW_GROUP_SIZE {ROW_GROUP_ROWS})")
+        written = int(view.duck.execute(
+            f"SELECT count(*) FROM read_parquet({quote_text(str(target))})").fetchall()[0][0])
+        segments.publish(connection, kind, target, rows=written, min_seq=low, max_seq=top)
+        connection.exec_driver_sql(f"DELETE FROM {table} WHERE seq <= ?", (top,))
+    log.debug("flushed %d rows of %s into a segment in %.2fs", count, table,
+              time.perf_counter() - started)
+    return count
+
+
+def _with_promoted(source: str) -> str:
+    """Events with the typed attribute columns every event segment carries."""
+    from leadscore.storage.bulk import _promoted_sql, promoted_attributes
+    from leadscore.storage.duck import json_path, quote_name
+
+    names = list(promoted_attributes().items())
+    paths = "[" + ", ".join(json_path(name) for name, _ in names) + "]"
+    promoted = ", ".join(f"{_promoted_sql(i + 1, kind)} AS {quote_name(name + ':' + kind)}"
+                         for i, (name, kind) in enumerate(names))
+    return (f"SELECT * EXCLUDE (t, v), {promoted} FROM (SELECT *, "
+            f"json_type(attributes, {paths}) AS t, json_extract_string(attributes, {paths}) "
+            f"AS v FROM ({source}))")
+
+
+def merge_segments(store: Store, kind: SegmentKind, *, most: int = MAX_SEGMENTS) -> bool:
+    """Merge every segment of `kind` into one when there are more than `most`."""
+    segments = store.segments
+    assert segments is not None
+    with store.read() as connection:
+        live = segments.live(connection, kind)
+    if len(live) <= most:
+        return False
+    started = time.perf_counter()
+    source = parquet_source([str(s.path) for s in live])
+    order = "contact_id, occurred_us, seq" if kind is SegmentKind.EVENTS else "contact_id, seq"
+    target = segments.new_file(kind)
+    duck = store.duck()
+    duck.execute(f"COPY (SELECT * FROM {source} ORDER BY {order}) TO "
+                 f"{quote_text(str(target))} (FORMAT parquet, COMPRESSION zstd, "
+                 f"ROW_GROUP_SIZE {ROW_GROUP_ROWS})")
+    rows = sum(s.rows for s in live)
+    low = min((s.min_seq for s in live if s.min_seq is not None), default=None)
+    high = max((s.max_seq for s in live if s.max_seq is not None), default=None)
+    with store.write() as writer:
+        current = {s.id for s in segments.live(writer.connection, kind)}
+        if current != {s.id for s in live}:  # another writer changed them meanwhile
+            target.unlink(missing_ok=True)
+            return False
+        segments.publish(writer.connection, kind, target, rows=rows, min_seq=low,
+                         max_seq=high)
+        segments.retire(writer.connection, live)
+    log.debug("merged %d %s segments in %.2fs", len(live), kind, time.perf_counter() - started)
+    return True
