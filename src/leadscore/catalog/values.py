@@ -108,15 +108,25 @@ def coerce_value(value: Any, kind: PropertyType, *, options: tuple[str, ...] = (
     if kind is PropertyType.DATE:
         return parse_datetime(value)
     if kind is PropertyType.ENUM:
-        text = str(value)
-        if options:
-            lowered = {o.lower(): o for o in options}
-            if text.lower() not in lowered:
-                shown = ", ".join(options[:8]) + (" …" if len(options) > 8 else "")
-                raise CoercionError(f"'{text}' is not one of the allowed values ({shown})")
-            return lowered[text.lower()]
-        return text
+        text = coerce_value(value, PropertyType.STRING)  # 1.0 reads as "1", as for a string
+        option = enum_option(text, options)
+        if option is None:
+            shown = ", ".join(options[:8]) + (" …" if len(options) > 8 else "")
+            raise CoercionError(f"'{text}' is not one of the allowed values ({shown})")
+        return option
     raise CoercionError(f"unknown property type {kind}")  # pragma: no cover
+
+
+def enum_option(text: str | None, options: tuple[str, ...]) -> str | None:
+    """The option that `text` names, ignoring case (str.lower), else None. Without options
+    (an enumeration declared without values) the text itself."""
+    if text is None or not options:
+        return text
+    lowered = text.lower()
+    for option in options:
+        if option.lower() == lowered:
+            return option
+    return None
 
 
 def _number(value: Any) -> float | int:
