@@ -252,7 +252,11 @@ def read_expected(op: Operator, written: Any, kind: PropertyType,
     if shape == "values":
         if not isinstance(written, list) or not written:
             raise CoercionError(f"'{op.name}' takes a list of values, e.g. [a, b]")
-        return frozenset(fold(_finite(coerce_value(v, kind, options=options))) for v in written)
+        values = frozenset(fold(_finite(coerce_value(v, kind, options=options)))
+                           for v in written)
+        if None in values:  # an empty item can never equal a known value
+            raise CoercionError(f"'{op.name}' takes values, not an empty one")
+        return values
     if shape == "texts":
         items = written if isinstance(written, list) else [written]
         if not items or not all(_is_text(v) for v in items):
