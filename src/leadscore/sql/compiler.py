@@ -225,11 +225,6 @@ class _Compiler:
                 name = f"b{len(self.label_cols) + 1}"
                 columns.append(x.alias(scores.label(score, self.score_value(score.name)), name))
                 self.label_cols[score.name] = name
-        grade = self.model.grade
-        if grade is not None:
-            cell, named = scores.grade(self.ctx.dialect, grade, self.score_label(grade.rows),
-                                       self.score_label(grade.columns))
-            columns += [x.alias(cell, "gr"), x.alias(named, "gl")]
         stage_score = self.model.stage_score
         stage_expr = None
         if stage_score is not None:
@@ -237,6 +232,12 @@ class _Compiler:
                                    "ts"))
             stage_expr = x.column("ts")
         self.layer("labels", columns)
+        grade = self.model.grade
+        if grade is not None:  # reads the labels: a layer of its own
+            cell, named = scores.grade(self.ctx.dialect, grade, self.score_label(grade.rows),
+                                       self.score_label(grade.columns))
+            self.layer("grade", [x.alias(cell, "gr")])
+            self.layer("grade_label", [x.alias(named, "gl")])
         return stage_expr
 
     def output(self, stage_rules: bool, next_change: exp.Expression | None,

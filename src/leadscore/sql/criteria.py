@@ -1,6 +1,6 @@
 """The criteria tree in SQL, with the evaluator's two answers (`evaluation.matchers`):
 
-- `holds(node)`: a two-valued boolean;
+- `holds(node)`: a two-valued boolean (or, where only TRUE matters, one that may be NULL);
 - `evidence(node)`: NULL when the criterion does not hold, else the time (BIGINT µs) of the
   event that earned it — `expr.INF` when no event did (a property, `not`, a count that
   includes none). An event criterion's evidence is its `low`-th latest passing event; `all`
@@ -42,15 +42,19 @@ class CriteriaSql:
         self.resolver = resolver or Resolver()
 
     # holds -----------------------------------------------------------------------------------
-    def holds(self, node: c.Criterion) -> exp.Expression:
+    def holds(self, node: c.Criterion, *, truthy: bool = False) -> exp.Expression:
+        """Whether the criterion holds: TRUE or FALSE. With `truthy` the caller only asks
+        whether it is TRUE (a WHEN, a FILTER, a conjunct of one), so a NULL may stand for
+        FALSE and the null guards of operators that are false when unknown drop out; under a
+        `not` the answer is two-valued again."""
         if isinstance(node, c.PropertyCriterion):
-            return self.property_holds(node)
+            return self.property_holds(node, truthy)
         if isinstance(node, c.EventCriterion):
             return self.count_holds(node, node.count.low, node.count.high)
         if isinstance(node, c.AllOf):
-            return x.and_(*(self.holds(child) for child in node.children))
+            return x.and_(*(self.holds(child, truthy=truthy) for child in node.children))
         if isinstance(node, c.AnyOf):
-            return x.or_(*(self.holds(child) for child in node.children))
+            return x.or_(*(self.holds(child, truthy=truthy) for child in node.children))
         if isinstance(node, c.Not):
             return x.not_(self.holds(node.child))
         if isinstance(node, c.ScoreCriterion):
@@ -60,7 +64,8 @@ class CriteriaSql:
             return self.resolver.list_member(node.list_name)
         raise TypeError(f"unknown criterion {node!r}")  # pragma: no cover
 
-    def property_holds(self, node: c.PropertyCriterion) -> exp.Expression:
+    def property_holds(self, node: c.PropertyCriterion, truthy: bool = False
+                       ) -> exp.Expression:
         assert node.test is not None, "a bare property criterion only appears in tiered rules"
         kind = node.kind or self.ctx.model.catalog.property_type(node.property)
         if node.test.op == "changed_within":
@@ -68,17 +73,22 @@ class CriteriaSql:
             return x.and_(x.not_null(changed),
                           x.gte(changed, x.bigint(self.ctx.as_of_us - node.test.expected)))
         value = self.values.value(node.property, kind, node.options)
-        return value_test(self.ctx, value, node.test, kind)
+        return value_test(self.ctx, value, node.test, kind, in_filter=truthy)
 
     def count_holds(self, node: c.EventCriterion, low: float | None,
                     high: float | None) -> exp.Expression:
-        """Whether the number of passing events lies in low..high (both included)."""
-        if not low and high is None:
-            return exp.true()
+        """Whether the number of passing events lies in low..high (both included). "At least
+        one" reads the latest time (an aggregate evidence shares), anything else the count."""
+        k = int(low or 0)
+        if high is None:
+            if k == 0:
+                return exp.true()
+            if k == 1:
+                return x.not_null(self.scan.latest(node))
         n = self.scan.count(node)
         parts = []
-        if low:
-            parts.append(x.gte(n, x.bigint(int(low))))
+        if k:
+            parts.append(x.gte(n, x.bigint(k)))
         if high is not None:
             parts.append(x.lte(n, x.bigint(int(high))))
         return x.and_(*parts)
@@ -103,21 +113,35 @@ class CriteriaSql:
             if len(parts) == 1:
                 return parts[0]
             # where every part holds, none is NULL
-            return x.when(self.holds(node), self.ctx.dialect("least", *parts))
+            return x.when(self.holds(node, truthy=True), self.ctx.dialect("least", *parts))
         if isinstance(node, c.AnyOf):
             parts = [self.evidence(child) for child in node.children]
             return (parts[0] if len(parts) == 1
                     else self.ctx.dialect("greatest_ignoring_nulls", *parts))
         # a property, not, a score or a list: no event earned it
-        return x.when(self.holds(node), x.bigint(x.INF))
+        return x.when(self.holds(node, truthy=True), x.bigint(x.INF))
 
     def count_evidence(self, node: c.EventCriterion, low: float | None,
                        high: float | None) -> exp.Expression:
         """The `low`-th latest passing event when the count lies in low..high; INF when low
-        is 0 (no event needed)."""
+        is 0 (no event needed). Without an upper bound the k-th latest time alone says it:
+        it is NULL exactly when fewer than k events pass."""
         k = int(low or 0)
-        earned = self.scan.latest(node, k) if k > 0 else x.bigint(x.INF)
-        return x.when(self.count_holds(node, low, high), earned)
+        if k == 0:
+            return x.when(self.count_holds(node, low, high), x.bigint(x.INF))
+        if high is None:
+            return self.scan.latest(node, k)
+        return x.when(self.count_holds(node, low, high), self.scan.latest(node, k))
+
+    def may_be_inf(self, node: c.Criterion) -> bool:
+        """Whether `evidence(node)` can be INF (no event earned it)."""
+        if isinstance(node, c.EventCriterion):
+            return node.count.low == 0
+        if isinstance(node, c.AllOf):
+            return all(self.may_be_inf(child) for child in node.children)
+        if isinstance(node, c.AnyOf):
+            return any(self.may_be_inf(child) for child in node.children)
+        return True
 
     def needs_evidence(self, node: c.Criterion) -> bool:
         """Whether an event time can come out of `evidence(node)` (else it is INF or NULL)."""

@@ -26,7 +26,7 @@ def stage_target(model: Model, criteria: CriteriaSql, threshold_stage: exp.Expre
     with criteria.ctx.at("the lifecycle section"):
         excluded = x.or_(*(criteria.holds(node) for node in lifecycle.exclude))
         if lifecycle.qualify:
-            chosen = x.case([(criteria.holds(node), x.string(name))
+            chosen = x.case([(criteria.holds(node, truthy=True), x.string(name))
                              for name, node in lifecycle.qualify])
             reason = CRITERIA
         elif threshold_stage is not None:

@@ -66,13 +66,15 @@ class RuleCompiler:
     def age(self, evidence: exp.Expression) -> exp.Expression:
         return x.sub(self.ctx.now(), evidence)
 
-    def decayed(self, points: float, evidence: exp.Expression, decay: Decay | None
-                ) -> exp.Expression:
-        """Points earned at `evidence` (BIGINT µs or INF), after decay."""
+    def decayed(self, points: float, evidence: exp.Expression, decay: Decay | None,
+                may_be_inf: bool = True) -> exp.Expression:
+        """Points earned at `evidence` (BIGINT µs, or INF when `may_be_inf`), after decay."""
         if decay is None:
             return x.double(points)
         shrunk = self.round6(x.mul(x.double(points), self.factor(decay, self.age(evidence))))
-        return x.case([(x.eq(evidence, x.bigint(x.INF)), x.double(points))], shrunk)
+        if not may_be_inf:
+            return shrunk
+        return x.case([(x.eq(evidence.copy(), x.bigint(x.INF)), x.double(points))], shrunk)
 
     def clamp(self, rule: Rule, points: exp.Expression) -> exp.Expression:
         if rule.max is not None:
@@ -105,12 +107,15 @@ class RuleCompiler:
             return candidates[0]
         return self.ctx.dialect("least_ignoring_nulls", *candidates)
 
-    def moment_of(self, decay: Decay | None, evidence: exp.Expression) -> exp.Expression | None:
+    def moment_of(self, decay: Decay | None, evidence: exp.Expression,
+                  may_be_inf: bool = True) -> exp.Expression | None:
         """The decay moment of a rule that applied with `evidence` (NULL/INF: none)."""
         if decay is None or not self.schedule:
             return None
-        return x.when(x.and_(x.not_null(evidence), x.lt(evidence, x.bigint(x.INF))),
-                      self.decay_moment(decay, evidence))
+        applied = x.not_null(evidence.copy())
+        if may_be_inf:
+            applied = x.and_(applied, x.lt(evidence.copy(), x.bigint(x.INF)))
+        return x.when(applied, self.decay_moment(decay, evidence.copy()))
 
     # rules ---------------------------------------------------------------------------------------
     def rule(self, rule: Rule) -> RuleSql:
@@ -122,19 +127,20 @@ class RuleCompiler:
             return self.event_tiers(rule, node)
         if rule.points_from is not None:
             value = self.criteria.values.value(rule.points_from, PropertyType.NUMBER)
-            matched = x.and_(self.criteria.holds(node), x.not_null(value))
+            matched = x.and_(self.criteria.holds(node, truthy=True), x.not_null(value))
             return RuleSql(self.finish(rule, [(matched, value)]), None)
         if rule.per_event:
             assert isinstance(node, c.EventCriterion)
             return self.per_event(rule, node)
         points = rule.points or 0.0
         if rule.decay is None or not self.criteria.needs_evidence(node):
-            return RuleSql(self.finish(rule, [(self.criteria.holds(node), x.double(points))]),
-                           None)
+            return RuleSql(self.finish(rule, [(self.criteria.holds(node, truthy=True),
+                                               x.double(points))]), None)
         evidence = self.criteria.evidence(node)
-        final = self.finish(rule, [(x.not_null(evidence),
-                                    self.decayed(points, evidence, rule.decay))])
-        return RuleSql(final, self.moment_of(rule.decay, evidence))
+        inf = self.criteria.may_be_inf(node)
+        final = self.finish(rule, [(x.not_null(evidence.copy()),
+                                    self.decayed(points, evidence, rule.decay, inf))])
+        return RuleSql(final, self.moment_of(rule.decay, evidence, inf))
 
     def finish(self, rule: Rule, branches: list[tuple[exp.Expression, exp.Expression]]
                ) -> exp.Expression:
@@ -164,18 +170,20 @@ class RuleCompiler:
                 branches.append((holds, x.double(tier.points)))
                 continue
             evidence = self.scan.latest(node, k)
-            branches.append((holds, self.decayed(tier.points, evidence, rule.decay)))
-            moment = self.moment_of(rule.decay, evidence)
+            branches.append((holds, self.decayed(tier.points, evidence, rule.decay, False)))
+            moment = self.moment_of(rule.decay, evidence, False)
             if moment is not None:
                 moments.append((holds, moment))
         return RuleSql(self.finish(rule, branches), x.case(moments) if moments else None)
 
     def per_event(self, rule: Rule, node: c.EventCriterion) -> RuleSql:
         each = rule.points or 0.0
-        n = self.scan.count(node)
-        matched = x.and_(self.criteria.holds(node), x.gt(n, x.bigint(0)))
+        matched = self.criteria.holds(node, truthy=True)
+        if node.count.low == 0:  # a count that includes none: still no points without events
+            matched = x.and_(matched, x.not_null(self.scan.latest(node)))
         decay = rule.decay
         if decay is None:
+            n = self.scan.count(node)
             return RuleSql(self.finish(rule, [(matched, x.mul(x.double(each), x.to_double(n)))]),
                            None)
         # each event on its own clock, in integer millionths: no order of adding matters

@@ -68,9 +68,10 @@ def stage(score: Score, value: exp.Expression) -> exp.Expression:
 def grade(dialect: Dialect, spec: Grade, row: exp.Expression,
           column: exp.Expression) -> tuple[exp.Expression, exp.Expression]:
     """(grade, grade label): the row label and the column label side by side, when both are
-    known; the label names the cell when the model names it."""
+    known; the label names the cell when the model names it (read from the grade's column,
+    "gr", of the layer before)."""
     cell = x.when(x.and_(x.not_null(row), x.not_null(column)),
                   dialect("concat", row, column))
-    named = x.case([(x.eq(cell.copy(), x.string(key)), x.string(name))
+    named = x.case([(x.eq(x.column("gr"), x.string(key)), x.string(name))
                     for key, name in spec.labels.items()])
     return cell, named
