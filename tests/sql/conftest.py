@@ -17,7 +17,6 @@ import pytest
 import sqlalchemy as sa
 
 
-
 def _missing(message: str) -> None:
     if os.environ.get("CI", "").lower() == "true":
         pytest.fail(message)

@@ -47,7 +47,7 @@ def iso(micros: int) -> str:
     return moment.isoformat().replace("+00:00", "Z")
 
 
-# --- edges in time ---------------------------------------------------------------------------------
+# --- edges in time -------------------------------------------------------------------------------
 
 @st.composite
 def ages(draw) -> int:
@@ -62,7 +62,7 @@ def moments() -> st.SearchStrategy[int]:
     return ages().map(lambda age: AS_OF_US - age)
 
 
-# --- values ------------------------------------------------------------------------------------------
+# --- values --------------------------------------------------------------------------------------
 
 def raw_values(kind: str) -> st.SearchStrategy[Any]:
     """Stored JSON values for a property or attribute of `kind`: mostly fitting, sometimes
@@ -79,7 +79,7 @@ def raw_values(kind: str) -> st.SearchStrategy[Any]:
     return st.one_of(fitting, fitting, wrong)
 
 
-# --- criteria ----------------------------------------------------------------------------------------
+# --- criteria ------------------------------------------------------------------------------------
 
 def texts_value() -> st.SearchStrategy[Any]:
     words = st.sampled_from(WORDS + [""])  # every text contains, starts and ends with ""
@@ -105,7 +105,7 @@ def value_test(kind: str, *, attribute: bool = False) -> st.SearchStrategy[dict[
             st.sampled_from(REGEXES).map(lambda r: {"regex": r}), flags]
     elif kind == "number":
         numbers = st.sampled_from(NUMBERS)
-        tests = [numbers.map(lambda n: {op: n}) for op in (
+        tests = [numbers.map(lambda n, op=op: {op: n}) for op in (
             "equals", "not_equals", "greater_than", "at_least", "less_than", "at_most")]
         tests += [st.lists(numbers, min_size=1, max_size=3).map(lambda n: {"any_of": n}),
                   st.lists(numbers, min_size=1, max_size=3).map(lambda n: {"none_of": n}),
@@ -116,7 +116,7 @@ def value_test(kind: str, *, attribute: bool = False) -> st.SearchStrategy[dict[
                  st.booleans().map(lambda b: {"not_equals": b}), flags]
     else:  # date
         dates = moments().map(iso)
-        tests = [dates.map(lambda d: {op: d}) for op in (
+        tests = [dates.map(lambda d, op=op: {op: d}) for op in (
             "greater_than", "at_least", "less_than", "at_most", "equals")]
         tests += [st.lists(moments(), min_size=2, max_size=2).map(
             lambda m: {"between": [iso(v) for v in sorted(m)]}),
@@ -177,7 +177,7 @@ def criteria(depth: int = 2) -> st.SearchStrategy[dict[str, Any]]:
         inner.map(lambda item: {"not": item}))
 
 
-# --- rules, scores, models ---------------------------------------------------------------------------
+# --- rules, scores, models -----------------------------------------------------------------------
 
 def decays() -> st.SearchStrategy[Any]:
     d = st.sampled_from(DURATIONS)
@@ -353,7 +353,7 @@ def list_texts(draw) -> str:
     return yaml.safe_dump({"version": 1, "lists": lists}, allow_unicode=True, sort_keys=False)
 
 
-# --- histories ----------------------------------------------------------------------------------------
+# --- histories -----------------------------------------------------------------------------------
 
 @st.composite
 def attributes(draw, kind: str) -> dict[str, Any]:

@@ -32,3 +32,22 @@ def test_duckdb_agrees_with_the_evaluator(text, history, lists):
     model = parse_model(text, "generated.yaml")
     list_set = parse_lists(lists, "lists.yaml", model) if lists else None
     harness.check("duckdb", model, history, AS_OF, lists=list_set)
+
+
+@pytest.mark.postgres
+@examples(40)
+@given(text=model_texts(), history=histories(), lists=st.one_of(st.none(), list_texts()))
+def test_postgres_agrees_with_the_evaluator(pg, text, history, lists):
+    model = parse_model(text, "generated.yaml")
+    list_set = parse_lists(lists, "lists.yaml", model) if lists else None
+    harness.check("postgres", model, history, AS_OF, lists=list_set, pg=pg)
+
+
+@pytest.mark.slow
+@pytest.mark.spark
+@examples(8)
+@given(text=model_texts(), history=histories(), lists=st.one_of(st.none(), list_texts()))
+def test_spark_agrees_with_the_evaluator(spark, text, history, lists):
+    model = parse_model(text, "generated.yaml")
+    list_set = parse_lists(lists, "lists.yaml", model) if lists else None
+    harness.check("spark", model, history, AS_OF, lists=list_set, spark=spark)

@@ -34,7 +34,10 @@ def parse_datetime(value: Any) -> datetime:
         raise CoercionError(f"expected a date or time, got {value!r}")
     if isinstance(value, int | float):
         seconds = value / 1000 if value > 10_000_000_000 else value
-        return datetime.fromtimestamp(seconds, tz=UTC)
+        try:
+            return datetime.fromtimestamp(seconds, tz=UTC)
+        except (ValueError, OverflowError, OSError):
+            raise CoercionError(f"{value!r} is not a time any calendar can show") from None
     text = str(value).strip()
     if not text:
         raise CoercionError("expected a date or time, got an empty value")

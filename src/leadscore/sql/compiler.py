@@ -275,7 +275,7 @@ class _Compiler:
             return exp.alias_(exp.to_table(names[canonical], dialect=dialect), alias)
 
         def in_targets(col: exp.Expression) -> exp.Expression:
-            return exp.In(this=col, query=exp.select(x.column("contact_id")).from_(
+            return col.isin(query=exp.select(x.column("contact_id")).from_(
                 exp.to_table(names[TARGETS], dialect=dialect)))
 
         base_cols: list[exp.Expression] = [x.alias(x.column("contact_id", "c"), "contact_id")]

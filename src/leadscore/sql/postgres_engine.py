@@ -54,7 +54,7 @@ def load_arrow(connection: Any, name: str, table: Any, *, temporary: bool = Fals
         columns.append(f"{_quote(f.name)} {sql_type}")
     cursor = _cursor(connection)
     try:
-        cursor.execute(f"DROP TABLE IF EXISTS {_quote(name)}")
+        cursor.execute(f"DROP TABLE IF EXISTS {_quote(name)} CASCADE")  # and views over it
         kind = "TEMPORARY TABLE" if temporary else "TABLE"
         cursor.execute(f"CREATE {kind} {_quote(name)} ({', '.join(columns)})")
         names = ", ".join(_quote(f.name) for f in table.schema)

@@ -53,6 +53,23 @@ class History:
     # (id, type, occurred µs, raw JSON attributes)
     events: list[tuple[str, str, int, Mapping[str, Any]]] = field(default_factory=list)
 
+    @classmethod
+    def from_synthetic(cls, data: Any) -> History:
+        """`leadscore.synthetic` data as a store would hold it (`contact_history`)."""
+        from leadscore.synthetic.dataset import contact_history
+
+        history = cls()
+        for index, contact_id in enumerate(data.contact_ids):
+            created, changes, records = contact_history(data, index)
+            history.contacts.append((contact_id, to_micros(created)))
+            for seq, change in enumerate(changes):
+                history.changes.append((contact_id, change.name, to_micros(change.changed_at),
+                                        seq, change.value))
+            for event in records:
+                history.events.append((contact_id, event.type, to_micros(event.occurred_at),
+                                       event.attributes))
+        return history
+
     # the canonical relations ----------------------------------------------------------------
     def contact_rows(self) -> list[tuple[str, int]]:
         return list(self.contacts)

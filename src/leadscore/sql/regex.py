@@ -16,8 +16,9 @@ written. PostgreSQL's and Java's engines read some of the same text differently:
 `to_postgres` and `to_java` rewrite a pattern token by token into an expression that means
 exactly what RE2 means (ASCII classes and word boundaries spelled out, `.` as `[^\\n]`, every
 non-alphanumeric character escaped by code point), and raise `Untranslatable` for what cannot
-be said (Unicode classes `\\p{…}`, `\\C`, the `m` flag, a negated class inside a class, PostgreSQL
-repetition counts above 255). Case-insensitivity is the caller's (`~*`, `(?iu)`).
+be said (Unicode classes `\\p{…}`, `\\C`, the `m` flag, PostgreSQL repetition counts above 255).
+Anchors are grouped, since RE2 lets a quantifier follow one and ARE does not. Case-insensitivity
+is the caller's (`~*`, `(?iu)`).
 """
 
 from __future__ import annotations
@@ -82,6 +83,29 @@ def char_class(ranges: list[tuple[str, str]], negated: bool, target: str) -> str
     return ("[^" if negated else "[") + "".join(items) + "]"
 
 
+# characters outside ASCII whose other case is an ASCII letter (ſ → S, ı → I, K → k): a
+# case-insensitive engine would let them bring those letters into a class
+# (tests/sql/test_dialect.py checks the list against Python's own case mappings)
+FOLDS_TO_ASCII = ["\u0131", "\u017f", "\u212a"]
+
+
+def complement(ranges: list[tuple[str, str]], target: str) -> list[tuple[str, str]]:
+    """Every code point outside `ranges` (PostgreSQL's text has no NUL: it is left out). Under
+    case-insensitive matching a character in a class matches its other case too, so when
+    `ranges` holds letters the complement leaves out the characters that fold onto them."""
+    out = []
+    low = 1 if target == POSTGRES else 0
+    if any(lo.isalpha() or hi.isalpha() or lo < "A" < hi for lo, hi in ranges):
+        ranges = ranges + [(c, c) for c in FOLDS_TO_ASCII]
+    for lo, hi in sorted(ranges):
+        if ord(lo) > low:
+            out.append((chr(low), chr(ord(lo) - 1)))
+        low = max(low, ord(hi) + 1)
+    if low <= MAX_CODE_POINT:
+        out.append((chr(low), chr(MAX_CODE_POINT)))
+    return out
+
+
 def _word_boundary(target: str, negated: bool) -> str:
     w = char_class(_WORD, False, target)
     if negated:
@@ -119,10 +143,10 @@ class _Translator:
             elif c == ".":
                 any_char = "[\\s\\S]" if self.target == JAVA else "."
                 self.out.append(any_char if self.flags[-1].dot_all else "[^\\n]")
-            elif c == "^":
-                self.out.append("^")
+            elif c == "^":  # grouped: RE2 lets a quantifier follow an anchor, ARE does not
+                self.out.append("(?:^)")
             elif c == "$":
-                self.out.append("$" if self.target == POSTGRES else "\\z")
+                self.out.append("(?:$)" if self.target == POSTGRES else "(?:\\z)")
             elif c == "(":
                 self.out.append(self.group())
             elif c == ")":
@@ -148,9 +172,9 @@ class _Translator:
         if c in "bB":
             return _word_boundary(target, c == "B")
         if c == "A":
-            return "^"
+            return "(?:^)"
         if c == "z":
-            return "\\Z" if target == POSTGRES else "\\z"
+            return "(?:\\Z)" if target == POSTGRES else "(?:\\z)"
         if c == "Q":
             end = p.find("\\E", self.i)
             end = len(p) if end < 0 else end
@@ -253,8 +277,9 @@ class _Translator:
                 name = p[self.i + 2:end]
                 self.i = end + 2
                 if name.startswith("^"):
-                    raise Untranslatable(f"a negated class [:{name}:] inside a class")
-                ranges.extend(_POSIX[name])
+                    ranges.extend(complement(_POSIX[name[1:]], self.target))
+                else:
+                    ranges.extend(_POSIX[name])
                 continue
             lo = self.set_char()
             if isinstance(lo, list):
@@ -281,7 +306,7 @@ class _Translator:
         if e in _PERL:
             return list(_PERL[e])
         if e.lower() in _PERL:
-            raise Untranslatable(f"\\{e} inside a class")
+            return complement(_PERL[e.lower()], self.target)
         if e in "pP":
             raise Untranslatable(f"the Unicode class \\{e}… inside a class")
         return self.escaped_char(e)
