@@ -18,7 +18,11 @@ and score minimum/maximum; sum scores. Not supported (raises `Unsupported`): cha
 and within_last on date properties — the example model uses neither.
 
 Contact ids are integer codes (the contact's position) in both frames, as a pandas user would
-do with a categorical, so that grouping is not dominated by string hashing.
+do with a categorical, so that grouping is not dominated by string hashing. Times are integer
+microseconds; the arithmetic is `leadscore.evaluation.arithmetic`'s (round2, round6, per-event
+decayed points as integer millionths, sums left to right), text is lowered with `str.lower`,
+patterns run on RE2 (pyarrow strings), and an attribute counts only when its JSON type fits the
+filter's kind.
 """
 
 from __future__ import annotations
@@ -30,14 +34,18 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from leadscore.catalog import duration_micros, read_attribute, to_micros
+from leadscore.evaluation.arithmetic import seconds_to_micros
 from leadscore.model import criteria as c
 from leadscore.model.model import Decay, Model, Rule, Score
 from leadscore.model.operators import OPERATORS
+from leadscore.model.patterns import case_insensitive, glob_regex, parse_glob
 from leadscore.synthetic import PROPERTY_COLUMNS, SyntheticData
 from leadscore.synthetic.people import FEEDBACK_COLUMNS
 
 INF = np.inf
 NAN = np.nan
+MICROS = 1_000_000
 
 
 class Unsupported(NotImplementedError):
@@ -47,9 +55,10 @@ class Unsupported(NotImplementedError):
 def build_frames(data: SyntheticData) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(contacts, events) frames of generated data, events sorted by contact, type and time."""
     columns: dict[str, Any] = {"contact_id": np.arange(data.contact_count, dtype=np.int64),
-                               "created_at": data.contacts.created_at.astype(np.float64)}
-    if data.contacts.feedback_at is not None:
-        columns["feedback_at"] = data.contacts.feedback_at.astype(np.float64)
+                               "created_at": data.contacts.created_at.astype(np.int64) * MICROS}
+    if data.contacts.feedback_at is not None:  # -1: never judged
+        at = data.contacts.feedback_at.astype(np.int64)
+        columns["feedback_at"] = np.where(at >= 0, at * MICROS, -1)
     for name in PROPERTY_COLUMNS:
         values = data.contacts.columns[name]
         if name in ("employees", "annual_revenue"):
@@ -61,7 +70,7 @@ def build_frames(data: SyntheticData) -> tuple[pd.DataFrame, pd.DataFrame]:
     frame: dict[str, Any] = {
         "contact_id": ev.contact.astype(np.int64),
         "type": np.asarray(data.event_types, dtype=object)[ev.type],
-        "time": ev.time.astype(np.float64),
+        "time": ev.time.astype(np.int64) * MICROS,  # microseconds
     }
     names = sorted({key for attributes in data.attributes for key in attributes})
     for name in names:
@@ -71,18 +80,32 @@ def build_frames(data: SyntheticData) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 
 def decay_factors(decay: Decay, age: np.ndarray) -> np.ndarray:
-    """`Decay.factor` for an array of ages."""
-    if decay.half_life is not None:
-        factor = np.power(0.5, age / decay.half_life)
-    elif decay.step_every is not None and decay.step_lose is not None:
-        factor = np.maximum(0.0, 1.0 - decay.step_lose * np.floor(age / decay.step_every))
-    elif decay.linear is not None:
-        factor = np.maximum(0.0, 1.0 - age / decay.linear)
+    """`Decay.factor_us` for an array of ages in microseconds (int64)."""
+    half_life, step_every, linear, expire_after = decay.micros
+    if half_life is not None:
+        factor = np.power(0.5, age / half_life)
+    elif step_every is not None and decay.step_lose is not None:
+        factor = np.maximum(0.0, 1.0 - decay.step_lose * (age // step_every))
+    elif linear is not None:
+        factor = np.maximum(0.0, 1.0 - age / linear)
     else:
-        factor = np.ones_like(age)
-    if decay.expire_after is not None:
-        factor = np.where(age > decay.expire_after, 0.0, factor)
+        factor = np.ones(len(age))
+    if expire_after is not None:
+        factor = np.where(age > expire_after, 0.0, factor)
     return np.where(age <= 0, 1.0, factor)
+
+
+def round2(values: np.ndarray) -> np.ndarray:
+    return np.floor(values * 100.0 + 0.5) / 100.0
+
+
+def round6(values: np.ndarray) -> np.ndarray:
+    return np.floor(values * 1_000_000.0 + 0.5) / 1_000_000.0
+
+
+def _arrow_text(values: pd.Series) -> pd.Series:
+    """Text as pyarrow strings, whose regular expressions are RE2's (as the evaluator's)."""
+    return values.astype(str).astype("string[pyarrow]")
 
 
 def test_values(values: pd.Series, test: c.ValueTest) -> np.ndarray:
@@ -97,32 +120,33 @@ def test_values(values: pd.Series, test: c.ValueTest) -> np.ndarray:
         raise Unsupported(f"the pandas baseline does not interpret '{name}'")
     if name in ("equals", "not_equals", "any_of", "none_of"):
         sample = next(iter(expected)) if name in ("any_of", "none_of") else expected
-        lhs = values.str.casefold() if isinstance(sample, str) else values
+        lhs = values.str.lower() if isinstance(sample, str) else values
         hit = lhs.isin(expected) if name in ("any_of", "none_of") else lhs.eq(expected)
         result = hit.fillna(False).to_numpy(dtype=bool)
         if name in ("not_equals", "none_of"):
             result = ~result
     elif name in ("contains", "not_contains", "starts_with", "ends_with", "matches"):
-        text = values.astype(str).astype(object).str.casefold()  # Python re, not RE2
+        text = _arrow_text(values).str.lower()
         if name in ("contains", "not_contains"):
             hit = np.zeros(len(values), dtype=bool)
             for part in expected:
-                hit |= text.str.contains(part, regex=False).to_numpy(dtype=bool)
+                hit |= text.str.contains(part, regex=False).to_numpy(dtype=bool,
+                                                                      na_value=False)
             result = ~hit if name == "not_contains" else hit
         elif name == "starts_with":
-            result = text.str.startswith(expected).to_numpy(dtype=bool)
+            result = text.str.startswith(expected).to_numpy(dtype=bool, na_value=False)
         elif name == "ends_with":
-            result = text.str.endswith(expected).to_numpy(dtype=bool)
+            result = text.str.endswith(expected).to_numpy(dtype=bool, na_value=False)
         else:
             result = np.zeros(len(values), dtype=bool)
             for pattern in expected:
-                result |= text.str.match(pattern.pattern).to_numpy(dtype=bool)
+                hit = text.str.fullmatch(glob_regex(parse_glob(pattern)))
+                result |= hit.to_numpy(dtype=bool, na_value=False)
     elif name == "regex":
         with warnings.catch_warnings():  # pandas warns about groups, which do not matter here
             warnings.simplefilter("ignore", UserWarning)
-            text = values.astype(str).astype(object)  # Python re, not RE2
-            hit = text.str.contains(expected.pattern, flags=expected.flags, regex=True)
-        result = hit.to_numpy(dtype=bool)
+            hit = _arrow_text(values).str.contains(case_insensitive(expected), regex=True)
+        result = hit.to_numpy(dtype=bool, na_value=False)
     elif name in ("greater_than", "at_least", "less_than", "at_most", "between"):
         numbers = values.to_numpy()
         with np.errstate(invalid="ignore"):
@@ -149,13 +173,15 @@ class BaselineScores:
 
 
 class PandasBaseline:
-    """Scores every contact of the frames as of `as_of` (POSIX seconds)."""
+    """Scores every contact of the frames as of `as_of` (POSIX seconds, read in microseconds
+    as the evaluator reads a snapshot's moment)."""
 
     def __init__(self, model: Model) -> None:
         self.model = model
 
     def score(self, contacts: pd.DataFrame, events: pd.DataFrame, as_of: float
               ) -> BaselineScores:
+        as_of = seconds_to_micros(as_of)
         contacts = contacts[contacts["created_at"] <= as_of].reset_index(drop=True)
         if "feedback_at" in contacts:  # sales's verdict is known from its own moment on
             later = ~((contacts["feedback_at"] >= 0) & (contacts["feedback_at"] <= as_of))
@@ -177,7 +203,7 @@ class PandasBaseline:
 class _Run:
     """One scoring pass: the frames, and the filtered events per event criterion."""
 
-    def __init__(self, contacts: pd.DataFrame, events: pd.DataFrame, as_of: float) -> None:
+    def __init__(self, contacts: pd.DataFrame, events: pd.DataFrame, as_of: int) -> None:
         self.contacts = contacts
         self.events = events
         self.as_of = as_of
@@ -196,13 +222,13 @@ class _Run:
         ev = self.events
         mask = (ev["type"] == node.event_type).to_numpy().copy()
         window = node.window
-        low = self.as_of - window.within_last.total_seconds() if window.within_last else None
+        low = self.as_of - duration_micros(window.within_last) if window.within_last else None
         if window.since is not None:
-            since = window.since.timestamp()
+            since = to_micros(window.since)
             low = since if low is None or since > low else low
         high = self.as_of
-        if window.until is not None and window.until.timestamp() < high:
-            high = window.until.timestamp()
+        if window.until is not None and to_micros(window.until) < high:
+            high = to_micros(window.until)
         times = ev["time"].to_numpy()
         if low is not None:
             mask &= times >= low
@@ -211,7 +237,8 @@ class _Run:
         for f in node.filters:
             column = selected[f.attribute] if f.attribute in selected else pd.Series(
                 [None] * len(selected), index=selected.index, dtype=object)
-            selected = selected[test_values(column, f.test)]
+            typed = column.map(lambda v, kind=f.kind: read_attribute(v, kind))
+            selected = selected[test_values(typed.astype(object), f.test)]
         found = pd.DataFrame({
             "row": self.position.loc[selected["contact_id"].to_numpy()].to_numpy(),
             "time": selected["time"].to_numpy(),
@@ -262,7 +289,7 @@ class _Run:
             return points
         finite = np.isfinite(evidence)
         age = np.where(finite, self.as_of - np.where(finite, evidence, 0.0), 0.0)
-        return np.where(finite, points * decay_factors(decay, age), points)
+        return np.where(finite, round6(points * decay_factors(decay, age)), points)
 
     def rule(self, rule: Rule) -> np.ndarray:
         """Points the rule adds to each contact (after decay and its own cap; 0 if unmatched)."""
@@ -312,8 +339,12 @@ class _Run:
             if rule.decay is None:
                 per_event = np.full(len(frame), each)
             else:
-                per_event = each * decay_factors(rule.decay, self.as_of - frame["time"].to_numpy())
+                # integer millionths per event, added exactly
+                per_event = np.floor(each * decay_factors(
+                    rule.decay, self.as_of - frame["time"].to_numpy()) * 1_000_000.0 + 0.5)
             points = np.bincount(frame["row"].to_numpy(), weights=per_event, minlength=self.n)
+            if rule.decay is not None:
+                points = points / 1_000_000.0
             matched = held & (self.counts(node) > 0)
         else:
             evidence = self.evidence(node)
@@ -325,8 +356,10 @@ class _Run:
     def score(self, score: Score, values: dict[str, np.ndarray],
               rule_points: dict[str, np.ndarray]) -> np.ndarray:
         if score.sum_of:
-            total = np.sum([values[name] for name in score.sum_of], axis=0)
-            return np.round(_clamp(total, score.min, score.max), 2)
+            total = np.zeros(self.n)
+            for name in score.sum_of:  # left to right
+                total = total + values[name]
+            return round2(_clamp(total, score.min, score.max))
         total = np.zeros(self.n)
         for rule in score.rules:
             points = rule_points[f"{score.name}/{rule.name}"] = self.rule(rule)
@@ -337,7 +370,7 @@ class _Run:
                 points = rule_points[f"{score.name}/{rule.name}"] = self.rule(rule)
                 group_total = group_total + points
             total = total + _clamp(group_total, group.min, group.max)
-        return np.round(_clamp(total, score.min, score.max), 2)
+        return round2(_clamp(total, score.min, score.max))
 
 
 def _clamp(values: np.ndarray, low: float | None, high: float | None) -> np.ndarray:

@@ -1,96 +1,149 @@
-"""A stored value's typed forms: what it reads as when a model declares it a string, a number,
-a bool or a date.
+"""A stored value's typed forms, and the one rule for reading a value as a type.
 
-The store keeps every property value as its JSON text and, computed once when it is written,
-as these four forms. Every engine — the Python evaluator, DuckDB, PostgreSQL, Spark — then
-reads a property through its declared type from the same forms, so they cannot disagree on
-what `"1,200"`, `"yes"` or `"2026-01-05"` mean.
+A property's stored JSON value is kept by an engine in four typed forms — text, number, bool
+and time (integer microseconds since the epoch) — each what `coerce_value` makes of it for that
+type, or None when it cannot. Reading a declared property of type T takes T's form
+(`read_forms`); the Python store reads the raw value the same way (`read_value`), so both sides
+agree on every value, including those that do not fit.
+
+Event attributes follow a stricter rule (`read_attribute`): a stored attribute counts only when
+its JSON type fits the kind the criterion compares it as — a string for string and enum, a
+number (not a bool) for number, a bool for bool, a date-time string for date — and is unknown
+otherwise.
 """
 
 from __future__ import annotations
 
 import math
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from leadscore.catalog.catalog import PropertyType
-from leadscore.catalog.values import CoercionError, coerce_value
+from leadscore.catalog.values import CoercionError, coerce_value, enum_option
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 MICROSECOND = timedelta(microseconds=1)
 
-Forms = tuple[str | None, float | None, bool | None, int | None]
-NO_FORMS: Forms = (None, None, None, None)
+
+class TypedForms(NamedTuple):
+    """The four forms of one stored value; each None when the value cannot be read so."""
+
+    text: str | None
+    number: float | None
+    flag: bool | None
+    time_us: int | None
+
+
+NO_FORMS = TypedForms(None, None, None, None)
 
 
 def to_micros(moment: datetime) -> int:
-    """Microseconds since the epoch of an aware (or UTC-naive) datetime, exactly."""
+    """Integer microseconds since the epoch of an aware (or naive UTC) datetime, exactly."""
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     return (moment - EPOCH) // MICROSECOND
 
 
 def from_micros(micros: int) -> datetime:
-    return EPOCH + timedelta(microseconds=int(micros))
+    return EPOCH + timedelta(microseconds=micros)
 
 
-def typed_forms(raw: Any) -> Forms:
-    """(text, number, bool, time in µs) of a stored JSON value; a form is None where
-    `coerce_value` to that type fails. Mappings, lists and None have no forms."""
+def duration_micros(delta: timedelta) -> int:
+    """A duration in whole microseconds (timedelta keeps microseconds exactly)."""
+    return delta // MICROSECOND
+
+
+def typed_forms(raw: Any) -> TypedForms:
+    """(text, number, bool, time µs) of a stored JSON value: each form is what
+    `coerce_value(raw, STRING / NUMBER / BOOL / DATE)` gives, None when it raises. Mappings and
+    lists have no forms; nor do non-finite numbers."""
     if raw is None or isinstance(raw, dict | list):
         return NO_FORMS
-    return (_form(raw, PropertyType.STRING), _number(raw), _form(raw, PropertyType.BOOL),
-            _time(raw))
+    if isinstance(raw, float) and not math.isfinite(raw):
+        return NO_FORMS
+    return TypedForms(_form(raw, PropertyType.STRING), _number_form(raw),
+                      _form(raw, PropertyType.BOOL), _time_form(raw))
 
 
-def read_form(forms: Forms, kind: PropertyType, options: tuple[str, ...] = ()) -> Any:
-    """The value of a property of type `kind` from its forms (None: unknown). An enumeration
-    reads its text form, matched without case against the options (the option's spelling)."""
-    text, number, flag, micros = forms
+def read_forms(forms: TypedForms, kind: PropertyType, options: tuple[str, ...] = ()) -> Any:
+    """A declared property of type `kind` read from its forms: the typed value, or None
+    (unknown). An enumeration takes the text form, matched ignoring case against its options,
+    as the canonical option; a text that is not an option is unknown."""
     if kind is PropertyType.STRING:
-        return text
+        return forms.text
     if kind is PropertyType.NUMBER:
-        return number
+        return forms.number
     if kind is PropertyType.BOOL:
-        return flag
+        return forms.flag
     if kind is PropertyType.DATE:
+        return None if forms.time_us is None else from_micros(forms.time_us)
+    if kind is PropertyType.ENUM:
+        return enum_option(forms.text, options)
+    raise ValueError(f"unknown property type {kind}")  # pragma: no cover
+
+
+def read_value(raw: Any, kind: PropertyType, options: tuple[str, ...] = ()) -> Any:
+    """A stored JSON value read as a declared property of type `kind`: equal to
+    `read_forms(typed_forms(raw), kind, options)`, computing only the form it needs."""
+    if raw is None or isinstance(raw, dict | list):
+        return None
+    if isinstance(raw, float) and not math.isfinite(raw):
+        return None
+    if kind is PropertyType.NUMBER:
+        return _number_form(raw)
+    if kind is PropertyType.DATE:
+        micros = _time_form(raw)
         return None if micros is None else from_micros(micros)
-    if text is None or not options:
-        return text
-    return _options(options).get(text.lower())
+    if kind is PropertyType.ENUM:
+        return enum_option(_form(raw, PropertyType.STRING), options)
+    return _form(raw, kind)
 
 
-_OPTIONS: dict[tuple[str, ...], dict[str, str]] = {}
+def read_attribute(raw: Any, kind: PropertyType) -> Any:
+    """An event attribute's stored JSON value as `kind`, or None (unknown) when its JSON type
+    does not fit: string/enum need a string, number a finite number that is not a bool, bool a
+    bool, date a date-time string (its instant)."""
+    if kind is PropertyType.STRING or kind is PropertyType.ENUM:
+        return raw if isinstance(raw, str) else None
+    if kind is PropertyType.NUMBER:
+        if isinstance(raw, bool) or not isinstance(raw, int | float):
+            return None
+        return raw if math.isfinite(raw) else None
+    if kind is PropertyType.BOOL:
+        return raw if isinstance(raw, bool) else None
+    if kind is PropertyType.DATE:
+        if not isinstance(raw, str):
+            return None
+        micros = _time_form(raw)
+        return None if micros is None else from_micros(micros)
+    raise ValueError(f"unknown property type {kind}")  # pragma: no cover
 
 
-def _options(options: tuple[str, ...]) -> dict[str, str]:
-    found = _OPTIONS.get(options)
-    if found is None:
-        found = _OPTIONS[options] = {option.lower(): option for option in options}
-    return found
+def attribute_forms(raw: Any) -> TypedForms:
+    """The four columns an engine keeps for one attribute value, each by `read_attribute`
+    (text for string and enum; time in microseconds for date)."""
+    moment = read_attribute(raw, PropertyType.DATE)
+    number = read_attribute(raw, PropertyType.NUMBER)
+    return TypedForms(read_attribute(raw, PropertyType.STRING),
+                      None if number is None else float(number),
+                      read_attribute(raw, PropertyType.BOOL),
+                      None if moment is None else to_micros(moment))
 
 
 def _form(raw: Any, kind: PropertyType) -> Any:
     try:
         return coerce_value(raw, kind)
-    except CoercionError:
-        return None
-
-
-def _number(raw: Any) -> float | None:
-    value = _form(raw, PropertyType.NUMBER)
-    if value is None:
-        return None
-    try:
-        number = float(value)
-    except OverflowError:
-        return None
-    return number if math.isfinite(number) else None
-
-
-def _time(raw: Any) -> int | None:
-    try:
-        value = coerce_value(raw, PropertyType.DATE)
     except (CoercionError, ValueError, OverflowError, OSError):
         return None
-    return None if value is None else to_micros(value)
+
+
+def _number_form(raw: Any) -> float | None:
+    value = _form(raw, PropertyType.NUMBER)
+    if value is None or not math.isfinite(value):
+        return None
+    return value
+
+
+def _time_form(raw: Any) -> int | None:
+    moment = _form(raw, PropertyType.DATE)
+    return None if moment is None else to_micros(moment)

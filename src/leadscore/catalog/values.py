@@ -34,7 +34,10 @@ def parse_datetime(value: Any) -> datetime:
         raise CoercionError(f"expected a date or time, got {value!r}")
     if isinstance(value, int | float):
         seconds = value / 1000 if value > 10_000_000_000 else value
-        return datetime.fromtimestamp(seconds, tz=UTC)
+        try:
+            return datetime.fromtimestamp(seconds, tz=UTC)
+        except (ValueError, OverflowError, OSError):
+            raise CoercionError(f"{value!r} is not a time any calendar can show") from None
     text = str(value).strip()
     if not text:
         raise CoercionError("expected a date or time, got an empty value")
@@ -108,15 +111,25 @@ def coerce_value(value: Any, kind: PropertyType, *, options: tuple[str, ...] = (
     if kind is PropertyType.DATE:
         return parse_datetime(value)
     if kind is PropertyType.ENUM:
-        text = str(value)
-        if options:
-            lowered = {o.lower(): o for o in options}
-            if text.lower() not in lowered:
-                shown = ", ".join(options[:8]) + (" …" if len(options) > 8 else "")
-                raise CoercionError(f"'{text}' is not one of the allowed values ({shown})")
-            return lowered[text.lower()]
-        return text
+        text = coerce_value(value, PropertyType.STRING)  # 1.0 reads as "1", as for a string
+        option = enum_option(text, options)
+        if option is None:
+            shown = ", ".join(options[:8]) + (" …" if len(options) > 8 else "")
+            raise CoercionError(f"'{text}' is not one of the allowed values ({shown})")
+        return option
     raise CoercionError(f"unknown property type {kind}")  # pragma: no cover
+
+
+def enum_option(text: str | None, options: tuple[str, ...]) -> str | None:
+    """The option that `text` names, ignoring case (str.lower), else None. Without options
+    (an enumeration declared without values) the text itself."""
+    if text is None or not options:
+        return text
+    lowered = text.lower()
+    for option in options:
+        if option.lower() == lowered:
+            return option
+    return None
 
 
 def _number(value: Any) -> float | int:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from leadscore.evaluation.arithmetic import round2, round6
 from leadscore.evaluation.matchers import INF, Reason
 from leadscore.evaluation.scoring import ContactScores, RuleResult, Scorer, ScoreResult
 from leadscore.evaluation.snapshot import ContactSnapshot
@@ -93,7 +94,7 @@ def _render_score(name: str, score: ScoreResult, as_of: float, only_matched: boo
         for rule in group.rules:
             if rule.matched or not only_matched:
                 lines.extend(_render_rule(rule, as_of, "    "))
-    if round(score.total, 2) != score.value:
+    if round2(score.total) != score.value:
         bound = score.score.max if score.total > score.value else score.score.min
         lines.append(f"  score capped at {bound:g} (adds up to {_num(score.total)})")
     return lines
@@ -101,7 +102,7 @@ def _render_score(name: str, score: ScoreResult, as_of: float, only_matched: boo
 
 def _render_rule(rule: RuleResult, as_of: float, indent: str) -> list[str]:
     mark = "✓" if rule.matched else "✗"
-    points = f"{round(rule.final, 2):+g}" if rule.matched else "0"
+    points = f"{round2(rule.final):+g}" if rule.matched else "0"
     detail = []
     if rule.matched and rule.base and abs(rule.points - rule.base) > 1e-9:
         age = ""
@@ -110,7 +111,7 @@ def _render_rule(rule: RuleResult, as_of: float, indent: str) -> list[str]:
         detail.append(f"decayed from {rule.base:+g} ×{rule.decay_factor:.2f}{age}")
     if rule.matched and rule.capped:
         bound = rule.rule.max if rule.points > rule.final else rule.rule.min
-        detail.append(f"capped at {bound:g} from {round(rule.points, 2):+g}")
+        detail.append(f"capped at {bound:g} from {round2(rule.points):+g}")
     suffix = f"  ({'; '.join(detail)})" if detail else ""
     lines = [f"{indent}{mark} {points:>6}  {rule.rule.name}{suffix}"]
     if rule.reason is not None:
@@ -119,7 +120,7 @@ def _render_rule(rule: RuleResult, as_of: float, indent: str) -> list[str]:
 
 
 def _num(value: float) -> str:
-    return f"{round(value, 2):g}"
+    return f"{round2(value):g}"
 
 
 def _render_reason(reason: Reason, indent: str) -> list[str]:
@@ -136,14 +137,14 @@ def _score_dict(score: ScoreResult) -> dict[str, Any]:
     out: dict[str, Any] = {
         "value": score.value,
         "label": score.label,
-        "uncapped": round(score.total, 4),
+        "uncapped": round6(score.total),
         "threshold": score.threshold.describe() if score.threshold else None,
     }
     if score.parts:
         out["parts"] = score.parts
     out["rules"] = [_rule_dict(r, None) for r in score.rules]
     out["groups"] = [
-        {"name": g.group.name, "points": g.final, "uncapped": round(g.total, 4),
+        {"name": g.group.name, "points": g.final, "uncapped": round6(g.total),
          "max": g.group.max, "min": g.group.min, "capped": g.capped,
          "rules": [_rule_dict(r, g.group.name) for r in g.rules]}
         for g in score.groups
@@ -159,9 +160,9 @@ def _rule_dict(rule: RuleResult, group: str | None) -> dict[str, Any]:
         "rule": rule.rule.name,
         "group": group,
         "matched": rule.matched,
-        "points": round(rule.final, 4),
+        "points": rule.final,
         "base_points": rule.base,
-        "decayed_points": round(rule.points, 4),
+        "decayed_points": rule.points,
         "decay_factor": round(rule.decay_factor, 4),
         "capped": rule.capped,
         "tier": rule.tier.describe() if rule.tier else None,

@@ -15,6 +15,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from leadscore.catalog import (
+    PropertyType,
+    duration_micros,
+    read_attribute,
+    read_value,
+    to_micros,
+)
+from leadscore.evaluation.arithmetic import micros_to_seconds
 from leadscore.evaluation.snapshot import ContactSnapshot
 from leadscore.model import criteria as c
 from leadscore.model.operators import OPERATORS
@@ -68,24 +76,40 @@ def compile_criterion(node: c.Criterion, shared: dict[Any, EventMatcher] | None 
     raise TypeError(f"unknown criterion {node!r}")  # pragma: no cover
 
 
-def _value_test(test: c.ValueTest) -> Callable[[Any, float], bool]:
-    """(value, as_of) -> bool for an attribute or property value; None means unknown."""
+def _value_test(test: c.ValueTest) -> Callable[[Any, int], bool]:
+    """(value, as_of µs) -> bool for an attribute or property value already read as its kind;
+    None means unknown."""
     op = OPERATORS[test.op]
-    fn, expected, unknown = op.test, test.expected, op.when_unknown
     if test.op in ("is_known", "is_unknown"):
-        present = expected if test.op == "is_known" else not expected
+        present = test.expected if test.op == "is_known" else not test.expected
         return lambda value, _: (value is not None) == present
+    fn, unknown = op.test, op.when_unknown
     assert fn is not None, f"{test.op} has no value test"
+    expected = op.prepare(test.expected) if op.prepare is not None else test.expected
 
-    def run(value: Any, as_of: float) -> bool:
+    def run(value: Any, as_of_us: int) -> bool:
         if value is None:
             return unknown
         try:
-            return fn(value, expected, as_of)
-        except TypeError:  # a stored value of another type never matches
+            return fn(value, expected, as_of_us)
+        except TypeError:  # only a snapshot built by hand holds values of another type
             return False
 
     return run
+
+
+def property_reader(node: c.PropertyCriterion) -> Callable[[ContactSnapshot], Any]:
+    """The property's value in a snapshot, read as its declared type (`catalog.read_value`:
+    what the store gives for the stored value); None when unknown or when it does not fit."""
+    name, kind, options = node.property, node.kind, node.options
+    if kind is None:
+        return lambda snap: snap.properties.get(name)
+
+    def read(snap: ContactSnapshot) -> Any:
+        value = snap.properties.get(name)
+        return None if value is None else read_value(value, kind, options)
+
+    return read
 
 
 def describe_test(test: c.ValueTest) -> str:
@@ -116,7 +140,7 @@ def _day(ts: float) -> str:
 
 
 class PropertyMatcher:
-    __slots__ = ("node", "name", "op", "expected", "run")
+    __slots__ = ("node", "name", "op", "expected", "run", "read")
 
     def __init__(self, node: c.PropertyCriterion) -> None:
         assert node.test is not None, "a bare property criterion only appears in tiered rules"
@@ -124,24 +148,22 @@ class PropertyMatcher:
         self.name = node.property
         self.op = node.test.op
         self.expected = node.test.expected
-        self.run = _value_test(node.test) if OPERATORS[self.op].test else None
+        self.read = property_reader(node)
+        self.run = (_value_test(node.test) if OPERATORS[self.op].test
+                    or self.op in ("is_known", "is_unknown") else None)
 
     def holds(self, snap: ContactSnapshot) -> bool:
-        value = snap.properties.get(self.name)
         if self.run is not None:
-            return self.run(value, snap.as_of)
-        if self.op == "is_known":
-            return (value is not None) == self.expected
-        if self.op == "is_unknown":
-            return (value is None) == self.expected
-        return snap.changed_since(self.name, snap.as_of - self.expected)  # changed_within
+            return self.run(self.read(snap), snap.as_of_us)
+        # changed_within: a recorded change (a clear included) within the last `expected` µs
+        return snap.changed_since(self.name, micros_to_seconds(snap.as_of_us - self.expected))
 
     def evidence(self, snap: ContactSnapshot, memo: dict) -> Evidence:
         return INF if self.holds(snap) else None
 
     def explain(self, snap: ContactSnapshot, memo: dict) -> Reason:
         matched = self.holds(snap)
-        value = snap.properties.get(self.name)
+        value = self.read(snap)
         test = describe_test(self.node.test)  # type: ignore[arg-type]
         if self.op == "changed_within":
             times = snap.changes.get(self.name)
@@ -154,25 +176,32 @@ class PropertyMatcher:
 VERDICT_CACHE_LIMIT = 65_536
 
 
-def _attribute_check(flt: c.AttributeFilter) -> Callable[[Any, float], bool]:
-    """(attributes, as_of) -> bool for one filter. Event streams repeat the same URLs and form
-    ids, so a verdict is remembered per attribute value (bounded) unless it depends on time."""
-    name, run = flt.attribute, _value_test(flt.test)
+def _attribute_check(flt: c.AttributeFilter) -> Callable[[Any, int], bool]:
+    """(attributes, as_of µs) -> bool for one filter. A stored value whose JSON type does not
+    fit the filter's kind is unknown (`catalog.read_attribute`). Event streams repeat the same
+    URLs and form ids, so a verdict is remembered per text value (bounded) unless it depends
+    on time."""
+    name, run, kind = flt.attribute, _value_test(flt.test), flt.kind
     if flt.test.op == "within_last":
-        return lambda attributes, as_of: run(attributes.get(name), as_of)
-    verdicts: dict[Any, bool] = {}
+        return lambda attributes, as_of_us: run(read_attribute(attributes.get(name), kind),
+                                                as_of_us)
+    if kind not in (PropertyType.STRING, PropertyType.DATE):
+        return lambda attributes, as_of_us: run(read_attribute(attributes.get(name), kind),
+                                                as_of_us)
+    verdicts: dict[str, bool] = {}
+    unknown = run(None, 0)
 
-    def check(attributes: Any, as_of: float) -> bool:
+    def check(attributes: Any, as_of_us: int) -> bool:
         value = attributes.get(name)
+        if value.__class__ is not str:  # only a JSON string fits text and date attributes
+            return unknown
         try:
             return verdicts[value]
         except KeyError:
             if len(verdicts) >= VERDICT_CACHE_LIMIT:
                 verdicts.clear()
-            verdict = verdicts[value] = run(value, as_of)
+            verdict = verdicts[value] = run(read_attribute(value, kind), as_of_us)
             return verdict
-        except TypeError:  # an unhashable value (a list or mapping)
-            return run(value, as_of)
 
     return check
 
@@ -186,11 +215,19 @@ class EventMatcher:
         self.type = node.event_type
         self.filters = [_attribute_check(f) for f in node.filters]
         window = node.window
-        self.within = window.within_last.total_seconds() if window.within_last else None
-        self.since = window.since.timestamp() if window.since else None
-        self.until = window.until.timestamp() if window.until else None
+        self.within = duration_micros(window.within_last) if window.within_last else None
+        self.since = to_micros(window.since) if window.since else None
+        self.until = to_micros(window.until) if window.until else None
         self.low = node.count.low
         self.high = node.count.high
+
+    def bounds(self, as_of_us: int) -> tuple[int | None, int]:
+        """The window in microseconds: (lowest time included or None, highest included)."""
+        lo = as_of_us - self.within if self.within is not None else None
+        if self.since is not None and (lo is None or self.since > lo):
+            lo = self.since
+        hi = as_of_us if self.until is None or self.until > as_of_us else self.until
+        return lo, hi
 
     def times(self, snap: ContactSnapshot, memo: dict) -> Sequence[float]:
         """Times of the matching events (oldest first), within the window and filters."""
@@ -202,24 +239,22 @@ class EventMatcher:
             found = ()
         else:
             times = series.times
-            as_of = snap.as_of
-            lo = as_of - self.within if self.within is not None else None
-            if self.since is not None and (lo is None or self.since > lo):
-                lo = self.since
-            hi = as_of if self.until is None or self.until > as_of else self.until
-            start = bisect_left(times, lo) if lo is not None else 0
-            end = bisect_right(times, hi)
+            as_of_us = snap.as_of_us
+            lo, hi = self.bounds(as_of_us)
+            # the snapshot's float seconds order exactly as their microseconds
+            start = bisect_left(times, micros_to_seconds(lo)) if lo is not None else 0
+            end = bisect_right(times, micros_to_seconds(hi))
             filters = self.filters
             if not filters:
                 found = times[start:end]
             elif len(filters) == 1:
                 check = filters[0]
                 attributes = series.attributes
-                found = [times[i] for i in range(start, end) if check(attributes[i], as_of)]
+                found = [times[i] for i in range(start, end) if check(attributes[i], as_of_us)]
             else:
                 attributes = series.attributes
                 found = [times[i] for i in range(start, end)
-                         if all(check(attributes[i], as_of) for check in filters)]
+                         if all(check(attributes[i], as_of_us) for check in filters)]
         memo[self.key] = found
         return found
 
@@ -278,8 +313,8 @@ class ScoreMatcher:
     def holds(self, snap: ContactSnapshot) -> bool:
         value, label = snap.scores.get(self.node.score, (None, None))
         if self.node.labels is not None:
-            return label is not None and label.casefold() in self.node.labels
-        return self.run is not None and self.run(value, snap.as_of)
+            return label is not None and label.lower() in self.node.labels
+        return self.run is not None and self.run(value, snap.as_of_us)
 
     def evidence(self, snap: ContactSnapshot, memo: dict) -> Evidence:
         return INF if self.holds(snap) else None

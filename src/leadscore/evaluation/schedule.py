@@ -4,11 +4,12 @@ so a worker looks at each contact only when something can have changed."""
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
+from leadscore.catalog import to_micros
+from leadscore.evaluation.arithmetic import micros_to_seconds, seconds_to_micros
 from leadscore.evaluation.matchers import (
     INF,
     AllMatcher,
@@ -22,6 +23,8 @@ from leadscore.model.model import Decay
 
 CONTINUOUS_RECHECK = 86400.0  # half-life and linear decay change all the time: look daily
 EDGE = 1e-3  # a window or an expiry changes just after its boundary, which still counts
+RECHECK_US = 86_400_000_000
+EDGE_US = 1_000
 
 
 def time_sensitive(matchers: Iterable[Any]) -> list[Any]:
@@ -43,21 +46,29 @@ def next_change_at(snap: ContactSnapshot, matchers: Iterable[Any],
     """The earliest moment after `snap.as_of` at which a time window of `matchers` lets an event
     go, a date property leaves a `within_last`, a `changed_within` lapses, or one of `decays`
     (decay, time of the event that earned points) changes the points. None: never.
-    Pass `time_sensitive(...)` of the matchers to skip walking whole trees per contact."""
-    now = snap.as_of
-    best = INF
+    Pass `time_sensitive(...)` of the matchers to skip walking whole trees per contact.
+    Moments are worked out in microseconds; the answer is POSIX seconds."""
+    best = next_change_us(snap, matchers, decays)
+    return None if best is None else micros_to_seconds(best)
+
+
+def next_change_us(snap: ContactSnapshot, matchers: Iterable[Any],
+                   decays: Iterable[tuple[Decay, float | None]] = ()) -> int | None:
+    """`next_change_at` in microseconds."""
+    now = snap.as_of_us
+    best: int | None = None
     memo: dict = {}
     for matcher in _walk(matchers):
         for moment in _moments(matcher, snap, memo):
-            if now < moment < best:
+            if now < moment and (best is None or moment < best):
                 best = moment
     for decay, evidence in decays:
         if evidence is None or evidence == INF:
             continue
-        due = _decay_moment(decay, evidence, now)
-        if due is not None and now < due < best:
+        due = _decay_moment(decay, seconds_to_micros(evidence), now)
+        if due is not None and now < due and (best is None or due < best):
             best = due
-    return None if best == INF else best
+    return best
 
 
 def _walk(matchers: Iterable[Any]) -> Iterable[Any]:
@@ -71,42 +82,44 @@ def _walk(matchers: Iterable[Any]) -> Iterable[Any]:
             yield from _walk([matcher.child])
 
 
-def _moments(matcher: Any, snap: ContactSnapshot, memo: dict) -> Iterable[float]:
+def _moments(matcher: Any, snap: ContactSnapshot, memo: dict) -> Iterable[int]:
     if isinstance(matcher, EventMatcher):
         if matcher.within is not None:
             times = matcher.times(snap, memo)
             if times:
                 # the oldest event in the window leaves first, just after its age reaches
                 # the window (an event exactly `within` old still counts)
-                yield times[0] + matcher.within + EDGE
+                yield seconds_to_micros(times[0]) + matcher.within + EDGE_US
         if matcher.until is not None:
             yield matcher.until
         if matcher.since is not None:
             yield matcher.since
     elif isinstance(matcher, PropertyMatcher):
         if matcher.op == "within_last":
-            value = snap.properties.get(matcher.name)
+            value = matcher.read(snap)
             if isinstance(value, datetime):
-                yield value.timestamp()  # a future date enters the window when it comes
-                yield value.timestamp() + matcher.expected + EDGE
+                moment = to_micros(value)
+                yield moment  # a future date enters the window when it comes
+                yield moment + matcher.expected + EDGE_US
         elif matcher.op == "changed_within":
             changes = snap.changes.get(matcher.name)
             if changes:
-                yield changes[-1] + matcher.expected + EDGE
+                yield seconds_to_micros(changes[-1]) + matcher.expected + EDGE_US
 
 
-def _decay_moment(decay: Decay, evidence: float, now: float) -> float | None:
+def _decay_moment(decay: Decay, evidence: int, now: int) -> int | None:
+    """When the points earned at `evidence` (µs) next change, as of `now` (µs)."""
     age = now - evidence
+    half_life, step_every, linear, expire_after = decay.micros
     candidates = []
-    if decay.expire_after is not None and age <= decay.expire_after:  # gone just after
-        candidates.append(evidence + decay.expire_after + EDGE)
-    if decay.step_every is not None and decay.step_lose is not None:
-        steps = math.floor(age / decay.step_every) + 1
+    if expire_after is not None and age <= expire_after:  # gone just after
+        candidates.append(evidence + expire_after + EDGE_US)
+    if step_every is not None and decay.step_lose is not None:
+        steps = age // step_every + 1
         if decay.step_lose * (steps - 1) < 1:
-            candidates.append(evidence + steps * decay.step_every)
-    if decay.half_life is not None:
-        candidates.append(now + CONTINUOUS_RECHECK)
-    if decay.linear is not None and age < decay.linear:
-        candidates.append(min(now + CONTINUOUS_RECHECK, evidence + decay.linear))
+            candidates.append(evidence + steps * step_every)
+    if half_life is not None:
+        candidates.append(now + RECHECK_US)
+    if linear is not None and age < linear:
+        candidates.append(min(now + RECHECK_US, evidence + linear))
     return min(candidates) if candidates else None
-

@@ -5,6 +5,11 @@ each event, decay shrinks points by the age of the event that earned them) → t
 cap → each group's sum and cap → the score's sum and cap. Sum scores add their parts and apply
 their own cap. Then thresholds label each score, the grade matrix combines two labels, and the
 stage score's label names the lifecycle stage the contact qualifies for.
+
+The arithmetic is `arithmetic.py`'s, which every SQL engine reproduces: decayed points round
+to 10⁻⁶, per-event decayed points add as integer millionths, sums add left to right (the
+ungrouped rules, then the groups, in the model's order), a score's value rounds half up to
+two decimals.
 """
 
 from __future__ import annotations
@@ -13,20 +18,22 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from leadscore.evaluation.matchers import INF, Reason, compile_criterion
+from leadscore.catalog import PropertyType
+from leadscore.evaluation.arithmetic import (
+    MICROS,
+    add_in_order,
+    clamp,
+    micro_points,
+    round2,
+    round6,
+    seconds_to_micros,
+)
+from leadscore.evaluation.matchers import INF, Reason, compile_criterion, property_reader
 from leadscore.evaluation.snapshot import ContactSnapshot
 from leadscore.model import criteria as c
 from leadscore.model.model import Decay, Group, Model, Rule, Score, Threshold, Tier
 
 DECAYING = "decaying"  # memo key: (decay, evidence) of the decaying rules that applied
-
-
-def clamp(value: float, low: float | None, high: float | None) -> float:
-    if high is not None and value > high:
-        value = high
-    if low is not None and value < low:
-        value = low
-    return value
 
 
 @dataclass(slots=True)
@@ -108,7 +115,11 @@ class ContactScores:
 
 
 class _CompiledRule:
-    __slots__ = ("rule", "matcher", "points", "decay", "per_event", "tiers", "tier_property")
+    """One rule, compiled: `apply` is the single computation of its points, which the scorer
+    keeps whole (detail, explanations) or only as the number it adds."""
+
+    __slots__ = ("rule", "matcher", "points", "decay", "per_event", "tiers", "tier_value",
+                 "points_value")
 
     def __init__(self, rule: Rule, shared: dict) -> None:
         self.rule = rule
@@ -116,57 +127,26 @@ class _CompiledRule:
         self.decay = rule.decay
         self.per_event = rule.per_event
         self.tiers = rule.tiers
-        self.tier_property: str | None = None
-        self.matcher: Any = None  # an EventMatcher for tiers and per-event rules
+        self.tier_value: Any = None  # reads the number property of a property-tiered rule
+        self.points_value: Any = None  # reads the number property of a points_from rule
+        if rule.points_from is not None:
+            self.points_value = property_reader(
+                c.PropertyCriterion(rule.points_from, None, PropertyType.NUMBER))
+        self.matcher: Any = None
         criterion = rule.criterion
         if rule.tiers and isinstance(criterion, c.PropertyCriterion):
-            self.tier_property = criterion.property
+            self.tier_value = property_reader(criterion)
         else:
             self.matcher = compile_criterion(criterion, shared)
 
-    def points_for(self, snap: ContactSnapshot, memo: dict) -> float:
-        """What the rule adds, after its own cap (the fast path: no result objects). A
-        decaying rule that applies notes (decay, evidence) in memo[DECAYING] for scheduling."""
-        outcome = self._compute(snap, memo)
-        if outcome is None:
-            return 0.0
-        decay = self.decay
-        if decay is not None:
-            noted = memo.setdefault(DECAYING, [])
-            if self.per_event:  # each event decays on its own clock: an older one may
-                as_of, factor = snap.as_of, decay.factor  # expire or step down first
-                live = [t for t in self.matcher.times(snap, memo) if factor(as_of - t) > 0]
-                if decay.step_every is None:  # expiry and linear decay end first for the
-                    live = live[:1]  # oldest; half-life is re-checked daily whatever the age
-                noted.extend((decay, t) for t in live)
-            else:
-                noted.append((decay, outcome[4]))
-        return clamp(outcome[1], self.rule.min, self.rule.max)
-
-    def evaluate(self, snap: ContactSnapshot, memo: dict, explain: bool) -> RuleResult:
-        """The rule's full result: points before and after decay and cap, tier, evidence."""
-        rule = self.rule
-        outcome = self._compute(snap, memo)
-        if outcome is None:
-            count = None
-            if self.matcher is not None and (self.tiers or self.per_event):
-                count = len(self.matcher.times(snap, memo))
-            result = RuleResult(rule, False, count=count)
-        else:
-            base, points, tier, count, evidence = outcome
-            result = RuleResult(rule, True, base, points, clamp(points, rule.min, rule.max),
-                                tier, count, evidence)
-        if explain:
-            result.reason = self.explain(snap, memo, result)
-        return result
-
-    def _compute(self, snap: ContactSnapshot, memo: dict
-                 ) -> tuple[float, float, Tier | None, int | None, float | None] | None:
+    def apply(self, snap: ContactSnapshot, memo: dict
+              ) -> tuple[float, float, Tier | None, int | None, float | None] | None:
         """None when the rule does not apply; else (base points, points after decay, tier,
-        matching event count, time of the event that earned the points)."""
-        if self.tier_property is not None:
-            value = snap.properties.get(self.tier_property)
-            if isinstance(value, int | float) and not isinstance(value, bool):
+        matching event count, time of the event that earned the points). A decaying rule that
+        applies notes (decay, evidence) in memo[DECAYING] for scheduling."""
+        if self.tier_value is not None:
+            value = self.tier_value(snap)
+            if value is not None:
                 for tier in self.tiers:
                     if tier.holds(value):
                         return tier.points, tier.points, tier, None, None
@@ -179,14 +159,14 @@ class _CompiledRule:
                 if tier.holds(n):
                     low = int(tier.low or 0)
                     evidence = times[n - low] if low > 0 else INF
-                    return tier.points, self._decayed(tier.points, evidence, snap.as_of), \
-                        tier, n, evidence
+                    return (tier.points, self._decayed(tier.points, evidence, snap, memo), tier,
+                            n, evidence)
             return None
         if self.rule.points_from is not None:
             if matcher.evidence(snap, memo) is None:
                 return None
-            value = snap.properties.get(self.rule.points_from)
-            if not isinstance(value, int | float) or isinstance(value, bool):
+            value = self.points_value(snap)
+            if value is None:
                 return None
             return value, value, None, None, INF
         if self.per_event:
@@ -195,32 +175,60 @@ class _CompiledRule:
             times = matcher.times(snap, memo)
             if not times:
                 return None
-            each = self.points
+            each, n = self.points, len(times)
             if self.decay is None:
-                points = each * len(times)
+                points = each * n
             else:
-                factor, as_of = self.decay.factor, snap.as_of
-                points = sum(each * factor(as_of - t) for t in times)
-            return each * len(times), points, None, len(times), times[-1]
+                points = self._per_event_decayed(times, snap, memo)
+            return each * n, points, None, n, times[-1]
         evidence = matcher.evidence(snap, memo)
         if evidence is None:
             return None
-        return self.points, self._decayed(self.points, evidence, snap.as_of), None, None, evidence
+        return self.points, self._decayed(self.points, evidence, snap, memo), None, None, evidence
 
-    def _decayed(self, points: float, evidence: float, as_of: float) -> float:
-        if self.decay is None or evidence == INF:
+    def _decayed(self, points: float, evidence: float, snap: ContactSnapshot,
+                 memo: dict) -> float:
+        decay = self.decay
+        if decay is None or evidence == INF:
             return points
-        return points * self.decay.factor(as_of - evidence)
+        memo.setdefault(DECAYING, []).append((decay, evidence))
+        return round6(points * decay.factor_us(snap.as_of_us - seconds_to_micros(evidence)))
+
+    def _per_event_decayed(self, times: Any, snap: ContactSnapshot, memo: dict) -> float:
+        """Each event decays on its own clock; the points are added as integer millionths.
+        The live events (factor > 0) are noted for scheduling: an older one may expire or step
+        down first (expiry and linear decay end first for the oldest; half-life is re-checked
+        daily whatever the age, so the oldest stands for all)."""
+        decay = self.decay
+        assert decay is not None
+        each, as_of_us, factor = self.points, snap.as_of_us, decay.factor_us
+        total = 0
+        live = []
+        for t in times:
+            f = factor(as_of_us - seconds_to_micros(t))
+            if f > 0:
+                live.append(t)
+            total += micro_points(each * f)
+        if decay.step_every is None:
+            live = live[:1]
+        memo.setdefault(DECAYING, []).extend((decay, t) for t in live)
+        return total / MICROS
+
+    def count(self, snap: ContactSnapshot, memo: dict) -> int | None:
+        """Matching events of a tiered or per-event rule (for the detail of one that did not
+        apply)."""
+        if self.matcher is not None and (self.tiers or self.per_event):
+            return len(self.matcher.times(snap, memo))
+        return None
 
     def explain(self, snap: ContactSnapshot, memo: dict, result: RuleResult) -> Reason:
-        if self.tier_property is not None:
-            value = snap.properties.get(self.tier_property)
+        if self.tier_value is not None:
+            value = self.tier_value(snap)
             bands = ", ".join(f"{t.describe()} → {t.points:+g}" for t in self.tiers)
-            shown = "unknown" if value is None else f"{value:g}" if isinstance(
-                value, int | float) else repr(value)
+            shown = "unknown" if value is None else f"{value:g}"
             where = f"in band {result.tier.describe()}" if result.tier else "in no band"
-            return Reason(result.matched, f"{self.tier_property} is {shown}, {where} "
-                          f"(bands: {bands})")
+            name = self.rule.criterion.property  # type: ignore[union-attr]
+            return Reason(result.matched, f"{name} is {shown}, {where} (bands: {bands})")
         reason = self.matcher.explain(snap, memo)
         if self.tiers:
             bands = ", ".join(f"{t.describe()} → {t.points:+g}" for t in self.tiers)
@@ -247,41 +255,35 @@ class Scorer:
 
     def score(self, snap: ContactSnapshot, *, detail: bool = False,
               explain: bool = False) -> ContactScores:
-        """Scores, labels, grade and qualifying stage. `detail` adds every rule's and group's
-        result; `explain` adds the reasons too (and implies detail)."""
+        """Scores, labels, grade and qualifying stage. `detail` keeps every rule's and group's
+        result; `explain` adds the reasons too (and implies detail). Both come from the one
+        computation that gives the scores."""
         memo: dict = {}
         results: dict[str, ScoreResult] = {}
         detail = detail or explain
         for score, rules, groups in self._scores:
             if score.sum_of:
                 parts = {name: results[name].value for name in score.sum_of}
-                total = sum(parts.values())
-                value = clamp(total, score.min, score.max)
-                results[score.name] = ScoreResult(score, round(value, 2), total,
-                                                  score.label_for(round(value, 2)), parts=parts)
+                total = add_in_order(parts.values())
+                value = round2(clamp(total, score.min, score.max))
+                results[score.name] = ScoreResult(score, value, total, score.label_for(value),
+                                                  parts=parts)
                 continue
-            if not detail:
-                total = 0.0
-                for rule in rules:
-                    total += rule.points_for(snap, memo)
-                for group, compiled in groups:
-                    group_total = 0.0
-                    for rule in compiled:
-                        group_total += rule.points_for(snap, memo)
-                    total += clamp(group_total, group.min, group.max)
-                value = round(clamp(total, score.min, score.max), 2)
-                results[score.name] = ScoreResult(score, value, total, score.label_for(value))
-                continue
-            rule_results = [r.evaluate(snap, memo, explain) for r in rules]
-            total = sum(r.final for r in rule_results)
-            group_results = []
+            rule_results: list[RuleResult] = []
+            group_results: list[GroupResult] = []
+            total = 0.0
+            for rule in rules:
+                total += self._rule(rule, snap, memo, rule_results if detail else None, explain)
             for group, compiled in groups:
-                in_group = [r.evaluate(snap, memo, explain) for r in compiled]
-                group_total = sum(r.final for r in in_group)
+                in_group: list[RuleResult] | None = [] if detail else None
+                group_total = 0.0
+                for rule in compiled:
+                    group_total += self._rule(rule, snap, memo, in_group, explain)
                 group_final = clamp(group_total, group.min, group.max)
-                group_results.append(GroupResult(group, in_group, group_total, group_final))
+                if in_group is not None:
+                    group_results.append(GroupResult(group, in_group, group_total, group_final))
                 total += group_final
-            value = round(clamp(total, score.min, score.max), 2)
+            value = round2(clamp(total, score.min, score.max))
             results[score.name] = ScoreResult(score, value, total, score.label_for(value),
                                               rule_results, group_results)
         outcome = ContactScores(snap.contact_id, snap.as_of, results,
@@ -296,6 +298,24 @@ class Scorer:
             threshold = results[self._stage_score].threshold
             outcome.stage = threshold.stage if threshold else None
         return outcome
+
+    @staticmethod
+    def _rule(rule: _CompiledRule, snap: ContactSnapshot, memo: dict,
+              keep: list[RuleResult] | None, explain: bool) -> float:
+        """What one rule adds (after its own cap); with `keep`, its whole result too."""
+        outcome = rule.apply(snap, memo)
+        spec = rule.rule
+        final = 0.0 if outcome is None else clamp(outcome[1], spec.min, spec.max)
+        if keep is not None:
+            if outcome is None:
+                result = RuleResult(spec, False, count=rule.count(snap, memo))
+            else:
+                base, points, tier, count, evidence = outcome
+                result = RuleResult(spec, True, base, points, final, tier, count, evidence)
+            if explain:
+                result.reason = rule.explain(snap, memo, result)
+            keep.append(result)
+        return final
 
     def matchers(self) -> list[Any]:
         """Every rule's compiled criterion (for `schedule.next_change_at`)."""

@@ -2,7 +2,9 @@
 
 `ContactSnapshot.build` drops everything that happened after `as_of`, so scores are a pure
 function of (model, contact data as of t) whoever calls it, whatever history they pass in.
-Times are kept as POSIX seconds (floats) because the evaluator compares millions of them.
+Times are kept as POSIX seconds (floats, exactly what `datetime.timestamp()` gives) because
+the evaluator compares millions of them; bounds are computed in integer microseconds
+(`as_of_us`) and compared as such floats, which order exactly as their microseconds.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from leadscore.catalog import to_utc
+from leadscore.evaluation.arithmetic import seconds_to_micros
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,14 +52,15 @@ EMPTY_SERIES = EventSeries()
 
 
 class ContactSnapshot:
-    __slots__ = ("contact_id", "as_of", "created_at", "properties", "changes", "events",
-                 "scores", "lists")
+    __slots__ = ("contact_id", "as_of", "as_of_us", "created_at", "properties", "changes",
+                 "events", "scores", "lists")
 
     def __init__(self, contact_id: str, as_of: float, created_at: float | None,
                  properties: dict[str, Any], changes: dict[str, list[float]],
                  events: dict[str, EventSeries]) -> None:
         self.contact_id = contact_id
         self.as_of = as_of
+        self.as_of_us = seconds_to_micros(as_of)  # the moment in exact microseconds
         self.created_at = created_at
         self.properties = properties  # value as of `as_of` (unknown properties are absent)
         self.changes = changes  # property → times of its recorded changes, oldest first

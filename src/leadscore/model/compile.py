@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import math
 from pathlib import Path as FilePath
 from typing import Any
 
@@ -236,6 +237,7 @@ class CriteriaCompiler:
                        path + ("name",), hint="rule names appear in explanations; make them unique")
         names[spec.name] = path
         self.check_bounds(spec.min, spec.max, path)
+        self.check_finite(spec.points, path + ("points",))
         if spec.decay is False:
             decay = None
         elif spec.decay is not None:
@@ -309,6 +311,11 @@ class CriteriaCompiler:
         return tuple(t for t, _ in ordered)
 
     def tier(self, spec: TierSpec, path: Path, *, is_count: bool) -> Tier | None:
+        self.check_finite(spec.points, path + ("points",))
+        for key in ("exactly", "at_least", "at_most"):
+            self.check_finite(getattr(spec, key), path + (key,))
+        for value in spec.between or ():
+            self.check_finite(value, path + ("between",))
         low, high = self.range_of(spec, path, is_count=is_count)
         if low is None and high is None and not spec.include_none:
             return None
@@ -343,7 +350,8 @@ class CriteriaCompiler:
         if is_count:
             if low is None:
                 low = 0 if spec.include_none else 1
-            if any(v is not None and (v < 0 or v != int(v)) for v in (low, high)):
+            if any(v is not None and (not math.isfinite(v) or v < 0 or v != int(v))
+                   for v in (low, high)):
                 self.error("LS115", "event counts are whole numbers ≥ 0", path)
         return low, high
 
@@ -451,8 +459,17 @@ class CriteriaCompiler:
                      expire_after=duration("expire_after"))
 
     def check_bounds(self, low: float | None, high: float | None, path: Path) -> None:
+        self.check_finite(low, path + ("min",))
+        self.check_finite(high, path + ("max",))
         if low is not None and high is not None and low > high:
             self.error("LS135", f"min ({low:g}) is above max ({high:g})", path + ("min",))
+
+    def check_finite(self, value: float | None, path: Path) -> None:
+        """Points, caps, ranges and thresholds are finite numbers (YAML's .inf and .nan are
+        not points any engine can add)."""
+        if value is not None and not math.isfinite(value):
+            self.error("LS137", f"{path[-1]} must be a finite number, not {value}", path,
+                       hint="write a number such as 10 or -2.5")
 
     # criteria ------------------------------------------------------------------------------
     def criterion(self, spec: CriterionSpec, path: Path, *, bare_ok: bool = False
@@ -536,7 +553,7 @@ class CriteriaCompiler:
                                path + ("label",), hint=did_you_mean(str(label), known)
                                or "labels: " + ", ".join(sorted(known)))
                     return None
-            return c.ScoreCriterion(name, labels=frozenset(str(x).casefold() for x in written))
+            return c.ScoreCriterion(name, labels=frozenset(str(x).lower() for x in written))
         if len(ops) != 1:
             self.error("LS111", f"the condition on score '{name}' needs one operator or 'label'",
                        path, key=True, hint="e.g. {score: total, at_least: 65} or "
@@ -563,7 +580,7 @@ class CriteriaCompiler:
         ops = [k for k in VALUE_OPS if k in given]
         if not ops:
             if bare_ok:
-                return c.PropertyCriterion(name, None)
+                return c.PropertyCriterion(name, None, definition.type, definition.options)
             self.error("LS111", f"the criterion on '{name}' needs an operator", path, key=True,
                        hint="operators for " + definition.type + ": "
                        + ", ".join(o.name for o in OPERATORS.values()
@@ -576,7 +593,8 @@ class CriteriaCompiler:
             return None
         test = self.value_test(ops[0], getattr(spec, ops[0]), definition.type, definition.options,
                                path + (ops[0],), subject=f"property '{name}'")
-        return c.PropertyCriterion(name, test) if test else None
+        return (c.PropertyCriterion(name, test, definition.type, definition.options) if test
+                else None)
 
     def value_test(self, op_name: str, written: Any, kind: PropertyType,
                    options: tuple[str, ...], path: Path, *, subject: str) -> c.ValueTest | None:
@@ -655,7 +673,9 @@ class CriteriaCompiler:
             kind = PropertyType.NUMBER if numeric else PropertyType.STRING
         value = self.value_test(op_name, written, kind, (), path + (op_name,),
                                 subject=f"attribute '{attribute}'")
-        return c.AttributeFilter(attribute, value) if value else None
+        if kind is PropertyType.ENUM:  # attributes carry no options: compared as text
+            kind = PropertyType.STRING
+        return c.AttributeFilter(attribute, value, kind) if value else None
 
     def duration_of(self, value: Any, path: Path):  # -> timedelta | None
         if value is None:

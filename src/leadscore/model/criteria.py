@@ -9,10 +9,13 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from leadscore.catalog import PropertyType
+
 
 @dataclass(frozen=True)
 class ValueTest:
-    """`op` applied to a value. `expected` is normalised (text casefolded, dates parsed)."""
+    """`op` applied to a value. `expected` is plain data (`operators.read_expected`): texts
+    lowered, dates parsed, durations in microseconds, patterns as strings."""
 
     op: str
     expected: Any
@@ -21,14 +24,24 @@ class ValueTest:
 
 @dataclass(frozen=True)
 class PropertyCriterion:
+    """A test of a contact property. A stored value counts only when it fits `kind` (the
+    declared type; an enumeration's value must name one of `options`), else it is unknown."""
+
     property: str
     test: ValueTest | None  # None only in a tiered rule, where the tiers are the test
+    kind: PropertyType | None = None  # None: whatever the snapshot holds (no type check)
+    options: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
 class AttributeFilter:
+    """A test of an event attribute, compared as `kind`: the declared type, or for an open
+    custom event type the one its operator implies. A stored value of another JSON type is
+    unknown (`catalog.read_attribute`)."""
+
     attribute: str
     test: ValueTest
+    kind: PropertyType = PropertyType.STRING
 
 
 @dataclass(frozen=True)
@@ -72,7 +85,7 @@ class ScoreCriterion:
 
     score: str
     test: ValueTest | None = None
-    labels: frozenset[str] | None = None  # casefolded
+    labels: frozenset[str] | None = None  # lowered
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from leadscore.catalog import Catalog
 from leadscore.model.criteria import Criterion
@@ -11,10 +12,17 @@ from leadscore.model.criteria import Criterion
 DAY = 86400.0
 
 
+def _micros(seconds: float | None) -> int | None:
+    """A duration parsed from the file (`timedelta.total_seconds()`, microseconds / 10⁶
+    correctly rounded) back in its exact microseconds."""
+    return None if seconds is None else round(seconds * 1_000_000.0)
+
+
 @dataclass(frozen=True)
 class Decay:
-    """How points fade with the age (in seconds) of the event that earned them.
-    The factor is 1 for a new event and never rises as the event ages."""
+    """How points fade with the age of the event that earned them (durations in seconds).
+    The factor is 1 for a new event and never rises as the event ages. Ages are compared and
+    divided in integer microseconds (`factor_us`), the same operations in every engine."""
 
     half_life: float | None = None
     step_every: float | None = None
@@ -22,18 +30,30 @@ class Decay:
     linear: float | None = None  # age at which the points reach 0
     expire_after: float | None = None
 
-    def factor(self, age: float) -> float:
-        if age <= 0:
+    @cached_property
+    def micros(self) -> tuple[int | None, int | None, int | None, int | None]:
+        """(half_life, step_every, linear, expire_after) in whole microseconds."""
+        return (_micros(self.half_life), _micros(self.step_every), _micros(self.linear),
+                _micros(self.expire_after))
+
+    def factor_us(self, age_us: int) -> float:
+        """The factor for an age in microseconds (what every engine computes)."""
+        if age_us <= 0:
             return 1.0
-        if self.expire_after is not None and age > self.expire_after:
+        half_life, step_every, linear, expire_after = self.micros
+        if expire_after is not None and age_us > expire_after:
             return 0.0
-        if self.half_life is not None:
-            return math.pow(0.5, age / self.half_life)
-        if self.step_every is not None and self.step_lose is not None:
-            return max(0.0, 1.0 - self.step_lose * math.floor(age / self.step_every))
-        if self.linear is not None:
-            return max(0.0, 1.0 - age / self.linear)
+        if half_life is not None:
+            return math.pow(0.5, age_us / half_life)
+        if step_every is not None and self.step_lose is not None:
+            return max(0.0, 1.0 - self.step_lose * (age_us // step_every))
+        if linear is not None:
+            return max(0.0, 1.0 - age_us / linear)
         return 1.0
+
+    def factor(self, age: float) -> float:
+        """The factor for an age in seconds."""
+        return self.factor_us(round(age * 1_000_000.0))
 
     def describe(self) -> str:
         parts = []

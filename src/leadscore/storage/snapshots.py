@@ -17,7 +17,7 @@ from sqlalchemy import Connection
 
 from leadscore.catalog import STANDARD_PROPERTIES, Catalog, PropertyDef
 from leadscore.catalog import to_utc as _to_utc
-from leadscore.catalog.forms import from_micros, read_form, to_micros
+from leadscore.catalog.forms import TypedForms, from_micros, read_forms, to_micros
 from leadscore.evaluation.snapshot import ContactSnapshot, EventRecord, EventSeries, PropertyChange
 from leadscore.storage.reading import Batch, HistoryRows, contact_batches
 
@@ -65,8 +65,8 @@ class ValueReader:
             value = self.json(raw)
             return None if isinstance(value, dict | list) else value
         text, number, flag, micros = forms
-        return read_form((text, number, None if flag is None else bool(flag), micros),
-                         definition.type, definition.options)
+        return read_forms(TypedForms(text, number, None if flag is None else bool(flag),
+                                     micros), definition.type, definition.options)
 
 
 def load_snapshots(connection: Connection, as_of: datetime, *,

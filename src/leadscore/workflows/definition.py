@@ -221,7 +221,9 @@ class _Builder:
             name = spec.property_known or ""
             if self.property_type(name, path + (kind,)) is None:
                 return None
-            return Trigger(kind, c.PropertyCriterion(name, c.ValueTest("is_known", True, True)))
+            definition = self.model.catalog.properties[name]
+            return Trigger(kind, c.PropertyCriterion(name, c.ValueTest("is_known", True, True),
+                                                     definition.type, definition.options))
         if kind == "property_changed":
             assert spec.property_changed is not None
             name, to = spec.property_changed.property, spec.property_changed.to
@@ -236,8 +238,9 @@ class _Builder:
             except CoercionError as exc:
                 self.error("LS114", f"property '{name}': {exc}", path + (kind, "to"))
                 return None
-            folded = expected.casefold() if isinstance(expected, str) else expected
-            return Trigger(kind, c.PropertyCriterion(name, c.ValueTest("equals", folded, to)))
+            folded = expected.lower() if isinstance(expected, str) else expected
+            return Trigger(kind, c.PropertyCriterion(name, c.ValueTest("equals", folded, to),
+                                                     ptype, options))
         if kind == "score_crosses":
             assert spec.score_crosses is not None
             crosses = spec.score_crosses
@@ -258,7 +261,7 @@ class _Builder:
                                hint=did_you_mean(crosses.label, labels))
                     return None
                 return Trigger(kind, c.ScoreCriterion(crosses.score,
-                                                      labels=frozenset({crosses.label.casefold()})))
+                                                      labels=frozenset({crosses.label.lower()})))
             return Trigger(kind, c.ScoreCriterion(crosses.score, c.ValueTest(
                 "at_least", crosses.at_least, crosses.at_least)))
         assert spec.event is not None

@@ -1,0 +1,67 @@
+"""Every engine against the evaluator on generated B2B data: the example model with the example
+lists, and `WIDE_MODEL` (the rest of the criteria language), as of two moments — every rule's
+and group's points, scores, labels, grades, stages, stage targets, list memberships and next
+change times, exactly (Spark: see `harness.POW_NOTE`)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from importlib.resources import files
+
+import pytest
+
+from leadscore.lists import load_lists
+from leadscore.model import load_model, parse_model
+from leadscore.sql.reference import History
+from leadscore.synthetic import generate
+from tests.evaluation.test_differential import NOW, WIDE_MODEL
+from tests.sql import harness
+
+TEMPLATES = files("leadscore.project") / "templates"
+ENGINES = ["duckdb", pytest.param("postgres", marks=pytest.mark.postgres),
+           pytest.param("spark", marks=[pytest.mark.slow, pytest.mark.spark])]
+
+
+@pytest.fixture(scope="module")
+def history() -> History:
+    return History.from_synthetic(generate(600, 12_000, seed=17, now=NOW))
+
+
+def example():
+    model = load_model(str(TEMPLATES / "model.yaml"))
+    return model, load_lists(str(TEMPLATES / "lists.yaml"), model)
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+@pytest.mark.parametrize("days_back", [0, 75])
+def test_the_example_model_and_lists(engine, days_back, history, request):
+    model, lists = example()
+    pg = request.getfixturevalue("pg") if engine == "postgres" else None
+    spark = request.getfixturevalue("spark") if engine == "spark" else None
+    compared = harness.check(engine, model, history, NOW - timedelta(days=days_back),
+                             lists=lists, pg=pg, spark=spark)
+    assert compared > 300
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_the_wide_model(engine, history, request):
+    model = parse_model(WIDE_MODEL, "wide.yaml")
+    pg = request.getfixturevalue("pg") if engine == "postgres" else None
+    spark = request.getfixturevalue("spark") if engine == "spark" else None
+    assert harness.check(engine, model, history, NOW - timedelta(days=10), pg=pg,
+                         spark=spark) > 300
+
+
+def test_the_comparison_is_not_vacuous(history):
+    """Each rule of both models gives points to some contacts and not to others; lists,
+    stage targets and next change times take more than one value."""
+    model, lists = example()
+    for subject, chosen in ((model, lists), (parse_model(WIDE_MODEL, "wide.yaml"), None)):
+        query, rows = harness.run("duckdb", subject, history, NOW, lists=chosen)
+        for column in query.rule_columns.values():
+            given = sum(1 for row in rows if row[column])
+            assert 0 < given < len(rows), (subject.name, column, given)
+    for column in ("list:mql", "list:sql", "list:hot-accounts", "stage_target",
+                   "next_change_us"):
+        query, rows = harness.run("duckdb", model, history, NOW, lists=lists)
+        assert len({row[column] for row in rows}) > 1, column
