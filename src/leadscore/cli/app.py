@@ -214,6 +214,12 @@ def score(
         "--as-of", help="Score as of this moment (ISO date/time); default now.")] = None,
     model: Annotated[Path | None, typer.Option(
         help="A model file other than the project's (e.g. a draft).")] = None,
+    full: Annotated[bool, typer.Option(
+        help="Score every contact (default: only those whose data or time-based state "
+             "changed since the model's last run).")] = False,
+    engine: Annotated[str, typer.Option(
+        help="auto (DuckDB for the embedded store, in-database on PostgreSQL), python "
+             "(the reference evaluator), duckdb, postgres or spark.")] = "auto",
     dry_run: Annotated[bool, typer.Option(
         help="Compute and show, but store nothing.")] = False,
     contacts: Annotated[Path | None, typer.Option(
@@ -223,7 +229,8 @@ def score(
     top: Annotated[int, typer.Option(help="With --dry-run: show the best N.")] = 10,
     fmt: Annotated[TextFormat, typer.Option("--format")] = TextFormat.text,
 ) -> None:
-    """Score every contact; store the scores and move lifecycle stages forward."""
+    """Score contacts (only those that can have changed, unless --full); store the scores and
+    move lifecycle stages forward."""
     project = _project()
     chosen = _model(project, model)
     moment = _moment(as_of, "--as-of")
@@ -232,9 +239,11 @@ def score(
                                     Location(field="--dry-run"), hint="add --dry-run")
     with progress_bar("Scoring") as progress:
         if dry_run:
-            run = project.dry_run(chosen, contacts=contacts, events=events, as_of=moment)
+            run = project.dry_run(chosen, contacts=contacts, events=events, as_of=moment,
+                                  engine=engine)
         else:
-            run = project.score(as_of=moment, model=chosen, progress=progress)
+            run = project.score(as_of=moment, model=chosen, full=full, engine=engine,
+                                progress=progress)
     if fmt is TextFormat.json:
         data = run.to_dict()
         if dry_run:
@@ -244,12 +253,15 @@ def score(
         return
     rate = run.events / run.seconds if run.seconds else 0
     verb = "Scored (dry run, nothing stored)" if dry_run else "Scored"
-    console.print(f"{verb} {run.contacts:,} contacts with {run.events:,} events under model "
-                  f"{run.model} as of {run.as_of:%Y-%m-%d %H:%M} UTC in {run.seconds:.1f}s "
-                  f"({rate:,.0f} events/s).")
+    which = "" if run.full else " whose data or time-based state changed (--full: everyone)"
+    console.print(f"{verb} {run.contacts:,} contacts{which} under model {run.model} as of "
+                  f"{run.as_of:%Y-%m-%d %H:%M} UTC with the {run.engine} engine in "
+                  f"{run.seconds:.1f}s ({run.events:,} events in the store, "
+                  f"{rate:,.0f} events/s).")
     for name, counts in run.labels.items():
-        shown = ", ".join(f"{label} {n:,}" for label, n in sorted(counts.items()))
-        console.print(f"  {name}: {shown}")
+        if counts:
+            shown = ", ".join(f"{label} {n:,}" for label, n in sorted(counts.items()))
+            console.print(f"  {name}: {shown}")
     if not dry_run:
         console.print(f"  {run.changed:,} stored score values changed")
         if run.stage_moves:
@@ -265,8 +277,11 @@ def score(
 
 
 def _scored(result, name: str) -> str:
-    s = result.scores[name]
-    return f"{s.value:g}" + (f" {s.label}" if s.label else "")
+    if hasattr(result, "values"):  # a compiled engine's row
+        value, label = result.values.get(name), result.labels.get(name)
+    else:  # the Python evaluator's ContactScores
+        value, label = result.scores[name].value, result.scores[name].label
+    return ("" if value is None else f"{value:g}") + (f" {label}" if label else "")
 
 
 @app.command()

@@ -249,11 +249,12 @@ class Project:
 
     def dry_run(self, model: Model, *, contacts: str | Path | None = None,
                 events: str | Path | None = None, as_of: datetime | None = None,
-                mapping: str | Path | None = None) -> ScoreRun:
+                mapping: str | Path | None = None, engine: str = "auto") -> ScoreRun:
         """Score a (draft) model without touching the project's store: on the given files in a
         scratch store, or, with no files, on the store's data without writing anything."""
         if contacts is None and events is None:
-            return self.score(as_of=as_of, model=model, write=False, keep_results=True)
+            return self.score(as_of=as_of, model=model, write=False, keep_results=True,
+                              engine=engine)
         with tempfile.TemporaryDirectory(prefix="leadscore-dry-run-") as folder:
             scratch = Project.at(f"sqlite:///{folder}/scratch.db", self.config.model_path)
             scratch._model = model
@@ -262,7 +263,8 @@ class Project:
                     scratch.import_contacts(contacts, mapping=mapping)
                 if events is not None:
                     scratch.import_events(events, create_missing_contacts=contacts is None)
-                return scratch.score(as_of=as_of, write=False, keep_results=True)
+                return scratch.score(as_of=as_of, write=False, keep_results=True,
+                                     engine=engine)
             finally:
                 scratch.close()
 

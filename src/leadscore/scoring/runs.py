@@ -143,6 +143,7 @@ def score_embedded(store: Store, model: Model, *, as_of: datetime | None, write:
     computed_us = to_micros(now)
     run = ScoreRun(model.name, moment, written=write, engine="duckdb",
                    labels={name: Counter() for name in model.scores})
+    own: list[tuple[int, int]] = []
     if write:
         maintain(store)
     with staging(store) as staged, store.read() as connection, DataView(connection) as view:
@@ -153,7 +154,8 @@ def score_embedded(store: Store, model: Model, *, as_of: datetime | None, write:
         run.full = targets is None
         if targets is not None and not targets:
             run.seconds = time.perf_counter() - started
-            _remember(store, model, marks, revision, as_of_us) if write else None
+            if write:
+                _remember(store, model, marks, revision, as_of_us, [])
             return run
         query = compile_model(model, as_of=as_of_us, dialect="duckdb", stage_rules=True,
                               schedule=True, targets=targets is not None)
@@ -172,6 +174,7 @@ def score_embedded(store: Store, model: Model, *, as_of: datetime | None, write:
                                        computed_us=computed_us, full=targets is None)
                 run.contacts, run.changed = stored.contacts, stored.changed
                 run.labels, run.stage_moves = stored.labels, stored.stage_moves
+                own = [stored.own_changes] if stored.own_changes else []
             else:
                 run.contacts = len(run.results)
                 for result in run.results:
@@ -180,7 +183,7 @@ def score_embedded(store: Store, model: Model, *, as_of: datetime | None, write:
         finally:
             drop_views(staged.duck, names)
     if write:
-        _remember(store, model, marks, revision, as_of_us)
+        _remember(store, model, marks, revision, as_of_us, own)
         maintain(store)
     run.seconds = time.perf_counter() - started
     return run
@@ -227,7 +230,8 @@ def _targets(view: DataView, model: Model, marks: Marks, now_us: int) -> set[str
     if state is None or state.get("digest") != model.digest:
         return None
     before = Marks(int(state["events"]), int(state["properties"]))
-    found = contacts_changed_since(view.connection, before)
+    found = contacts_changed_since(view.connection, before, except_properties=[
+        (int(a), int(b)) for a, b in state.get("own", [])])
     mark = "?" if view.connection.dialect.name == "sqlite" else "%s"
     found.update(row[0] for row in view.connection.exec_driver_sql(
         f"SELECT contact_id FROM contacts WHERE rev > {mark}", (int(state["contacts"]),)))
@@ -240,9 +244,11 @@ def _targets(view: DataView, model: Model, marks: Marks, now_us: int) -> set[str
     return found
 
 
-def _remember(store: Store, model: Model, marks: Marks, revision: int, as_of_us: int) -> None:
-    """What this run saw, so that the next one scores only what changed since."""
+def _remember(store: Store, model: Model, marks: Marks, revision: int, as_of_us: int,
+              own: list[tuple[int, int]]) -> None:
+    """What this run saw (and the changes it made itself), so that the next one scores only
+    what changed since."""
     with store.write() as writer:
         write_state(writer.connection, STATE_PREFIX + model.name, as_of_us, {
             "digest": model.digest, "events": marks.events, "properties": marks.properties,
-            "contacts": revision, "as_of_us": as_of_us})
+            "contacts": revision, "as_of_us": as_of_us, "own": [list(r) for r in own]})

@@ -46,25 +46,32 @@ def recorded_marks(connection: Connection) -> Marks:
     return Marks(*found)
 
 
-def contacts_changed_since(connection: Connection, marks: Marks) -> set[str]:
-    """Contacts with an event or a property change recorded after `marks`."""
+def contacts_changed_since(connection: Connection, marks: Marks, *,
+                           except_properties: list[tuple[int, int]] = ()) -> set[str]:
+    """Contacts with an event or a property change recorded after `marks` (property changes
+    in the `except_properties` sequence ranges aside)."""
     ids: set[str] = set()
+    mark_sql = "?" if connection.dialect.name == "sqlite" else "%s"
+    skip = "".join(f" AND seq NOT BETWEEN {int(a)} AND {int(b)}" for a, b in except_properties)
     for table, mark in (("events", marks.events), ("property_changes", marks.properties)):
-        mark_sql = "?" if connection.dialect.name == "sqlite" else "%s"
         ids.update(row[0] for row in connection.exec_driver_sql(
-            f"SELECT DISTINCT contact_id FROM {table} WHERE seq > {mark_sql}", (mark,)))
+            f"SELECT DISTINCT contact_id FROM {table} WHERE seq > {mark_sql}"
+            + (skip if table == "property_changes" else ""), (mark,)))
     segments = segments_of(connection)
     if segments is None:
         return ids
     for kind, mark in ((SegmentKind.EVENTS, marks.events), (SegmentKind.PROPS, marks.properties)):
-        newer = [s for s in segments.live(connection, kind) if (s.max_seq or 0) > mark]
+        newer = [s for s in segments.live(connection, kind) if (s.max_seq or 0) > mark
+                 and not (kind is SegmentKind.PROPS and any(
+                     a <= (s.min_seq or 0) and (s.max_seq or 0) <= b
+                     for a, b in except_properties))]
         if not newer:
             continue
         with DataView(connection) as view:
             files = ", ".join("'" + str(s.path).replace("'", "''") + "'" for s in newer)
             ids.update(row[0] for row in view.query(
                 f"SELECT DISTINCT contact_id FROM read_parquet([{files}], union_by_name = true) "
-                "WHERE seq > ?", [mark]))
+                "WHERE seq > ?" + (skip if kind is SegmentKind.PROPS else ""), [mark]))
     return ids
 
 

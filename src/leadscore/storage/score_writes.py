@@ -39,6 +39,9 @@ class StoredRun:
     changed: int = 0  # score values (contact × score) whose value or label changed
     labels: dict[str, Counter] = field(default_factory=dict)
     stage_moves: Counter = field(default_factory=Counter)
+    # sequence numbers of the property changes the run itself recorded (lifecycle stages):
+    # not news to the model's next run
+    own_changes: tuple[int, int] | None = None
 
 
 def forward_move_sql(current: str, target: str, order: tuple[str, ...]) -> str:
@@ -211,7 +214,8 @@ def _publish(staged: Staging, model: Model, joined: str, history: str, moves: st
                                   f"FROM {moves}",
                     "stage_changes", ("contact_id", "stage", "previous", "changed_us", "cause"),
                     ("text", "text", "text", "int8", "text"), SegmentKind.STAGES, staged)
-            _append(writer, duck, f"SELECT contact_id, '{LIFECYCLE}' AS name, "
+            run.own_changes = _append(
+                writer, duck, f"SELECT contact_id, '{LIFECYCLE}' AS name, "
                                   f"CAST({as_of_us} AS BIGINT) AS changed_us, "
                                   f"'lifecycle' AS source, to_json(stage)::VARCHAR AS value, "
                                   f"stage AS v_text, CAST(NULL AS DOUBLE) AS v_num, "
@@ -219,8 +223,8 @@ def _publish(staged: Staging, model: Model, joined: str, history: str, moves: st
                                   f"CAST(NULL AS BIGINT) AS v_time FROM {moves}",
                     "property_changes", ("contact_id", "name", "changed_us", "source", "value",
                                          "v_text", "v_num", "v_bool", "v_time"),
-                    ("text", "text", "int8", "text", "jsonb", "text", "float8", "bool", "int8"),
-                    SegmentKind.PROPS, staged)
+                ("text", "text", "int8", "text", "jsonb", "text", "float8", "bool", "int8"),
+                SegmentKind.PROPS, staged)
 
 
 def score_segments_of(segments: Any, connection: Any, model: str) -> list[Any]:
@@ -232,12 +236,14 @@ def _q(text: str) -> str:
 
 
 def _append(writer: Any, duck: Any, sql: str, table: str, columns: tuple[str, ...],
-            kinds: tuple[str, ...], kind: SegmentKind, staged: Staging) -> None:
+            kinds: tuple[str, ...], kind: SegmentKind, staged: Staging
+            ) -> tuple[int, int] | None:
     """Append the rows of `sql` to `table`: a segment when many (sequence numbers reserved
-    from the table's own), else rows of the table."""
+    from the table's own), else rows of the table. Returns the first and last sequence number
+    given (in the caller's exclusive write transaction)."""
     count = int(duck.execute(f"SELECT count(*) FROM ({sql})").fetchall()[0][0])
     if not count:
-        return
+        return None
     segments = staged.store.segments
     connection = writer.connection
     if count >= SEGMENT_MIN_ROWS and segments is not None:
@@ -248,12 +254,17 @@ def _append(writer: Any, duck: Any, sql: str, table: str, columns: tuple[str, ..
                      f"COMPRESSION zstd, ROW_GROUP_SIZE {ROW_GROUP_ROWS})")
         segments.publish(connection, kind, target, rows=count, min_seq=first,
                          max_seq=first + count - 1)
-        return
+        return first, first + count - 1
+    before = int(connection.exec_driver_sql(f"SELECT coalesce(max(seq), 0) FROM {table}")
+                 .scalar() or 0)
     for batch in record_batches(duck, sql, CHUNK):
         data = batch.to_pydict()
         writer.codec.insert_many(connection, table, columns,
                                  list(zip(*(data[c] for c in columns), strict=True)),
                                  kinds=kinds)
+    after = int(connection.exec_driver_sql(f"SELECT coalesce(max(seq), 0) FROM {table}")
+                .scalar() or 0)
+    return before + 1, after
 
 
 __all__ = ["StoredRun", "cause_sql", "forward_move_sql", "store_results"]
