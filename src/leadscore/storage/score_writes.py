@@ -57,7 +57,7 @@ def forward_move_sql(current: str, target: str, order: tuple[str, ...]) -> str:
             f"ELSE {target} END")
 
 
-def cause_sql(model: Model, reason: str, target: str) -> str:
+def cause_sql(model: Model, reason: str, target: str, *, dialect: str = "duckdb") -> str:
     """The recorded cause of a stage move, as `lifecycle.rules.StageRules` words it."""
     stage_score = model.stage_score
     threshold = "NULL"
@@ -68,7 +68,9 @@ def cause_sql(model: Model, reason: str, target: str) -> str:
             f"WHEN {label} = {quote_text(t.label)} THEN {quote_text(t.describe())}"
             for t in stage_score.thresholds) + " ELSE '' END" if stage_score.thresholds \
             else "''"
-        threshold = (f"'score {stage_score.name} ' || printf('%g', {value}) || ' reached ' || "
+        shown = (f"printf('%g', {value})" if dialect == "duckdb"
+                 else f"({value})::double precision::text")  # both as Python's :g for scores
+        threshold = (f"'score {stage_score.name} ' || {shown} || ' reached ' || "
                      f"coalesce({label}, '') || ' (' || {described} || ') under model "
                      f"{model.name.replace(chr(39), chr(39) * 2)}'")
     return (f"CASE WHEN {reason} = 'criteria' THEN 'met the ' || {target} || ' criteria' "
