@@ -78,7 +78,31 @@ def test_a_file_that_is_not_a_database_is_a_diagnostic(tmp_path: Path) -> None:
     path.write_text("these are my notes, not a database\n" * 100)
     with pytest.raises(LeadscoreError) as caught:
         Store.open(f"sqlite:///{path}")
-    assert caught.value.diagnostics[0].code == "LS291"
+    assert caught.value.diagnostics[0].code == "LS295"
+    assert path.read_text().startswith("these are my notes")  # left as it was
+
+
+def test_another_applications_database_is_not_taken_over(tmp_path: Path) -> None:
+    import sqlite3
+
+    path = tmp_path / "crm.db"
+    with sqlite3.connect(path) as other:
+        other.execute("CREATE TABLE customers (id INTEGER PRIMARY KEY, name TEXT)")
+    with pytest.raises(LeadscoreError) as caught:
+        Store.open(f"sqlite:///{path}")
+    assert caught.value.diagnostics[0].code == "LS295"
+    assert "customers" in caught.value.diagnostics[0].message
+    with sqlite3.connect(path) as other:
+        tables = {row[0] for row in other.execute("SELECT name FROM sqlite_master")}
+    assert tables == {"customers"}  # none of leadscore's tables were added
+
+
+def test_reading_never_creates_a_store(tmp_path: Path) -> None:
+    path = tmp_path / "typo" / "store.db"
+    with pytest.raises(LeadscoreError) as caught:
+        Store.open(f"sqlite:///{path}", create=False)
+    assert caught.value.diagnostics[0].code == "LS294"
+    assert not path.parent.exists()
 
 
 def test_reimporting_identical_contacts_changes_nothing(store: Store) -> None:

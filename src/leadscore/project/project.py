@@ -11,10 +11,8 @@
 
 from __future__ import annotations
 
-import statistics
 import tempfile
-from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -38,6 +36,7 @@ from leadscore.model import Model, load_model
 from leadscore.project.config import CONFIG_FILE, ProjectConfig, find_project_root
 from leadscore.scoring import ScoreRun, score_store
 from leadscore.storage import Store
+from leadscore.storage.leads import LeadQuery, decode_cursor
 from leadscore.workflows import Workflow, load_workflows
 
 Progress = Callable[[int, int], None]
@@ -82,6 +81,18 @@ def _typed(changes: list[PropertyChange], model: Model) -> list[PropertyChange]:
                 value = None
         out.append(PropertyChange(change.name, value, change.changed_at))
     return out
+
+
+@dataclass
+class LeadPage:
+    leads: list[Lead]
+    cursor: str | None  # pass as `after` for the next page; None after the last
+
+    def __iter__(self):  # a page reads like the list of its leads
+        return iter(self.leads)
+
+    def __len__(self) -> int:
+        return len(self.leads)
 
 
 @dataclass
@@ -227,9 +238,17 @@ class Project:
               sort: str | None = None) -> list[Lead]:
         """Scored contacts, best first, filtered by the primary score's label, stage, grade
         and minimum scores (e.g. {"fit": 30})."""
+        return self.leads_page(model=model, label=label, stage=stage, grade=grade,
+                               min_scores=min_scores, limit=limit, sort=sort).leads
+
+    def leads_page(self, *, model: Model | None = None, label: str | None = None,
+                   stage: str | None = None, grade: str | None = None,
+                   min_scores: dict[str, float] | None = None, limit: int | None = 25,
+                   sort: str | None = None, after: str | None = None) -> LeadPage:
+        """A page of leads (`limit` of them) and the cursor of the next page (`after`)."""
         model = model or self.model
         return list_leads(self.store, model, label=label, stage=stage, grade=grade,
-                          min_scores=min_scores, limit=limit, sort=sort)
+                          min_scores=min_scores, limit=limit, sort=sort, after=after)
 
     def context_snapshot(self, contact_id: str, at: datetime | None = None) -> ContactSnapshot:
         """The contact as of `at` (default now) with its computed scores, for testing lists
@@ -272,67 +291,40 @@ class Project:
 def list_leads(store: Store, model: Model, *, label: str | None = None,
                stage: str | None = None, grade: str | None = None,
                min_scores: dict[str, float] | None = None, limit: int | None = None,
-               sort: str | None = None) -> list[Lead]:
+               sort: str | None = None, after: str | None = None) -> LeadPage:
+    """A page of scored contacts, best first, filtered and sorted in the store."""
     primary = model.primary_score.name
     sort_by = sort or primary
-    known = set(model.scores) | {"grade"}
     for name in [sort_by, *(min_scores or {})]:
-        if name not in known:
+        if name not in model.scores:
             raise LeadscoreError.single(
                 "LS312", f"model {model.name} has no score '{name}'", Location(field="score"),
                 hint=did_you_mean(name, model.scores) or "scores: " + ", ".join(model.scores))
-    stages = store.current_stages()
-    by_contact: dict[str, Lead] = {}
-    for row in store.current_scores(model.name):
-        lead = by_contact.get(row.contact_id)
-        if lead is None:
-            lead = by_contact[row.contact_id] = Lead(row.contact_id, row.email, {}, {}, None,
-                                                     stages.get(row.contact_id))
-        if row.score == "grade":
-            lead.grade = row.label
-        else:
-            lead.scores[row.score] = row.value
-            lead.labels[row.score] = row.label
-    leads: Iterable[Lead] = by_contact.values()
-    if label is not None:
-        leads = [x for x in leads if (x.labels.get(primary) or "").lower() == label.lower()]
-    if stage is not None:
-        leads = [x for x in leads if (x.stage or "") == stage.lower()]
-    if grade is not None:
-        leads = [x for x in leads if (x.grade or "").lower() == grade.lower()]
-    for name, minimum in (min_scores or {}).items():
-        leads = [x for x in leads if (x.scores.get(name) or 0) >= minimum]
-    ordered = sorted(leads, key=lambda x: (-(x.scores.get(sort_by) or float("-inf")),
-                                           x.contact_id))
-    return ordered[:limit] if limit else ordered
+    if after is not None:
+        try:
+            decode_cursor(after)
+        except ValueError:
+            raise LeadscoreError.single(
+                "LS315", "this cursor was not given by leadscore", Location(field="after"),
+                text=after[:40], hint="pass the cursor the previous page ended with") from None
+    query = LeadQuery(model.name, list(model.scores), sort_by, primary, label=label,
+                      stage=stage, grade=grade, min_scores=dict(min_scores or {}),
+                      limit=limit, after=after)
+    page = store.lead_page(query)
+    return LeadPage([Lead(r.contact_id, r.email, r.scores, r.labels, r.grade, r.stage)
+                     for r in page.leads], page.cursor)
 
 
 def store_stats(store: Store, model: Model) -> dict[str, Any]:
-    counts = store.counts()
-    values: dict[str, list[float]] = {name: [] for name in model.scores}
-    labels: dict[str, Counter] = {name: Counter() for name in model.scores}
-    grades: Counter = Counter()
-    for row in store.current_scores(model.name):
-        if row.score == "grade":
-            grades[row.label] += 1
-        elif row.score in values and row.value is not None:
-            values[row.score].append(row.value)
-            labels[row.score][row.label or "—"] += 1
-    distribution = {}
-    for name, items in values.items():
-        if items:
-            items.sort()
-            distribution[name] = {
-                "min": items[0], "p50": statistics.median(items),
-                "p90": items[min(len(items) - 1, int(len(items) * 0.9))], "max": items[-1],
-                "mean": round(statistics.fmean(items), 2),
-            }
+    found = store.score_statistics(model.name, list(model.scores))
+    counts = store.counts(model.name, scored=max(
+        (sum(v.values()) for v in found["labels"].values()), default=0))
     return {
         "counts": counts,
         "stages": {k or "none": v for k, v in store.stage_counts().items()},
-        "labels": {name: dict(c) for name, c in labels.items() if c},
-        "grades": dict(grades),
-        "scores": distribution,
+        "labels": found["labels"],
+        "grades": found["grades"],
+        "scores": found["scores"],
         "model": model.name,
     }
 

@@ -8,6 +8,7 @@ tables (their SQLite tail and every segment). Rows recorded later have higher nu
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import Connection
@@ -47,7 +48,7 @@ def recorded_marks(connection: Connection) -> Marks:
 
 
 def contacts_changed_since(connection: Connection, marks: Marks, *,
-                           except_properties: list[tuple[int, int]] = ()) -> set[str]:
+                           except_properties: Sequence[tuple[int, int]] = ()) -> set[str]:
     """Contacts with an event or a property change recorded after `marks` (property changes
     in the `except_properties` sequence ranges aside)."""
     ids: set[str] = set()

@@ -94,32 +94,35 @@ def _email(view: DataView, contact_id: str) -> str | None:
         f"SELECT email FROM contacts WHERE contact_id = {mark}", (contact_id,)).scalar()
 
 
-def stages_sql(view: DataView) -> str:
-    """SQL of (contact_id, stage): each contact's current lifecycle stage, if any."""
-    changes = view.relation("property_changes")
-    return (f"(SELECT contact_id, v_text AS stage FROM (SELECT contact_id, v_text, "
-            f"row_number() OVER (PARTITION BY contact_id ORDER BY changed_us DESC, seq DESC) "
-            f"AS latest FROM {changes} AS pc WHERE name = '{LIFECYCLE}') AS ranked "
-            f"WHERE latest = 1 AND v_text IS NOT NULL)")
-
-
 def stages(view: DataView) -> dict[str, str | None]:
-    found: dict[str, str | None] = {cid: None for (cid,) in view.query(
-        f"SELECT contact_id FROM {view.relation('contacts')} AS c")}
+    """Every contact's lifecycle stage now (None: none)."""
+    from leadscore.storage.leads import stage_relation
+
+    found: dict[str, str | None] = {cid: None for cid, in view.connection.exec_driver_sql(
+        "SELECT contact_id FROM contacts")}
     found.update({cid: stage for cid, stage in view.query(
-        f"SELECT contact_id, stage FROM {stages_sql(view)} AS s")})
+        f"SELECT contact_id, stage FROM {stage_relation(view)} AS s")})
     return found
 
 
 def stage_counts(view: DataView) -> dict[str | None, int]:
-    rows = view.query(
-        f"SELECT s.stage, count(*) FROM {view.relation('contacts')} AS c "
-        f"LEFT JOIN {stages_sql(view)} AS s ON s.contact_id = c.contact_id GROUP BY s.stage")
-    return {stage: int(count) for stage, count in rows}
+    """Contacts per lifecycle stage now (None: contacts with none)."""
+    from leadscore.storage.leads import stage_relation
+
+    total = int(view.connection.exec_driver_sql("SELECT count(*) FROM contacts").scalar() or 0)
+    found: dict[str | None, int] = {stage: int(n) for stage, n in view.query(
+        f"SELECT stage, count(*) FROM {stage_relation(view)} AS s WHERE stage IS NOT NULL "
+        f"GROUP BY stage")}
+    rest = total - sum(found.values())
+    if rest > 0:
+        found[None] = rest
+    return found
 
 
-def counts(view: DataView) -> dict[str, Any]:
-    """contacts, events, property_changes, scored (contacts with a score), last_computed_at."""
+def counts(view: DataView, model: str | None = None, *,
+           scored: int | None = None) -> dict[str, Any]:
+    """contacts, events, property_changes, and (for `model`, else all models) scored contacts
+    and when a score was last computed."""
     contacts = view.connection.exec_driver_sql("SELECT count(*) FROM contacts").scalar() or 0
     totals: dict[str, int] = {}
     for table in ("events", "property_changes"):
@@ -128,8 +131,23 @@ def counts(view: DataView) -> dict[str, Any]:
         if view.embedded and view.segments is not None:
             kind = SegmentKind.EVENTS if table == "events" else SegmentKind.PROPS
             totals[table] += sum(s.rows for s in view.segments.live(view.connection, kind))
-    scored, last = view.query(
-        f"SELECT count(DISTINCT contact_id), max(computed_us) FROM {long_scores_sql(view)} AS s")[0]
+    last = _last_computed(view, model)
+    if scored is None:
+        scored = view.query(f"SELECT count(DISTINCT contact_id) FROM "
+                            f"{long_scores_sql(view, model)} AS s")[0][0]
     return {"contacts": int(contacts), "events": totals["events"],
             "property_changes": totals["property_changes"], "scored": int(scored or 0),
             "last_computed_at": from_micros(last) if last is not None else None}
+
+
+def _last_computed(view: DataView, model: str | None) -> int | None:
+    """When a score (of `model`, or any) was last computed: the newest score segment or row."""
+    where = " WHERE model = ?" if model is not None else ""
+    mark = "?" if view.connection.dialect.name == "sqlite" else "%s"
+    found = view.connection.exec_driver_sql(
+        f"SELECT max(computed_us) FROM scores{where.replace('?', mark)}",
+        (model,) if model is not None else ()).scalar()
+    latest = [int(found)] if found is not None else []
+    for segment in score_segments(view, model):
+        latest.append(segment.created_us)
+    return max(latest) if latest else None

@@ -14,6 +14,7 @@ Every SQLite store has a data folder beside its database file: `store.db` → `s
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import tempfile
@@ -22,13 +23,12 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import sqlalchemy as sa
-from sqlalchemy import Connection
+if TYPE_CHECKING:
+    from sqlalchemy import Connection
 
-from leadscore.storage.schema import segments as catalog
-
+_COLUMNS = "id, kind, model, file, rows, min_seq, max_seq, created_us, meta"
 GRACE_US = 15 * 60 * 1_000_000  # retired and orphaned files are kept this long
 SUFFIX = ".parquet"
 
@@ -79,20 +79,25 @@ class Segments:
     def live(self, connection: Connection, kind: str | None = None, *,
              model: str | None = None) -> list[Segment]:
         """The segments a reader sees in this transaction (oldest first)."""
-        s = catalog.c
-        query = sa.select(catalog).where(s.retired_us.is_(None)).order_by(s.id)
+        where, params = ["retired_us IS NULL"], []
         if kind is not None:
-            query = query.where(s.kind == str(kind))
+            where.append("kind = ?")
+            params.append(str(kind))
         if model is not None:
-            query = query.where(s.model == model)
-        return [self._segment(row) for row in connection.execute(query).mappings()]
+            where.append("model = ?")
+            params.append(model)
+        rows = connection.exec_driver_sql(
+            f"SELECT {_COLUMNS} FROM segments WHERE {' AND '.join(where)} ORDER BY id",
+            tuple(params)).fetchall()
+        return [self._segment(row) for row in rows]
 
     def _segment(self, row: Any) -> Segment:
-        return Segment(id=row["id"], kind=row["kind"], file=row["file"],
-                       path=self.folder / row["file"], rows=int(row["rows"]),
-                       min_seq=row["min_seq"], max_seq=row["max_seq"],
-                       created_us=int(row["created_us"]), model=row["model"],
-                       meta=dict(row["meta"] or {}))
+        segment_id, kind, model, file, rows, low, high, created, meta = row
+        if isinstance(meta, str):
+            meta = json.loads(meta)
+        return Segment(id=int(segment_id), kind=kind, file=file, path=self.folder / file,
+                       rows=int(rows), min_seq=low, max_seq=high, created_us=int(created),
+                       model=model, meta=dict(meta or {}))
 
     # -- writing ----------------------------------------------------------------------------
 
@@ -112,10 +117,11 @@ class Segments:
         os.replace(written, final)
         _fsync(self.folder)
         created = now_us()
-        result = connection.execute(catalog.insert().values(
-            kind=str(kind), model=model, file=final.name, rows=rows, min_seq=min_seq,
-            max_seq=max_seq, created_us=created, retired_us=None, meta=meta or {}))
-        segment_id = (result.inserted_primary_key or (0,))[0]
+        segment_id = connection.exec_driver_sql(
+            "INSERT INTO segments (kind, model, file, rows, min_seq, max_seq, created_us, "
+            "retired_us, meta) VALUES (?, ?, ?, ?, ?, ?, ?, NULL, ?) RETURNING id",
+            (str(kind), model, final.name, rows, min_seq, max_seq, created,
+             json.dumps(meta or {}))).scalar()
         return Segment(id=int(segment_id or 0), kind=str(kind), file=final.name, path=final,
                        rows=rows, min_seq=min_seq, max_seq=max_seq, created_us=created,
                        model=model, meta=meta or {})
@@ -123,8 +129,9 @@ class Segments:
     def retire(self, connection: Connection, retired: Iterable[Segment]) -> None:
         ids = [segment.id for segment in retired]
         if ids:
-            connection.execute(catalog.update().where(catalog.c.id.in_(ids))
-                               .values(retired_us=now_us()))
+            connection.exec_driver_sql(
+                f"UPDATE segments SET retired_us = ? WHERE id IN ({', '.join(['?'] * len(ids))})",
+                (now_us(), *ids))
 
     def reserve_seq(self, connection: Connection, table: str, count: int) -> int:
         """The first of `count` sequence numbers of `table` that no row will ever get from
@@ -147,16 +154,19 @@ class Segments:
         if not self.folder.is_dir():
             return 0
         cutoff = now_us() - grace_us
-        s = catalog.c
-        named = set(connection.execute(sa.select(s.file).where(s.retired_us.is_(None))).scalars())
-        old = connection.execute(sa.select(s.id, s.file).where(s.retired_us < cutoff)).all()
+        named = {row[0] for row in connection.exec_driver_sql(
+            "SELECT file FROM segments WHERE retired_us IS NULL").fetchall()}
+        old = connection.exec_driver_sql("SELECT id, file FROM segments WHERE retired_us < ?",
+                                         (cutoff,)).fetchall()
         removed = 0
         for _, name in old:
             removed += _unlink(self.folder / name)
         if old:
-            connection.execute(catalog.delete().where(s.id.in_([i for i, _ in old])))
-        retired_recently = set(connection.execute(
-            sa.select(s.file).where(s.retired_us >= cutoff)).scalars())
+            connection.exec_driver_sql(
+                f"DELETE FROM segments WHERE id IN ({', '.join(['?'] * len(old))})",
+                tuple(i for i, _ in old))
+        retired_recently = {row[0] for row in connection.exec_driver_sql(
+            "SELECT file FROM segments WHERE retired_us >= ?", (cutoff,)).fetchall()}
         for path in self.folder.iterdir():
             if path.name in named or path.name in retired_recently or not path.is_file():
                 continue

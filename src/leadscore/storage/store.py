@@ -8,24 +8,27 @@ into one.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from types import TracebackType
-from typing import Any
-
-import sqlalchemy as sa
-from sqlalchemy import Connection, Engine, event
-from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import ArgumentError, DBAPIError
-from sqlalchemy.pool import StaticPool
+from typing import TYPE_CHECKING, Any
 
 from leadscore.catalog import Catalog, PropertyDef
 from leadscore.catalog.forms import from_micros
 from leadscore.diagnostics import LeadscoreError, Location
 from leadscore.evaluation.snapshot import ContactSnapshot, EventRecord, PropertyChange
-from leadscore.storage import changes, current, snapshots
+from leadscore.storage import changes, current, leads, snapshots
+from leadscore.storage.leads import LeadPage, LeadQuery
+from leadscore.storage.raw import (
+    RawConnection,
+    StoreUrl,
+    connect_postgres,
+    connect_sqlite,
+    parse_store_url,
+)
 from leadscore.storage.records import (
     ContactInput,
     EventInput,
@@ -36,57 +39,70 @@ from leadscore.storage.records import (
 )
 from leadscore.storage.segments import Segments
 from leadscore.storage.views import DataView
-from leadscore.storage.writer import Writer, chunked
+
+if TYPE_CHECKING:
+    from leadscore.storage.writer import Writer
+
+CHUNK = 5_000
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 HEAD_REVISION = "0005"  # the newest file in migrations/versions; a test keeps them in step
-SQLITE_BUSY_TIMEOUT_MS = 30_000
 _WRITE_LOCK_KEY = 7_365_100  # pg_advisory_xact_lock key: one writer at a time, as on SQLite
-URL_HINT = ("use sqlite:///path/to/leadscore.db or "
-            "postgresql+psycopg://user:password@host:5432/database")
 
 
 class Store:
     """A leadscore database. Open with `Store.open(url)`; use as a context manager."""
 
-    def __init__(self, engine: Engine, url: str, segments: Segments | None = None) -> None:
-        self._engine = engine
-        self.url = url
-        self.dialect: str = engine.dialect.name
+    def __init__(self, url: StoreUrl, segments: Segments | None = None) -> None:
+        self.location = url
+        self.url = url.shown
+        self.dialect: str = url.backend
         # the embedded store keeps bulk data in Parquet segments beside its database file
         self.segments = segments
+        self._engine_: Any = None
         self._duck: Any = None
+        self._readers = threading.local()
 
     # -- opening -------------------------------------------------------------------------
 
     @classmethod
-    def open(cls, url: str) -> Store:
-        """Connect to the store at `url` (creating a SQLite file) and migrate it to head."""
-        parsed = _parse_url(url)
-        shown = parsed.render_as_string(hide_password=True)
+    def open(cls, url: str, *, create: bool = True) -> Store:
+        """Connect to the store at `url` and migrate it to head. A SQLite file is created
+        when `create`; without it (commands that only read), a missing store is an error."""
+        parsed = parse_store_url(url)
         segments = None
-        if parsed.get_backend_name() == "sqlite":
-            engine = _sqlite_engine(parsed)
+        if parsed.backend == "sqlite":
             segments = Segments.beside(_sqlite_path(parsed))
-        else:
-            engine = sa.create_engine(parsed, pool_pre_ping=True)
-            # many-row INSERTs as multi-row VALUES statements, not one statement per row
-            engine.dialect.use_insertmanyvalues_wo_returning = True
-        store = cls(engine, shown, segments)
+            if parsed.database is not None:
+                check_sqlite_file(Path(parsed.database).expanduser(), create=create,
+                                  shown=parsed.shown)
+        store = cls(parsed, segments)
         try:
             store.migrate()
         except LeadscoreError:
-            engine.dispose()
+            store.close()
             raise
-        except DBAPIError as error:
-            engine.dispose()
+        except Exception as error:  # the driver's own errors (server down, bad database)
+            if not _driver_error(error):
+                raise
+            store.close()
             raise LeadscoreError.single(
-                "LS291", f"cannot open the store at {shown}: {_first_line(error.orig)}",
-                Location(field="store"), text=shown,
+                "LS291", f"cannot open the store at {parsed.shown}: "
+                         f"{_first_line(getattr(error, 'orig', error))}",
+                Location(field="store"), text=parsed.shown,
                 hint="check that the server is running and the URL, user and database are "
                      "right; a SQLite path must be a leadscore database file",
             ) from None
         return store
+
+    @property
+    def _engine(self) -> Any:
+        """The SQLAlchemy engine (created on first write)."""
+        if self._engine_ is None:
+            from leadscore.storage.engine import create_engine
+
+            self._engine_ = create_engine(self.location)
+        return self._engine_
 
     def refresh_statistics(self, tables: Sequence[str]) -> None:
         """After a bulk load, let PostgreSQL's planner know the tables' new sizes and value
@@ -95,8 +111,8 @@ class Store:
         planner works from its indexes, so there it is a no-op."""
         if self.dialect != "postgresql" or not tables:
             return
-        with self._engine.begin() as connection:
-            connection.execute(sa.text("ANALYZE " + ", ".join(tables)))
+        with self.write(exclusive=False) as writer:
+            writer.connection.exec_driver_sql("ANALYZE " + ", ".join(tables))
 
     def migrate(self) -> None:
         """Bring the schema to the newest version (idempotent). A store already at the head
@@ -123,17 +139,42 @@ class Store:
 
     def schema_revision(self) -> str | None:
         """The Alembic revision the store is at; None for an empty database."""
-        with self._engine.connect() as connection:
-            if not sa.inspect(connection).has_table("alembic_version"):
+        if self.location.database is None:  # in memory: one connection, SQLAlchemy's
+            with self._engine.connect() as connection:
+                import sqlalchemy as sa
+
+                if not sa.inspect(connection).has_table("alembic_version"):
+                    return None
+                return connection.exec_driver_sql(
+                    "SELECT version_num FROM alembic_version").scalar()
+        connection = self._reader()
+        try:
+            if self.dialect == "sqlite":
+                found = connection.exec_driver_sql(
+                    "SELECT name FROM sqlite_master WHERE type = 'table' AND "
+                    "name = 'alembic_version'").first()
+            else:
+                found = connection.exec_driver_sql(
+                    "SELECT to_regclass('alembic_version')").first()
+                found = found if found and found[0] is not None else None
+            if found is None:
                 return None
-            return connection.execute(sa.text("SELECT version_num FROM alembic_version")
-                                      ).scalar()
+            return connection.exec_driver_sql(
+                "SELECT version_num FROM alembic_version").scalar()
+        finally:
+            self._end_read(connection)
 
     def close(self) -> None:
         if self._duck is not None:
             self._duck.close()
             self._duck = None
-        self._engine.dispose()
+        reader = getattr(self._readers, "connection", None)
+        if reader is not None:
+            reader.close()
+            self._readers.connection = None
+        if self._engine_ is not None:
+            self._engine_.dispose()
+            self._engine_ = None
 
     def duck(self) -> Any:
         """The store's DuckDB connection (opened on first use), which reads its segments."""
@@ -144,7 +185,7 @@ class Store:
             self._duck = open_duck(temp_dir=temp)
         return self._duck
 
-    def _bind(self, connection: Connection) -> Connection:
+    def _bind(self, connection: Any) -> Any:
         """Let readers and writers on this connection find the store's segments."""
         connection.info["leadscore.segments"] = self.segments
         connection.info["leadscore.duck"] = self.duck
@@ -161,7 +202,7 @@ class Store:
         return f"Store({self.url!r})"
 
     @property
-    def engine(self) -> Engine:
+    def engine(self) -> Any:
         return self._engine
 
     # -- writing -------------------------------------------------------------------------
@@ -173,14 +214,16 @@ class Store:
         Write transactions take turns (SQLite has one writer; on PostgreSQL an advisory
         lock). `exclusive=False` lets a PostgreSQL transaction that only appends — events
         arriving — run beside the others, on row locks alone."""
+        from leadscore.storage.writer import Writer
+
         connection = self._engine.connect()
         if self.dialect == "sqlite":
             connection = connection.execution_options(sqlite_begin="BEGIN IMMEDIATE")
         try:
             with connection.begin():
                 if self.dialect == "postgresql" and exclusive:
-                    connection.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"),
-                                       {"key": _WRITE_LOCK_KEY})
+                    connection.exec_driver_sql("SELECT pg_advisory_xact_lock(%s)",
+                                               (_WRITE_LOCK_KEY,))
                 yield Writer(self._bind(connection))
         finally:
             connection.close()
@@ -206,17 +249,68 @@ class Store:
     # -- reading -------------------------------------------------------------------------
 
     @contextmanager
-    def read(self) -> Iterator[Connection]:
-        """A connection for consistent reads (one snapshot of the data while it is open)."""
+    def read(self) -> Iterator[Any]:
+        """A SQLAlchemy connection for consistent reads (one snapshot of the data while it is
+        open)."""
         with self._engine.connect() as connection:
             if self.dialect == "postgresql":
                 connection = connection.execution_options(isolation_level="REPEATABLE READ")
             with connection.begin():
                 yield self._bind(connection)
 
+    @contextmanager
+    def read_raw(self) -> Iterator[Any]:
+        """Like `read`, on the driver itself (`storage.raw`): what the store's own readers
+        use, so that a command that only reads never loads SQLAlchemy."""
+        if self.location.database is None:  # in memory: SQLAlchemy's one shared connection
+            with self.read() as shared:
+                yield shared
+            return
+        connection = self._reader()
+        try:
+            yield self._bind(connection)
+        finally:
+            self._end_read(connection)
+
+    def _reader(self) -> RawConnection:
+        """This thread's read connection, in a new transaction (nested reads share it)."""
+        found: RawConnection | None = getattr(self._readers, "connection", None)
+        depth = getattr(self._readers, "depth", 0)
+        if found is None:
+            if self.dialect == "sqlite":
+                driver = connect_sqlite(self.location.database)
+            else:
+                driver = connect_postgres(self.location)
+                driver.isolation_level = 3  # REPEATABLE READ: one snapshot per read
+            found = self._readers.connection = RawConnection(driver, self.dialect)
+        if depth == 0 and self.dialect == "sqlite":
+            found.driver.execute("BEGIN")
+        self._readers.depth = depth + 1
+        return found
+
+    def _end_read(self, connection: RawConnection) -> None:
+        self._readers.depth -= 1
+        if self._readers.depth == 0:
+            try:
+                if self.dialect == "sqlite":
+                    connection.driver.execute("COMMIT")
+                else:
+                    connection.driver.rollback()
+            except Exception:  # noqa: BLE001 - a broken connection: start afresh next time
+                connection.close()
+                self._readers.connection = None
+
     def existing_contact_ids(self, ids: Iterable[str]) -> set[str]:
-        with self.read() as connection:
-            return Writer(connection).existing_contact_ids(ids)
+        wanted = sorted(set(ids))
+        found: set[str] = set()
+        with self.read_raw() as connection:
+            mark = "?" if self.dialect == "sqlite" else "%s"
+            for start in range(0, len(wanted), CHUNK):
+                part = wanted[start:start + CHUNK]
+                found.update(row[0] for row in connection.exec_driver_sql(
+                    f"SELECT contact_id FROM contacts WHERE contact_id IN "
+                    f"({', '.join([mark] * len(part))})", tuple(part)))
+        return found
 
     def load_snapshots(self, as_of: datetime, *,
                        catalog: Catalog | Mapping[str, PropertyDef] | None = None,
@@ -228,7 +322,7 @@ class Store:
         (`catalog`: a model's, default the standard one) read through their types; a stored
         value that does not fit its type is unknown; undeclared ones keep their JSON value.
         """
-        with self.read() as connection:
+        with self.read_raw() as connection:
             yield from snapshots.load_snapshots(
                 connection, as_of, catalog=catalog, contact_ids=contact_ids,
                 batch_size=batch_size,
@@ -239,129 +333,66 @@ class Store:
                      ) -> tuple[str | None, datetime, list[PropertyChange],
                                 list[EventRecord]] | None:
         """(email, created_at, every property change, every event) of one contact, or None."""
-        with self.read() as connection:
+        with self.read_raw() as connection:
             return snapshots.load_contact(connection, contact_id, catalog=catalog)
 
     def current_scores(self, model: str | None = None) -> list[StoredScore]:
         """Every stored current score (of one model, or all), by model, score and contact."""
-        with self.read() as connection, DataView(connection) as view:
+        with self.read_raw() as connection, DataView(connection) as view:
             return current.stored_scores(view, model)
 
     def score_history(self, contact_id: str, model: str | None = None) -> list[StoredScore]:
         """Every recorded change of the contact's scores, oldest first."""
-        with self.read() as connection, DataView(connection) as view:
+        with self.read_raw() as connection, DataView(connection) as view:
             return current.score_history(view, contact_id, model)
 
     def stage_history(self, contact_id: str) -> list[StageChange]:
-        with self.read() as connection, DataView(connection) as view:
+        with self.read_raw() as connection, DataView(connection) as view:
             rows = view.rows_of("stage_changes", contact_id, "changed_us, seq")
         return [StageChange(cid, stage, previous, from_micros(changed), cause)
                 for _seq, cid, stage, previous, changed, cause in rows]
 
     def current_stage(self, contact_id: str) -> str | None:
         """The contact's lifecycle stage now (None: none, or no such contact)."""
-        with self.read() as connection:
+        with self.read_raw() as connection:
             return changes.current_stage(connection, contact_id)
 
     def current_stages(self) -> dict[str, str | None]:
         """Every contact's lifecycle stage now (None: none)."""
-        with self.read() as connection, DataView(connection) as view:
+        with self.read_raw() as connection, DataView(connection) as view:
             return current.stages(view)
 
     def stage_counts(self) -> dict[str | None, int]:
-        with self.read() as connection, DataView(connection) as view:
+        with self.read_raw() as connection, DataView(connection) as view:
             return current.stage_counts(view)
 
-    def counts(self) -> dict[str, Any]:
-        """contacts, events, property_changes, scored (contacts with a score), last_computed_at."""
-        with self.read() as connection, DataView(connection) as view:
-            return current.counts(view)
+    def counts(self, model: str | None = None, *, scored: int | None = None
+               ) -> dict[str, Any]:
+        """contacts, events, property_changes, scored (contacts with a score under `model`,
+        else any) and last_computed_at. `scored`, when the caller knows it, is taken as is."""
+        with self.read_raw() as connection, DataView(connection) as view:
+            return current.counts(view, model, scored=scored)
+
+    def lead_page(self, query: LeadQuery) -> LeadPage:
+        """A page of leads, filtered, sorted and cut in the store."""
+        with self.read_raw() as connection, DataView(connection) as view:
+            return leads.lead_page(view, query)
+
+    def score_statistics(self, model: str, scores: list[str]) -> dict[str, Any]:
+        with self.read_raw() as connection, DataView(connection) as view:
+            return leads.score_statistics(view, model, scores)
 
     def contact_emails(self, ids: Iterable[str]) -> dict[str, str | None]:
         wanted = sorted(set(ids))
         found: dict[str, str | None] = {}
-        with self.read() as connection:
+        with self.read_raw() as connection:
             mark = "?" if self.dialect == "sqlite" else "%s"
-            for part in chunked(wanted):
+            for start in range(0, len(wanted), CHUNK):
+                part = wanted[start:start + CHUNK]
                 found.update({cid: email for cid, email in connection.exec_driver_sql(
                     f"SELECT contact_id, email FROM contacts WHERE contact_id IN "
                     f"({', '.join([mark] * len(part))})", tuple(part))})
         return found
-
-
-# -- engines -------------------------------------------------------------------------------
-
-def _parse_url(url: str) -> URL:
-    try:
-        parsed = make_url(url)
-    except ArgumentError:
-        raise LeadscoreError.single(
-            "LS290", f"'{url}' is not a database URL", Location(field="store"), text=url,
-            hint=URL_HINT,
-        ) from None
-    backend = parsed.get_backend_name()
-    if backend == "postgresql":
-        if parsed.drivername == "postgresql":  # no driver named: the one leadscore ships
-            return parsed.set(drivername="postgresql+psycopg")
-        if parsed.get_driver_name() not in ("psycopg", "psycopg2"):
-            raise LeadscoreError.single(
-                "LS290", f"leadscore talks to PostgreSQL through psycopg, not "
-                         f"'{parsed.get_driver_name()}'",
-                Location(field="store"), text=url, hint=URL_HINT,
-            )
-        return parsed
-    if backend == "sqlite":
-        return parsed
-    raise LeadscoreError.single(
-        "LS290", f"leadscore stores data in SQLite or PostgreSQL, not '{backend}'",
-        Location(field="store"), text=url, hint=URL_HINT,
-    )
-
-
-def _sqlite_engine(url: URL) -> Engine:
-    database = url.database or ""
-    in_memory = database in ("", ":memory:") or database.startswith("file::memory:")
-    if in_memory:
-        engine = sa.create_engine(url, poolclass=StaticPool,
-                                  connect_args={"check_same_thread": False})
-    else:
-        path = Path(database).expanduser()
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-        except OSError as error:
-            raise LeadscoreError.single(
-                "LS291", f"cannot create the folder for the store {path}: {error.strerror}",
-                Location(file=str(path), field="store"),
-                hint="choose a path you can write to",
-            ) from None
-        engine = sa.create_engine(url.set(database=str(path)),
-                                  connect_args={"check_same_thread": False})
-
-    @event.listens_for(engine, "connect")
-    def _configure(dbapi_connection: Any, _record: Any) -> None:
-        dbapi_connection.isolation_level = None  # we emit BEGIN ourselves (see below)
-        cursor = dbapi_connection.cursor()
-        cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
-        cursor.execute("PRAGMA foreign_keys = ON")
-        if not in_memory:
-            cursor.execute("PRAGMA journal_mode = WAL")
-            cursor.execute("PRAGMA synchronous = NORMAL")
-        cursor.execute("PRAGMA cache_size = -65536")  # 64 MiB: bulk index inserts stay fast
-        cursor.close()
-
-    @event.listens_for(engine, "begin")
-    def _begin(connection: Connection) -> None:
-        # pysqlite would start the transaction only at the first INSERT, so a read followed by
-        # a write would not be atomic; writers take the write lock up front (BEGIN IMMEDIATE).
-        if in_memory and getattr(connection.connection.driver_connection, "in_transaction",
-                                 False):
-            # an in-memory store is one shared connection: a read nested in another read
-            # (say, load_contact while iterating load_snapshots) joins the open transaction
-            return
-        statement = connection.get_execution_options().get("sqlite_begin", "BEGIN")
-        connection.exec_driver_sql(statement)
-
-    return engine
 
 
 def _first_line(error: BaseException | None) -> str:
@@ -369,8 +400,69 @@ def _first_line(error: BaseException | None) -> str:
     return text.splitlines()[0] if text else "unknown error"
 
 
-def _sqlite_path(url: URL) -> str | None:
-    database = url.database or ""
-    if database in ("", ":memory:") or database.startswith("file::memory:"):
-        return None
-    return str(Path(database).expanduser())
+def _sqlite_path(url: StoreUrl) -> str | None:
+    return None if url.database is None else str(Path(url.database).expanduser())
+
+
+def _driver_error(error: BaseException) -> bool:
+    """Whether `error` comes from the database driver (sqlite3, psycopg, or SQLAlchemy's
+    wrapping of them) rather than from leadscore."""
+    module = type(error).__module__
+    return module.startswith(("sqlite3", "psycopg", "sqlalchemy.exc"))
+
+
+def check_sqlite_file(path: Path, *, create: bool, shown: str) -> None:
+    """A SQLite store's file must exist (unless it may be created) and be a leadscore store:
+    a database with other tables and no leadscore schema is another application's."""
+    if not path.exists():
+        if create:
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as error:
+                raise LeadscoreError.single(
+                    "LS291", f"cannot create the folder for the store {path}: "
+                             f"{error.strerror}", Location(file=str(path), field="store"),
+                    hint="choose a path you can write to") from None
+            return
+        raise LeadscoreError.single(
+            "LS294", f"there is no store at {shown}", Location(file=str(path), field="store"),
+            hint="check the store URL (a relative path is relative to the project folder), "
+                 "or import data first: reading commands never create a store")
+    if path.is_dir():
+        raise LeadscoreError.single(
+            "LS291", f"the store path {path} is a folder", Location(file=str(path),
+                                                                    field="store"),
+            hint="give the path of a database file, e.g. .leadscore/store.db")
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(16)
+    except OSError as error:
+        raise LeadscoreError.single(
+            "LS291", f"cannot read the store {path}: {error.strerror}",
+            Location(file=str(path), field="store"), hint="check the file's permissions"
+        ) from None
+    if not head:
+        return  # an empty file: a new store
+    if head != b"SQLite format 3\x00":
+        raise LeadscoreError.single(
+            "LS295", f"{path} is not a SQLite database", Location(file=str(path), field="store"),
+            hint="point [store] url at a leadscore store, or at a new file name")
+    driver = connect_sqlite(str(path), readonly=True)
+    try:
+        tables = {row[0] for row in driver.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table'")}
+    except Exception as error:  # noqa: BLE001 - a damaged file
+        raise LeadscoreError.single(
+            "LS296", f"the store {path} is damaged: {error}",
+            Location(file=str(path), field="store"),
+            hint="restore it from a backup (leadscore backup / restore), or start a new store "
+                 "and import again") from None
+    finally:
+        driver.close()
+    others = tables - {"sqlite_sequence", "alembic_version"}
+    if others and "alembic_version" not in tables:
+        shown_tables = ", ".join(sorted(others)[:5])
+        raise LeadscoreError.single(
+            "LS295", f"{path} is another application's database (tables {shown_tables}), "
+                     "not a leadscore store", Location(file=str(path), field="store"),
+            hint="point [store] url at a leadscore store, or at a new file name")
