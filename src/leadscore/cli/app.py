@@ -223,10 +223,14 @@ def score(
     dry_run: Annotated[bool, typer.Option(
         help="Compute and show, but store nothing.")] = False,
     contacts: Annotated[Path | None, typer.Option(
-        help="With --dry-run: score these contacts instead of the store's.")] = None,
+        help="Score the contacts of this file (CSV, JSONL or Parquet) instead of the "
+             "store's; nothing is stored.")] = None,
     events: Annotated[Path | None, typer.Option(
-        help="With --dry-run: and these events.")] = None,
-    top: Annotated[int, typer.Option(help="With --dry-run: show the best N.")] = 10,
+        help="And/or the events of this file (CSV, JSONL or Parquet).")] = None,
+    out: Annotated[Path | None, typer.Option(
+        help="With --contacts/--events: write every contact's results here (.parquet or "
+             ".csv).")] = None,
+    top: Annotated[int, typer.Option(help="With --dry-run or files: show the best N.")] = 10,
     fmt: Annotated[TextFormat, typer.Option("--format")] = TextFormat.text,
 ) -> None:
     """Score contacts (only those that can have changed, unless --full); store the scores and
@@ -234,13 +238,15 @@ def score(
     project = _project()
     chosen = _model(project, model)
     moment = _moment(as_of, "--as-of")
-    if (contacts or events) and not dry_run:
-        raise LeadscoreError.single("LS304", "--contacts/--events score files without the store",
-                                    Location(field="--dry-run"), hint="add --dry-run")
+    if out is not None and not (contacts or events):
+        raise LeadscoreError.single("LS304", "--out writes the results of scoring files",
+                                    Location(field="--out"),
+                                    hint="add --events FILE (and --contacts FILE)")
+    dry_run = dry_run or bool(contacts or events)  # files are scored, never stored
     with progress_bar("Scoring") as progress:
         if dry_run:
             run = project.dry_run(chosen, contacts=contacts, events=events, as_of=moment,
-                                  engine=engine)
+                                  engine=engine, out=out, keep=top)
         else:
             run = project.score(as_of=moment, model=chosen, full=full, engine=engine,
                                 progress=progress)

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -236,6 +237,19 @@ def _known_contacts(staged: Staging, connection: Any) -> str:
         staged.duck.unregister("ls_known_contacts")
 
 
+def plan_contacts(staged: Staging, found: StagedContacts, *, source: str = "import"
+                  ) -> _Planned:
+    """The plan of a staged file against no store at all (every contact new): for scoring
+    files as `import` would have stored them."""
+    known = staged.write("known", "SELECT CAST(NULL AS VARCHAR) AS contact_id WHERE false")
+    return _plan(staged, found, known, source)
+
+
+def typed_changes(staged: Staging, planned: _Planned) -> str:
+    """The planned property changes with their values' typed forms."""
+    return _typed(staged, planned.changes)
+
+
 def _plan(staged: Staging, found: StagedContacts, known: str, source: str) -> _Planned:
     # the usual case, set-wise: a contact new to the store with one input in the file
     simple = staged.write("simple", f"""
@@ -269,12 +283,13 @@ def _plan(staged: Staging, found: StagedContacts, known: str, source: str) -> _P
     updated = unchanged = 0
     store = staged.store
     if count_rows(staged, rest):
-        with store.read() as connection:
-            writer = Writer(connection)
+        with (store.read() if store is not None else nullcontext()) as connection:
+            writer = Writer(connection) if store is not None else None
             for items in _batches(staged, rest, found.columns):
                 ids = list(dict.fromkeys(item.contact_id for item in items))
-                rows = writer.contact_rows(ids)
-                history = writer.property_histories([i for i in ids if i in rows])
+                rows = writer.contact_rows(ids) if writer is not None else {}
+                history = (writer.property_histories([i for i in ids if i in rows])
+                           if writer is not None else {})
                 plan = plan_upsert(items, rows, history, source=source)
                 new_parts.append(_stage_contacts(staged, plan.new))
                 change_parts.append(_stage_changes(staged, plan))

@@ -11,7 +11,6 @@
 
 from __future__ import annotations
 
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -268,24 +267,20 @@ class Project:
 
     def dry_run(self, model: Model, *, contacts: str | Path | None = None,
                 events: str | Path | None = None, as_of: datetime | None = None,
-                mapping: str | Path | None = None, engine: str = "auto") -> ScoreRun:
-        """Score a (draft) model without touching the project's store: on the given files in a
-        scratch store, or, with no files, on the store's data without writing anything."""
+                mapping: str | Path | None = None, engine: str = "auto",
+                out: str | Path | None = None, keep: int = 10) -> ScoreRun:
+        """Score a (draft) model without touching the project's store: on the given files
+        (read as an import would read them; nothing is stored), or, with no files, on the
+        store's data without writing anything."""
         if contacts is None and events is None:
             return self.score(as_of=as_of, model=model, write=False, keep_results=True,
                               engine=engine)
-        with tempfile.TemporaryDirectory(prefix="leadscore-dry-run-") as folder:
-            scratch = Project.at(f"sqlite:///{folder}/scratch.db", self.config.model_path)
-            scratch._model = model
-            try:
-                if contacts is not None:
-                    scratch.import_contacts(contacts, mapping=mapping)
-                if events is not None:
-                    scratch.import_events(events, create_missing_contacts=contacts is None)
-                return scratch.score(as_of=as_of, write=False, keep_results=True,
-                                     engine=engine)
-            finally:
-                scratch.close()
+        from leadscore.scoring.files import score_files
+
+        return score_files(model, events=Path(events) if events else None,
+                           contacts=Path(contacts) if contacts else None, as_of=as_of,
+                           out=Path(out) if out else None, keep=keep,
+                           mapping=load_mapping(mapping) if mapping else None)
 
 
 def list_leads(store: Store, model: Model, *, label: str | None = None,

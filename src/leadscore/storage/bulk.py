@@ -70,10 +70,12 @@ class Published:
 class Staging:
     """A folder for one bulk write's staged files, removed afterwards."""
 
-    def __init__(self, store: Store) -> None:
-        self.store = store
-        self.duck = store.duck()
-        if store.segments is not None:
+    def __init__(self, store: Store | None, *, duck: Any = None) -> None:
+        """Staging for a write to `store` — or, with no store, for scoring files (`duck`: the
+        DuckDB connection to use)."""
+        self.store = store  # type: ignore[assignment]
+        self.duck = store.duck() if store is not None else duck
+        if store is not None and store.segments is not None:
             store.segments.folder.mkdir(parents=True, exist_ok=True)
             self.folder = Path(tempfile.mkdtemp(prefix="staging-", dir=store.segments.folder))
         else:
@@ -103,8 +105,8 @@ class Staging:
 
 
 @contextmanager
-def staging(store: Store) -> Iterator[Staging]:
-    found = Staging(store)
+def staging(store: Store | None, *, duck: Any = None) -> Iterator[Staging]:
+    found = Staging(store, duck=duck)
     try:
         yield found
     finally:
