@@ -220,6 +220,9 @@ def score(
     engine: Annotated[str, typer.Option(
         help="auto (DuckDB for the embedded store, in-database on PostgreSQL), python "
              "(the reference evaluator), duckdb, postgres or spark.")] = "auto",
+    master: Annotated[str | None, typer.Option(
+        help="With --engine spark: the Spark master (default local[2]; e.g. "
+             "spark://host:7077).")] = None,
     dry_run: Annotated[bool, typer.Option(
         help="Compute and show, but store nothing.")] = False,
     contacts: Annotated[Path | None, typer.Option(
@@ -246,10 +249,10 @@ def score(
     with progress_bar("Scoring") as progress:
         if dry_run:
             run = project.dry_run(chosen, contacts=contacts, events=events, as_of=moment,
-                                  engine=engine, out=out, keep=top)
+                                  engine=engine, out=out, keep=top, master=master)
         else:
             run = project.score(as_of=moment, model=chosen, full=full, engine=engine,
-                                progress=progress)
+                                progress=progress, master=master)
     if fmt is TextFormat.json:
         data = run.to_dict()
         if dry_run:

@@ -217,7 +217,8 @@ class Project:
 
     def score(self, *, as_of: datetime | None = None, model: Model | None = None,
               write: bool = True, full: bool = False, engine: str = "auto",
-              keep_results: bool = False, progress: Progress | None = None) -> ScoreRun:
+              keep_results: bool = False, progress: Progress | None = None,
+              master: str | None = None) -> ScoreRun:
         """Score contacts as of `as_of` (default now): only those whose scores can have
         changed since the model's last run, unless `full` (or another moment) — everyone.
         With `write`, store the scores (history kept on change) and move lifecycle stages
@@ -225,7 +226,8 @@ class Project:
         python (the reference evaluator), spark."""
         model = model or self.model
         return score_store(self.store, model, as_of=as_of, write=write, full=full,
-                           engine=engine, keep_results=keep_results, progress=progress)
+                           engine=engine, keep_results=keep_results, progress=progress,
+                           master=master)
 
     def explain(self, contact_id: str, *, at: datetime | None = None,
                 model: Model | None = None) -> Explanation:
@@ -268,13 +270,21 @@ class Project:
     def dry_run(self, model: Model, *, contacts: str | Path | None = None,
                 events: str | Path | None = None, as_of: datetime | None = None,
                 mapping: str | Path | None = None, engine: str = "auto",
-                out: str | Path | None = None, keep: int = 10) -> ScoreRun:
+                out: str | Path | None = None, keep: int = 10,
+                master: str | None = None) -> ScoreRun:
         """Score a (draft) model without touching the project's store: on the given files
         (read as an import would read them; nothing is stored), or, with no files, on the
         store's data without writing anything."""
         if contacts is None and events is None:
             return self.score(as_of=as_of, model=model, write=False, keep_results=True,
                               engine=engine)
+        if engine == "spark":
+            from leadscore.scoring.spark import score_files_spark
+
+            return score_files_spark(model, events=Path(events) if events else None,
+                                     contacts=Path(contacts) if contacts else None,
+                                     as_of=as_of, out=Path(out) if out else None, keep=keep,
+                                     master=master or "local[2]")
         from leadscore.scoring.files import score_files
 
         return score_files(model, events=Path(events) if events else None,

@@ -6,10 +6,10 @@ way) — and scored from there, so a file scores as it would once imported. Parq
 read as they are typed, at scan speed:
 
 - contacts: one row per contact, `contact_id`, optional `created_at` and `updated_at`
-  (timestamps), and a column per property; a column whose type is the property's (DOUBLE or
-  BIGINT for a number, BOOLEAN for a bool, VARCHAR for text, a timestamp for a date) is read
-  as it is, any other is read through the import's coercion (once per distinct value). The
-  values are known from `updated_at` (else `created_at`).
+  (timestamps), and a column per property, read with its type: a number property needs a
+  numeric column, a bool a BOOLEAN, a date a timestamp, text VARCHAR (stripped; empty is
+  unknown); a column of another type gives no value. The values are known from `updated_at`
+  (else `created_at`).
 - events: `contact_id`, `type`, `occurred_at` (a timestamp, or microseconds since the epoch)
   and a column per attribute: a text column is a text attribute, a numeric one a number, a
   boolean one a bool; or an `attributes` column of JSON objects.
@@ -27,7 +27,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from leadscore.catalog import PropertyType, coerce_value
+from leadscore.catalog import PropertyType
 from leadscore.catalog.forms import to_micros
 from leadscore.diagnostics import LeadscoreError, Location
 from leadscore.model import Model
@@ -273,42 +273,17 @@ def _property_sql_type(kind: PropertyType) -> str:
 
 def _property_column(staged: Staging, model: Model, source: str, name: str, physical: str,
                      kind: PropertyType) -> str:
-    """A contacts column read as its property's declared type: directly where the column has
-    that type, else through the import's coercion, once per distinct value."""
+    """A contacts column read as its property's declared type. Parquet is typed: a column
+    whose type is not the property's gives no value (as every engine reads it)."""
     column = quote_name(name)
-    if kind is PropertyType.NUMBER and physical in NUMERIC:
-        return f"CAST({column} AS DOUBLE)"
-    if kind is PropertyType.BOOL and physical == "BOOLEAN":
-        return column
-    if kind is PropertyType.DATE and physical in TIMESTAMPS:
-        return f"epoch_us({column})"
-    if kind in (PropertyType.STRING, PropertyType.ENUM) and physical == "VARCHAR":
+    if kind is PropertyType.NUMBER:
+        return f"CAST({column} AS DOUBLE)" if physical in NUMERIC else "CAST(NULL AS DOUBLE)"
+    if kind is PropertyType.BOOL:
+        return column if physical == "BOOLEAN" else "CAST(NULL AS BOOLEAN)"
+    if kind is PropertyType.DATE:
+        return f"epoch_us({column})" if physical in TIMESTAMPS else "CAST(NULL AS BIGINT)"
+    if physical == "VARCHAR":
         from leadscore.ingestion.event_staging import strip_sql
 
         return f"nullif({strip_sql(column)}, '')"
-    import pyarrow as pa
-
-    definition = model.catalog.property(name)
-    options = definition.options if definition is not None else ()
-    raws, values = [], []
-    for (raw,) in staged.duck.execute(
-            f"SELECT DISTINCT CAST({column} AS VARCHAR) FROM {source} "
-            f"WHERE {column} IS NOT NULL").fetchall():
-        try:
-            value = coerce_value(raw, kind, options=options)
-        except (ValueError, OverflowError):
-            value = None
-        if isinstance(value, datetime):
-            value = to_micros(value)
-        raws.append(raw)
-        values.append(value)
-    arrow_type = {PropertyType.NUMBER: pa.float64(), PropertyType.BOOL: pa.bool_(),
-                  PropertyType.DATE: pa.int64()}.get(kind, pa.string())
-    table = pa.table({"raw": pa.array(raws, pa.string()),
-                      "value": pa.array([float(v) if kind is PropertyType.NUMBER and
-                                         v is not None else v for v in values], arrow_type)})
-    name_of = f"ls_coerced_{abs(hash(name))}"
-    staged.duck.register(name_of, table)
-    mapping = staged.write(name_of, f"SELECT * FROM {name_of}")
-    staged.duck.unregister(name_of)
-    return (f"(SELECT m.value FROM {mapping} AS m WHERE m.raw = CAST({column} AS VARCHAR))")
+    return "CAST(NULL AS VARCHAR)"

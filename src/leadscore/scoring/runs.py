@@ -104,7 +104,8 @@ def pick_engine(store: Store, engine: str) -> str:
 
 def score_store(store: Store, model: Model, *, as_of: datetime | None = None,
                 write: bool = True, full: bool = False, engine: str = "auto",
-                keep_results: bool = False, progress: Any = None) -> ScoreRun:
+                keep_results: bool = False, progress: Any = None,
+                master: str | None = None) -> ScoreRun:
     """Score the store's contacts under `model` as of `as_of` (default now); with `write`,
     store the scores (history kept on change) and move lifecycle stages forward."""
     chosen = pick_engine(store, engine)
@@ -116,7 +117,8 @@ def score_store(store: Store, model: Model, *, as_of: datetime | None = None,
     if chosen == "spark":
         from leadscore.scoring.spark import score_store_spark
 
-        return score_store_spark(store, model, as_of=as_of, write=write)
+        return score_store_spark(store, model, as_of=as_of, write=write,
+                                 master=master or "local[2]")
     if chosen == "postgres":
         from leadscore.scoring.postgres import score_postgres
 
