@@ -41,6 +41,8 @@ def parse_datetime(value: Any) -> datetime:
     text = str(value).strip()
     if not text:
         raise CoercionError("expected a date or time, got an empty value")
+    if not text[0].isdigit():  # every form below starts with a digit (a fast refusal:
+        raise _not_a_time(text)  # most texts are not times, and strptime is slow)
     if re.fullmatch(r"\d{10}(\d{3})?", text):
         return parse_datetime(int(text))
     candidate = text.replace("Z", "+00:00").replace("z", "+00:00")
@@ -48,12 +50,19 @@ def parse_datetime(value: Any) -> datetime:
         return to_utc(datetime.fromisoformat(candidate))
     except ValueError:
         pass
+    if not any(mark in text for mark in "-/."):  # each format below has one of them
+        raise _not_a_time(text)
     for fmt in ("%Y-%m-%d %H:%M", "%m/%d/%Y %H:%M", "%m/%d/%Y", "%d.%m.%Y"):
         try:
             return to_utc(datetime.strptime(text, fmt))
         except ValueError:
             continue
-    raise CoercionError(f"'{text}' is not a date or time (use ISO 8601, e.g. 2026-03-01T09:30:00Z)")
+    raise _not_a_time(text)
+
+
+def _not_a_time(text: str) -> CoercionError:
+    return CoercionError(f"'{text}' is not a date or time (use ISO 8601, e.g. "
+                         "2026-03-01T09:30:00Z)")
 
 
 def parse_duration(value: Any) -> timedelta:

@@ -134,21 +134,23 @@ def write_event_segment(staged: Staging, source: str, first_seq: int, received: 
     ordered = staged.write("sorted", f"SELECT event_id, contact_id, type, occurred_us, "
                                      f"attributes FROM {source} "
                                      f"ORDER BY contact_id, occurred_us, event_id")
+    # the typed columns of each distinct attributes text, staged on their own: joined as a
+    # common table expression they cost 6× more (2M events: 30 s against 5 s)
+    typed = staged.write("typed", f"""
+        SELECT attributes, {promoted} FROM (
+          SELECT attributes, json_type(attributes, {paths}) AS t,
+                 json_extract_string(attributes, {paths}) AS v
+          FROM (SELECT DISTINCT attributes FROM {ordered}))""")
     numbered = ordered[:-1] + ", file_row_number = true)"  # read_parquet(...) + option
     duck = staged.duck
     duck.execute("SET preserve_insertion_order = true")
     try:
         duck.execute(f"""
             COPY (
-              WITH typed AS (
-                SELECT attributes, {promoted} FROM (
-                  SELECT attributes, json_type(attributes, {paths}) AS t,
-                         json_extract_string(attributes, {paths}) AS v
-                  FROM (SELECT DISTINCT attributes FROM {ordered})))
               SELECT {int(first_seq)} + e.file_row_number AS seq, event_id, contact_id, type,
                      occurred_us, CAST({int(received)} AS BIGINT) AS received_us,
                      e.attributes, typed.* EXCLUDE (attributes)
-              FROM {numbered} AS e JOIN typed ON typed.attributes = e.attributes)
+              FROM {numbered} AS e JOIN {typed} AS typed ON typed.attributes = e.attributes)
             TO {quote_text(str(target))} (FORMAT parquet, COMPRESSION zstd,
                                          ROW_GROUP_SIZE {ROW_GROUP_ROWS})""")
     finally:

@@ -148,6 +148,12 @@ def _emails(view: DataView, ids: list[str]) -> dict[str, str | None]:
         f"({', '.join([mark] * len(ids))})", tuple(ids))}
 
 
+def _mean(value: str) -> str:
+    """The mean of scores kept to the cent, summed as whole cents: the same in every run (a
+    parallel sum of floats is not) and in every engine."""
+    return f"sum(CAST(round({value} * 100) AS BIGINT)) / 100.0 / count({value})"
+
+
 def score_statistics(view: DataView, model: str, scores: Sequence[str]
                      ) -> dict[str, Any]:
     """Per score: min, median, p90, max, mean and the count of each label; grades."""
@@ -158,7 +164,7 @@ def score_statistics(view: DataView, model: str, scores: Sequence[str]
     for name in scores:
         value, label = quote_name(name), quote_name(name + ":label")
         figures.append(f"min({value}), [quantile_cont({value}, 0.5), "
-                       f"quantile_disc({value}, 0.9)], max({value}), avg({value}), "
+                       f"quantile_disc({value}, 0.9)], max({value}), {_mean(value)}, "
                        f"count({value}), histogram(coalesce({label}, '—')) "
                        f"FILTER (WHERE {value} IS NOT NULL)")
     row = view.query(f"SELECT {', '.join(figures)}, histogram(grade) "
@@ -183,8 +189,8 @@ def _statistics_postgres(view: DataView, model: str, scores: Sequence[str]
     for name in scores:
         value = quote_name(name)
         figures = (f"min({value}), percentile_cont(0.5) WITHIN GROUP (ORDER BY {value}), "
-                   f"percentile_cont(0.9) WITHIN GROUP (ORDER BY {value}), max({value}), "
-                   f"avg({value}), count({value})")
+                   f"percentile_disc(0.9) WITHIN GROUP (ORDER BY {value}), max({value}), "
+                   f"{_mean(value)}, count({value})")
         low, median, p90, high, mean, count = view.query(
             f"SELECT {figures} FROM {relation} AS l")[0]
         if count:

@@ -17,8 +17,10 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import shutil
 import tempfile
 import time
+import weakref
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -64,14 +66,23 @@ def now_us() -> int:
 class Segments:
     """The data folder of one SQLite store and its catalog of segments."""
 
-    def __init__(self, folder: Path) -> None:
-        self.folder = folder
+    def __init__(self, folder: Path | None) -> None:
+        self._folder = folder
+
+    @property
+    def folder(self) -> Path:
+        """The data folder; an in-memory store's is a temporary folder, made when first
+        needed and removed when the store is gone."""
+        if self._folder is None:
+            self._folder = Path(tempfile.mkdtemp(prefix="leadscore-segments-"))
+            weakref.finalize(self, shutil.rmtree, self._folder, True)
+        return self._folder
 
     @classmethod
     def beside(cls, database: str | None) -> Segments:
         """The data folder of a SQLite database file (a temporary one for in-memory stores)."""
         if not database or database == ":memory:" or database.startswith("file::memory:"):
-            return cls(Path(tempfile.mkdtemp(prefix="leadscore-segments-")))
+            return cls(None)
         return cls(Path(database + ".data"))
 
     # -- reading the catalog --------------------------------------------------------------
@@ -151,7 +162,7 @@ class Segments:
     def collect_garbage(self, connection: Connection, *, grace_us: int = GRACE_US) -> int:
         """Delete retired segments' files and files no catalog row names, once older than the
         grace time; returns how many files went."""
-        if not self.folder.is_dir():
+        if self._folder is None or not self._folder.is_dir():
             return 0
         cutoff = now_us() - grace_us
         named = {row[0] for row in connection.exec_driver_sql(
