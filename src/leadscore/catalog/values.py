@@ -34,7 +34,11 @@ def parse_datetime(value: Any) -> datetime:
         raise CoercionError(f"expected a date or time, got {value!r}")
     if isinstance(value, int | float):
         seconds = value / 1000 if value > 10_000_000_000 else value
-        return datetime.fromtimestamp(seconds, tz=UTC)
+        try:
+            return datetime.fromtimestamp(seconds, tz=UTC)
+        except (OverflowError, OSError, ValueError):
+            raise CoercionError(f"{value!r} is not a time leadscore can read (epoch seconds or "
+                                "milliseconds between the years 1 and 9999)") from None
     text = str(value).strip()
     if not text:
         raise CoercionError("expected a date or time, got an empty value")
@@ -61,7 +65,7 @@ def parse_duration(value: Any) -> timedelta:
     if isinstance(value, bool):
         raise CoercionError(f"expected a duration such as 30d, got {value!r}")
     if isinstance(value, int | float):
-        return timedelta(days=float(value))
+        return _days(float(value), value)
     match = _DURATION.match(str(value))
     if not match:
         raise CoercionError(
@@ -69,7 +73,15 @@ def parse_duration(value: Any) -> timedelta:
             "12w, 6mo, 1y)"
         )
     amount, unit = float(match.group(1)), match.group(2).lower()
-    return timedelta(days=amount * _UNIT_DAYS[unit])
+    return _days(amount * _UNIT_DAYS[unit], value)
+
+
+def _days(days: float, written: Any) -> timedelta:
+    try:
+        return timedelta(days=days)
+    except (OverflowError, ValueError):  # beyond timedelta's 999,999,999 days, or NaN
+        raise CoercionError(f"'{written}' is not a duration leadscore can use (at most "
+                            "999,999,999 days)") from None
 
 
 def format_duration(delta: timedelta) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import math
 from pathlib import Path as FilePath
 from typing import Any
 
@@ -24,6 +25,7 @@ from leadscore.diagnostics import (
     did_you_mean,
 )
 from leadscore.model import criteria as c
+from leadscore.model.limits import MAX_POINTS, check_durations, check_model_limits
 from leadscore.model.model import (
     Decay,
     Grade,
@@ -74,6 +76,10 @@ def parse_model(text: str, file: str = "<model>") -> Model:
     spec, remap, structural = validate_structure(document, ModelSpec)
     compiler = CriteriaCompiler(document, remap)
     compiler.problems.extend(structural)
+    compiler.problems.extend(check_durations(document))
+    if spec is not None:
+        check_model_limits(spec, lambda code, message, path, hint:
+                           compiler.error(code, message, path, hint=hint))
     model = compiler.model(spec) if spec is not None else None
     compiler.problems.raise_if_errors()
     assert model is not None
@@ -267,7 +273,11 @@ class CriteriaCompiler:
                            hint="per_event gives the points for every matching event")
         if tiered:
             tiers = self.tiers(spec.tiers or [], criterion, path)
-        return Rule(spec.name, criterion, spec.points, tiers, spec.per_event, spec.max, spec.min,
+        low, high = spec.min, spec.max
+        if spec.points_from is not None:  # a property's value, capped: no score is infinite
+            low = -MAX_POINTS if low is None else low
+            high = MAX_POINTS if high is None else high
+        return Rule(spec.name, criterion, spec.points, tiers, spec.per_event, high, low,
                     decay, spec.description, spec.points_from)
 
     def tiers(self, specs: list[TierSpec], criterion: c.Criterion, path: Path) -> tuple[Tier, ...]:
@@ -325,6 +335,11 @@ class CriteriaCompiler:
             return None, None
         low: float | None
         high: float | None
+        written = [spec.exactly, spec.at_least, spec.at_most, *(spec.between or [])]
+        if any(v is not None and not math.isfinite(v) for v in written):
+            self.error("LS115", "a range is written with finite numbers", path,
+                       hint="leave out the upper end instead: at_least: 6")
+            return None, None
         if spec.exactly is not None:
             low = high = spec.exactly
         elif spec.between is not None:
