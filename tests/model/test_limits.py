@@ -205,3 +205,42 @@ def test_points_from_a_huge_or_infinite_property_value_keep_the_score_finite():
         "c1", NOW, created_at=NOW, events=[],
         property_changes=[PropertyChange("adjustment", -math.inf, NOW)]))
     assert negative.scores["fit"].label == "low" and negative.stage is None
+
+
+# --- lists, workflows and mapping files are read by the same bounded reader -------------------
+
+def _loaders(tmp_path):
+    from leadscore.ingestion import load_mapping
+    from leadscore.lists import ListSet, load_lists
+    from leadscore.workflows import load_workflows
+
+    model = load_model(EXAMPLE)
+    return {
+        "lists": lambda path: load_lists(path, model),
+        "workflows": lambda path: load_workflows(path, model, ListSet([])),
+        "mapping": load_mapping,
+    }
+
+
+EXAMPLE = __import__("pathlib").Path(__file__).resolve().parents[2] / (
+    "src/leadscore/project/templates/model.yaml")
+
+
+@pytest.mark.parametrize("kind", ["lists", "workflows", "mapping"])
+@pytest.mark.parametrize("problem", ["deep", "bomb", "large"])
+def test_lists_workflows_and_mapping_files_have_the_same_limits(tmp_path, kind, problem):
+    path = tmp_path / f"{kind}.yaml"
+    if problem == "deep":
+        path.write_text("version: 1\nitems: " + "[" * 500 + "]" * 500 + "\n")
+    elif problem == "bomb":
+        path.write_text(alias_bomb().replace("scores: {}\n", ""))
+    else:
+        path.write_text("version: 1\n" + "#" * (MAX_FILE_BYTES + 1) + "\n")
+    with pytest.raises(LeadscoreError) as caught:
+        bounded(lambda: _loaders(tmp_path)[kind](path), seconds=10, megabytes=150)
+    found = caught.value.diagnostics
+    assert found[0].location.file == str(path)
+    if kind == "mapping" and problem == "bomb":  # the mapping reader never expands aliases:
+        assert {d.code for d in found} <= {"LS231", "LS232", "LS233"}  # its unknown keys
+        return
+    assert [d.code for d in found] == ["LS107"], [str(d) for d in found]
