@@ -214,6 +214,8 @@ class Automation:
             current = writer.connection.execute(
                 sa.text("SELECT lifecycle_stage FROM contacts WHERE contact_id = :c"),
                 {"c": contact_id}).scalar()
+            if stage is not None and stage == current:
+                return  # already there: nothing to clear, set or record
             writer.upsert_contacts([ContactInput(contact_id, moment,
                                                  properties={"lifecycle_stage": None})],
                                    source=f"person {by}")
@@ -341,8 +343,12 @@ class Automation:
 
     def _write_stage(self, contact: _Contact, stage: str, previous: str | None,
                      cause: str) -> None:
-        contact.stage_writes.append(StageChange(contact.snap.contact_id, stage, previous,
-                                                contact.tick(), cause))
+        if stage == previous:  # cleared and set back (clear-and-set): the stage is restored,
+            contact.property_writes.append(ContactInput(  # but it did not change
+                contact.snap.contact_id, contact.tick(), properties={"lifecycle_stage": stage}))
+        else:
+            contact.stage_writes.append(StageChange(contact.snap.contact_id, stage, previous,
+                                                    contact.tick(), cause))
         contact.snap.properties["lifecycle_stage"] = stage
         contact.snap.changes.setdefault("lifecycle_stage", []).append(contact.snap.as_of)
         contact.changed = True
