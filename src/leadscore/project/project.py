@@ -39,6 +39,7 @@ from leadscore.lifecycle import StageRules
 from leadscore.lists import ListSet, load_lists
 from leadscore.model import Model, load_model
 from leadscore.project.config import CONFIG_FILE, ProjectConfig, find_project_root
+from leadscore.project.filters import check_lead_filters
 from leadscore.storage import Store
 from leadscore.storage.records import ScoreRecord, StageChange
 from leadscore.workflows import Workflow, load_workflows
@@ -339,6 +340,7 @@ def list_leads(store: Store, model: Model, *, label: str | None = None,
                stage: str | None = None, grade: str | None = None,
                min_scores: dict[str, float] | None = None, limit: int | None = None,
                sort: str | None = None) -> list[Lead]:
+    check_lead_filters(model, label=label, stage=stage, grade=grade)
     primary = model.primary_score.name
     sort_by = sort or primary
     known = set(model.scores) | {"grade"}
