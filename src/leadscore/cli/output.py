@@ -19,10 +19,19 @@ from rich.table import Table
 
 from leadscore.diagnostics import Diagnostic, render_diagnostics
 
-console = Console(highlight=False, soft_wrap=True)
+
+class _Console(Console):
+    def on_broken_pipe(self) -> None:
+        """Rich would exit 1 here; a closed pipe ends every command the same way, quietly
+        (`leadscore.cli.app.main`)."""
+        self.quiet = True
+        raise BrokenPipeError
+
+
+console = _Console(highlight=False, soft_wrap=True)
 if not console.is_terminal and "COLUMNS" not in os.environ:
     console.width = 160  # piped or under make: don't squeeze tables into 80 columns
-err_console = Console(stderr=True, highlight=False, soft_wrap=True)
+err_console = _Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 class Format(StrEnum):
