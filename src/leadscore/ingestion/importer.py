@@ -100,6 +100,6 @@ def _raise_missing(file: str, events: list[EventInput], lines: list[int],
                 "LS219", f"contact '{event.contact_id}' of this event is not in the store",
                 Location(file=file, line=line, field="contact_id"), text=event.contact_id,
                 hint="import the contacts first (leadscore import contacts …), or import the "
-                     "events with --create-missing-contacts",
+                     "events with --create-contacts",
             )
     diagnostics.raise_if_errors()
