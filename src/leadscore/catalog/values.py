@@ -24,8 +24,15 @@ def to_utc(moment: datetime) -> datetime:
     return moment.astimezone(UTC)
 
 
+# The forms read besides ISO 8601 and epoch numbers, tried in this order. Slashes are month
+# first (US exports): 01/02/2026 is 2 January; dots are day first: 01.02.2026 is 1 February.
+# docs/import.md ("Dates and times") lists every accepted form; a test keeps the two in step.
+TEXT_FORMATS = ("%Y-%m-%d %H:%M", "%m/%d/%Y %H:%M", "%m/%d/%Y", "%d.%m.%Y")
+
+
 def parse_datetime(value: Any) -> datetime:
-    """ISO 8601 date or date-time, epoch seconds or milliseconds → aware UTC datetime."""
+    """ISO 8601 date or date-time, epoch seconds or milliseconds, or one of TEXT_FORMATS →
+    aware UTC datetime (a time without an offset is UTC)."""
     if isinstance(value, datetime):
         return to_utc(value)
     if isinstance(value, date):
@@ -49,7 +56,7 @@ def parse_datetime(value: Any) -> datetime:
         return to_utc(datetime.fromisoformat(candidate))
     except ValueError:
         pass
-    for fmt in ("%Y-%m-%d %H:%M", "%m/%d/%Y %H:%M", "%m/%d/%Y", "%d.%m.%Y"):
+    for fmt in TEXT_FORMATS:
         try:
             return to_utc(datetime.strptime(text, fmt))
         except ValueError:
