@@ -96,7 +96,8 @@ def _moment(text: str | None, option: str) -> datetime | None:
         return parse_moment(text)
     except ValueError as exc:
         raise LeadscoreError.single("LS303", f"{option}: {exc}", Location(field=option),
-                                    hint="write a date like 2026-03-01 or 2026-03-01T09:30Z"
+                                    hint="write a date like 2026-03-01 or 2026-03-01T09:30Z, "
+                                    "or now-30d"
                                     ) from None
 
 # --- commands -----------------------------------------------------------------------------

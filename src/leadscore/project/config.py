@@ -9,7 +9,7 @@ from pathlib import Path
 from leadscore.project.settings import CONFIG_FILE, DEFAULT_MODEL, DEFAULT_STORE, read_settings
 
 __all__ = ["CONFIG_FILE", "DEFAULT_MODEL", "DEFAULT_STORE", "STORE_ENV", "ProjectConfig",
-           "find_project_root", "resolve_store_url"]
+           "find_project_root", "resolve_input", "resolve_store_url"]
 
 STORE_ENV = "LEADSCORE_STORE_URL"
 
@@ -32,6 +32,18 @@ class ProjectConfig:
         return cls(root, resolve_store_url(store, root), root / settings.model.path,
                    root / lists if lists else None, root / workflows if workflows else None,
                    read.data)
+
+
+def resolve_input(path: str | Path, root: Path) -> Path:
+    """A data file named to the Python API: as given when it exists (from the current folder) or
+    is absolute; otherwise, when it exists there, the same relative path in the project folder
+    `root` — so `Project.open("my-project").import_contacts("data/contacts.csv")` works from the
+    folder above. Neither existing, the path as given (and its error names it so)."""
+    given = Path(path)
+    if given.is_absolute() or given.exists():
+        return given
+    inside = root / given
+    return inside if inside.exists() else given
 
 
 def resolve_store_url(url: str, root: Path) -> str:

@@ -5,7 +5,7 @@
     project.import_contacts("data/contacts.csv")
     project.import_events("data/events.jsonl")
     run = project.score()                          # scores everyone, moves stages forward
-    print(project.explain("c-000042").render_text())
+    print(project.explain("c0000042").render_text())
     for lead in project.leads(label="SQL", limit=20): ...
 """
 
@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from leadscore.automation import Automation, mark_changed_due
-from leadscore.catalog import CoercionError, coerce_value, parse_datetime
+from leadscore.catalog import CoercionError, coerce_value, parse_datetime, parse_duration
 from leadscore.delivery import Channels, load_channels
 from leadscore.diagnostics import LeadscoreError, Location, did_you_mean
 from leadscore.evaluation import (
@@ -38,7 +38,12 @@ from leadscore.ingestion.outcomes import OutcomeImportReport, import_outcomes
 from leadscore.lifecycle import StageRules
 from leadscore.lists import ListSet, load_lists
 from leadscore.model import Model, load_model
-from leadscore.project.config import CONFIG_FILE, ProjectConfig, find_project_root
+from leadscore.project.config import (
+    CONFIG_FILE,
+    ProjectConfig,
+    find_project_root,
+    resolve_input,
+)
 from leadscore.project.filters import check_lead_filters
 from leadscore.storage import Store
 from leadscore.storage.records import ScoreRecord, StageChange
@@ -125,7 +130,13 @@ class Lead:
 
 
 class Project:
-    """A project folder (leadscore.toml + model + store), or just a store and a model."""
+    """A project folder (leadscore.toml + model + store), or just a store and a model.
+
+    The import methods look a relative path that does not exist from the current folder up in
+    the project folder (`resolve_input`); the command line turns that off, so that its paths are
+    relative to where it runs, as in any shell."""
+
+    resolve_inputs = True
 
     def __init__(self, config: ProjectConfig) -> None:
         self.config = config
@@ -211,6 +222,7 @@ class Project:
     # operations ------------------------------------------------------------------------------
     def import_contacts(self, path: str | Path, *, mapping: str | Path | None = None,
                         progress: Progress | None = None) -> ImportReport:
+        path, mapping = self._input(path), self._input(mapping)
         loaded = load_mapping(mapping) if mapping else None
         with mark_changed_due(self.store, "import"):
             return import_contacts(self.store, path, catalog=self.model.catalog,
@@ -219,16 +231,21 @@ class Project:
     def import_outcomes(self, path: str | Path, *, mapping: str | Path | None = None,
                         progress: Progress | None = None) -> OutcomeImportReport:
         """Outcomes for backtests; opportunities and wins also move lifecycle stages."""
+        path, mapping = self._input(path), self._input(mapping)
         loaded = load_mapping(mapping) if mapping else None
         with mark_changed_due(self.store, "outcomes import"):
             return import_outcomes(self.store, path, mapping=loaded, progress=progress)
 
     def import_events(self, path: str | Path, *, create_missing_contacts: bool = False,
                       progress: Progress | None = None) -> ImportReport:
+        path = self._input(path)
         with mark_changed_due(self.store, "import"):
             return import_events(self.store, path, catalog=self.model.catalog,
                                  create_missing_contacts=create_missing_contacts,
                                  progress=progress)
+
+    def _input(self, path: Any) -> Any:
+        return resolve_input(path, self.config.root) if path and self.resolve_inputs else path
 
     def score(self, *, as_of: datetime | None = None, model: Model | None = None,
               write: bool = True, keep_results: bool = False,
@@ -406,7 +423,10 @@ def store_stats(store: Store, model: Model) -> dict[str, Any]:
 
 
 def parse_moment(text: str | None) -> datetime | None:
-    """A --at / --as-of value: ISO date or time; 'now' or None means now."""
+    """A --at / --as-of value: ISO date or time; 'now' or None means now; 'now-30d' (any
+    duration) that long ago."""
     if text is None or text == "now":
         return None
+    if text.startswith("now-"):
+        return datetime.now(UTC) - parse_duration(text[len("now-"):])
     return parse_datetime(text)
