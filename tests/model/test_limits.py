@@ -244,3 +244,14 @@ def test_lists_workflows_and_mapping_files_have_the_same_limits(tmp_path, kind, 
         assert {d.code for d in found} <= {"LS231", "LS232", "LS233"}  # its unknown keys
         return
     assert [d.code for d in found] == ["LS107"], [str(d) for d in found]
+
+
+@pytest.mark.parametrize("count", ["{exactly: %d}" % 10**400, "{between: [1, %d]}" % 10**400,
+                                   "{at_least: %d}" % 10**400])
+def test_huge_whole_numbers_in_counts_load_or_are_diagnostics(count):
+    text = HEAD + f"      - name: r\n        when: {{event: visit, count: {count}}}\n" \
+                  "        points: 1\n"
+    try:
+        parse_model(text, "m.yaml")  # a count that can never be reached is harmless
+    except LeadscoreError as error:
+        assert all(d.code.startswith("LS1") for d in error.diagnostics)

@@ -336,7 +336,7 @@ class CriteriaCompiler:
         low: float | None
         high: float | None
         written = [spec.exactly, spec.at_least, spec.at_most, *(spec.between or [])]
-        if any(v is not None and not math.isfinite(v) for v in written):
+        if any(isinstance(v, float) and not math.isfinite(v) for v in written):
             self.error("LS115", "a range is written with finite numbers", path,
                        hint="leave out the upper end instead: at_least: 6")
             return None, None
