@@ -255,3 +255,14 @@ def test_huge_whole_numbers_in_counts_load_or_are_diagnostics(count):
         parse_model(text, "m.yaml")  # a count that can never be reached is harmless
     except LeadscoreError as error:
         assert all(d.code.startswith("LS1") for d in error.diagnostics)
+
+
+@pytest.mark.parametrize("when", ["{event: visit, within_last: %d}" % 10**400,
+                                  "{event: visit, since: %d}" % 10**400,
+                                  "{event: visit, until: %d}" % -(10**400),
+                                  "{property: created_at, within_last: .nan}"])
+def test_numbers_too_large_for_a_time_or_duration_are_diagnostics(when):
+    found = errors_of(HEAD + f"      - name: r\n        when: {when}\n        points: 1\n")
+    codes = {d.code for d in found}  # LS104 where the key takes text only (LS105 beside it)
+    assert codes & {"LS104", "LS114"} and codes <= {"LS104", "LS105", "LS114"}, found
+    assert all(len(d.message) < 200 for d in found)

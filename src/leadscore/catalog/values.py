@@ -40,12 +40,12 @@ def parse_datetime(value: Any) -> datetime:
     if isinstance(value, bool):
         raise CoercionError(f"expected a date or time, got {value!r}")
     if isinstance(value, int | float):
-        seconds = value / 1000 if value > 10_000_000_000 else value
         try:
+            seconds = value / 1000 if value > 10_000_000_000 else value
             return datetime.fromtimestamp(seconds, tz=UTC)
         except (OverflowError, OSError, ValueError):
-            raise CoercionError(f"{value!r} is not a time leadscore can read (epoch seconds or "
-                                "milliseconds between the years 1 and 9999)") from None
+            raise CoercionError(f"{_clip(value)} is not a time leadscore can read (epoch "
+                                "seconds or milliseconds between the years 1 and 9999)") from None
     text = str(value).strip()
     if not text:
         raise CoercionError("expected a date or time, got an empty value")
@@ -72,7 +72,7 @@ def parse_duration(value: Any) -> timedelta:
     if isinstance(value, bool):
         raise CoercionError(f"expected a duration such as 30d, got {value!r}")
     if isinstance(value, int | float):
-        return _days(float(value), value)
+        return _days(value, value)
     match = _DURATION.match(str(value))
     if not match:
         raise CoercionError(
@@ -85,10 +85,15 @@ def parse_duration(value: Any) -> timedelta:
 
 def _days(days: float, written: Any) -> timedelta:
     try:
-        return timedelta(days=days)
+        return timedelta(days=float(days))
     except (OverflowError, ValueError):  # beyond timedelta's 999,999,999 days, or NaN
-        raise CoercionError(f"'{written}' is not a duration leadscore can use (at most "
+        raise CoercionError(f"'{_clip(written)}' is not a duration leadscore can use (at most "
                             "999,999,999 days)") from None
+
+
+def _clip(value: Any) -> str:
+    text = str(value)
+    return text if len(text) <= 40 else text[:37] + "…"
 
 
 def format_duration(delta: timedelta) -> str:
