@@ -246,8 +246,11 @@ def test_lists_workflows_and_mapping_files_have_the_same_limits(tmp_path, kind, 
     assert [d.code for d in found] == ["LS107"], [str(d) for d in found]
 
 
-@pytest.mark.parametrize("count", ["{exactly: %d}" % 10**400, "{between: [1, %d]}" % 10**400,
-                                   "{at_least: %d}" % 10**400])
+HUGE = 10**400
+
+
+@pytest.mark.parametrize("count", [f"{{exactly: {HUGE}}}", f"{{between: [1, {HUGE}]}}",
+                                   f"{{at_least: {HUGE}}}"])
 def test_huge_whole_numbers_in_counts_load_or_are_diagnostics(count):
     text = HEAD + f"      - name: r\n        when: {{event: visit, count: {count}}}\n" \
                   "        points: 1\n"
@@ -257,9 +260,9 @@ def test_huge_whole_numbers_in_counts_load_or_are_diagnostics(count):
         assert all(d.code.startswith("LS1") for d in error.diagnostics)
 
 
-@pytest.mark.parametrize("when", ["{event: visit, within_last: %d}" % 10**400,
-                                  "{event: visit, since: %d}" % 10**400,
-                                  "{event: visit, until: %d}" % -(10**400),
+@pytest.mark.parametrize("when", [f"{{event: visit, within_last: {HUGE}}}",
+                                  f"{{event: visit, since: {HUGE}}}",
+                                  f"{{event: visit, until: {-HUGE}}}",
                                   "{property: created_at, within_last: .nan}"])
 def test_numbers_too_large_for_a_time_or_duration_are_diagnostics(when):
     found = errors_of(HEAD + f"      - name: r\n        when: {when}\n        points: 1\n")
