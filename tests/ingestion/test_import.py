@@ -87,7 +87,7 @@ def test_events_need_their_contacts(store: Store, tmp_path: Path) -> None:
         import_events(store, events, catalog=CATALOG)
     found = [(d.code, d.location.line, d.location.field) for d in caught.value.diagnostics]
     assert found == [("LS219", 2, "contact_id"), ("LS219", 3, "contact_id")]
-    assert "create-missing-contacts" in caught.value.diagnostics[0].hint
+    assert "--create-contacts" in caught.value.diagnostics[0].hint  # the CLI option
     assert store.counts()["events"] == 0
     report = import_events(store, events, catalog=CATALOG, create_missing_contacts=True)
     assert (report.inserted, report.contacts_created) == (3, 1)
