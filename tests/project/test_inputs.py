@@ -71,5 +71,6 @@ def test_now_minus_a_duration_is_a_moment_in_the_past():
     assert moment is not None
     assert abs(moment - (datetime.now(UTC) - timedelta(days=30))) < timedelta(seconds=5)
     assert parse_moment("now") is None
-    with pytest.raises(ValueError):
-        parse_moment("now-soon")
+    for wrong in ("now-soon", "now-999999999d"):
+        with pytest.raises(ValueError):
+            parse_moment(wrong)

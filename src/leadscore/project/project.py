@@ -428,5 +428,8 @@ def parse_moment(text: str | None) -> datetime | None:
     if text is None or text == "now":
         return None
     if text.startswith("now-"):
-        return datetime.now(UTC) - parse_duration(text[len("now-"):])
+        try:
+            return datetime.now(UTC) - parse_duration(text[len("now-"):])
+        except OverflowError:
+            raise ValueError(f"'{text}' is before the year 1") from None
     return parse_datetime(text)
