@@ -213,6 +213,8 @@ class Automation:
         moment = to_utc(now or datetime.now(UTC))
         with self.store.write() as writer:
             current = current_stage(writer.connection, contact_id)
+            if stage is not None and stage == current:
+                return  # already there: nothing to clear, set or record
             writer.upsert_contacts([ContactInput(contact_id, moment,
                                                  properties={"lifecycle_stage": None})],
                                    source=f"person {by}")
@@ -340,8 +342,12 @@ class Automation:
 
     def _write_stage(self, contact: _Contact, stage: str, previous: str | None,
                      cause: str) -> None:
-        contact.stage_writes.append(StageChange(contact.snap.contact_id, stage, previous,
-                                                contact.tick(), cause))
+        if stage == previous:  # cleared and set back (clear-and-set): the stage is restored,
+            contact.property_writes.append(ContactInput(  # but it did not change
+                contact.snap.contact_id, contact.tick(), properties={"lifecycle_stage": stage}))
+        else:
+            contact.stage_writes.append(StageChange(contact.snap.contact_id, stage, previous,
+                                                    contact.tick(), cause))
         contact.snap.properties["lifecycle_stage"] = stage
         contact.snap.changes.setdefault("lifecycle_stage", []).append(contact.snap.as_of)
         contact.changed = True

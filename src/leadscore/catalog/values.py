@@ -24,8 +24,15 @@ def to_utc(moment: datetime) -> datetime:
     return moment.astimezone(UTC)
 
 
+# The forms read besides ISO 8601 and epoch numbers, tried in this order. Slashes are month
+# first (US exports): 01/02/2026 is 2 January; dots are day first: 01.02.2026 is 1 February.
+# docs/import.md ("Dates and times") lists every accepted form; a test keeps the two in step.
+TEXT_FORMATS = ("%Y-%m-%d %H:%M", "%m/%d/%Y %H:%M", "%m/%d/%Y", "%d.%m.%Y")
+
+
 def parse_datetime(value: Any) -> datetime:
-    """ISO 8601 date or date-time, epoch seconds or milliseconds → aware UTC datetime."""
+    """ISO 8601 date or date-time, epoch seconds or milliseconds, or one of TEXT_FORMATS →
+    aware UTC datetime (a time without an offset is UTC)."""
     if isinstance(value, datetime):
         return to_utc(value)
     if isinstance(value, date):
@@ -33,11 +40,12 @@ def parse_datetime(value: Any) -> datetime:
     if isinstance(value, bool):
         raise CoercionError(f"expected a date or time, got {value!r}")
     if isinstance(value, int | float):
-        seconds = value / 1000 if value > 10_000_000_000 else value
         try:
+            seconds = value / 1000 if value > 10_000_000_000 else value
             return datetime.fromtimestamp(seconds, tz=UTC)
-        except (ValueError, OverflowError, OSError):
-            raise CoercionError(f"{value!r} is not a time any calendar can show") from None
+        except (OverflowError, OSError, ValueError):
+            raise CoercionError(f"{_clip(value)} is not a time leadscore can read (epoch "
+                                "seconds or milliseconds between the years 1 and 9999)") from None
     text = str(value).strip()
     if not text:
         raise CoercionError("expected a date or time, got an empty value")
@@ -50,9 +58,9 @@ def parse_datetime(value: Any) -> datetime:
         return to_utc(datetime.fromisoformat(candidate))
     except ValueError:
         pass
-    if not any(mark in text for mark in "-/."):  # each format below has one of them
+    if not any(mark in text for mark in "-/."):  # each of TEXT_FORMATS has one of them
         raise _not_a_time(text)
-    for fmt in ("%Y-%m-%d %H:%M", "%m/%d/%Y %H:%M", "%m/%d/%Y", "%d.%m.%Y"):
+    for fmt in TEXT_FORMATS:
         try:
             return to_utc(datetime.strptime(text, fmt))
         except ValueError:
@@ -73,7 +81,7 @@ def parse_duration(value: Any) -> timedelta:
     if isinstance(value, bool):
         raise CoercionError(f"expected a duration such as 30d, got {value!r}")
     if isinstance(value, int | float):
-        return timedelta(days=float(value))
+        return _days(value, value)
     match = _DURATION.match(str(value))
     if not match:
         raise CoercionError(
@@ -81,7 +89,20 @@ def parse_duration(value: Any) -> timedelta:
             "12w, 6mo, 1y)"
         )
     amount, unit = float(match.group(1)), match.group(2).lower()
-    return timedelta(days=amount * _UNIT_DAYS[unit])
+    return _days(amount * _UNIT_DAYS[unit], value)
+
+
+def _days(days: float, written: Any) -> timedelta:
+    try:
+        return timedelta(days=float(days))
+    except (OverflowError, ValueError):  # beyond timedelta's 999,999,999 days, or NaN
+        raise CoercionError(f"'{_clip(written)}' is not a duration leadscore can use (at most "
+                            "999,999,999 days)") from None
+
+
+def _clip(value: Any) -> str:
+    text = str(value)
+    return text if len(text) <= 40 else text[:37] + "…"
 
 
 def format_duration(delta: timedelta) -> str:

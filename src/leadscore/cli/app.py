@@ -7,6 +7,7 @@ Exit codes: 0 ok, 1 a user mistake (printed as diagnostics, never a traceback), 
 from __future__ import annotations
 
 import logging
+import os
 import sys
 import traceback
 from datetime import UTC, datetime
@@ -14,6 +15,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from typer.core import TyperGroup
 
 from leadscore.cli.context import open_project, options
 from leadscore.cli.output import (
@@ -31,7 +33,29 @@ from leadscore.ingestion import ImportReport
 from leadscore.model import load_model, model_json_schema
 from leadscore.project import Project, init_project, parse_moment
 
+
+class _PipeClosed(Exception):
+    """stdout's reader went away (`leadscore leads | head -1`)."""
+
+
+class _Commands(TyperGroup):
+    """Lets a closed stdout past click (which would exit 1 without a word) to `main`."""
+
+    def make_context(self, *args: Any, **kwargs: Any) -> Any:  # `leadscore --help | …`
+        try:
+            return super().make_context(*args, **kwargs)
+        except BrokenPipeError as error:
+            raise _PipeClosed from error
+
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except BrokenPipeError as error:
+            raise _PipeClosed from error
+
+
 app = typer.Typer(
+    cls=_Commands,
     name="leadscore",
     help="Lead scoring as software you own: models as files, scores you can explain.",
     no_args_is_help=True,
@@ -72,7 +96,8 @@ def _moment(text: str | None, option: str) -> datetime | None:
         return parse_moment(text)
     except ValueError as exc:
         raise LeadscoreError.single("LS303", f"{option}: {exc}", Location(field=option),
-                                    hint="write a date like 2026-03-01 or 2026-03-01T09:30Z"
+                                    hint="write a date like 2026-03-01 or 2026-03-01T09:30Z, "
+                                    "or now-30d"
                                     ) from None
 
 # --- commands -----------------------------------------------------------------------------
@@ -372,7 +397,10 @@ def leads(
                              + (f" {label_text}" if label_text else ""))
         rows.append([i + 1, lead.contact_id, lead.email, *cells, lead.grade, lead.stage])
     if not rows and fmt is Format.table:
-        err_console.print("No scored contacts match. Run `leadscore score` first?")
+        filtered = any((label, stage, grade, minimums)) and project.leads(model=chosen, limit=1)
+        err_console.print("No scored contacts match these filters." if filtered else
+                          f"No contact is scored under model {chosen.name} yet. Run `leadscore "
+                          "score` first?")
         return
     print_rows(headers, rows, fmt, title=f"Leads by {sort or chosen.primary_score.name}")
 
@@ -425,7 +453,12 @@ _register_command_modules()
 def main() -> None:
     try:
         code = app(standalone_mode=False)  # click returns typer.Exit's code in this mode
+        sys.stdout.flush()  # a closed pipe shows here rather than at exit
         sys.exit(code if isinstance(code, int) else 0)
+    except (BrokenPipeError, _PipeClosed):
+        # the reader has what it wanted: end quietly, and let the final flush go nowhere
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        sys.exit(0)
     except LeadscoreError as exc:
         print_diagnostics(exc.diagnostics)
         sys.exit(1)

@@ -12,7 +12,14 @@ import typer
 from leadscore.automation.worker import run_worker
 from leadscore.catalog import parse_duration
 from leadscore.cli.context import open_project
-from leadscore.cli.output import Format, TextFormat, console, print_json, print_rows
+from leadscore.cli.output import (
+    Format,
+    TextFormat,
+    console,
+    err_console,
+    print_json,
+    print_rows,
+)
 from leadscore.delivery import WebhookChannel, deliver_due, outbox_items, retry
 from leadscore.delivery.receiver import LocalReceiver, Received
 from leadscore.diagnostics import LeadscoreError, Location, did_you_mean
@@ -94,7 +101,8 @@ def _seconds(text: str) -> float:
 def receive(
     channel: Annotated[str, typer.Option(help="The webhook channel whose secret to verify.")
                        ] = "sales",
-    port: Annotated[int, typer.Option(help="Port on 127.0.0.1.")] = 8765,
+    port: Annotated[int, typer.Option(min=0, max=65535,
+                                      help="Port on 127.0.0.1 (0: any free port).")] = 8765,
     seconds: Annotated[float, typer.Option(help="Stop after this long (0: until Ctrl-C).")
                        ] = 0.0,
     show: Annotated[int, typer.Option(help="Print the first N notifications in full.")] = 3,
@@ -113,7 +121,15 @@ def receive(
                           markup=False)
 
     receiver = LocalReceiver(secret, port=port, on_request=shown)
-    console.print(f"Receiving webhooks for channel {channel} on http://127.0.0.1:{port} …")
+    try:
+        bound = receiver.bind()
+    except OSError as error:
+        raise LeadscoreError.single(
+            "LS323", f"cannot listen on port {port} of 127.0.0.1: "
+                     f"{error.strerror or error}", Location(field="--port"), text=str(port),
+            hint="another program is using it: pass --port N, or --port 0 for any free port"
+        ) from None
+    console.print(f"Receiving webhooks for channel {channel} on http://127.0.0.1:{bound} …")
     receiver.serve(seconds=seconds or None)
     bad = sum(1 for r in receiver.requests if not r.verified)
     console.print(f"Received {len(receiver.requests):,} requests: {len(receiver.keys):,} "
@@ -220,6 +236,15 @@ def list_members(name: Annotated[str, typer.Argument(help="List name.")],
     rows = [[cid, email, str(joined)[:19]] for cid, email, joined in
             _query(project, sql + (f" LIMIT {int(limit)}" if limit else ""), n=name)]
     print_rows(["contact", "email", "joined"], rows, fmt, title=f"Members of {name}")
+    total = _query(project, "SELECT count(*) FROM list_memberships WHERE list = :n", n=name)[0][0]
+    _shown_of(len(rows), total, f"members of {name}", "the newest")
+
+
+def _shown_of(shown: int, total: int, what: str, which: str) -> None:
+    """Say on stderr when a --limit cut the rows short (stdout stays the rows alone)."""
+    if shown < total:
+        err_console.print(f"Showing {which} {shown:,} of {total:,} {what}; --limit N shows more, "
+                          "--limit 0 all.")
 
 
 @outbox_app.callback()
@@ -260,6 +285,8 @@ def tasks(owner: Annotated[str | None, typer.Option(help="Only this owner's.")] 
         params["o"] = owner
     rows = []
     sql += " ORDER BY id" + (f" LIMIT {int(limit)}" if limit else "")
+    total = _query(project, "SELECT count(*) FROM tasks"
+                   + (" WHERE owner = :o" if owner else ""), **params)[0][0]
     for tid, cid, task_owner, title, due, status, detail in _query(project, sql, **params):
         if isinstance(detail, str):  # JSON text from SQLite
             detail = json.loads(detail)
@@ -268,6 +295,7 @@ def tasks(owner: Annotated[str | None, typer.Option(help="Only this owner's.")] 
         rows.append([tid, cid, task_owner, title, str(due)[:16] if due else "", status, reasons])
     print_rows(["id", "contact", "owner", "title", "due", "status", "top reasons"], rows, fmt,
                title="Tasks")
+    _shown_of(len(rows), total, "tasks", "the first")
 
 
 def log(contact: Annotated[str, typer.Argument(help="Contact id.")],

@@ -18,4 +18,6 @@ options = Options()
 
 
 def open_project() -> Project:
-    return Project.open(options.project)
+    project = Project.open(options.project)
+    project.resolve_inputs = False  # file arguments are relative to where the command runs
+    return project

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
@@ -18,10 +19,19 @@ from rich.table import Table
 
 from leadscore.diagnostics import Diagnostic, render_diagnostics
 
-console = Console(highlight=False, soft_wrap=True)
+
+class _Console(Console):
+    def on_broken_pipe(self) -> None:
+        """Rich would exit 1 here; a closed pipe ends every command the same way, quietly
+        (`leadscore.cli.app.main`)."""
+        self.quiet = True
+        raise BrokenPipeError
+
+
+console = _Console(highlight=False, soft_wrap=True)
 if not console.is_terminal and "COLUMNS" not in os.environ:
     console.width = 160  # piped or under make: don't squeeze tables into 80 columns
-err_console = Console(stderr=True, highlight=False, soft_wrap=True)
+err_console = _Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 class Format(StrEnum):
@@ -43,7 +53,19 @@ def print_diagnostics(diagnostics: Sequence[Diagnostic], *, as_json: bool = Fals
 
 
 def print_json(data: Any) -> None:
-    print(json.dumps(data, indent=2, default=str))
+    """JSON on stdout. A number that is not finite (which the model's limits keep out of scores,
+    but data may hold) prints as null: `Infinity` and `NaN` are not JSON."""
+    print(json.dumps(_finite(data), indent=2, default=str, allow_nan=False))
+
+
+def _finite(value: Any) -> Any:
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {key: _finite(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(item) for item in value]
+    return value
 
 
 def print_rows(headers: list[str], rows: list[list[Any]], fmt: Format, *,

@@ -116,9 +116,10 @@ def deliver_due(store: Store, channels: Channels, *, now: datetime | None = None
     senders = senders or Senders()
     try:
         remaining = limit
-        while remaining > 0:
+        due_by = clock()  # rows due when the run starts: one put back in line during the run
+        while remaining > 0:  # waits for the next run, so each row is tried (and counted) once
             claimed = claim_due(store, now=clock(), limit=min(CLAIM_BATCH, remaining),
-                                lease=channels.retry.lease)
+                                lease=channels.retry.lease, due_by=due_by)
             if not claimed:
                 break
             remaining -= len(claimed)
@@ -133,15 +134,16 @@ def deliver_due(store: Store, channels: Channels, *, now: datetime | None = None
 
 
 def claim_due(store: Store, *, now: datetime, limit: int,
-              lease: timedelta = timedelta(seconds=60)) -> list[OutboxItem]:
-    """Claim up to `limit` due rows, oldest first, for one dispatcher: each gets one more
-    attempt and is hidden from other dispatchers until `now + lease`. Returns the rows as
-    claimed (attempts already counted)."""
+              lease: timedelta = timedelta(seconds=60),
+              due_by: datetime | None = None) -> list[OutboxItem]:
+    """Claim up to `limit` rows due by `due_by` (default `now`), oldest first, for one
+    dispatcher: each gets one more attempt and is hidden from other dispatchers until
+    `now + lease`. Returns the rows as claimed (attempts already counted)."""
     if limit <= 0:
         return []
     o = outbox.c
     due = (select(o.id)
-           .where(o.status == "pending", o.next_attempt_at <= now)
+           .where(o.status == "pending", o.next_attempt_at <= (due_by or now))
            .order_by(o.next_attempt_at, o.id)
            .limit(limit))
     with _transaction(store) as connection:

@@ -31,9 +31,38 @@ class LocalReceiver:
     on_request: Callable[[Received], None] | None = None
     requests: list[Received] = field(default_factory=list)
     keys: set[str] = field(default_factory=set)
+    _server: ThreadingHTTPServer | None = field(default=None, init=False, repr=False)
+
+    def bind(self) -> int:
+        """Listen on host:port — port 0 picks a free one — and return the port. Raises OSError
+        when the port is taken (or not allowed)."""
+        if self._server is None:
+            self._server = ThreadingHTTPServer((self.host, self.port), self._handler())
+            self.port = self._server.server_address[1]
+        return self.port
 
     def serve(self, *, seconds: float | None = None) -> None:
         """Serve until `seconds` pass (forever when None) or the process is interrupted."""
+        self.bind()
+        server = self._server
+        assert server is not None
+        thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1},
+                                  daemon=True)
+        thread.start()
+        if threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGTERM, _interrupt)
+        try:
+            deadline = None if seconds is None else time.monotonic() + seconds
+            while deadline is None or time.monotonic() < deadline:
+                time.sleep(0.1)
+        except KeyboardInterrupt:
+            pass
+        finally:
+            server.shutdown()
+            server.server_close()
+            self._server = None
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -59,21 +88,7 @@ class LocalReceiver:
             def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
                 return
 
-        server = ThreadingHTTPServer((self.host, self.port), Handler)
-        thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1},
-                                  daemon=True)
-        thread.start()
-        if threading.current_thread() is threading.main_thread():
-            signal.signal(signal.SIGTERM, _interrupt)
-        try:
-            deadline = None if seconds is None else time.monotonic() + seconds
-            while deadline is None or time.monotonic() < deadline:
-                time.sleep(0.1)
-        except KeyboardInterrupt:
-            pass
-        finally:
-            server.shutdown()
-            server.server_close()
+        return Handler
 
 
 def _interrupt(*_: object) -> None:

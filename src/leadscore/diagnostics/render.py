@@ -5,6 +5,7 @@ from pathlib import Path
 from leadscore.diagnostics.diagnostic import Diagnostic
 
 MAX_SHOWN = 50
+MAX_LINE = 160  # longer source lines are shown around the column
 
 
 def render_diagnostics(diagnostics: list[Diagnostic], *, sources: dict[str, str] | None = None,
@@ -19,8 +20,9 @@ def render_diagnostics(diagnostics: list[Diagnostic], *, sources: dict[str, str]
         line_text = _source_line(loc.file, loc.line, sources)
         if line_text is not None and loc.line is not None:
             gutter = f"{loc.line:>5} | "
-            out.append(gutter + line_text)
             column = max((loc.column or 1) - 1, 0)
+            line_text, column = _window(line_text, column)
+            out.append(gutter + line_text)
             width = max(len(diagnostic.text or "") if diagnostic.text else 1, 1)
             width = min(width, max(len(line_text) - column, 1))
             out.append(" " * (len(gutter) + column) + "^" * width)
@@ -37,6 +39,17 @@ def render_diagnostics(diagnostics: list[Diagnostic], *, sources: dict[str, str]
         summary.append(f"{warnings} warning{'s' if warnings != 1 else ''}")
     out.append(", ".join(summary))
     return "\n".join(out)
+
+
+def _window(line: str, column: int) -> tuple[str, int]:
+    """A long line cut to about MAX_LINE characters around the column (with … marks)."""
+    if len(line) <= MAX_LINE:
+        return line, column
+    start = max(0, min(column - MAX_LINE // 3, len(line) - MAX_LINE))
+    shown = line[start:start + MAX_LINE]
+    prefix = "…" if start > 0 else ""
+    suffix = "…" if start + MAX_LINE < len(line) else ""
+    return prefix + shown + suffix, column - start + len(prefix)
 
 
 def _source_line(file: str | None, line: int | None, sources: dict[str, str]) -> str | None:

@@ -37,6 +37,7 @@ import yaml
 from leadscore.catalog import CoercionError, PropertyType, parse_datetime
 from leadscore.diagnostics import DiagnosticList, LeadscoreError, Location, did_you_mean
 from leadscore.ingestion.source import IDENTIFIER, snake_case
+from leadscore.model.source import compose_yaml, read_source
 
 FIELDS = ("contact_id", "email", "created_at", "updated_at")
 
@@ -154,16 +155,10 @@ def load_mapping(path: str | Path) -> ContactMapping:
     """Read and check a mapping file; every mistake is reported with its line."""
     path = Path(path)
     file = str(path)
+    text = read_source(path, code="LS230", what="the mapping file",  # size-limited: LS107
+                       hint="check the path and that the file is UTF-8 text")
     try:
-        text = path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as error:
-        raise LeadscoreError.single(
-            "LS230", f"cannot read the mapping file {path}: "
-                     f"{getattr(error, 'strerror', None) or error}",
-            Location(file=file), hint="check the path and that the file is UTF-8 text",
-        ) from None
-    try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        root = compose_yaml(text, file)  # nesting and values limited: LS107
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         problem = getattr(error, "problem", None) or str(error)

@@ -13,6 +13,7 @@ from leadscore.lists.membership import ListTest
 from leadscore.model import Model
 from leadscore.model import criteria as c
 from leadscore.model.compile import CriteriaCompiler
+from leadscore.model.limits import check_durations
 from leadscore.model.source import read_source, read_yaml
 from leadscore.model.spec import CriterionSpec, _Spec
 from leadscore.model.structure import validate_structure
@@ -123,6 +124,7 @@ def parse_lists(text: str, file: str, model: Model) -> ListSet:
     compiler = CriteriaCompiler(document, remap, catalog=model.catalog, scores=model.scores,
                                 lists={n for n in names if isinstance(n, str)})
     compiler.problems.extend(structural)
+    compiler.problems.extend(check_durations(document))
     lists: list[ActiveList] = []
     if spec is not None:
         seen: set[str] = set()

@@ -25,6 +25,7 @@ from leadscore.diagnostics import (
     did_you_mean,
 )
 from leadscore.model import criteria as c
+from leadscore.model.limits import MAX_POINTS, check_durations, check_model_limits
 from leadscore.model.model import (
     Decay,
     Grade,
@@ -75,6 +76,10 @@ def parse_model(text: str, file: str = "<model>") -> Model:
     spec, remap, structural = validate_structure(document, ModelSpec)
     compiler = CriteriaCompiler(document, remap)
     compiler.problems.extend(structural)
+    compiler.problems.extend(check_durations(document))
+    if spec is not None:
+        check_model_limits(spec, lambda code, message, path, hint:
+                           compiler.error(code, message, path, hint=hint))
     model = compiler.model(spec) if spec is not None else None
     compiler.problems.raise_if_errors()
     assert model is not None
@@ -237,7 +242,6 @@ class CriteriaCompiler:
                        path + ("name",), hint="rule names appear in explanations; make them unique")
         names[spec.name] = path
         self.check_bounds(spec.min, spec.max, path)
-        self.check_finite(spec.points, path + ("points",))
         if spec.decay is False:
             decay = None
         elif spec.decay is not None:
@@ -269,7 +273,11 @@ class CriteriaCompiler:
                            hint="per_event gives the points for every matching event")
         if tiered:
             tiers = self.tiers(spec.tiers or [], criterion, path)
-        return Rule(spec.name, criterion, spec.points, tiers, spec.per_event, spec.max, spec.min,
+        low, high = spec.min, spec.max
+        if spec.points_from is not None:  # a property's value, capped: no score is infinite
+            low = -MAX_POINTS if low is None else low
+            high = MAX_POINTS if high is None else high
+        return Rule(spec.name, criterion, spec.points, tiers, spec.per_event, high, low,
                     decay, spec.description, spec.points_from)
 
     def tiers(self, specs: list[TierSpec], criterion: c.Criterion, path: Path) -> tuple[Tier, ...]:
@@ -311,11 +319,6 @@ class CriteriaCompiler:
         return tuple(t for t, _ in ordered)
 
     def tier(self, spec: TierSpec, path: Path, *, is_count: bool) -> Tier | None:
-        self.check_finite(spec.points, path + ("points",))
-        for key in ("exactly", "at_least", "at_most"):
-            self.check_finite(getattr(spec, key), path + (key,))
-        for value in spec.between or ():
-            self.check_finite(value, path + ("between",))
         low, high = self.range_of(spec, path, is_count=is_count)
         if low is None and high is None and not spec.include_none:
             return None
@@ -332,6 +335,11 @@ class CriteriaCompiler:
             return None, None
         low: float | None
         high: float | None
+        written = [spec.exactly, spec.at_least, spec.at_most, *(spec.between or [])]
+        if any(isinstance(v, float) and not math.isfinite(v) for v in written):
+            self.error("LS115", "a range is written with finite numbers", path,
+                       hint="leave out the upper end instead: at_least: 6")
+            return None, None
         if spec.exactly is not None:
             low = high = spec.exactly
         elif spec.between is not None:
@@ -459,17 +467,8 @@ class CriteriaCompiler:
                      expire_after=duration("expire_after"))
 
     def check_bounds(self, low: float | None, high: float | None, path: Path) -> None:
-        self.check_finite(low, path + ("min",))
-        self.check_finite(high, path + ("max",))
         if low is not None and high is not None and low > high:
             self.error("LS135", f"min ({low:g}) is above max ({high:g})", path + ("min",))
-
-    def check_finite(self, value: float | None, path: Path) -> None:
-        """Points, caps, ranges and thresholds are finite numbers (YAML's .inf and .nan are
-        not points any engine can add)."""
-        if value is not None and not math.isfinite(value):
-            self.error("LS137", f"{path[-1]} must be a finite number, not {value}", path,
-                       hint="write a number such as 10 or -2.5")
 
     # criteria ------------------------------------------------------------------------------
     def criterion(self, spec: CriterionSpec, path: Path, *, bare_ok: bool = False

@@ -13,6 +13,7 @@ from typing import Any
 import yaml
 
 from leadscore.diagnostics import Diagnostic, LeadscoreError, Location
+from leadscore.model.limits import MAX_DEPTH, MAX_FILE_BYTES, MAX_NODES
 
 Path = tuple[str | int, ...]
 
@@ -48,7 +49,14 @@ def read_source(path: str | FilePath, *, code: str, what: str, hint: str) -> str
     """The text of a definition file, or a diagnostic (`code`) when it cannot be read."""
     file = str(path)
     try:
-        return FilePath(path).read_text(encoding="utf-8")
+        with open(path, "rb") as stream:
+            data = stream.read(MAX_FILE_BYTES + 1)  # at most: a FIFO or a huge file cannot hang
+        if len(data) > MAX_FILE_BYTES:
+            raise LeadscoreError(Diagnostic(
+                "LS107", f"{what} is larger than {MAX_FILE_BYTES:,} bytes", Location(file),
+                hint="leadscore reads definition files up to 1 MB (docs/limits.md)"))
+        text = data.decode("utf-8")
+        return text.replace("\r\n", "\n").replace("\r", "\n")  # as a text-mode read would
     except FileNotFoundError:
         raise LeadscoreError(Diagnostic(code, f"{what} not found: {file}", Location(file),
                                         hint=hint)) from None
@@ -60,7 +68,7 @@ def read_source(path: str | FilePath, *, code: str, what: str, hint: str) -> str
 def read_yaml(text: str, file: str) -> SourceDocument:
     """Parse `text`; every syntax error or duplicate key is raised as diagnostics together."""
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        node = compose_yaml(text, file)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
@@ -78,7 +86,7 @@ def read_yaml(text: str, file: str) -> SourceDocument:
         return document
     problems: list[Diagnostic] = []
     lines = text.splitlines()
-    document.data = _build(node, (), document, problems, lines)
+    document.data = _Builder(document, problems, lines).build(node, ())
     if problems:
         raise LeadscoreError(problems)
     return document
@@ -94,17 +102,81 @@ def _span(node: yaml.Node, lines: list[str]) -> Span:
     return Span(start.line + 1, start.column + 1, snippet.strip())
 
 
-_constructor = yaml.SafeLoader(" ")
+def compose_yaml(text: str, file: str) -> yaml.Node | None:
+    """`yaml.compose` within the limits of docs/limits.md: a collection nested deeper than
+    MAX_DEPTH or more than MAX_NODES nodes is a diagnostic (LS107) before the composer, which
+    recurses once per level, can exhaust the stack or memory."""
+    loader = _BoundedLoader(text)
+    loader.file = file
+    try:
+        return loader.get_single_node()
+    finally:
+        loader.dispose()
 
 
-def _build(node: yaml.Node, path: Path, doc: SourceDocument, problems: list[Diagnostic],
-           lines: list[str]) -> Any:
+class _BoundedLoader(yaml.SafeLoader):
+    file = "<yaml>"
+    depth = 0
+    nodes = 0
+
+    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node:
+        mark = self.peek_event().start_mark
+        self.depth += 1
+        self.nodes += 1
+        try:
+            if self.depth > MAX_DEPTH:
+                raise _limit(self.file, mark.line + 1, mark.column + 1,
+                             f"values are nested more than {MAX_DEPTH} levels deep",
+                             "flatten the structure; a deeper file is refused so that reading it "
+                             "cannot exhaust the stack")
+            if self.nodes > MAX_NODES:
+                raise _limit(self.file, mark.line + 1, mark.column + 1,
+                             f"the file holds more than {MAX_NODES:,} values",
+                             "split it into smaller files")
+            return super().compose_node(parent, index)
+        finally:
+            self.depth -= 1
+
+
+def _limit(file: str, line: int | None, column: int | None, message: str,
+           hint: str) -> LeadscoreError:
+    return LeadscoreError(Diagnostic("LS107", message, Location(file, line, column),
+                                     hint=hint + " (limits: docs/limits.md)"))
+
+
+class _Builder:
+    """Plain values from composed nodes. Aliases are expanded, so the values built (not the
+    nodes written) are counted and their depth bounded: an alias bomb stops at MAX_NODES."""
+
+    def __init__(self, doc: SourceDocument, problems: list[Diagnostic], lines: list[str]) -> None:
+        self.doc = doc
+        self.problems = problems
+        self.lines = lines
+        self.count = 0
+        # one per document: a constructor keeps every node it has read (a shared one would
+        # keep every file ever read, text and all)
+        self.constructor = yaml.constructor.SafeConstructor()
+
+    def build(self, node: yaml.Node, path: Path, depth: int = 1) -> Any:
+        self.count += 1
+        if self.count > MAX_NODES or depth > MAX_DEPTH:
+            mark = node.start_mark
+            what = (f"more than {MAX_NODES:,} values" if self.count > MAX_NODES
+                    else f"values nested more than {MAX_DEPTH} levels deep")
+            raise _limit(self.doc.file, mark.line + 1, mark.column + 1,
+                         f"the file's aliases (*name) expand to {what}",
+                         "write the values out, or use fewer aliases of aliases")
+        return _build(node, path, self, depth)
+
+
+def _build(node: yaml.Node, path: Path, builder: _Builder, depth: int) -> Any:
+    doc, problems, lines = builder.doc, builder.problems, builder.lines
     doc.values[path] = _span(node, lines)
     if isinstance(node, yaml.MappingNode):
         result: dict[Any, Any] = {}
         seen: dict[Any, Span] = {}
         for key_node, value_node in node.value:
-            key = _build(key_node, path + ("<key>",), doc, problems, lines)
+            key = builder.build(key_node, path + ("<key>",), depth + 1)
             if isinstance(key, list | dict):
                 problems.append(Diagnostic("LS104", "a key must be a plain name",
                                            Location(doc.file, key_node.start_mark.line + 1,
@@ -122,10 +194,20 @@ def _build(node: yaml.Node, path: Path, doc: SourceDocument, problems: list[Diag
             seen[key] = key_span
             child = path + (key,)
             doc.keys[child] = key_span
-            result[key] = _build(value_node, child, doc, problems, lines)
+            result[key] = builder.build(value_node, child, depth + 1)
         doc.values.pop(path + ("<key>",), None)
         return result
     if isinstance(node, yaml.SequenceNode):
-        return [_build(item, path + (i,), doc, problems, lines)
+        return [builder.build(item, path + (i,), depth + 1)
                 for i, item in enumerate(node.value)]
-    return _constructor.construct_object(node, deep=True)
+    try:
+        return builder.constructor.construct_object(node, deep=True)
+    except (yaml.YAMLError, ValueError, TypeError, OverflowError) as exc:
+        # an unknown tag (!foo, !!python/…), or a value its tag cannot read (2026-13-45)
+        span = doc.values[path]
+        problem = str(getattr(exc, "problem", None) or exc).splitlines()[0]
+        problems.append(Diagnostic(
+            "LS101", f"YAML cannot read the value {span.text!r}: {problem}",
+            Location(doc.file, span.line, span.column), text=span.text,
+            hint=f"quote it to keep it as text: \"{span.text}\""))
+        return None

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import os
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from leadscore.diagnostics import LeadscoreError, Location
+from leadscore.project.settings import CONFIG_FILE, DEFAULT_MODEL, DEFAULT_STORE, read_settings
 
-CONFIG_FILE = "leadscore.toml"
-DEFAULT_STORE = "sqlite:///.leadscore/store.db"
-DEFAULT_MODEL = "models/model.yaml"
+__all__ = ["CONFIG_FILE", "DEFAULT_MODEL", "DEFAULT_STORE", "STORE_ENV", "ProjectConfig",
+           "find_project_root", "resolve_input", "resolve_store_url"]
+
 STORE_ENV = "LEADSCORE_STORE_URL"
 
 
@@ -26,23 +25,25 @@ class ProjectConfig:
 
     @classmethod
     def load(cls, root: Path) -> ProjectConfig:
-        file = root / CONFIG_FILE
-        try:
-            data = tomllib.loads(file.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            data = {}
-        except tomllib.TOMLDecodeError as exc:
-            raise LeadscoreError.single("LS301", f"invalid {CONFIG_FILE}: {exc}",
-                                        Location(str(file))) from None
-        store = data.get("store", {}).get("url", DEFAULT_STORE)
-        store = os.environ.get(STORE_ENV, store)
-        model = data.get("model", {}).get("path", DEFAULT_MODEL)
-        automation = data.get("automation", {})
-        lists = automation.get("lists")
-        workflows = automation.get("workflows")
-        return cls(root, resolve_store_url(store, root), root / model,
+        read = read_settings(root / CONFIG_FILE)  # keys and types checked: docs/config.md
+        settings = read.settings
+        store = os.environ.get(STORE_ENV, settings.store.url)
+        lists, workflows = settings.automation.lists, settings.automation.workflows
+        return cls(root, resolve_store_url(store, root), root / settings.model.path,
                    root / lists if lists else None, root / workflows if workflows else None,
-                   data)
+                   read.data)
+
+
+def resolve_input(path: str | Path, root: Path) -> Path:
+    """A data file named to the Python API: as given when it exists (from the current folder) or
+    is absolute; otherwise, when it exists there, the same relative path in the project folder
+    `root` — so `Project.open("my-project").import_contacts("data/contacts.csv")` works from the
+    folder above. Neither existing, the path as given (and its error names it so)."""
+    given = Path(path)
+    if given.is_absolute() or given.exists():
+        return given
+    inside = root / given
+    return inside if inside.exists() else given
 
 
 def resolve_store_url(url: str, root: Path) -> str:

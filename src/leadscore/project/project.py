@@ -5,7 +5,7 @@
     project.import_contacts("data/contacts.csv")
     project.import_events("data/events.jsonl")
     run = project.score()                          # scores everyone, moves stages forward
-    print(project.explain("c-000042").render_text())
+    print(project.explain("c0000042").render_text())
     for lead in project.leads(label="SQL", limit=20): ...
 """
 
@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from leadscore.automation import Automation, mark_changed_due
-from leadscore.catalog import CoercionError, coerce_value, parse_datetime
+from leadscore.catalog import CoercionError, coerce_value, parse_datetime, parse_duration
 from leadscore.delivery import Channels, load_channels
 from leadscore.diagnostics import LeadscoreError, Location, did_you_mean
 from leadscore.evaluation import (
@@ -32,7 +32,13 @@ from leadscore.ingestion import ImportReport, import_contacts, import_events, lo
 from leadscore.ingestion.outcomes import OutcomeImportReport, import_outcomes
 from leadscore.lists import ListSet, load_lists
 from leadscore.model import Model, load_model
-from leadscore.project.config import CONFIG_FILE, ProjectConfig, find_project_root
+from leadscore.project.config import (
+    CONFIG_FILE,
+    ProjectConfig,
+    find_project_root,
+    resolve_input,
+)
+from leadscore.project.filters import check_lead_filters
 from leadscore.scoring import ScoreRun, score_store
 from leadscore.storage import Store
 from leadscore.storage.leads import LeadQuery, decode_cursor
@@ -109,7 +115,13 @@ class Lead:
 
 
 class Project:
-    """A project folder (leadscore.toml + model + store), or just a store and a model."""
+    """A project folder (leadscore.toml + model + store), or just a store and a model.
+
+    The import methods look a relative path that does not exist from the current folder up in
+    the project folder (`resolve_input`); the command line turns that off, so that its paths are
+    relative to where it runs, as in any shell."""
+
+    resolve_inputs = True
 
     def __init__(self, config: ProjectConfig) -> None:
         self.config = config
@@ -195,6 +207,7 @@ class Project:
     # operations ------------------------------------------------------------------------------
     def import_contacts(self, path: str | Path, *, mapping: str | Path | None = None,
                         progress: Progress | None = None) -> ImportReport:
+        path, mapping = self._input(path), self._input(mapping)
         loaded = load_mapping(mapping) if mapping else None
         with mark_changed_due(self.store, "import"):
             return import_contacts(self.store, path, catalog=self.model.catalog,
@@ -203,6 +216,7 @@ class Project:
     def import_outcomes(self, path: str | Path, *, mapping: str | Path | None = None,
                         progress: Progress | None = None) -> OutcomeImportReport:
         """Outcomes for backtests; opportunities and wins also move lifecycle stages."""
+        path, mapping = self._input(path), self._input(mapping)
         loaded = load_mapping(mapping) if mapping else None
         with mark_changed_due(self.store, "outcomes import"):
             return import_outcomes(self.store, path, mapping=loaded, progress=progress)
@@ -210,10 +224,14 @@ class Project:
     def import_events(self, path: str | Path, *, create_missing_contacts: bool = False,
                       on_conflict: str = "error",
                       progress: Progress | None = None) -> ImportReport:
+        path = self._input(path)
         with mark_changed_due(self.store, "import"):
             return import_events(self.store, path, catalog=self.model.catalog,
                                  create_missing_contacts=create_missing_contacts,
                                  on_conflict=on_conflict, progress=progress)
+
+    def _input(self, path: Any) -> Any:
+        return resolve_input(path, self.config.root) if path and self.resolve_inputs else path
 
     def score(self, *, as_of: datetime | None = None, model: Model | None = None,
               write: bool = True, full: bool = False, engine: str = "auto",
@@ -298,6 +316,7 @@ def list_leads(store: Store, model: Model, *, label: str | None = None,
                min_scores: dict[str, float] | None = None, limit: int | None = None,
                sort: str | None = None, after: str | None = None) -> LeadPage:
     """A page of scored contacts, best first, filtered and sorted in the store."""
+    check_lead_filters(model, label=label, stage=stage, grade=grade)
     primary = model.primary_score.name
     sort_by = sort or primary
     for name in [sort_by, *(min_scores or {})]:
@@ -335,7 +354,13 @@ def store_stats(store: Store, model: Model) -> dict[str, Any]:
 
 
 def parse_moment(text: str | None) -> datetime | None:
-    """A --at / --as-of value: ISO date or time; 'now' or None means now."""
+    """A --at / --as-of value: ISO date or time; 'now' or None means now; 'now-30d' (any
+    duration) that long ago."""
     if text is None or text == "now":
         return None
+    if text.startswith("now-"):
+        try:
+            return datetime.now(UTC) - parse_duration(text[len("now-"):])
+        except OverflowError:
+            raise ValueError(f"'{text}' is before the year 1") from None
     return parse_datetime(text)

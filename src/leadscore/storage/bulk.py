@@ -73,7 +73,8 @@ class Staging:
     def __init__(self, store: Store | None, *, duck: Any = None) -> None:
         """Staging for a write to `store` — or, with no store, for scoring files (`duck`: the
         DuckDB connection to use)."""
-        self.store = store  # type: ignore[assignment]
+        # None only when scoring files, where nothing is written to a store
+        self.store: Store = store  # type: ignore[assignment]
         self.duck = store.duck() if store is not None else duck
         if store is not None and store.segments is not None:
             store.segments.folder.mkdir(parents=True, exist_ok=True)

@@ -15,6 +15,7 @@ from leadscore.lists import ListSet
 from leadscore.model import Model
 from leadscore.model import criteria as c
 from leadscore.model.compile import CriteriaCompiler
+from leadscore.model.limits import check_durations
 from leadscore.model.source import Path as SpecPath
 from leadscore.model.source import read_source, read_yaml
 from leadscore.model.spec import CriterionSpec, _Spec
@@ -169,6 +170,7 @@ def parse_workflows(text: str, file: str, model: Model, lists: ListSet,
     compiler = CriteriaCompiler(document, remap, catalog=model.catalog, scores=model.scores,
                                 lists=set(lists.lists))
     compiler.problems.extend(structural)
+    compiler.problems.extend(check_durations(document))
     builder = _Builder(compiler, model, lists, channels)
     workflows = builder.workflows(spec.workflows) if spec is not None else []
     compiler.problems.raise_if_errors()

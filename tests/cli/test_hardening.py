@@ -1,0 +1,175 @@
+"""Bad input through the real command line: a clear error (code, place, hint) and exit 1, never
+"internal error … This is a bug" (exit 2); resources bounded; and the words right."""
+
+from __future__ import annotations
+
+import re
+import socket
+import subprocess
+import sys
+import time
+
+import pytest
+
+from tests.cli.conftest import Cli
+
+pytestmark = pytest.mark.slow
+
+HEAD = "version: 1\nname: m\nscores:\n  fit:\n    rules:\n"
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory) -> Cli:
+    """A small project, imported, scored and processed, whose webhook receiver is down and
+    whose retries come quickly (so one delivery run outlasts the backoff many times)."""
+    root = tmp_path_factory.mktemp("hardening")
+    run = Cli(root)
+    run("init", ".")
+    config = root / "leadscore.toml"
+    config.write_text(config.read_text().replace("8765", str(closed_port()))
+                      + '\n[delivery]\nbackoff_base = "10ms"\n')
+    run("generate", "--contacts", "300", "--events", "3000", "--seed", "5")
+    run("import", "contacts", "data/contacts.csv")
+    run("import", "events", "data/events.jsonl")
+    run("score")
+    return run
+
+
+def closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def fails_clearly(result, code: str) -> str:
+    assert result.code == 1, result.err
+    assert code in result.err, result.err
+    assert "internal error" not in result.err and "Traceback" not in result.err
+    return result.err
+
+
+# --- exit 2 only for real bugs ----------------------------------------------------------------
+
+def test_a_not_nested_a_thousand_deep_is_a_placed_error(cli):
+    depth = 1000
+    (cli.cwd / "deep.yaml").write_text(
+        HEAD + "      - name: r\n        points: 1\n        when: " + "{not: " * depth
+        + "{property: industry, equals: x}" + "}" * depth + "\n")
+    err = fails_clearly(cli("validate", "deep.yaml", ok=False), "LS107")
+    assert re.search(r"deep\.yaml:8:\d+: error LS107: values are nested more than 64", err)
+    assert "hint:" in err
+
+
+def test_an_alias_bomb_fails_fast(cli):
+    text = "version: 1\nname: m\na0: &a0 [x, x, x, x, x, x, x, x, x, x]\n"
+    for i in range(1, 9):
+        text += f"a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 10) + "]\n"
+    (cli.cwd / "bomb.yaml").write_text(text + "scores: {}\n")
+    started = time.monotonic()
+    err = fails_clearly(cli("validate", "bomb.yaml", ok=False), "LS107")
+    assert time.monotonic() - started < 30
+    assert "aliases" in err and "bomb.yaml:" in err
+
+
+def test_huge_points_are_an_error_not_an_infinite_score(cli):
+    (cli.cwd / "huge.yaml").write_text(
+        HEAD + "      - {name: a, when: {property: industry, equals: x}, points: 1e308}\n"
+               "      - {name: b, when: {property: industry, equals: x}, points: 1e308}\n")
+    err = fails_clearly(cli("validate", "huge.yaml", ok=False), "LS137")
+    assert "huge.yaml:6:" in err and "huge.yaml:7:" in err
+
+
+def test_a_wrong_type_in_leadscore_toml_is_a_placed_error(cli):
+    cli("init", ".")
+    config = cli.cwd / "leadscore.toml"
+    original = config.read_text()
+    config.write_text(original.replace('url = "sqlite:///.leadscore/store.db"', "url = 5"))
+    err = fails_clearly(cli("stats", ok=False), "LS308")
+    assert re.search(r"leadscore\.toml:6:7 \(store\.url\): error LS308: store\.url must be a "
+                     r"string, not 5", err)
+    config.write_text(original.replace("[model]\npath", "[model]\npaht"))
+    err = fails_clearly(cli("validate", ok=False), "LS307")
+    assert "leadscore.toml:9:1" in err and "did you mean 'path'?" in err
+    assert not (cli.cwd / ".leadscore").exists()
+
+
+def test_a_busy_port_for_receive_names_the_port(cli):
+    cli("init", ".")
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        err = fails_clearly(cli("receive", "--port", str(port), "--seconds", "1", ok=False),
+                            "LS323")
+    assert f"cannot listen on port {port} of 127.0.0.1" in err and "--port 0" in err
+
+
+def test_receive_on_port_zero_picks_a_free_port_and_prints_it(cli):
+    cli("init", ".")
+    receiver = subprocess.Popen([sys.executable, "-m", "leadscore", "receive", "--port", "0",
+                                 "--seconds", "20"], cwd=cli.cwd, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True)
+    try:
+        assert receiver.stdout is not None
+        first = receiver.stdout.readline()
+        found = re.search(r"on http://127\.0\.0\.1:(\d+) ", first)
+        assert found, first
+        port = int(found.group(1))
+        assert port > 0
+        with socket.create_connection(("127.0.0.1", port), timeout=5):
+            pass  # it listens there
+    finally:
+        receiver.terminate()
+        receiver.communicate(timeout=20)
+
+
+# --- words ------------------------------------------------------------------------------------
+
+def test_an_unknown_label_stage_or_grade_is_named(project):
+    err = fails_clearly(project("leads", "--label", "XYZ", ok=False), "LS313")
+    assert "has no label 'XYZ'" in err and "labels: Lead, MQL, SQL" in err
+    err = fails_clearly(project("leads", "--label", "sqll", ok=False), "LS313")
+    assert "did you mean 'SQL'?" in err
+    err = fails_clearly(project("leads", "--stage", "mqll", "--grade", "Z9", ok=False), "LS322")
+    assert "did you mean 'mql'?" in err and "LS314" in err and "no grade 'Z9'" in err
+    ok = project("leads", "--label", "sql", "--limit", "3", "--format", "json").json()
+    assert all(lead["labels"]["total"] == "SQL" for lead in ok)
+
+
+def test_list_members_says_how_many_it_shows_of_how_many(project):
+    processed = project("process").out
+    queued = int(re.search(r"([\d,]+) notifications queued", processed).group(1).replace(",", ""))
+    retried = int(re.search(r"([\d,]+) to retry", processed).group(1).replace(",", ""))
+    assert queued > 0 and retried == queued, processed  # each row counted once
+    counts = {row["list"]: row["members"] for row in project("list", "show", "--format",
+                                                             "json").json()}
+    shown = project("list", "members", "mql", "--limit", "2")
+    assert f"Showing the newest 2 of {counts['mql']:,} members of mql" in shown.err
+    assert "--limit 0" in shown.err
+    everyone = project("list", "members", "mql", "--limit", "0", "--format", "csv")
+    assert everyone.err == "" and len(everyone.out.splitlines()) == counts["mql"] + 1
+
+
+@pytest.mark.parametrize("command", [
+    ["leads", "--limit", "0"], ["leads", "--limit", "0", "--format", "csv"],
+    ["leads", "--limit", "0", "--format", "json"], ["score", "--dry-run", "--top", "300"],
+    ["explain", "--top", "5"], ["stats"], ["schema"], ["list", "members", "mql"], ["--help"],
+])
+def test_a_closed_stdout_ends_quietly_with_exit_0(project, command):
+    reader_gone = subprocess.Popen([sys.executable, "-m", "leadscore", *command],
+                                   cwd=project.cwd, stdout=subprocess.PIPE,
+                                   stderr=subprocess.PIPE)
+    assert reader_gone.stdout is not None
+    reader_gone.stdout.close()  # as `| head -0` would: every write fails
+    _, err = reader_gone.communicate(timeout=120)
+    assert (reader_gone.returncode, err.decode()) == (0, "")
+
+
+def test_head_of_a_pipe_gets_its_line_and_leadscore_exits_0(project):
+    shell = subprocess.run(
+        f"set -o pipefail; {sys.executable} -m leadscore score --dry-run --top 300 | head -1",
+        shell=True, executable="/bin/bash", cwd=project.cwd, capture_output=True, text=True,
+        timeout=120)
+    assert shell.returncode == 0, shell.stderr
+    assert shell.stdout.startswith("Scored (dry run, nothing stored)")
+    assert shell.stderr == ""
