@@ -25,7 +25,7 @@ from leadscore.diagnostics import (
     did_you_mean,
 )
 from leadscore.model import criteria as c
-from leadscore.model.limits import MAX_POINTS, check_durations, check_model_limits
+from leadscore.model.limits import MAX_COUNT, MAX_POINTS, check_durations, check_model_limits
 from leadscore.model.model import (
     Decay,
     Grade,
@@ -358,9 +358,10 @@ class CriteriaCompiler:
         if is_count:
             if low is None:
                 low = 0 if spec.include_none else 1
-            if any(v is not None and (not math.isfinite(v) or v < 0 or v != int(v))
+            if any(v is not None and (v < 0 or v > MAX_COUNT or v != int(v))
                    for v in (low, high)):
-                self.error("LS115", "event counts are whole numbers ≥ 0", path)
+                self.error("LS115", f"event counts are whole numbers from 0 to {MAX_COUNT:,}",
+                           path)
         return low, high
 
     def thresholds(self, specs: list[ThresholdSpec], path: Path) -> tuple[Threshold, ...]:

@@ -20,6 +20,7 @@ MAX_FILE_BYTES = 1_000_000  # a model, lists, workflows or mapping file
 MAX_DEPTH = 64  # nested mappings and lists (a `not` inside a `not` … counts two levels each)
 MAX_NODES = 100_000  # YAML values in a file, counted after aliases are expanded
 MAX_RULES = 2_000  # rules in one model, over all its scores and groups
+MAX_COUNT = 10**15  # an event count a rule can ask for (every engine counts in 64 bits)
 MAX_POINTS = 1_000_000  # |points|, tier points, caps (min/max) and threshold bounds
 MAX_DURATION_DAYS = 36_500  # timeframes, decay and workflow delays: at most 100 years
 DURATION_KEYS = frozenset({"within_last", "changed_within", "half_life", "every", "linear",
