@@ -9,6 +9,7 @@ from leadscore.automation import Automation
 from leadscore.lists import parse_lists
 from leadscore.model import parse_model
 from leadscore.storage import ContactInput, EventInput, Store
+from leadscore.storage.changes import current_stage
 from leadscore.workflows import parse_workflows
 from tests.automation.story import day
 
@@ -51,8 +52,7 @@ def automation_on(store: Store) -> Automation:
 
 def stage_of(store: Store, cid: str) -> str | None:
     with store.read() as connection:
-        return connection.execute(sa.text(
-            "SELECT lifecycle_stage FROM contacts WHERE contact_id = :c"), {"c": cid}).scalar()
+        return current_stage(connection, cid)
 
 
 def visits(automation: Automation, cid: str, at, n: int) -> None:

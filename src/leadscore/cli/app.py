@@ -12,12 +12,12 @@ import sys
 import traceback
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from typer.core import TyperGroup
 
-from leadscore.cli.context import open_project, options
+from leadscore.cli.context import open_project, options, parse_moment
 from leadscore.cli.output import (
     Format,
     TextFormat,
@@ -29,9 +29,10 @@ from leadscore.cli.output import (
     progress_bar,
 )
 from leadscore.diagnostics import Diagnostic, LeadscoreError, Location
-from leadscore.ingestion import ImportReport
-from leadscore.model import load_model, model_json_schema
-from leadscore.project import Project, init_project, parse_moment
+
+if TYPE_CHECKING:  # each command imports what it needs when it runs: the CLI starts fast
+    from leadscore.ingestion import ImportReport
+    from leadscore.project import Project
 
 
 class _PipeClosed(Exception):
@@ -88,7 +89,11 @@ def _project() -> Project:
 
 
 def _model(project: Project, path: Path | None):
-    return load_model(path) if path else project.model
+    if path is None:
+        return project.model
+    from leadscore.model import load_model
+
+    return load_model(path)
 
 
 def _moment(text: str | None, option: str) -> datetime | None:
@@ -108,6 +113,8 @@ def init(
     force: Annotated[bool, typer.Option(help="Overwrite an existing project's files.")] = False,
 ) -> None:
     """Create a project folder with a realistic B2B example model."""
+    from leadscore.project.scaffold import init_project
+
     written = init_project(directory, force=force)
     console.print(f"Created a leadscore project in {directory}:")
     for file in written:
@@ -145,6 +152,8 @@ def validate(
     fmt: Annotated[TextFormat, typer.Option("--format")] = TextFormat.text,
 ) -> None:
     """Check model files; every mistake is reported with file:line:col and a hint."""
+    from leadscore.model import load_model
+
     project = None if models else _project()
     paths = models or [project.config.model_path]  # type: ignore[union-attr]
     failures: list[Diagnostic] = []
@@ -436,6 +445,8 @@ def stats(fmt: Annotated[TextFormat, typer.Option("--format")] = TextFormat.text
 @app.command()
 def schema() -> None:
     """Print the model file's JSON Schema (for editors)."""
+    from leadscore.model import model_json_schema
+
     print_json(model_json_schema())
 
 

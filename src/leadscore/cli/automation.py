@@ -4,14 +4,11 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import sqlalchemy as sa
 import typer
 
-from leadscore.automation.worker import run_worker
-from leadscore.catalog import parse_duration
-from leadscore.cli.context import open_project
+from leadscore.cli.context import open_project, parse_moment
 from leadscore.cli.output import (
     Format,
     TextFormat,
@@ -20,11 +17,11 @@ from leadscore.cli.output import (
     print_json,
     print_rows,
 )
-from leadscore.delivery import WebhookChannel, deliver_due, outbox_items, retry
-from leadscore.delivery.receiver import LocalReceiver, Received
 from leadscore.diagnostics import LeadscoreError, Location, did_you_mean
-from leadscore.project import Project, parse_moment
-from leadscore.storage import ContactInput
+
+if TYPE_CHECKING:  # each command imports what it needs when it runs: the CLI starts fast
+    from leadscore.delivery.receiver import Received
+    from leadscore.project import Project
 
 FEEDBACK = ("true_sql", "not_ready", "unqualified")
 list_app = typer.Typer(help="Active lists: members and tests.", no_args_is_help=True)
@@ -60,6 +57,8 @@ def process(
                   f"{report.enrolled:,} enrollments, {report.steps:,} steps, "
                   f"{report.stage_moves:,} stage changes, {report.outbox:,} notifications queued")
     if deliver:
+        from leadscore.delivery import deliver_due
+
         sent = deliver_due(project.store, project.channels, now=moment, limit=10_000)
         console.print(f"Delivered {sent.delivered:,} notifications; {sent.retried:,} to retry, "
                       f"{sent.dead:,} dead letters")
@@ -76,6 +75,8 @@ def worker(
     deliver notifications with retries. Only due contacts are looked at."""
     project = open_project()
     seconds = _seconds(interval)
+    from leadscore.automation.worker import run_worker
+
     stats = run_worker(project, interval=seconds, once=once, max_seconds=max_time or None,
                        echo=lambda text: console.print(text, markup=False))
     console.print(f"Worker stopped: {stats.passes:,} passes, {stats.contacts:,} contacts, "
@@ -91,6 +92,8 @@ def _seconds(text: str) -> float:
             return float(value[:-1])
         if value.endswith("m") and not value.endswith("mo"):
             return float(value[:-1]) * 60
+        from leadscore.catalog import parse_duration
+
         return parse_duration(value).total_seconds()
     except ValueError:
         raise LeadscoreError.single("LS320", f"'{text}' is not a duration",
@@ -109,6 +112,9 @@ def receive(
 ) -> None:
     """Receive this project's webhooks on localhost, verifying every signature — to try a
     project out or check a setup (production receivers: docs/delivery.md)."""
+    from leadscore.delivery import WebhookChannel
+    from leadscore.delivery.receiver import LocalReceiver
+
     project = open_project()
     webhook = project.channels.find("webhook", channel)
     assert isinstance(webhook, WebhookChannel)
@@ -152,6 +158,8 @@ def feedback(
     _require_contact(project, contact)
     automation = project.automation
     moment = datetime.now(UTC)
+    from leadscore.storage import ContactInput
+
     automation.update_contacts([ContactInput(contact, moment,
                                              properties={"sales_feedback": verdict})],
                                source=f"sales {by}", now=moment)
@@ -257,6 +265,8 @@ def outbox(ctx: typer.Context,
     if ctx.invoked_subcommand is not None:
         return
     project = open_project()
+    from leadscore.delivery import outbox_items
+
     items = outbox_items(project.store, status=status, limit=limit)
     rows = [[i.id, i.status, i.kind, i.channel, i.contact_id, i.workflow, i.attempts,
              (i.last_error or "")[:60]] for i in items]
@@ -269,6 +279,8 @@ def outbox_retry(ids: Annotated[list[int] | None, typer.Argument(
         help="Dead letters to send again (default: all).")] = None) -> None:
     """Move dead letters back to pending; the worker sends them again."""
     project = open_project()
+    from leadscore.delivery import retry
+
     moved = retry(project.store, ids or None, now=datetime.now(UTC))
     console.print(f"{moved} dead letters will be sent again.")
 
@@ -321,6 +333,8 @@ def log(contact: Annotated[str, typer.Argument(help="Contact id.")],
 
 
 def _query(project: Project, sql: str, **params: object) -> list:
+    import sqlalchemy as sa
+
     with project.store.read() as connection:
         return list(connection.execute(sa.text(sql), params))
 

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from leadscore.project import Project
+if TYPE_CHECKING:  # the project (and all it loads) is imported when a command opens it
+    from leadscore.project import Project
 
 
 @dataclass
@@ -18,6 +21,15 @@ options = Options()
 
 
 def open_project() -> Project:
+    from leadscore.project import Project
+
     project = Project.open(options.project)
     project.resolve_inputs = False  # file arguments are relative to where the command runs
     return project
+
+
+def parse_moment(text: str | None) -> datetime | None:
+    """A --at / --as-of value (see `leadscore.project.parse_moment`)."""
+    from leadscore.project.moments import parse_moment as parse
+
+    return parse(text)

@@ -14,8 +14,6 @@ from enum import StrEnum
 from typing import Any
 
 from rich.console import Console
-from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
 from leadscore.diagnostics import Diagnostic, render_diagnostics
 
@@ -79,6 +77,8 @@ def print_rows(headers: list[str], rows: list[list[Any]], fmt: Format, *,
         writer.writerows(rows)
         sys.stdout.write(buffer.getvalue())
     else:
+        from rich.table import Table
+
         table = Table(title=title, title_justify="left")
         for header in headers:
             table.add_column(header, justify="right" if header in ("#",) else "left")
@@ -94,6 +94,14 @@ def progress_bar(description: str) -> Iterator[Callable[[int, int], None]]:
     if not err_console.is_terminal:
         yield lambda done, total: None
         return
+    from rich.progress import (
+        BarColumn,
+        Progress,
+        TaskProgressColumn,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
     with Progress(TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(),
                   TimeElapsedColumn(), console=err_console, transient=True) as bar:
         task = bar.add_task(description, total=None)

@@ -1,21 +1,44 @@
-"""A leadscore project: config, `init`, and the Python library that the CLI is a shell over."""
+"""A leadscore project: config, `init`, and the Python library that the CLI is a shell over.
 
-from leadscore.evaluation import score_contacts
-from leadscore.model import load_model
-from leadscore.project.project import (
-    Lead,
-    Project,
-    ScoreRun,
-    explain_contact,
-    list_leads,
-    open_store,
-    parse_moment,
-    score_store,
-    store_stats,
-)
-from leadscore.project.scaffold import init_project
+Names are imported on first use, so that `import leadscore.project` (and the command line,
+which imports what a command needs when it runs) stays fast."""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+_WHERE = {
+    "Lead": "leadscore.project.project", "Project": "leadscore.project.project",
+    "explain_contact": "leadscore.project.project", "list_leads": "leadscore.project.project",
+    "open_store": "leadscore.project.project", "store_stats": "leadscore.project.project",
+    "ScoreRun": "leadscore.scoring", "score_store": "leadscore.scoring",
+    "parse_moment": "leadscore.project.moments", "init_project": "leadscore.project.scaffold",
+    "load_model": "leadscore.model", "score_contacts": "leadscore.evaluation",
+}
 
 __all__ = [
     "Lead", "Project", "ScoreRun", "explain_contact", "init_project", "list_leads",
     "load_model", "open_store", "parse_moment", "score_contacts", "score_store", "store_stats",
 ]
+
+if TYPE_CHECKING:
+    from leadscore.evaluation import score_contacts
+    from leadscore.model import load_model
+    from leadscore.project.moments import parse_moment
+    from leadscore.project.project import (
+        Lead,
+        Project,
+        explain_contact,
+        list_leads,
+        open_store,
+        store_stats,
+    )
+    from leadscore.project.scaffold import init_project
+    from leadscore.scoring import ScoreRun, score_store
+
+
+def __getattr__(name: str) -> Any:
+    if name in _WHERE:
+        return getattr(import_module(_WHERE[name]), name)
+    raise AttributeError(f"module 'leadscore.project' has no attribute {name!r}")

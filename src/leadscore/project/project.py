@@ -15,46 +15,45 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from leadscore.automation import Automation, mark_changed_due
-from leadscore.catalog import CoercionError, coerce_value, parse_datetime, parse_duration
-from leadscore.delivery import Channels, load_channels
 from leadscore.diagnostics import LeadscoreError, Location, did_you_mean
-from leadscore.evaluation import (
-    ContactSnapshot,
-    Explanation,
-    PropertyChange,
-    Scorer,
-)
-from leadscore.evaluation.explanation import explain_snapshot
-from leadscore.ingestion import ImportReport, import_contacts, import_events, load_mapping
-from leadscore.ingestion.outcomes import OutcomeImportReport, import_outcomes
-from leadscore.lists import ListSet, load_lists
-from leadscore.model import Model, load_model
 from leadscore.project.config import (
     CONFIG_FILE,
     ProjectConfig,
     find_project_root,
     resolve_input,
 )
-from leadscore.project.filters import check_lead_filters
-from leadscore.scoring import ScoreRun, score_store
-from leadscore.storage import Store
-from leadscore.storage.leads import LeadQuery, decode_cursor
-from leadscore.workflows import Workflow, load_workflows
+
+if TYPE_CHECKING:  # the parts are imported by the methods that use them: a command loads
+    # only what it needs (`leadscore leads` never loads the automation or SQLAlchemy)
+    from leadscore.automation import Automation
+    from leadscore.delivery import Channels
+    from leadscore.evaluation import ContactSnapshot, Explanation, PropertyChange
+    from leadscore.ingestion import ImportReport
+    from leadscore.ingestion.outcomes import OutcomeImportReport
+    from leadscore.lists import ListSet
+    from leadscore.model import Model
+    from leadscore.scoring import ScoreRun
+    from leadscore.storage import Store
+    from leadscore.workflows import Workflow
 
 Progress = Callable[[int, int], None]
 
 
 def open_store(url: str) -> Store:
     """Open (and migrate) a store: `sqlite:///file.db` or `postgresql+psycopg://…`."""
+    from leadscore.storage import Store
+
     return Store.open(url)
 
 
 def explain_contact(store: Store, model: Model, contact_id: str,
                     at: datetime | None = None) -> Explanation:
     """Every rule's verdict for one contact under `model`, as of `at` (default: now)."""
+    from leadscore.evaluation import ContactSnapshot
+    from leadscore.evaluation.explanation import explain_snapshot
+
     as_of = at or datetime.now(UTC)
     loaded = store.load_contact(contact_id, catalog=model.catalog)
     if loaded is None:
@@ -75,6 +74,9 @@ def explain_contact(store: Store, model: Model, contact_id: str,
 
 def _typed(changes: list[PropertyChange], model: Model) -> list[PropertyChange]:
     """Stored values read as the model declares them; a value that no longer fits is unknown."""
+    from leadscore.catalog import CoercionError, coerce_value
+    from leadscore.evaluation import PropertyChange
+
     out = []
     for change in changes:
         definition = model.catalog.property(change.name)
@@ -150,24 +152,32 @@ class Project:
     @property
     def model(self) -> Model:
         if self._model is None:
+            from leadscore.model import load_model
+
             self._model = load_model(self.config.model_path)
         return self._model
 
     @property
     def store(self) -> Store:
         if self._store is None:
+            from leadscore.storage import Store
+
             self._store = Store.open(self.config.store_url)
         return self._store
 
     @property
     def channels(self) -> Channels:
         if self._channels is None:
+            from leadscore.delivery import load_channels
+
             self._channels = load_channels(self.config.data,
                                            source=str(self.config.root / CONFIG_FILE))
         return self._channels
 
     @property
     def lists(self) -> ListSet:
+        from leadscore.lists import ListSet, load_lists
+
         path = self.config.lists_path
         return load_lists(path, self.model) if path else ListSet([])
 
@@ -179,6 +189,8 @@ class Project:
 
     def workflows(self, lists: ListSet | None = None) -> list[Workflow]:
         """The workflows file, checked against the model, lists and delivery channels."""
+        from leadscore.workflows import load_workflows
+
         path = self.config.workflows_path
         if path is None:
             return []
@@ -188,6 +200,8 @@ class Project:
     def automation(self) -> Automation:
         """The project's lists and workflows acting on its store (see leadscore.automation)."""
         if self._automation is None:
+            from leadscore.automation import Automation
+
             lists = self.lists
             self._automation = Automation(self.store, self.model, lists, self.workflows(lists),
                                           channel_kinds=self.channel_kinds)
@@ -207,6 +221,9 @@ class Project:
     # operations ------------------------------------------------------------------------------
     def import_contacts(self, path: str | Path, *, mapping: str | Path | None = None,
                         progress: Progress | None = None) -> ImportReport:
+        from leadscore.automation import mark_changed_due
+        from leadscore.ingestion import import_contacts, load_mapping
+
         path, mapping = self._input(path), self._input(mapping)
         loaded = load_mapping(mapping) if mapping else None
         with mark_changed_due(self.store, "import"):
@@ -216,6 +233,10 @@ class Project:
     def import_outcomes(self, path: str | Path, *, mapping: str | Path | None = None,
                         progress: Progress | None = None) -> OutcomeImportReport:
         """Outcomes for backtests; opportunities and wins also move lifecycle stages."""
+        from leadscore.automation import mark_changed_due
+        from leadscore.ingestion import load_mapping
+        from leadscore.ingestion.outcomes import import_outcomes
+
         path, mapping = self._input(path), self._input(mapping)
         loaded = load_mapping(mapping) if mapping else None
         with mark_changed_due(self.store, "outcomes import"):
@@ -224,6 +245,9 @@ class Project:
     def import_events(self, path: str | Path, *, create_missing_contacts: bool = False,
                       on_conflict: str = "error",
                       progress: Progress | None = None) -> ImportReport:
+        from leadscore.automation import mark_changed_due
+        from leadscore.ingestion import import_events
+
         path = self._input(path)
         with mark_changed_due(self.store, "import"):
             return import_events(self.store, path, catalog=self.model.catalog,
@@ -242,6 +266,8 @@ class Project:
         With `write`, store the scores (history kept on change) and move lifecycle stages
         forward. `engine`: auto (DuckDB for the embedded store, PostgreSQL in the database),
         python (the reference evaluator), spark."""
+        from leadscore.scoring import score_store
+
         model = model or self.model
         return score_store(self.store, model, as_of=as_of, write=write, full=full,
                            engine=engine, keep_results=keep_results, progress=progress,
@@ -272,6 +298,8 @@ class Project:
     def context_snapshot(self, contact_id: str, at: datetime | None = None) -> ContactSnapshot:
         """The contact as of `at` (default now) with its computed scores, for testing lists
         and workflow conditions against it."""
+        from leadscore.evaluation import Scorer
+
         moment = at or datetime.now(UTC)
         found = next(iter(self.store.load_snapshots(moment, catalog=self.model.catalog,
                                                     contact_ids=[contact_id])), None)
@@ -303,6 +331,7 @@ class Project:
                                      contacts=Path(contacts) if contacts else None,
                                      as_of=as_of, out=Path(out) if out else None, keep=keep,
                                      master=master or "local[2]")
+        from leadscore.ingestion import load_mapping
         from leadscore.scoring.files import score_files
 
         return score_files(model, events=Path(events) if events else None,
@@ -316,6 +345,9 @@ def list_leads(store: Store, model: Model, *, label: str | None = None,
                min_scores: dict[str, float] | None = None, limit: int | None = None,
                sort: str | None = None, after: str | None = None) -> LeadPage:
     """A page of scored contacts, best first, filtered and sorted in the store."""
+    from leadscore.project.filters import check_lead_filters
+    from leadscore.storage.leads import LeadQuery, decode_cursor
+
     check_lead_filters(model, label=label, stage=stage, grade=grade)
     primary = model.primary_score.name
     sort_by = sort or primary
@@ -351,16 +383,3 @@ def store_stats(store: Store, model: Model) -> dict[str, Any]:
         "scores": found["scores"],
         "model": model.name,
     }
-
-
-def parse_moment(text: str | None) -> datetime | None:
-    """A --at / --as-of value: ISO date or time; 'now' or None means now; 'now-30d' (any
-    duration) that long ago."""
-    if text is None or text == "now":
-        return None
-    if text.startswith("now-"):
-        try:
-            return datetime.now(UTC) - parse_duration(text[len("now-"):])
-        except OverflowError:
-            raise ValueError(f"'{text}' is before the year 1") from None
-    return parse_datetime(text)

@@ -1,20 +1,22 @@
 """The store: contacts with every property change kept, events, scores and stage changes.
 
-SQLite (one file, the default) or PostgreSQL, through SQLAlchemy Core; Alembic migrates the
-schema when a store is opened. Writes are all-or-nothing; reads see a contact as of any moment.
-"""
+SQLite (one file, the default: its bulk data in Parquet segments beside it) or PostgreSQL;
+Alembic migrates the schema when a store is opened. Writes are all-or-nothing; reads see a
+contact as of any moment.
 
-from leadscore.storage import automation_schema  # noqa: F401  (registers its tables)
-from leadscore.storage.records import (
-    ContactInput,
-    EventInput,
-    ScoreRecord,
-    StageChange,
-    StoredScore,
-    WriteCounts,
-)
-from leadscore.storage.store import Store
-from leadscore.storage.writer import Writer
+Names are imported on first use: a reading command never loads SQLAlchemy."""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+_WHERE = {
+    "ContactInput": "leadscore.storage.records", "EventInput": "leadscore.storage.records",
+    "ScoreRecord": "leadscore.storage.records", "StageChange": "leadscore.storage.records",
+    "StoredScore": "leadscore.storage.records", "WriteCounts": "leadscore.storage.records",
+    "Store": "leadscore.storage.store", "Writer": "leadscore.storage.writer",
+}
 
 __all__ = [
     "ContactInput",
@@ -26,3 +28,21 @@ __all__ = [
     "WriteCounts",
     "Writer",
 ]
+
+if TYPE_CHECKING:
+    from leadscore.storage.records import (
+        ContactInput,
+        EventInput,
+        ScoreRecord,
+        StageChange,
+        StoredScore,
+        WriteCounts,
+    )
+    from leadscore.storage.store import Store
+    from leadscore.storage.writer import Writer
+
+
+def __getattr__(name: str) -> Any:
+    if name in _WHERE:
+        return getattr(import_module(_WHERE[name]), name)
+    raise AttributeError(f"module 'leadscore.storage' has no attribute {name!r}")

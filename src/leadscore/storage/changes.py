@@ -10,12 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-
-from sqlalchemy import Connection
+from typing import TYPE_CHECKING
 
 from leadscore.storage.reading import Batch, HistoryRows, segments_of
 from leadscore.storage.segments import SegmentKind
 from leadscore.storage.views import DataView
+
+if TYPE_CHECKING:
+    from sqlalchemy import Connection
 
 LIFECYCLE = "lifecycle_stage"
 

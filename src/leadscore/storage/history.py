@@ -13,14 +13,15 @@ from bisect import bisect_right
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
-
-from sqlalchemy import Connection
+from typing import TYPE_CHECKING, Any
 
 from leadscore.catalog import Catalog, PropertyDef
 from leadscore.evaluation.snapshot import ContactSnapshot, EventSeries
 from leadscore.storage.reading import Batch, HistoryRows, contact_batches
 from leadscore.storage.snapshots import ValueReader
+
+if TYPE_CHECKING:
+    from sqlalchemy import Connection
 
 
 @dataclass(slots=True)

@@ -120,8 +120,21 @@ def lead_page(view: DataView, query: LeadQuery) -> LeadPage:
     limit = f"LIMIT {int(query.limit) + 1}" if query.limit else ""
     columns = ", ".join(["contact_id", *(f"{quote_name(n)}, {quote_name(n + ':label')}"
                                          for n in query.scores), "grade", "stage"])
-    rows = view.query(f"SELECT {columns} FROM {scored_relation(view, query.model, query.scores)}"
-                      f" AS l {condition} ORDER BY {sort} DESC, contact_id {limit}", params)
+    order = f"ORDER BY {sort} DESC, contact_id"
+    if query.stage is None and view.embedded:
+        # rank the scores alone, then look up the stages of the page: the join of every
+        # contact's stage costs more than the ranking (1M contacts: ~0.4 s against ~0.05 s)
+        picks = ", ".join(["contact_id", *(f"{quote_name(n)}, {quote_name(n + ':label')}"
+                                           for n in query.scores), "grade"])
+        ranked = view.query(f"SELECT {picks} FROM "
+                            f"{current_wide_sql(view, query.model, query.scores)} AS l "
+                            f"{condition} {order} {limit}", params)
+        stages = _stages(view, [row[0] for row in ranked])
+        rows = [(*row, stages.get(row[0])) for row in ranked]
+    else:
+        rows = view.query(f"SELECT {columns} FROM "
+                          f"{scored_relation(view, query.model, query.scores)} AS l "
+                          f"{condition} {order} {limit}", params)
     more = bool(query.limit) and len(rows) > int(query.limit or 0)
     rows = rows[:query.limit] if query.limit else rows
     emails = _emails(view, [row[0] for row in rows])
@@ -137,6 +150,14 @@ def lead_page(view: DataView, query: LeadQuery) -> LeadPage:
         last = leads[-1]
         cursor = encode_cursor(last.scores.get(query.sort), last.contact_id)
     return LeadPage(leads, cursor)
+
+
+def _stages(view: DataView, ids: list[str]) -> dict[str, str | None]:
+    if not ids:
+        return {}
+    listed = ", ".join(quote_text(i) for i in ids)
+    return {cid: stage for cid, stage in view.query(
+        f"SELECT contact_id, stage FROM {stage_relation(view)} WHERE contact_id IN ({listed})")}
 
 
 def _emails(view: DataView, ids: list[str]) -> dict[str, str | None]:

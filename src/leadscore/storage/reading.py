@@ -16,12 +16,13 @@ from __future__ import annotations
 import heapq
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
-
-from sqlalchemy import Connection
+from typing import TYPE_CHECKING, Any
 
 from leadscore.storage.duck import parquet_source
 from leadscore.storage.segments import Segment, SegmentKind, Segments
+
+if TYPE_CHECKING:
+    from sqlalchemy import Connection
 
 PROPERTY_COLUMNS = ("contact_id", "name", "changed_us", "seq", "value", "v_text", "v_num",
                     "v_bool", "v_time", "source")

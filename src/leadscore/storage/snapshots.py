@@ -11,15 +11,16 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime
-from typing import Any
-
-from sqlalchemy import Connection
+from typing import TYPE_CHECKING, Any
 
 from leadscore.catalog import STANDARD_PROPERTIES, Catalog, PropertyDef
 from leadscore.catalog import to_utc as _to_utc
 from leadscore.catalog.forms import TypedForms, from_micros, read_forms, to_micros
 from leadscore.evaluation.snapshot import ContactSnapshot, EventRecord, EventSeries, PropertyChange
 from leadscore.storage.reading import Batch, HistoryRows, contact_batches
+
+if TYPE_CHECKING:
+    from sqlalchemy import Connection
 
 _JSON_CACHE_LIMIT = 50_000
 

@@ -4,9 +4,11 @@ model's last score run saw, what the automation has processed."""
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection
+if TYPE_CHECKING:
+    from sqlalchemy import Connection
+
 
 
 def read_state(connection: Connection, name: str) -> tuple[int, Any] | None:

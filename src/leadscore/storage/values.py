@@ -76,8 +76,8 @@ def delta_sql(view: DataView, cache: Segment) -> str:
     newer = [s for s in view.segments.live(view.connection, SegmentKind.PROPS)
              if s.id not in included]
     columns = "seq, contact_id, name, changed_us, v_text, v_num, v_bool, v_time"
-    tail = view.register(view.tail_arrow(
-        "property_changes", "WHERE seq > ?", [int(cache.meta.get("tail_seq", 0))]))
+    tail = view.tail_relation("property_changes", "WHERE seq > ?",
+                              [int(cache.meta.get("tail_seq", 0))])
     parts = [f"SELECT {columns} FROM {tail}"]
     source = parquet_source([str(s.path) for s in newer], columns)
     if source is not None:

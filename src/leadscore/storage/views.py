@@ -15,14 +15,13 @@ import itertools
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection
-
 from leadscore.storage.duck import arrow_table, parquet_source, quote_text
 from leadscore.storage.reading import duck_of, segments_of
 from leadscore.storage.segments import SegmentKind
 
 if TYPE_CHECKING:
     import pyarrow as pa
+    from sqlalchemy import Connection
 
 _COUNTER = itertools.count()
 
@@ -52,6 +51,7 @@ TABLES: dict[str, tuple[str | None, tuple[tuple[str, Any], ...]]] = {
         ("value", "float64"), ("label", "string"), ("computed_us", "int64"),
         ("as_of_us", "int64"), ("next_change_us", "int64"))),
 }
+_DUCK_TYPES = {"int64": "BIGINT", "string": "VARCHAR", "float64": "DOUBLE", "bool": "BOOLEAN"}
 JSON_COLUMNS = {("property_changes", "value"), ("events", "attributes")}
 
 
@@ -80,8 +80,7 @@ class DataView:
             return found
         kind, columns = TABLES[table]
         names = [name for name, _ in columns]
-        tail = self.register(self.tail_arrow(table))
-        parts = [f"SELECT {', '.join(names)} FROM {tail}"]
+        parts = [self._tail_sql(table)]
         if kind is not None:
             assert self.segments is not None
             live = self.segments.live(self.connection, kind)
@@ -90,6 +89,22 @@ class DataView:
                 parts.insert(0, f"SELECT {', '.join(names)} FROM {source}")
         found = self._relations[table] = "(" + " UNION ALL ".join(parts) + ")"
         return found
+
+    def _tail_sql(self, table: str) -> str:
+        _, columns = TABLES[table]
+        return f"SELECT {', '.join(name for name, _ in columns)} FROM " + \
+            self.tail_relation(table)
+
+    def tail_relation(self, table: str, where: str = "", params: Sequence[Any] = ()) -> str:
+        """SQL reading the tail's rows (`where` on the SQLite table): nothing moves when there
+        are none (the usual state after a bulk write, and what keeps reading commands from
+        loading Arrow at all)."""
+        _, columns = TABLES[table]
+        if self.connection.exec_driver_sql(f"SELECT 1 FROM {table} {where} LIMIT 1",
+                                           tuple(params)).fetchall():
+            return self.register(self.tail_arrow(table, where, params))
+        return "(SELECT " + ", ".join(f"CAST(NULL AS {_DUCK_TYPES[kind]}) AS {name}"
+                                      for name, kind in columns) + " WHERE false)"
 
     def tail_arrow(self, table: str, where: str = "", params: Sequence[Any] = ()) -> pa.Table:
         _, columns = TABLES[table]
