@@ -67,6 +67,8 @@ app = typer.Typer(
 import_app = typer.Typer(help="Import contacts or events from CSV or JSONL.",
                          no_args_is_help=True)
 app.add_typer(import_app, name="import")
+export_app = typer.Typer(help="Export the store's data.", no_args_is_help=True)
+app.add_typer(export_app, name="export")
 
 
 ProjectOption = Annotated[Path | None, typer.Option(
@@ -240,6 +242,25 @@ def _import_summary(file: Path, report: ImportReport, *, events: bool = False) -
     if report.contacts_created:
         parts.append(f"{report.contacts_created:,} contacts created")
     return f"Imported {file}: " + ", ".join(parts) + f" in {report.elapsed_seconds:.1f}s."
+
+
+@export_app.command("parquet")
+def export_parquet(
+    folder: Annotated[Path, typer.Argument(help="Folder for the files (made if missing).")],
+    only: Annotated[list[str] | None, typer.Option(
+        help="Only this table (repeatable): contacts, property_history, events, "
+             "scores.")] = None,
+    model: Annotated[Path | None, typer.Option(
+        help="The model whose scores and property types to use (default: the project's).")
+    ] = None,
+) -> None:
+    """Write contacts, property history, events and scores as Parquet files."""
+    project = _project()
+    chosen = _model(project, model) if model else None
+    with progress_bar(f"Exporting to {folder}") as progress:
+        written = project.export_parquet(folder, tables=only, model=chosen, progress=progress)
+    for item in written:
+        console.print(f"Wrote {item.path}: {item.rows:,} rows")
 
 
 @app.command()

@@ -36,6 +36,7 @@ if TYPE_CHECKING:  # the parts are imported by the methods that use them: a comm
     from leadscore.model import Model
     from leadscore.scoring import ScoreRun
     from leadscore.storage import Store
+    from leadscore.storage.export import Exported
     from leadscore.workflows import Workflow
 
 Progress = Callable[[int, int], None]
@@ -309,6 +310,29 @@ class Project:
         result = Scorer(self.model).score(found)
         found.scores = {n: (s.value, s.label) for n, s in result.scores.items()}
         return found
+
+    def export_parquet(self, folder: str | Path, *, tables: list[str] | None = None,
+                       model: Model | None = None,
+                       progress: Progress | None = None) -> list[Exported]:
+        """Write contacts (current values, typed as the model declares them), property history,
+        events and the model's scores as Parquet files in `folder` (`storage.export`)."""
+        from leadscore.storage.export import TABLES, ExportPlan
+
+        chosen = list(dict.fromkeys(tables or TABLES))
+        for table in chosen:
+            if table not in TABLES:
+                raise LeadscoreError.single(
+                    "LS337", f"unknown table '{table}' to export", Location(field="--only"),
+                    text=table, hint=did_you_mean(table, TABLES) or "tables: "
+                    + ", ".join(TABLES))
+        target = Path(folder)
+        if target.exists() and not target.is_dir():
+            raise LeadscoreError.single(
+                "LS338", f"{target} is a file; export writes a folder of Parquet files",
+                Location(file=str(target)), hint="name a folder (it is made if missing)")
+        model = model or self.model
+        plan = ExportPlan(tuple(chosen), model.name, tuple(model.scores), model.catalog)
+        return self.store.export_parquet(target, plan, progress)
 
     def stats(self, *, model: Model | None = None) -> dict[str, Any]:
         return store_stats(self.store, model or self.model)

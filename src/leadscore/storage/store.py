@@ -378,6 +378,14 @@ class Store:
         with self.read_raw() as connection, DataView(connection) as view:
             return leads.lead_page(view, query)
 
+    def export_parquet(self, folder: Path, plan: Any,
+                       progress: Any = None) -> list[Any]:
+        """Write the store's data as Parquet files (`storage.export`); one consistent read."""
+        from leadscore.storage.export import export_parquet
+
+        with self.read_raw() as connection, DataView(connection) as view:
+            return export_parquet(view, folder, plan, progress)
+
     def score_statistics(self, model: str, scores: list[str]) -> dict[str, Any]:
         with self.read_raw() as connection, DataView(connection) as view:
             return leads.score_statistics(view, model, scores)
