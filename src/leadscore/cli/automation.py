@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -17,13 +16,11 @@ from leadscore.cli.output import (
     print_json,
     print_rows,
 )
-from leadscore.diagnostics import LeadscoreError, Location, did_you_mean
+from leadscore.diagnostics import LeadscoreError, Location
 
 if TYPE_CHECKING:  # each command imports what it needs when it runs: the CLI starts fast
     from leadscore.delivery.receiver import Received
-    from leadscore.project import Project
 
-FEEDBACK = ("true_sql", "not_ready", "unqualified")
 list_app = typer.Typer(help="Active lists: members and tests.", no_args_is_help=True)
 stage_app = typer.Typer(help="Lifecycle stages set by a person.", no_args_is_help=True)
 outbox_app = typer.Typer(help="Outgoing notifications: pending, delivered, dead letters.",
@@ -48,18 +45,13 @@ def process(
 ) -> None:
     """Process every due contact once: rescore, stages, lists, workflows; then deliver."""
     project = open_project()
-    automation = project.automation
-    moment = parse_moment(at) or datetime.now(UTC)
-    automation.activate(now=moment)
-    report = automation.process_all(now=moment)
+    result = project.process(now=parse_moment(at), deliver=deliver)
+    report = result.report
     console.print(f"Processed {report.contacts:,} contacts in {report.seconds:.1f}s: "
                   f"{report.joins:,} list joins, {report.leaves:,} leaves, "
                   f"{report.enrolled:,} enrollments, {report.steps:,} steps, "
                   f"{report.stage_moves:,} stage changes, {report.outbox:,} notifications queued")
-    if deliver:
-        from leadscore.delivery import deliver_due
-
-        sent = deliver_due(project.store, project.channels, now=moment, limit=10_000)
+    if (sent := result.delivered) is not None:
         console.print(f"Delivered {sent.delivered:,} notifications; {sent.retried:,} to retry, "
                       f"{sent.dead:,} dead letters")
 
@@ -149,30 +141,9 @@ def feedback(
 ) -> None:
     """Sales feedback on a lead: true_sql, not_ready (back to MQL until it earns the points
     again) or unqualified (−100 points, subscriber until a person takes it out)."""
-    if verdict not in FEEDBACK:
-        raise LeadscoreError.single("LS321", f"unknown feedback '{verdict}'",
-                                    Location(field="verdict"),
-                                    hint=did_you_mean(verdict, FEEDBACK)
-                                    or "one of: " + ", ".join(FEEDBACK))
     project = open_project()
-    _require_contact(project, contact)
-    automation = project.automation
-    moment = datetime.now(UTC)
-    from leadscore.storage import ContactInput
-
-    automation.update_contacts([ContactInput(contact, moment,
-                                             properties={"sales_feedback": verdict})],
-                               source=f"sales {by}", now=moment)
-    automation.activate(now=moment)
-    report = automation.process_all(now=moment)
+    report = project.record_feedback(contact, verdict, by=by)
     console.print(f"Recorded {verdict} for {contact} by {by}; {report.steps} workflow steps ran.")
-
-
-def _require_contact(project: Project, contact: str) -> None:
-    if not project.store.existing_contact_ids([contact]):
-        raise LeadscoreError.single("LS310", f"no contact '{contact}' in the store",
-                                    Location(field="contact"),
-                                    hint="`leadscore leads` lists contact ids")
 
 
 @stage_app.command("set")
@@ -182,14 +153,7 @@ def stage_set(
     by: Annotated[str, typer.Option(help="Who sets it.")] = "a person",
 ) -> None:
     """Clear the contact's stage and set it — the explicit act that may move it backward."""
-    project = open_project()
-    known = project.model.lifecycle.stages
-    if stage not in known:
-        raise LeadscoreError.single("LS322", f"unknown lifecycle stage '{stage}'",
-                                    Location(field="stage"),
-                                    hint=did_you_mean(stage, known) or ", ".join(known))
-    _require_contact(project, contact)
-    project.automation.set_stage(contact, stage, by=by)
+    open_project().set_stage(contact, stage, by=by)
     console.print(f"{contact}: stage set to {stage} by {by}.")
 
 
@@ -199,7 +163,7 @@ def stage_history(contact: Annotated[str, typer.Argument(help="Contact id.")],
     """Every stage change of a contact with its time and cause."""
     project = open_project()
     rows = [[c.changed_at.isoformat(timespec="seconds"), c.previous, c.stage, c.cause]
-            for c in project.store.stage_history(contact)]
+            for c in project.stage_history(contact)]
     print_rows(["at", "from", "to", "cause"], rows, fmt, title=f"Stages of {contact}")
 
 
@@ -210,10 +174,7 @@ def list_test(
     fmt: Annotated[TextFormat, typer.Option("--format")] = TextFormat.text,
 ) -> None:
     """Which of the list's filters hold for the contact, and which do not."""
-    project = open_project()
-    _require_contact(project, contact)
-    snap = project.context_snapshot(contact)
-    result = project.lists.test(snap, name)
+    result = open_project().test_list(name, contact)
     if fmt is TextFormat.json:
         print_json(result.to_dict())
     else:
@@ -223,10 +184,7 @@ def list_test(
 @list_app.command("show")
 def list_show(fmt: Annotated[Format, typer.Option("--format")] = Format.table) -> None:
     """Every list with its member count."""
-    project = open_project()
-    counts = dict(_query(project, "SELECT list, count(*) FROM list_memberships GROUP BY list"))
-    rows = [[item.name, counts.get(item.name, 0), item.description or ""]
-            for item in project.lists]
+    rows = [list(row) for row in open_project().list_counts()]
     print_rows(["list", "members", "description"], rows, fmt, title="Active lists")
 
 
@@ -235,16 +193,10 @@ def list_members(name: Annotated[str, typer.Argument(help="List name.")],
                  limit: Annotated[int, typer.Option(help="How many (0: all).")] = 50,
                  fmt: Annotated[Format, typer.Option("--format")] = Format.table) -> None:
     """The members of a list, with when they joined."""
-    project = open_project()
-    if name not in project.lists:
-        raise LeadscoreError.single("LS162", f"no list named '{name}'", Location(field="list"),
-                                    hint=did_you_mean(name, project.lists.lists))
-    sql = ("SELECT m.contact_id, c.email, m.joined_at FROM list_memberships m JOIN contacts c "
-           "ON c.contact_id = m.contact_id WHERE m.list = :n ORDER BY m.joined_at DESC")
-    rows = [[cid, email, str(joined)[:19]] for cid, email, joined in
-            _query(project, sql + (f" LIMIT {int(limit)}" if limit else ""), n=name)]
+    page = open_project().list_members(name, limit=limit or None)
+    rows = [[m.contact_id, m.email, str(m.joined_at)[:19]] for m in page.items]
     print_rows(["contact", "email", "joined"], rows, fmt, title=f"Members of {name}")
-    total = _query(project, "SELECT count(*) FROM list_memberships WHERE list = :n", n=name)[0][0]
+    total = page.total
     _shown_of(len(rows), total, f"members of {name}", "the newest")
 
 
@@ -264,10 +216,7 @@ def outbox(ctx: typer.Context,
     """Outgoing notifications and their delivery state (dead letters: --status dead)."""
     if ctx.invoked_subcommand is not None:
         return
-    project = open_project()
-    from leadscore.delivery import outbox_items
-
-    items = outbox_items(project.store, status=status, limit=limit)
+    items = open_project().outbox(status=status, limit=limit)
     rows = [[i.id, i.status, i.kind, i.channel, i.contact_id, i.workflow, i.attempts,
              (i.last_error or "")[:60]] for i in items]
     print_rows(["id", "status", "kind", "channel", "contact", "workflow", "attempts", "error"],
@@ -278,10 +227,7 @@ def outbox(ctx: typer.Context,
 def outbox_retry(ids: Annotated[list[int] | None, typer.Argument(
         help="Dead letters to send again (default: all).")] = None) -> None:
     """Move dead letters back to pending; the worker sends them again."""
-    project = open_project()
-    from leadscore.delivery import retry
-
-    moved = retry(project.store, ids or None, now=datetime.now(UTC))
+    moved = open_project().retry_dead_letters(ids)
     console.print(f"{moved} dead letters will be sent again.")
 
 
@@ -289,22 +235,14 @@ def tasks(owner: Annotated[str | None, typer.Option(help="Only this owner's.")] 
           limit: Annotated[int, typer.Option(help="How many (0: all).")] = 50,
           fmt: Annotated[Format, typer.Option("--format")] = Format.table) -> None:
     """Follow-up tasks created by workflows, with the score and its top reasons."""
-    project = open_project()
-    sql = "SELECT id, contact_id, owner, title, due_at, status, detail FROM tasks"
-    params = {}
-    if owner:
-        sql += " WHERE owner = :o"
-        params["o"] = owner
+    page = open_project().tasks(owner=owner, limit=limit or None)
     rows = []
-    sql += " ORDER BY id" + (f" LIMIT {int(limit)}" if limit else "")
-    total = _query(project, "SELECT count(*) FROM tasks"
-                   + (" WHERE owner = :o" if owner else ""), **params)[0][0]
-    for tid, cid, task_owner, title, due, status, detail in _query(project, sql, **params):
-        if isinstance(detail, str):  # JSON text from SQLite
-            detail = json.loads(detail)
+    for task in page.items:
         reasons = ", ".join(f"{r['rule']} {r['points']:+g}" for r in
-                            (detail or {}).get("top_reasons", []))
-        rows.append([tid, cid, task_owner, title, str(due)[:16] if due else "", status, reasons])
+                            task.detail.get("top_reasons", []))
+        rows.append([task.id, task.contact_id, task.owner, task.title,
+                     str(task.due_at)[:16] if task.due_at else "", task.status, reasons])
+    total = page.total
     print_rows(["id", "contact", "owner", "title", "due", "status", "top reasons"], rows, fmt,
                title="Tasks")
     _shown_of(len(rows), total, "tasks", "the first")
@@ -313,28 +251,6 @@ def tasks(owner: Annotated[str | None, typer.Option(help="Only this owner's.")] 
 def log(contact: Annotated[str, typer.Argument(help="Contact id.")],
         fmt: Annotated[Format, typer.Option("--format")] = Format.table) -> None:
     """A contact's timeline: list joins and leaves, stage changes and every workflow step."""
-    project = open_project()
-    _require_contact(project, contact)
-    entries = []
-    for at, name, change, cause in _query(
-            project, "SELECT at, list, change, cause FROM list_changes WHERE contact_id = :c",
-            c=contact):
-        entries.append((str(at), f"list {name}", change, cause))
-    for change in project.store.stage_history(contact):
-        entries.append((str(change.changed_at), "stage", f"{change.previous} → {change.stage}",
-                        change.cause))
-    for at, workflow, position, action, outcome in _query(
-            project, "SELECT at, workflow, position, action, outcome FROM step_runs "
-                     "WHERE contact_id = :c", c=contact):
-        entries.append((str(at), f"workflow {workflow}", f"step {position} {action}", outcome))
-    entries.sort()
-    rows = [[at[:19], what, change, detail] for at, what, change, detail in entries]
+    entries = open_project().contact_log(contact)
+    rows = [[str(e.at)[:19], e.what, e.change, e.detail] for e in entries]
     print_rows(["at", "what", "change", "detail"], rows, fmt, title=f"Timeline of {contact}")
-
-
-def _query(project: Project, sql: str, **params: object) -> list:
-    import sqlalchemy as sa
-
-    with project.store.read() as connection:
-        return list(connection.execute(sa.text(sql), params))
-

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from leadscore.diagnostics import LeadscoreError, Location, did_you_mean
+from leadscore.project.automation_api import AutomationOperations
 from leadscore.project.config import (
     CONFIG_FILE,
     ProjectConfig,
@@ -117,7 +118,7 @@ class Lead:
                 "labels": self.labels, "grade": self.grade, "stage": self.stage}
 
 
-class Project:
+class Project(AutomationOperations):
     """A project folder (leadscore.toml + model + store), or just a store and a model.
 
     The import methods look a relative path that does not exist from the current folder up in

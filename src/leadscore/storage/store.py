@@ -378,6 +378,31 @@ class Store:
         with self.read_raw() as connection, DataView(connection) as view:
             return leads.lead_page(view, query)
 
+    # what the automation wrote (storage.automation_reads) ----------------------------------
+    def list_member_counts(self) -> dict[str, int]:
+        from leadscore.storage.automation_reads import list_member_counts
+
+        with self.read() as connection:
+            return list_member_counts(connection)
+
+    def list_members(self, name: str, limit: int | None) -> Any:
+        from leadscore.storage.automation_reads import list_members
+
+        with self.read() as connection:
+            return list_members(connection, name, limit)
+
+    def task_page(self, owner: str | None, limit: int | None) -> Any:
+        from leadscore.storage.automation_reads import task_page
+
+        with self.read() as connection:
+            return task_page(connection, owner, limit)
+
+    def automation_timeline(self, contact_id: str) -> list[Any]:
+        from leadscore.storage.automation_reads import automation_timeline
+
+        with self.read() as connection:
+            return automation_timeline(connection, contact_id)
+
     def export_parquet(self, folder: Path, plan: Any,
                        progress: Any = None) -> list[Any]:
         """Write the store's data as Parquet files (`storage.export`); one consistent read."""

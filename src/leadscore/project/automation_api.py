@@ -1,0 +1,156 @@
+"""The project's automation as calls: what `leadscore process`, `feedback`, `stage`, `list`,
+`tasks`, `log` and `outbox` do, for the command line, the HTTP API and the web app alike.
+
+`Project` takes these methods from `AutomationOperations`; they need its `store`, `model`,
+`lists`, `automation` and `channels`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from leadscore.diagnostics import LeadscoreError, Location, did_you_mean
+
+if TYPE_CHECKING:
+    from leadscore.automation import Automation
+    from leadscore.automation.processor import ProcessReport
+    from leadscore.delivery import Channels
+    from leadscore.delivery.dispatcher import DeliveryReport
+    from leadscore.delivery.outbox import OutboxItem
+    from leadscore.lists import ListSet
+    from leadscore.lists.membership import ListTest
+    from leadscore.model import Model
+    from leadscore.storage import StageChange, Store
+    from leadscore.storage.automation_reads import Page, TimelineEntry
+
+FEEDBACK = ("true_sql", "not_ready", "unqualified")
+
+
+@dataclass(frozen=True)
+class ProcessResult:
+    report: ProcessReport
+    delivered: DeliveryReport | None
+
+
+class AutomationOperations:
+    """Mixed into `Project`, which gives these parts."""
+
+    if TYPE_CHECKING:
+        @property
+        def store(self) -> Store: ...
+        @property
+        def model(self) -> Model: ...
+        @property
+        def lists(self) -> ListSet: ...
+        @property
+        def automation(self) -> Automation: ...
+        @property
+        def channels(self) -> Channels: ...
+        def context_snapshot(self, contact_id: str) -> Any: ...
+
+    def require_contact(self, contact_id: str) -> None:
+        """LS310 unless the store has the contact."""
+        if not self.store.existing_contact_ids([contact_id]):
+            raise LeadscoreError.single("LS310", f"no contact '{contact_id}' in the store",
+                                        Location(field="contact"),
+                                        hint="`leadscore leads` lists contact ids")
+
+    def process(self, *, now: datetime | None = None, deliver: bool = True) -> ProcessResult:
+        """Process every due contact once (rescore, stages, lists, workflows), then send the
+        due notifications."""
+        moment = now or datetime.now(UTC)
+        automation = self.automation
+        automation.activate(now=moment)
+        report = automation.process_all(now=moment)
+        sent = None
+        if deliver:
+            from leadscore.delivery import deliver_due
+
+            sent = deliver_due(self.store, self.channels, now=moment, limit=10_000)
+        return ProcessResult(report, sent)
+
+    def record_feedback(self, contact_id: str, verdict: str, *, by: str = "sales",
+                        now: datetime | None = None) -> ProcessReport:
+        """Sales's verdict on a lead (true_sql, not_ready, unqualified), acted on at once."""
+        from leadscore.storage import ContactInput
+
+        if verdict not in FEEDBACK:
+            raise LeadscoreError.single("LS321", f"unknown feedback '{verdict}'",
+                                        Location(field="verdict"),
+                                        hint=did_you_mean(verdict, FEEDBACK)
+                                        or "one of: " + ", ".join(FEEDBACK))
+        self.require_contact(contact_id)
+        moment = now or datetime.now(UTC)
+        automation = self.automation
+        automation.update_contacts([ContactInput(contact_id, moment,
+                                                 properties={"sales_feedback": verdict})],
+                                   source=f"sales {by}", now=moment)
+        automation.activate(now=moment)
+        return automation.process_all(now=moment)
+
+    def set_stage(self, contact_id: str, stage: str, *, by: str = "a person") -> None:
+        """A person's explicit act: clear the contact's stage and set it (any direction)."""
+        known = self.model.lifecycle.stages
+        if stage not in known:
+            raise LeadscoreError.single("LS322", f"unknown lifecycle stage '{stage}'",
+                                        Location(field="stage"),
+                                        hint=did_you_mean(stage, known) or ", ".join(known))
+        self.require_contact(contact_id)
+        self.automation.set_stage(contact_id, stage, by=by)
+
+    def stage_history(self, contact_id: str) -> list[StageChange]:
+        return self.store.stage_history(contact_id)
+
+    def test_list(self, name: str, contact_id: str) -> ListTest:
+        """Which of the list's filters hold for the contact now, and which do not."""
+        self.require_contact(contact_id)
+        snapshot = self.context_snapshot(contact_id)
+        return self.lists.test(snapshot, name)
+
+    def list_counts(self) -> list[tuple[str, int, str]]:
+        """(list, members, description) of every list."""
+        counts = self.store.list_member_counts()
+        return [(item.name, counts.get(item.name, 0), item.description or "")
+                for item in self.lists]
+
+    def list_members(self, name: str, *, limit: int | None = 50) -> Page:
+        """The newest members of a list (and how many it has)."""
+        if name not in self.lists:
+            raise LeadscoreError.single("LS162", f"no list named '{name}'",
+                                        Location(field="list"),
+                                        hint=did_you_mean(name, self.lists.lists))
+        return self.store.list_members(name, limit)
+
+    def tasks(self, *, owner: str | None = None, limit: int | None = 50) -> Page:
+        """Follow-up tasks created by workflows, oldest first (and how many there are)."""
+        return self.store.task_page(owner, limit)
+
+    def contact_log(self, contact_id: str) -> list[TimelineEntry]:
+        """A contact's timeline: list joins and leaves, stage changes and workflow steps."""
+        from leadscore.storage.automation_reads import TimelineEntry
+
+        self.require_contact(contact_id)
+        entries = list(self.store.automation_timeline(contact_id))
+        for change in self.store.stage_history(contact_id):
+            entries.append(TimelineEntry(change.changed_at, "stage",
+                                         f"{change.previous} → {change.stage}", change.cause))
+        return sorted(entries, key=lambda e: (_utc(e.at), e.what, e.change))
+
+    def outbox(self, *, status: str | None = None, limit: int | None = 50) -> list[OutboxItem]:
+        from leadscore.delivery import outbox_items
+
+        return outbox_items(self.store, status=status, limit=limit)
+
+    def retry_dead_letters(self, ids: list[int] | None = None) -> int:
+        """Move dead letters (all, or these) back to pending; returns how many."""
+        from leadscore.delivery import retry
+
+        return retry(self.store, ids or None, now=datetime.now(UTC))
+
+
+def _utc(moment: Any) -> datetime:
+    if isinstance(moment, datetime):
+        return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+    return datetime.fromisoformat(str(moment)).replace(tzinfo=UTC)

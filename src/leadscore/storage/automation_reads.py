@@ -1,0 +1,110 @@
+"""Reads of what the automation wrote: list memberships, tasks and a contact's timeline.
+
+The command line, the HTTP API and the web app ask these through `leadscore.project`; only
+`storage` knows the tables.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, func, select
+
+from leadscore.storage.automation_schema import list_changes, list_memberships, step_runs, tasks
+from leadscore.storage.schema import contacts
+
+
+@dataclass(frozen=True)
+class Member:
+    contact_id: str
+    email: str | None
+    joined_at: datetime
+
+
+@dataclass(frozen=True)
+class Task:
+    id: int
+    contact_id: str
+    owner: str | None
+    title: str
+    due_at: datetime | None
+    status: str
+    detail: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    """One line of a contact's timeline: a list join or leave, or a workflow step."""
+
+    at: datetime
+    what: str  # "list NAME" | "workflow NAME"
+    change: str
+    detail: str
+
+
+@dataclass(frozen=True)
+class Page:
+    """Some rows and how many there are in all."""
+
+    items: list[Any]
+    total: int
+
+
+def list_member_counts(connection: Connection) -> dict[str, int]:
+    m = list_memberships.c
+    return {name: int(n) for name, n in connection.execute(
+        select(m.list, func.count()).group_by(m.list))}
+
+
+def list_members(connection: Connection, name: str, limit: int | None) -> Page:
+    """The newest members of a list first."""
+    m, c = list_memberships.c, contacts.c
+    query = (select(m.contact_id, c.email, m.joined_at)
+             .select_from(list_memberships.join(contacts, c.contact_id == m.contact_id))
+             .where(m.list == name).order_by(m.joined_at.desc(), m.contact_id))
+    if limit:
+        query = query.limit(int(limit))
+    items = [Member(cid, email, joined) for cid, email, joined in connection.execute(query)]
+    total = connection.execute(select(func.count()).select_from(list_memberships)
+                               .where(m.list == name)).scalar_one()
+    return Page(items, int(total))
+
+
+def task_page(connection: Connection, owner: str | None, limit: int | None) -> Page:
+    t = tasks.c
+    where = [t.owner == owner] if owner else []
+    query = select(t.id, t.contact_id, t.owner, t.title, t.due_at, t.status, t.detail) \
+        .where(*where).order_by(t.id)
+    if limit:
+        query = query.limit(int(limit))
+    items = []
+    for tid, cid, task_owner, title, due, status, detail in connection.execute(query):
+        if isinstance(detail, str):  # JSON text from SQLite
+            detail = json.loads(detail)
+        items.append(Task(int(tid), cid, task_owner, title, due, status, dict(detail or {})))
+    total = connection.execute(select(func.count()).select_from(tasks).where(*where)
+                               ).scalar_one()
+    return Page(items, int(total))
+
+
+def automation_timeline(connection: Connection, contact_id: str) -> list[TimelineEntry]:
+    """A contact's list joins and leaves and workflow steps (stage changes are read apart)."""
+    found = []
+    lc = list_changes.c
+    for at, name, change, cause in connection.execute(
+            select(lc.at, lc.list, lc.change, lc.cause).where(lc.contact_id == contact_id)):
+        found.append(TimelineEntry(at, f"list {name}", change, cause))
+    s = step_runs.c
+    for at, workflow, position, action, outcome in connection.execute(
+            select(s.at, s.workflow, s.position, s.action, s.outcome)
+            .where(s.contact_id == contact_id)):
+        found.append(TimelineEntry(at, f"workflow {workflow}", f"step {position} {action}",
+                                   outcome))
+    return found
+
+
+__all__ = ["Member", "Page", "Task", "TimelineEntry", "automation_timeline", "list_member_counts",
+           "list_members", "task_page"]

@@ -1,0 +1,39 @@
+"""The command line is a thin shell: it parses, calls the Python API (`leadscore.project` and
+what it hands out) and renders. It never imports SQLAlchemy or the store, and never reaches
+into a project's store for SQL."""
+
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+
+SHELLS = [Path(__file__).resolve().parents[1] / "src/leadscore/cli"]
+FORBIDDEN = ("sqlalchemy", "leadscore.storage", "psycopg", "sqlite3", "duckdb")
+
+
+def _imports(path: Path) -> list[tuple[int, str]]:
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Import):
+            found += [(node.lineno, alias.name) for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            found.append((node.lineno, node.module))
+    return found
+
+
+def test_the_shells_never_import_the_store_or_a_database_driver():
+    wrong = [f"{path.name}:{line} imports {module}"
+             for folder in SHELLS for path in sorted(folder.glob("*.py"))
+             for line, module in _imports(path)
+             if module.startswith(FORBIDDEN)]
+    assert wrong == []
+
+
+def test_the_shells_run_no_sql():
+    pattern = re.compile(r"\b(SELECT|INSERT|UPDATE|DELETE)\s+\w", re.IGNORECASE)
+    wrong = [f"{path.name}:{n}: {line.strip()}"
+             for folder in SHELLS for path in sorted(folder.glob("*.py"))
+             for n, line in enumerate(path.read_text().splitlines(), 1)
+             if pattern.search(line) or ".store.read(" in line or ".execute(" in line]
+    assert wrong == []
