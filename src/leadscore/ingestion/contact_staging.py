@@ -36,6 +36,7 @@ from leadscore.storage.bulk import SEGMENT_MIN_ROWS, Staging, count_rows, write_
 from leadscore.storage.changes import contacts_changed_since, recorded_marks
 from leadscore.storage.duck import record_batches
 from leadscore.storage.json_value import dump_json, to_json_value
+from leadscore.storage.reading import PROPERTY_COLUMNS, prefetch_sql
 from leadscore.storage.records import ContactInput, WriteCounts
 from leadscore.storage.segments import SegmentKind
 from leadscore.storage.upsert import ContactRow, UpsertPlan, merge_same_moments, plan_upsert
@@ -285,10 +286,16 @@ def _plan(staged: Staging, found: StagedContacts, known: str, source: str) -> _P
     if count_rows(staged, rest):
         with (store.read() if store is not None else nullcontext()) as connection:
             writer = Writer(connection) if store is not None else None
+            # the stored history of every contact planned here, in one scan of the segments
+            # (a scan per batch made a 6,000-row file against 3.6 million changes take 9 s)
+            gathered = (prefetch_sql(connection, SegmentKind.PROPS, PROPERTY_COLUMNS, rest)
+                        if connection is not None else None)
+            prefetched = staged.write("history", gathered) if gathered else None
             for items in _batches(staged, rest, found.columns):
                 ids = list(dict.fromkeys(item.contact_id for item in items))
                 rows = writer.contact_rows(ids) if writer is not None else {}
-                history = (writer.property_histories([i for i in ids if i in rows])
+                history = (writer.property_histories([i for i in ids if i in rows],
+                                                     prefetched=prefetched)
                            if writer is not None else {})
                 plan = plan_upsert(items, rows, history, source=source)
                 new_parts.append(_stage_contacts(staged, plan.new))

@@ -58,11 +58,15 @@ def duck_of(connection: Connection) -> Any:
 class HistoryRows:
     """Property changes and events of contacts, batch by batch (see the module docstring)."""
 
-    def __init__(self, connection: Connection, *, until_us: int = END_OF_TIME_US) -> None:
+    def __init__(self, connection: Connection, *, until_us: int = END_OF_TIME_US,
+                 prefetched: dict[str, str] | None = None) -> None:
+        """`prefetched`: per segment kind, SQL of the segments' rows of the contacts to be
+        read, sorted by contact (a bulk reader gathers them in one scan beforehand)."""
         self.connection = connection
         self.until_us = until_us
         self.sqlite = connection.dialect.name == "sqlite"
         self.segments = segments_of(connection)
+        self.prefetched = dict(prefetched or {})
         self._listed: dict[str, list[Segment]] = {}
 
     def _live(self, kind: str) -> list[Segment]:
@@ -96,12 +100,17 @@ class HistoryRows:
 
     def _segment_rows(self, kind: str, columns: Sequence[str], time_column: str,
                       batch: Batch) -> list[tuple[Any, ...]]:
-        live = self._live(kind)
-        source = parquet_source([str(s.path) for s in live], ", ".join(columns))
+        source = self.prefetched.get(kind)
+        if source is None:
+            live = self._live(kind)
+            source = parquet_source([str(s.path) for s in live], ", ".join(columns))
         if source is None:
             return []
         duck = duck_of(self.connection)
         where, params = self._where(batch, "?")
+        if not batch.contiguous:  # the range lets sorted files skip their other row groups
+            where = f"contact_id BETWEEN ? AND ? AND {where}"
+            params = [batch.low, batch.high, *params]
         sql = (f"SELECT {', '.join(columns)} FROM {source} WHERE {where} AND {time_column} <= ? "
                f"ORDER BY contact_id, {time_column}, seq")
         return [tuple(row) for row in duck.execute(sql, [*params, self.until_us]).fetchall()]
@@ -134,6 +143,24 @@ class HistoryRows:
         in_segments = {row[5] for row in stored}
         tail = [row for row in tail if row[5] not in in_segments]
         return list(heapq.merge(stored, tail, key=lambda r: (r[0], r[2], r[3])))
+
+
+def prefetch_sql(connection: Connection, kind: str, columns: Sequence[str],
+                 contacts: str) -> str | None:
+    """SQL of the segment rows of the contacts in the relation `contacts` (a `contact_id`
+    column), sorted as `HistoryRows` reads them — one scan of the segments, for a staging
+    step to keep; None without segments."""
+    segments = segments_of(connection)
+    if segments is None:
+        return None
+    source = parquet_source([str(s.path) for s in segments.live(connection, kind)],
+                            ", ".join(columns))
+    if source is None:
+        return None
+    return (f"SELECT {', '.join(columns)} FROM {source} AS r SEMI JOIN "
+            f"(SELECT DISTINCT contact_id FROM {contacts}) AS c ON c.contact_id = r.contact_id "
+            f"ORDER BY contact_id, {'changed_us' if kind == SegmentKind.PROPS else 'occurred_us'},"
+            f" seq")
 
 
 def contact_batches(connection: Connection, *, created_until_us: int,

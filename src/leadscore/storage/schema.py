@@ -197,3 +197,7 @@ store_state = Table(
 
 BULK_TABLES = ("contacts", "property_changes", "events", "scores", "score_history",
                "stage_changes")
+
+
+# the automation tables share this metadata: whoever reads the schema sees them all
+from leadscore.storage import automation_schema  # noqa: E402, F401

@@ -164,12 +164,16 @@ class Writer:
                 rows[contact_id] = ContactRow(contact_id, email, int(created), int(updated))
         return rows
 
-    def property_histories(self, ids: Sequence[str]) -> dict[str, dict[str, PropertyHistory]]:
-        """The recorded property changes of these contacts (tail and segments), by name."""
+    def property_histories(self, ids: Sequence[str], *, prefetched: str | None = None
+                           ) -> dict[str, dict[str, PropertyHistory]]:
+        """The recorded property changes of these contacts (tail and segments), by name.
+        `prefetched`: the segments' rows of (at least) these contacts, gathered beforehand
+        (`reading.prefetch_sql`)."""
         found: dict[str, dict[str, PropertyHistory]] = {}
         if not ids:
             return found
-        reader = HistoryRows(self.connection)
+        reader = HistoryRows(self.connection, prefetched=None if prefetched is None else
+                             {SegmentKind.PROPS: prefetched})
         json_out = self.codec.json_out
         for part in chunked(sorted(ids)):
             batch = Batch.of(part, contiguous=False)
