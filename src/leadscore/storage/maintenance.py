@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("leadscore.maintenance")
 FLUSH_ROWS = 100_000  # a tail with more rows than this becomes a segment
 MAX_SEGMENTS = 8  # more segments of one kind than this are merged
+PATCH_SHARE = 0.1  # score patches holding more than this share of the base's rows are folded
 TAIL_KINDS = (("events", SegmentKind.EVENTS), ("property_changes", SegmentKind.PROPS),
               ("score_history", SegmentKind.HISTORY), ("stage_changes", SegmentKind.STAGES))
 
@@ -43,6 +44,7 @@ def maintain(store: Store, *, flush_rows: int = FLUSH_ROWS) -> None:
         flush_tail(store, table, kind, min_rows=flush_rows)
     for _, kind in TAIL_KINDS:
         merge_segments(store, kind)
+    compact_scores(store)
     with store.read() as connection, DataView(connection) as view:
         rebuild = values.needs_rebuild(view)
     if rebuild:
@@ -99,6 +101,56 @@ def _with_promoted(source: str) -> str:
     return (f"SELECT * EXCLUDE (t, v), {promoted} FROM (SELECT *, "
             f"json_type(attributes, {paths}) AS t, json_extract_string(attributes, {paths}) "
             f"AS v FROM ({source}))")
+
+
+def compact_scores(store: Store, *, most: int | None = None, share: float | None = None
+                   ) -> int:
+    """Fold each model's score patches (later runs' segments and the `scores` table's rows)
+    into a new base when there are more than `most` patch segments, or they hold more than
+    `share` of the base's rows, or the table holds more than FLUSH_ROWS rows of the model."""
+    from leadscore.storage.scores import current_wide_sql, patch_share
+
+    segments = store.segments
+    assert segments is not None
+    most = MAX_SEGMENTS if most is None else most
+    share = PATCH_SHARE if share is None else share
+    folded = 0
+    with store.read() as connection:
+        models = [row[0] for row in connection.exec_driver_sql(
+            "SELECT DISTINCT model FROM segments WHERE kind = ? AND retired_us IS NULL",
+            (str(SegmentKind.SCORES),)).fetchall()]
+    for model in models:
+        with store.read() as connection, DataView(connection) as view:
+            count, part = patch_share(view, model)
+            table_rows, top, last = connection.exec_driver_sql(
+                "SELECT count(*), coalesce(max(computed_us), 0), coalesce(max(rowid), 0) "
+                "FROM scores WHERE model = ?", (model,)).fetchall()[0]
+            if count <= most and part <= share and table_rows <= FLUSH_ROWS:
+                continue
+            live = segments.live(connection, SegmentKind.SCORES, model=model)
+            names = list(live[-1].meta.get("scores", []))
+            started = time.perf_counter()
+            target = segments.new_file(SegmentKind.SCORES)
+            rows = view.duck.execute(
+                f"COPY (SELECT * FROM {current_wide_sql(view, model, names)} "
+                f"ORDER BY contact_id) TO {quote_text(str(target))} (FORMAT parquet, "
+                f"COMPRESSION zstd, ROW_GROUP_SIZE {ROW_GROUP_ROWS})").fetchall()[0][0]
+        with store.write() as writer:
+            current = {s.id for s in segments.live(writer.connection, SegmentKind.SCORES,
+                                                    model=model)}
+            if current != {s.id for s in live}:  # a score run published meanwhile
+                target.unlink(missing_ok=True)
+                continue
+            segments.publish(writer.connection, SegmentKind.SCORES, target, rows=int(rows),
+                             model=model, meta={**live[-1].meta, "full": True})
+            segments.retire(writer.connection, live)
+            writer.connection.exec_driver_sql(  # the rows folded: none written since
+                "DELETE FROM scores WHERE model = ? AND computed_us <= ? AND rowid <= ?",
+                (model, int(top), int(last)))
+        folded += 1
+        log.debug("folded %d score patches of %s in %.2fs", count, model,
+                  time.perf_counter() - started)
+    return folded
 
 
 def merge_segments(store: Store, kind: SegmentKind, *, most: int = MAX_SEGMENTS) -> bool:

@@ -28,6 +28,11 @@ from leadscore.storage.values import column as value_column
 from leadscore.storage.values import values_sql
 from leadscore.storage.views import DataView
 
+# a run that scored at least this many contacts writes a score segment (a patch over the
+# base), fewer go to the `scores` table: rows there are read into DuckDB through Arrow, and
+# 50,000 of them cost a `leads` call 1.5 s
+SCORE_SEGMENT_MIN = 1_000
+
 log = logging.getLogger("leadscore.scores")
 LIFECYCLE = "lifecycle_stage"
 CHUNK = 50_000
@@ -163,7 +168,7 @@ def _publish(staged: Staging, model: Model, joined: str, history: str, moves: st
     names = list(model.scores)
     wide = ", ".join(_wide(names))
     moved = run.stage_moves.total()
-    big = run.contacts >= SEGMENT_MIN_ROWS
+    big = run.contacts >= SCORE_SEGMENT_MIN
     score_file = None
     if big:
         score_file = segments.new_file(SegmentKind.SCORES)
@@ -183,8 +188,10 @@ def _publish(staged: Staging, model: Model, joined: str, history: str, moves: st
                                                      "grade": model.grade is not None,
                                                      "full": full})
             segments.retire(connection, old)
-            connection.exec_driver_sql("DELETE FROM scores WHERE model = ? AND "
-                                       "computed_us <= ?", (model.name, computed_us))
+            if full:  # every contact's scores are in the new base; a patch's older rows
+                # in the table are outranked by it, and folded away by the maintenance
+                connection.exec_driver_sql("DELETE FROM scores WHERE model = ? AND "
+                                           "computed_us <= ?", (model.name, computed_us))
         else:
             rows = []
             for batch in record_batches(duck, f"SELECT contact_id, {wide}, grade, "

@@ -51,28 +51,47 @@ def current_wide_sql(view: DataView, model: str, names: Sequence[str]) -> str:
     """SQL of (contact_id, the model's scores and labels, grade, computed_us, as_of_us,
     next_change_us, stage): each contact's most recently computed scores under `model`.
     (`stage` is the stage a bulk run left; the current stage is the lifecycle_stage
-    property's.)"""
-    columns = ", ".join([*wide_columns(names), "grade", "computed_us", "as_of_us",
-                         "next_change_us"])
+    property's.)
+
+    The newest segment of a run that scored everyone is the *base*; later runs' segments and
+    the `scores` table's rows are *patches* over it, each contact's newest patch winning.
+    Patches are small (the maintenance folds them into a new base when they grow), so only
+    they are ranked — never the base's million rows."""
+    values = [*wide_columns(names), "grade", "computed_us", "as_of_us", "next_change_us"]
+    columns = ", ".join(values)
     tail = tail_wide_sql(view, model, names)
     segments = score_segments(view, model)
-    if not segments:
+    fulls = [i for i, s in enumerate(segments) if s.meta.get("full")]
+    first = fulls[-1] if fulls else 0
+    base_segment = segments[first] if segments else None
+    patch_parts = [f"SELECT contact_id, {columns}, CAST(NULL AS VARCHAR) AS stage, "
+                   f"-1 AS k FROM {tail}"]
+    for k, segment in enumerate(segments[first + 1:]):
+        patch_parts.append(f"SELECT contact_id, {columns}, stage, {k} AS k FROM "
+                           f"{parquet_source([str(segment.path)])}")
+    if base_segment is None:
         return f"(SELECT contact_id, {columns}, CAST(NULL AS VARCHAR) AS stage FROM {tail})"
-    if len(segments) == 1:  # the usual case: one base, patched by newer rows of the table
-        base = parquet_source([str(segments[0].path)])
-        return (f"(SELECT contact_id, {columns}, stage FROM {base} AS b ANTI JOIN {tail} AS p "
-                f"ON p.contact_id = b.contact_id AND p.computed_us > b.computed_us "
-                f"UNION ALL SELECT p.contact_id, "
-                + ", ".join(f"p.{c}" for c in [*wide_columns(names), "grade", "computed_us",
-                                                "as_of_us", "next_change_us"])
-                + f", b.stage FROM {tail} AS p LEFT JOIN {base} AS b "
-                f"ON b.contact_id = p.contact_id "
-                f"WHERE b.contact_id IS NULL OR p.computed_us > b.computed_us)")
-    parts = [f"SELECT contact_id, {columns}, CAST(NULL AS VARCHAR) AS stage FROM {tail}"]
-    for segment in segments:
-        source = parquet_source([str(segment.path)])
-        parts.append(f"SELECT contact_id, {columns}, stage FROM {source}")
-    union = " UNION ALL ".join(parts)
-    return (f"(SELECT * EXCLUDE (latest) FROM (SELECT *, row_number() OVER (PARTITION BY "
-            f"contact_id ORDER BY computed_us DESC) AS latest FROM ({union})) "
-            f"WHERE latest = 1)")
+    base = parquet_source([str(base_segment.path)])
+    if len(patch_parts) == 1:  # the usual case: one base, patched by newer rows of the table
+        patches = f"(SELECT * EXCLUDE (k) FROM ({patch_parts[0]}))"
+    else:
+        patches = (f"(SELECT * EXCLUDE (k, latest) FROM (SELECT *, row_number() OVER "
+                   f"(PARTITION BY contact_id ORDER BY computed_us DESC, k DESC) AS latest "
+                   f"FROM ({' UNION ALL '.join(patch_parts)})) WHERE latest = 1)")
+    return (f"(SELECT contact_id, {columns}, stage FROM {base} AS b ANTI JOIN {patches} AS p "
+            f"ON p.contact_id = b.contact_id AND p.computed_us > b.computed_us "
+            f"UNION ALL SELECT p.contact_id, " + ", ".join(f"p.{c}" for c in values)
+            + f", coalesce(p.stage, b.stage) FROM {patches} AS p LEFT JOIN {base} AS b "
+            f"ON b.contact_id = p.contact_id "
+            f"WHERE b.contact_id IS NULL OR p.computed_us > b.computed_us)")
+
+
+def patch_share(view: DataView, model: str) -> tuple[int, float]:
+    """(patch segments, their rows as a share of the base's) of a model's scores."""
+    segments = score_segments(view, model)
+    fulls = [i for i, s in enumerate(segments) if s.meta.get("full")]
+    if not segments:
+        return 0, 0.0
+    first = fulls[-1] if fulls else 0
+    patches = segments[first + 1:]
+    return len(patches), sum(s.rows for s in patches) / max(segments[first].rows, 1)
