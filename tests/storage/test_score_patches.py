@@ -82,3 +82,31 @@ def test_patches_read_as_the_newest_scores_and_fold_into_a_base(project: Project
     assert len(live) == 1 and live[0].meta["full"]
     assert _scores(project) == patched  # folding changes nothing a reader sees
     assert project.stats()["scores"] == stats["scores"]
+
+
+def test_the_contacts_mirror_with_the_changes_since_reads_as_the_table(project: Project,
+                                                                      tmp_path: Path):
+    from leadscore.storage.views import DataView
+
+    def read(sql_of) -> set[tuple]:
+        with project.store.read() as connection, DataView(connection) as view:
+            return set(view.query(sql_of(view)))
+
+    table = "SELECT contact_id, email, created_us, updated_us, rev FROM contacts"
+    assert maintenance.mirror_contacts(project.store, min_rows=0)
+    (tmp_path / "more.csv").write_text(
+        "contact_id,email,company\nc-new,new@example.com,New Co\n"
+        + "".join(f"{cid},changed{n}@example.com,Changed\n"
+                  for n, cid in enumerate(sorted(_ids(project))[:3])))
+    project.import_contacts(tmp_path / "more.csv")
+    mirrored = read(lambda view: f"SELECT * FROM {view.relation('contacts')}")
+    with project.store.read() as connection:
+        stored = {tuple(row) for row in connection.exec_driver_sql(table).fetchall()}
+    assert mirrored == stored and len(stored) == 201
+    assert any(row[0] == "c-new" for row in mirrored)
+
+
+def _ids(project: Project) -> list[str]:
+    with project.store.read() as connection:
+        return [row[0] for row in connection.exec_driver_sql(
+            "SELECT contact_id FROM contacts").fetchall()]

@@ -45,6 +45,7 @@ def maintain(store: Store, *, flush_rows: int = FLUSH_ROWS) -> None:
     for _, kind in TAIL_KINDS:
         merge_segments(store, kind)
     compact_scores(store)
+    mirror_contacts(store, min_rows=flush_rows)
     with store.read() as connection, DataView(connection) as view:
         rebuild = values.needs_rebuild(view)
     if rebuild:
@@ -101,6 +102,50 @@ def _with_promoted(source: str) -> str:
     return (f"SELECT * EXCLUDE (t, v), {promoted} FROM (SELECT *, "
             f"json_type(attributes, {paths}) AS t, json_extract_string(attributes, {paths}) "
             f"AS v FROM ({source}))")
+
+
+def mirror_contacts(store: Store, *, min_rows: int = FLUSH_ROWS) -> bool:
+    """Write the contacts table as a mirror segment when more than `min_rows` contacts are
+    newer than the last mirror (or there is none): bulk readers then take the contacts from
+    Parquet and only the few changed since from SQLite. Streamed, a chunk at a time."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    segments = store.segments
+    assert segments is not None
+    with store.read() as connection:
+        mirrors = segments.live(connection, SegmentKind.CONTACTS)
+        since = int(mirrors[-1].meta["rev"]) if mirrors else -1
+        newer = int(connection.exec_driver_sql(
+            "SELECT count(*) FROM contacts WHERE rev > ?", (since,)).scalar() or 0)
+        if newer <= min_rows:
+            return False
+        started = time.perf_counter()
+        target = segments.new_file(SegmentKind.CONTACTS)
+        columns = TABLES["contacts"][1]
+        schema = pa.schema([(name, kind) for name, kind in columns])
+        cursor = connection.connection.cursor()
+        rows = top = 0
+        try:
+            cursor.execute(f"SELECT {', '.join(n for n, _ in columns)} FROM contacts "
+                           "ORDER BY contact_id")
+            with pq.ParquetWriter(str(target), schema, compression="zstd") as out:
+                while chunk := cursor.fetchmany(FLUSH_ROWS):
+                    data = list(zip(*chunk, strict=True))
+                    out.write_table(pa.table([pa.array(values, type=field.type) for
+                                              values, field in zip(data, schema, strict=True)],
+                                             schema=schema))
+                    rows += len(chunk)
+                    top = max(top, max(data[-1]))
+        finally:
+            cursor.close()
+    with store.write() as writer:
+        old = segments.live(writer.connection, SegmentKind.CONTACTS)
+        segments.publish(writer.connection, SegmentKind.CONTACTS, target, rows=rows,
+                         meta={"rev": top})
+        segments.retire(writer.connection, old)
+    log.debug("mirrored %d contacts in %.2fs", rows, time.perf_counter() - started)
+    return True
 
 
 def compact_scores(store: Store, *, most: int | None = None, share: float | None = None

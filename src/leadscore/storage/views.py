@@ -80,6 +80,9 @@ class DataView:
             return found
         kind, columns = TABLES[table]
         names = [name for name, _ in columns]
+        if table == "contacts":
+            found = self._relations[table] = self._contacts(names)
+            return found
         parts = [self._tail_sql(table)]
         if kind is not None:
             assert self.segments is not None
@@ -89,6 +92,20 @@ class DataView:
                 parts.insert(0, f"SELECT {', '.join(names)} FROM {source}")
         found = self._relations[table] = "(" + " UNION ALL ".join(parts) + ")"
         return found
+
+    def _contacts(self, names: list[str]) -> str:
+        """The contacts: the newest mirror segment (every contact up to a revision) with the
+        rows changed since laid over it — or, without a mirror, the table itself."""
+        assert self.segments is not None
+        mirrors = self.segments.live(self.connection, SegmentKind.CONTACTS)
+        if not mirrors:
+            return f"({self._tail_sql('contacts')})"
+        mirror = mirrors[-1]
+        newer = self.tail_relation("contacts", "WHERE rev > ?", [int(mirror.meta["rev"])])
+        listed = ", ".join(names)
+        source = parquet_source([str(mirror.path)], listed)
+        return (f"(SELECT {listed} FROM {source} AS m ANTI JOIN {newer} AS n "
+                f"ON n.contact_id = m.contact_id UNION ALL SELECT {listed} FROM {newer})")
 
     def _tail_sql(self, table: str) -> str:
         _, columns = TABLES[table]
