@@ -20,7 +20,7 @@ from typing import Any
 
 from leadscore.lifecycle.stage import OTHER
 from leadscore.model import Model
-from leadscore.storage.bulk import ROW_GROUP_ROWS, SEGMENT_MIN_ROWS, Staging
+from leadscore.storage.bulk import ROW_GROUP_ROWS, Staging
 from leadscore.storage.duck import quote_name, quote_text, record_batches
 from leadscore.storage.scores import GRADE, current_wide_sql
 from leadscore.storage.segments import SegmentKind
@@ -106,32 +106,34 @@ def store_results(staged: Staging, view: DataView, model: Model, results: str, *
                  else 'CAST(NULL AS BIGINT)')} AS next_change_us
         FROM {results} AS r LEFT JOIN {current} AS v ON v.contact_id = r.contact_id""")
     run = StoredRun(contacts=_count(duck, joined))
-    for name in names:
-        run.labels[name] = Counter({(label or "—"): int(n) for label, n in duck.execute(
-            f"SELECT {quote_name(name + ':label')}, count(*) FROM {joined} GROUP BY 1"
-        ).fetchall()})
-    run.stage_moves = Counter({stage: int(n) for stage, n in duck.execute(
-        f"SELECT moved_to, count(*) FROM {joined} WHERE moved_to IS NOT NULL GROUP BY 1"
-    ).fetchall()})
-    # the previous current scores of these contacts → history where something changed
+    counted = duck.execute(
+        "SELECT " + ", ".join(f"histogram(coalesce({quote_name(n + ':label')}, '—'))"
+                              for n in names)
+        + f", histogram(moved_to) FILTER (WHERE moved_to IS NOT NULL) FROM {joined}"
+    ).fetchall()[0]
+    for name, found in zip(names, counted, strict=False):
+        run.labels[name] = Counter({label: int(n) for label, n in (found or {}).items()})
+    run.stage_moves = Counter({stage: int(n) for stage, n in (counted[-1] or {}).items()})
+    # the previous current scores of these contacts → history where something changed: one
+    # join, each score's verdict unnested from it (a join per score cost 5× as much)
     previous = current_wide_sql(view, model.name, names)
-    changed_parts = []
+    facts = []
     for name in names:
         value, label = quote_name(name), quote_name(name + ":label")
-        changed_parts.append(
-            f"SELECT r.contact_id, {quote_text(name)} AS score, r.{value} AS value, "
-            f"r.{label} AS label FROM {joined} AS r LEFT JOIN {previous} AS p "
-            f"ON p.contact_id = r.contact_id WHERE p.contact_id IS NULL OR "
-            f"NOT (abs(coalesce(p.{value}, 'nan'::DOUBLE) - coalesce(r.{value}, 'nan'::DOUBLE))"
-            f" <= 1e-9 OR (p.{value} IS NULL AND r.{value} IS NULL)) "
-            f"OR p.{label} IS DISTINCT FROM r.{label}")
+        same_value = (f"(abs(coalesce(p.{value}, 'nan'::DOUBLE) - coalesce(r.{value}, "
+                      f"'nan'::DOUBLE)) <= 1e-9 OR (p.{value} IS NULL AND r.{value} IS NULL))")
+        changed = (f"p.contact_id IS NULL OR NOT {same_value} "
+                   f"OR p.{label} IS DISTINCT FROM r.{label}")
+        facts.append(f"{{'score': {quote_text(name)}, 'value': CAST(r.{value} AS DOUBLE), "
+                     f"'label': r.{label}, 'changed': {changed}}}")
     if model.grade is not None:
-        changed_parts.append(
-            f"SELECT r.contact_id, '{GRADE}' AS score, CAST(NULL AS DOUBLE) AS value, "
-            f"r.grade AS label FROM {joined} AS r LEFT JOIN {previous} AS p "
-            f"ON p.contact_id = r.contact_id WHERE p.contact_id IS NULL "
-            f"OR p.grade IS DISTINCT FROM r.grade")
-    history = staged.write("history", " UNION ALL ".join(changed_parts))
+        facts.append(f"{{'score': '{GRADE}', 'value': CAST(NULL AS DOUBLE), 'label': r.grade, "
+                     f"'changed': p.contact_id IS NULL OR p.grade IS DISTINCT FROM r.grade}}")
+    history = staged.write("history", f"""
+        SELECT contact_id, f.score AS score, f.value AS value, f.label AS label FROM (
+          SELECT r.contact_id, unnest([{', '.join(facts)}]) AS f
+          FROM {joined} AS r LEFT JOIN {previous} AS p ON p.contact_id = r.contact_id)
+        WHERE f.changed""")
     run.changed = _count(duck, history)
     moves = staged.write("moves", f"""
         SELECT contact_id, moved_to AS stage, stage_before AS previous,
@@ -255,7 +257,7 @@ def _append(writer: Any, duck: Any, sql: str, table: str, columns: tuple[str, ..
         return None
     segments = staged.store.segments
     connection = writer.connection
-    if count >= SEGMENT_MIN_ROWS and segments is not None:
+    if count >= SCORE_SEGMENT_MIN and segments is not None:
         first = segments.reserve_seq(connection, table, count)
         target = segments.new_file(kind)
         duck.execute(f"COPY (SELECT {first - 1} + row_number() OVER () AS seq, * FROM ({sql}) "

@@ -51,6 +51,7 @@ TABLES: dict[str, tuple[str | None, tuple[tuple[str, Any], ...]]] = {
         ("value", "float64"), ("label", "string"), ("computed_us", "int64"),
         ("as_of_us", "int64"), ("next_change_us", "int64"))),
 }
+INLINE_ROWS = 500  # a tail this small is written into the query (no Arrow to load)
 _DUCK_TYPES = {"int64": "BIGINT", "string": "VARCHAR", "float64": "DOUBLE", "bool": "BOOLEAN"}
 JSON_COLUMNS = {("property_changes", "value"), ("events", "attributes")}
 
@@ -117,11 +118,24 @@ class DataView:
         are none (the usual state after a bulk write, and what keeps reading commands from
         loading Arrow at all)."""
         _, columns = TABLES[table]
-        if self.connection.exec_driver_sql(f"SELECT 1 FROM {table} {where} LIMIT 1",
-                                           tuple(params)).fetchall():
+        names = ", ".join(name for name, _ in columns)
+        cursor = self.connection.connection.cursor()
+        try:  # a few rows travel inline, as SQL literals; more as an Arrow table
+            cursor.execute(f"SELECT {names} FROM {table} {where} LIMIT {INLINE_ROWS + 1}",
+                           tuple(params))
+            few = cursor.fetchall()
+        finally:
+            cursor.close()
+        if len(few) > INLINE_ROWS:
             return self.register(self.tail_arrow(table, where, params))
-        return "(SELECT " + ", ".join(f"CAST(NULL AS {_DUCK_TYPES[kind]}) AS {name}"
-                                      for name, kind in columns) + " WHERE false)"
+        typed = ", ".join(f"CAST({name} AS {_DUCK_TYPES[kind]}) AS {name}"
+                          for name, kind in columns)
+        if not few:
+            return "(SELECT " + ", ".join(f"CAST(NULL AS {_DUCK_TYPES[kind]}) AS {name}"
+                                          for name, kind in columns) + " WHERE false)"
+        rows = ", ".join("(" + ", ".join(_literal(v) for v in _row(table, columns, row)) + ")"
+                         for row in few)
+        return f"(SELECT {typed} FROM (VALUES {rows}) AS t({names}))"
 
     def tail_arrow(self, table: str, where: str = "", params: Sequence[Any] = ()) -> pa.Table:
         _, columns = TABLES[table]
@@ -215,6 +229,19 @@ def _row(table: str, columns: tuple[tuple[str, Any], ...], row: Sequence[Any]
         elif name == "v_bool" and value is not None:
             out[i] = bool(value)
     return tuple(out)
+
+
+def _literal(value: Any) -> str:
+    if value is None:
+        return "NULL"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return repr(value) if value == value and value not in (float("inf"), float("-inf")) \
+            else f"'{value}'"
+    return quote_text(str(value))
 
 
 def _dump(value: Any) -> str:
