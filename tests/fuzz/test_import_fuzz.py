@@ -146,10 +146,6 @@ def test_events_jsonl_near_misses(project, data, encoding, create):
                 *(["--create-contacts"] if create else []))
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "ingestion internals (being rewritten on main): json.loads of a JSONL line nested 100,000 "
-    "deep raises RecursionError, which ends as 'internal error' (exit 2); the JSONL reader "
-    "should report it as LS208 (not valid JSON) on that line"))
 def test_deep_json_is_a_diagnostic(project):
     import_file(project, "contacts", "deep.jsonl",
                 b'{"contact_id": "c1", "properties": {"x": ' + b"[" * 100_000 + b"]" * 100_000

@@ -239,6 +239,36 @@ def stream_csv(path: Path, diagnostics: DiagnosticList,
     return CsvStream(path, header, header_line, body())
 
 
+def json_object(raw: str, file: str, number: int, diagnostics: DiagnosticList,
+                loads: Callable[[str], Any] = json.loads) -> dict[str, Any] | None:
+    """One JSON Lines line as an object, or None with its mistake noted (LS208, LS209)."""
+    try:
+        value = loads(raw)
+    except json.JSONDecodeError as error:
+        diagnostics.error(
+            "LS208", f"this line is not valid JSON: {error.msg}",
+            Location(file=file, line=number, column=error.colno),
+            text=raw[max(error.colno - 1, 0):][:20] or None,
+            hint="each line of a .jsonl file must be one complete JSON object",
+        )
+        return None
+    except RecursionError:
+        diagnostics.error(
+            "LS208", "this line nests arrays or objects too deeply to read",
+            Location(file=file, line=number),
+            hint="flatten the value: properties and attributes are a few levels deep at most",
+        )
+        return None
+    if not isinstance(value, dict):
+        diagnostics.error(
+            "LS209", f"this line holds a JSON {_json_kind(value)}, not an object",
+            Location(file=file, line=number),
+            hint='write one object per line, e.g. {"contact_id": "c1", ...}',
+        )
+        return None
+    return value
+
+
 def stream_jsonl(path: Path, diagnostics: DiagnosticList,
                  progress: Progress | None = None) -> Iterator[tuple[int, dict[str, Any]]]:
     """Like `read_jsonl`, but objects are read as they are asked for (bounded memory)."""
@@ -248,24 +278,9 @@ def stream_jsonl(path: Path, diagnostics: DiagnosticList,
     for number, raw in iter_text_lines(path, ticker):
         if not raw.strip():
             continue
-        try:
-            value = loads(raw)
-        except json.JSONDecodeError as error:
-            diagnostics.error(
-                "LS208", f"this line is not valid JSON: {error.msg}",
-                Location(file=file, line=number, column=error.colno),
-                text=raw[max(error.colno - 1, 0):][:20] or None,
-                hint="each line of a .jsonl file must be one complete JSON object",
-            )
-            continue
-        if not isinstance(value, dict):
-            diagnostics.error(
-                "LS209", f"this line holds a JSON {_json_kind(value)}, not an object",
-                Location(file=file, line=number),
-                hint='write one object per line, e.g. {"contact_id": "c1", ...}',
-            )
-            continue
-        yield number, value
+        value = json_object(raw, file, number, diagnostics, loads)
+        if value is not None:
+            yield number, value
     ticker.finish()
 
 
@@ -346,22 +361,8 @@ def read_jsonl(path: Path, text: str, diagnostics: DiagnosticList,
         return rows
     loads = json.loads
     for number, raw in numbered:
-        try:
-            value = loads(raw)
-        except json.JSONDecodeError as error:
-            diagnostics.error(
-                "LS208", f"this line is not valid JSON: {error.msg}",
-                Location(file=file, line=number, column=error.colno),
-                text=raw[max(error.colno - 1, 0):][:20] or None,
-                hint="each line of a .jsonl file must be one complete JSON object",
-            )
-            continue
-        if not isinstance(value, dict):
-            diagnostics.error(
-                "LS209", f"this line holds a JSON {_json_kind(value)}, not an object",
-                Location(file=file, line=number),
-                hint='write one object per line, e.g. {"contact_id": "c1", ...}',
-            )
+        value = json_object(raw, file, number, diagnostics, loads)
+        if value is None:
             continue
         rows.append((number, value))
         ticker.tick(len(rows), number)
@@ -373,7 +374,7 @@ def _parse_all(lines: Iterable[str]) -> list[Any] | None:
     """All lines parsed in one go (the fast path); None when any line is malformed."""
     try:
         parsed = json.loads("[" + ",".join(lines) + "]")
-    except json.JSONDecodeError:
+    except (json.JSONDecodeError, RecursionError):
         return None
     return parsed if isinstance(parsed, list) else None
 

@@ -9,7 +9,7 @@ from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 _WHERE = {
-    "Lead": "leadscore.project.project", "Project": "leadscore.project.project",
+    "Lead": "leadscore.storage.leads", "Project": "leadscore.project.project",
     "explain_contact": "leadscore.project.project", "list_leads": "leadscore.project.project",
     "open_store": "leadscore.project.project", "store_stats": "leadscore.project.project",
     "ScoreRun": "leadscore.scoring", "score_store": "leadscore.scoring",
@@ -27,7 +27,6 @@ if TYPE_CHECKING:
     from leadscore.model import load_model
     from leadscore.project.moments import parse_moment
     from leadscore.project.project import (
-        Lead,
         Project,
         explain_contact,
         list_leads,
@@ -36,6 +35,7 @@ if TYPE_CHECKING:
     )
     from leadscore.project.scaffold import init_project
     from leadscore.scoring import ScoreRun, score_store
+    from leadscore.storage.leads import Lead
 
 
 def __getattr__(name: str) -> Any:

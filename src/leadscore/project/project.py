@@ -12,7 +12,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -38,6 +37,7 @@ if TYPE_CHECKING:  # the parts are imported by the methods that use them: a comm
     from leadscore.scoring import ScoreRun
     from leadscore.storage import Store
     from leadscore.storage.export import Exported
+    from leadscore.storage.leads import Lead, LeadPage
     from leadscore.workflows import Workflow
 
 Progress = Callable[[int, int], None]
@@ -90,32 +90,6 @@ def _typed(changes: list[PropertyChange], model: Model) -> list[PropertyChange]:
                 value = None
         out.append(PropertyChange(change.name, value, change.changed_at))
     return out
-
-
-@dataclass
-class LeadPage:
-    leads: list[Lead]
-    cursor: str | None  # pass as `after` for the next page; None after the last
-
-    def __iter__(self):  # a page reads like the list of its leads
-        return iter(self.leads)
-
-    def __len__(self) -> int:
-        return len(self.leads)
-
-
-@dataclass
-class Lead:
-    contact_id: str
-    email: str | None
-    scores: dict[str, float | None]
-    labels: dict[str, str | None]
-    grade: str | None
-    stage: str | None
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"contact_id": self.contact_id, "email": self.email, "scores": self.scores,
-                "labels": self.labels, "grade": self.grade, "stage": self.stage}
 
 
 class Project(AutomationOperations):
@@ -391,9 +365,7 @@ def list_leads(store: Store, model: Model, *, label: str | None = None,
     query = LeadQuery(model.name, list(model.scores), sort_by, primary, label=label,
                       stage=stage, grade=grade, min_scores=dict(min_scores or {}),
                       limit=limit, after=after)
-    page = store.lead_page(query)
-    return LeadPage([Lead(r.contact_id, r.email, r.scores, r.labels, r.grade, r.stage)
-                     for r in page.leads], page.cursor)
+    return store.lead_page(query)
 
 
 def store_stats(store: Store, model: Model) -> dict[str, Any]:

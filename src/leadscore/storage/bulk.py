@@ -30,6 +30,7 @@ from leadscore.storage.duck import (
     quote_name,
     quote_text,
     record_batches,
+    typed_attribute_sql,
 )
 from leadscore.storage.segments import SegmentKind, now_us
 from leadscore.storage.views import DataView
@@ -161,17 +162,8 @@ def write_event_segment(staged: Staging, source: str, first_seq: int, received: 
 
 
 def _promoted_sql(index: int, kind: str) -> str:
-    """One typed attribute column from the lists t (JSON types) and v (texts): the value when
-    its JSON type fits the kind, else NULL — `duck.attribute_sql`'s rule."""
-    typed, text = f"t[{index}]", f"v[{index}]"
-    if kind == "number":
-        return (f"CASE WHEN {typed} IN ('BIGINT', 'UBIGINT', 'DOUBLE', 'HUGEINT') "
-                f"THEN TRY_CAST({text} AS DOUBLE) END")
-    if kind == "bool":
-        return f"CASE WHEN {typed} = 'BOOLEAN' THEN {text} = 'true' END"
-    if kind == "date":
-        return f"CASE WHEN {typed} = 'VARCHAR' THEN epoch_us(TRY_CAST({text} AS TIMESTAMPTZ)) END"
-    return f"CASE WHEN {typed} = 'VARCHAR' THEN {text} END"
+    """One typed attribute column from the lists t (JSON types) and v (texts)."""
+    return typed_attribute_sql(f"t[{index}]", f"v[{index}]", kind)
 
 
 def existing_event_ids_sql(view: DataView) -> str:

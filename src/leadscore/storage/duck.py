@@ -82,8 +82,13 @@ def attribute_sql(column: str, name: str, kind: str) -> str:
     """DuckDB SQL for attribute `name` of the JSON text in `column`, read as `kind` (string,
     number, bool, date): NULL when absent or when the stored value is of another JSON type."""
     path = json_path(name)
-    typed = f"json_type({column}, {path})"
-    text = f"json_extract_string({column}, {path})"
+    return typed_attribute_sql(f"json_type({column}, {path})",
+                               f"json_extract_string({column}, {path})", kind)
+
+
+def typed_attribute_sql(typed: str, text: str, kind: str) -> str:
+    """An attribute's value as `kind` from its JSON type (`typed`) and text: the value when
+    its JSON type fits the kind, else NULL (`catalog.forms.read_attribute`'s rule)."""
     if kind == "number":
         return (f"CASE WHEN {typed} IN ('BIGINT', 'UBIGINT', 'DOUBLE', 'HUGEINT') "
                 f"THEN TRY_CAST({text} AS DOUBLE) END")

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -41,7 +41,9 @@ class LeadQuery:
 
 
 @dataclass
-class LeadRow:
+class Lead:
+    """A scored contact as `leads` shows it."""
+
     contact_id: str
     email: str | None
     scores: dict[str, float | None]
@@ -49,11 +51,23 @@ class LeadRow:
     grade: str | None
     stage: str | None
 
+    def to_dict(self) -> dict[str, Any]:
+        return {"contact_id": self.contact_id, "email": self.email, "scores": self.scores,
+                "labels": self.labels, "grade": self.grade, "stage": self.stage}
+
 
 @dataclass
 class LeadPage:
-    leads: list[LeadRow]
+    """A page of leads and the cursor of the next page (pass it as `after`)."""
+
+    leads: list[Lead]
     cursor: str | None  # where the next page starts; None on the last page
+
+    def __iter__(self) -> Iterator[Lead]:  # a page reads like the list of its leads
+        return iter(self.leads)
+
+    def __len__(self) -> int:
+        return len(self.leads)
 
 
 def encode_cursor(value: float | None, contact_id: str) -> str:
@@ -144,7 +158,7 @@ def lead_page(view: DataView, query: LeadQuery) -> LeadPage:
         for i, name in enumerate(query.scores):
             values[name] = row[1 + 2 * i]
             labels[name] = row[2 + 2 * i]
-        leads.append(LeadRow(row[0], emails.get(row[0]), values, labels, row[-2], row[-1]))
+        leads.append(Lead(row[0], emails.get(row[0]), values, labels, row[-2], row[-1]))
     cursor = None
     if more and leads:
         last = leads[-1]
