@@ -47,6 +47,7 @@ SPACE = (r"[\t-\r\x{1c}-\x{20}\x{85}\x{a0}\x{1680}\x{2000}-\x{200a}\x{2028}\x{20
 _TIME_FORM = (r"[0-9]{4}-[0-9]{2}-[0-9]{2}([T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,6})?)?"
               r"(Z|[+-][0-9]{2}:[0-9]{2})?)?")
 _EPOCH_LIMIT = 4_102_444_800_000  # 2100-01-01 in milliseconds
+MAX_TYPES = 10_000  # more distinct event types than this: the row path says what they are
 _BIG_NUMBER = re.compile(r"[0-9]{16,}")
 
 
@@ -125,16 +126,17 @@ def finish(staged: Staging, path: Path, raw: _Raw, how: str) -> StagedEvents:
                  (" (a CSV file needs a header row and at least one row below it)"
                   if path.suffix.lower() == ".csv" else ""))
     duck = staged.duck
-    rows, without_id = duck.execute(
-        f"SELECT count(*), count(*) FILTER (WHERE event_id IS NULL) FROM {raw.source}"
-    ).fetchall()[0]
+    rows, without_id, distinct = duck.execute(
+        f"SELECT count(*), count(*) FILTER (WHERE event_id IS NULL), count(DISTINCT event_id) "
+        f"FROM {raw.source}").fetchall()[0]
     ided = raw.source
     if without_id:
         derived = ("coalesce(event_id, sha256(contact_id || chr(31) || type || chr(31) || "
                    "CAST(occurred_us AS VARCHAR) || chr(31) || attributes))")
         ided = staged.write("ided", f"SELECT line, {derived} AS event_id, contact_id, type, "
                                     f"occurred_us, attributes FROM {raw.source}")
-    (distinct,) = duck.execute(f"SELECT count(DISTINCT event_id) FROM {ided}").fetchall()[0]
+        (distinct,) = duck.execute(f"SELECT count(DISTINCT event_id) FROM {ided}"
+                                   ).fetchall()[0]
     if distinct == rows:
         return StagedEvents(ided, raw.rows, 0, how)
     conflicts = duck.execute(
@@ -233,17 +235,14 @@ def _set_path(staged: Staging, path: Path, file_format: FileFormat,
     if fields is None:
         return None
     duck = staged.duck
-    total, good = duck.execute(
+    # every check in one pass over the staged fields
+    total, good, odd_times, types = duck.execute(
         f"SELECT count(*), count(*) FILTER (WHERE ok AND contact_id IS NOT NULL AND type IS "
-        f"NOT NULL AND occurred_us IS NOT NULL) FROM {fields}").fetchall()[0]
-    if total != good:
+        f"NOT NULL AND occurred_us IS NOT NULL), count(*) FILTER (WHERE NOT shape), "
+        f"list(DISTINCT type)[:{MAX_TYPES + 1}] FROM {fields}").fetchall()[0]
+    if total != good or odd_times or len(types or []) > MAX_TYPES:
         return None
-    types = [row[0] for row in duck.execute(f"SELECT DISTINCT type FROM {fields}").fetchall()]
-    if not all(EVENT_TYPE.match(kind) for kind in types):
-        return None
-    (odd_times,) = duck.execute(
-        f"SELECT count(*) FROM {fields} WHERE NOT shape").fetchall()[0]
-    if odd_times:
+    if not all(EVENT_TYPE.match(kind) for kind in types or []):
         return None
     mapping = _attribute_mapping(staged, path, fields, catalog, csv=file_format is
                                  FileFormat.CSV)
