@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import cast
 
 from sqlglot import exp
 
@@ -188,13 +189,13 @@ class _Compiler:
                              group_cols if detail else {}, list_set)
         self.ctx.problems.raise_if_errors()
         tree = self.assemble(output, targets)
-        columns = tuple(node.alias_or_name for node in output)
-        self.check_names(columns)
+        names = tuple(node.alias_or_name for node in output)
+        self.check_names(names)
         self.ctx.problems.raise_if_errors()
         return CompiledQuery(
             dialect.render(tree, pretty=pretty), tree, dialect, self.ctx.as_of_us, model,
             self.values.required(), frozenset(self.scan.attributes), dict(self.names),
-            columns, {s: s for s in model.scores}, {s: f"{s}:label" for s in model.scores},
+            names, {s: s for s in model.scores}, {s: f"{s}:label" for s in model.scores},
             {n: f"list:{n}" for n in self.list_cols},
             {k: f"rule:{v[1:]}" for k, v in rule_cols.items()} if detail else {},
             {k: f"group:{v[1:]}" for k, v in group_cols.items()} if detail else {},
@@ -210,8 +211,9 @@ class _Compiler:
                 if depth[score.name] != level:
                     continue
                 name = f"s{len(self.score_cols) + 1}"
-                inputs = ([x.column(self.score_cols[p]) for p in score.sum_of] if score.sum_of
-                          else parts[score.name])
+                inputs: list[exp.Expression] = (
+                    [x.column(self.score_cols[p]) for p in score.sum_of] if score.sum_of
+                    else parts[score.name])
                 columns.append(x.alias(scores.score_value(self.ctx.dialect, score, inputs),
                                        name))
                 self.score_cols[score.name] = name
@@ -272,7 +274,8 @@ class _Compiler:
         now = self.ctx.now()
 
         def table(canonical: str, alias: str) -> exp.Expression:
-            return exp.alias_(exp.to_table(names[canonical], dialect=dialect), alias)
+            return cast(exp.Expression,
+                        exp.alias_(exp.to_table(names[canonical], dialect=dialect), alias))
 
         def in_targets(col: exp.Expression) -> exp.Expression:
             return col.isin(query=exp.select(x.column("contact_id")).from_(

@@ -207,10 +207,12 @@ class RuleCompiler:
         if step_every is None or decay.step_lose is None:
             moment = self.decay_moment(decay, oldest_live)
         else:
+            lose = decay.step_lose
+
             def step_moment(age: exp.Expression) -> exp.Expression:
                 steps = self.ctx.dialect("int_div", age, x.bigint(step_every))
                 return x.when(
-                    x.lt(x.mul(x.double(decay.step_lose), x.to_double(steps)), x.double(1.0)),
+                    x.lt(x.mul(x.double(lose), x.to_double(steps)), x.double(1.0)),
                     x.add(x.sub(self.ctx.now(), age),
                           x.mul(x.add(steps, x.bigint(1)), x.bigint(step_every))))
 
