@@ -65,3 +65,35 @@ def test_the_comparison_is_not_vacuous(history):
                    "next_change_us"):
         query, rows = harness.run("duckdb", model, history, NOW, lists=lists)
         assert len({row[column] for row in rows}) > 1, column
+
+
+@pytest.mark.postgres
+def test_postgresql_runs_on_a_sqlalchemy_connection(postgres_database, history):
+    """The store's own kind of connection; LIKE's % must not be taken for a placeholder."""
+    import sqlalchemy as sa
+
+    from leadscore.sql import compile_model, run_postgres
+    from leadscore.sql.postgres_engine import create_values_view, load_arrow
+
+    model, lists = example()
+    query = compile_model(model, as_of=NOW, dialect="postgres", lists=lists, stage_rules=True,
+                          relations={"ls_events": "events_x", "ls_values": "values_x",
+                                     "ls_history": "history_x", "ls_contacts": "contacts_x"})
+    engine = sa.create_engine(f"postgresql+psycopg://postgres@127.0.0.1:5432/{postgres_database}")
+    try:
+        with engine.begin() as connection:
+            tables = history.arrow(query)
+            for canonical, table in tables.items():
+                load_arrow(connection, query.relations[canonical], table)
+            create_values_view(connection, query)
+            rows = run_postgres(query, connection)
+            frame = run_postgres(query, connection, output="pandas")
+    finally:
+        engine.dispose()
+    expected = harness.reference(model, history, NOW, lists)
+    assert len(rows) == len(frame) == len(expected) > 300
+    assert list(frame.columns) == list(query.columns)
+    for row in (dict(zip(query.columns, r, strict=True)) for r in rows):
+        want = expected[row["contact_id"]]
+        assert (row["total"], row["list:mql"], row["stage_target"]) == (
+            want["total"], want["list:mql"], want["stage_target"])

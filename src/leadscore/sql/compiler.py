@@ -126,52 +126,10 @@ class _Compiler:
             detail: bool, targets: bool, pretty: bool) -> CompiledQuery:
         model, dialect = self.model, self.ctx.dialect
         rules = RuleCompiler(self.ctx, self.criteria, with_schedule)
-        rule_cols: dict[tuple[str, str | None, str], str] = {}
-        group_cols: dict[tuple[str, str], str] = {}
-        moments: list[exp.Expression] = []
-        rule_layer: list[exp.Expression] = []
-        group_layer: list[exp.Expression] = []
-        parts: dict[str, list[exp.Expression]] = {}
-        for score in model.scores.values():
-            if score.sum_of:
-                continue
-            parts[score.name] = []
-            placed = [(None, r) for r in score.rules] + [(g, r) for g in score.groups
-                                                          for r in g.rules]
-            finals: dict[int, exp.Expression] = {}
-            for group, rule in placed:
-                name = f"r{len(rule_cols) + 1}"
-                with self.ctx.at(f"score '{score.name}', rule '{rule.name}'"):
-                    compiled = rules.rule(rule)
-                rule_layer.append(x.alias(compiled.final, name))
-                rule_cols[(score.name, group.name if group else None, rule.name)] = name
-                finals[id(rule)] = x.column(name)
-                if compiled.moment is not None:
-                    moment_name = f"m{len(moments) + 1}"
-                    rule_layer.append(x.alias(compiled.moment, moment_name))
-                    moments.append(x.column(moment_name))
-            parts[score.name] = [finals[id(r)] for r in score.rules]
-            for group in score.groups:
-                name = f"g{len(group_cols) + 1}"
-                total = x.add_all(finals[id(r)] for r in group.rules)
-                group_layer.append(x.alias(scores.clamp(dialect, total, group.min, group.max),
-                                           name))
-                group_cols[(score.name, group.name)] = name
-                parts[score.name].append(x.column(name))
-        self.layer("rules", rule_layer)
-        self.layer("groups", group_layer)
+        parts, rule_cols, group_cols, moments = self.rule_layers(rules)
         self.score_layers(parts)
         stage_expr = self.label_layer()
-        list_criteria: list[c.Criterion] = []
-        if list_set is not None:
-            for depth, items in enumerate(lists.layers(list_set)):
-                columns = []
-                for item in items:
-                    name = f"l{len(self.list_cols) + 1}"
-                    columns.append(x.alias(lists.membership(item, self.criteria), name))
-                    self.list_cols[item.name] = name
-                    list_criteria += [*(f for g in item.groups for f in g), *item.exclude]
-                self.layer(f"lists{depth}", columns)
+        list_criteria = self.list_layers(list_set) if list_set is not None else []
         if stage_rules:
             target, reason = lifecycle.stage_target(model, self.criteria, stage_expr)
             self.layer("stage", [x.alias(target, "st"), x.alias(reason, "sr")])
@@ -200,6 +158,59 @@ class _Compiler:
             {k: f"rule:{v[1:]}" for k, v in rule_cols.items()} if detail else {},
             {k: f"group:{v[1:]}" for k, v in group_cols.items()} if detail else {},
             tuple(self.scan.types))
+
+    def rule_layers(self, rules: RuleCompiler) -> tuple[
+            dict[str, list[exp.Expression]], dict[tuple[str, str | None, str], str],
+            dict[tuple[str, str], str], list[exp.Expression]]:
+        """The rules layer and the groups layer; returns each score's parts (its ungrouped
+        rules, then its groups), the rule and group columns, and the decay moments."""
+        rule_cols: dict[tuple[str, str | None, str], str] = {}
+        group_cols: dict[tuple[str, str], str] = {}
+        moments: list[exp.Expression] = []
+        rule_layer: list[exp.Expression] = []
+        group_layer: list[exp.Expression] = []
+        parts: dict[str, list[exp.Expression]] = {}
+        for score in self.model.scores.values():
+            if score.sum_of:
+                continue
+            placed = [(None, r) for r in score.rules] + [(g, r) for g in score.groups
+                                                          for r in g.rules]
+            finals: dict[int, exp.Expression] = {}
+            for group, rule in placed:
+                name = f"r{len(rule_cols) + 1}"
+                with self.ctx.at(f"score '{score.name}', rule '{rule.name}'"):
+                    compiled = rules.rule(rule)
+                rule_layer.append(x.alias(compiled.final, name))
+                rule_cols[(score.name, group.name if group else None, rule.name)] = name
+                finals[id(rule)] = x.column(name)
+                if compiled.moment is not None:
+                    moment_name = f"m{len(moments) + 1}"
+                    rule_layer.append(x.alias(compiled.moment, moment_name))
+                    moments.append(x.column(moment_name))
+            parts[score.name] = [finals[id(r)] for r in score.rules]
+            for group in score.groups:
+                name = f"g{len(group_cols) + 1}"
+                total = x.add_all(finals[id(r)] for r in group.rules)
+                group_layer.append(x.alias(
+                    scores.clamp(self.ctx.dialect, total, group.min, group.max), name))
+                group_cols[(score.name, group.name)] = name
+                parts[score.name].append(x.column(name))
+        self.layer("rules", rule_layer)
+        self.layer("groups", group_layer)
+        return parts, rule_cols, group_cols, moments
+
+    def list_layers(self, list_set: ListSet) -> list[c.Criterion]:
+        """One layer per depth of `list:` conditions; returns every filter and exclusion."""
+        criteria: list[c.Criterion] = []
+        for depth, items in enumerate(lists.layers(list_set)):
+            columns = []
+            for item in items:
+                name = f"l{len(self.list_cols) + 1}"
+                columns.append(x.alias(lists.membership(item, self.criteria), name))
+                self.list_cols[item.name] = name
+                criteria += [*(f for g in item.groups for f in g), *item.exclude]
+            self.layer(f"lists{depth}", columns)
+        return criteria
 
     def score_layers(self, parts: dict[str, list[exp.Expression]]) -> None:
         depth: dict[str, int] = {}
