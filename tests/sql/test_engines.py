@@ -97,3 +97,42 @@ def test_postgresql_runs_on_a_sqlalchemy_connection(postgres_database, history):
         want = expected[row["contact_id"]]
         assert (row["total"], row["list:mql"], row["stage_target"]) == (
             want["total"], want["list:mql"], want["stage_target"])
+
+
+def relations_in_every_form(query, history, tmp_path):
+    """ls_contacts as pandas, ls_history as Arrow, ls_events as a Parquet file."""
+    import pyarrow.parquet as pq
+
+    tables = history.arrow(query)
+    pq.write_table(tables["ls_events"], tmp_path / "events.parquet")
+    return {"ls_contacts": tables["ls_contacts"].to_pandas(),
+            "ls_history": tables["ls_history"],
+            "ls_events": str(tmp_path / "events.parquet")}
+
+
+def test_duckdb_reads_pandas_arrow_and_parquet(history, tmp_path):
+    from leadscore.sql import compile_model, run_duckdb
+
+    model, lists = example()
+    query = compile_model(model, as_of=NOW, lists=lists)
+    table = run_duckdb(query, relations_in_every_form(query, history, tmp_path))
+    expected = harness.reference(model, history, NOW, lists)
+    got = dict(zip(table.column("contact_id").to_pylist(), table.column("total").to_pylist(),
+                   strict=True))
+    assert got == {cid: row["total"] for cid, row in expected.items()}
+
+
+@pytest.mark.slow
+@pytest.mark.spark
+def test_spark_reads_dataframes_parquet_and_arrow(history, tmp_path, spark):
+    from leadscore.sql import compile_model, run_spark
+
+    model, lists = example()
+    query = compile_model(model, as_of=NOW, lists=lists, dialect="spark")
+    relations = relations_in_every_form(query, history, tmp_path)
+    relations["ls_contacts"] = spark.createDataFrame(relations["ls_contacts"])
+    table = run_spark(query, relations, spark=spark, output="arrow")
+    expected = harness.reference(model, history, NOW, lists)
+    got = dict(zip(table.column("contact_id").to_pylist(), table.column("total").to_pylist(),
+                   strict=True))
+    assert got == {cid: row["total"] for cid, row in expected.items()}
