@@ -20,6 +20,7 @@ from leadscore.sql.duckdb_engine import run_duckdb
 from leadscore.sql.pivot import pivot_values
 from leadscore.sql.reference import History
 from tests.factories import model_from
+from tests.sql import harness
 from tests.sql.generators import AS_OF, AS_OF_US
 
 DAY = 86_400_000_000
@@ -148,3 +149,33 @@ def test_as_of_may_be_given_in_microseconds():
     a = compile_model(MODEL, as_of=datetime(2026, 3, 1, tzinfo=UTC))
     b = compile_model(MODEL, as_of=a.as_of_us)
     assert a.sql == b.sql
+
+
+def test_sums_of_sums_and_a_custom_stage_order():
+    model = parse_model("""
+version: 1
+name: nested
+lifecycle:
+  order: [new, warm, hot, opportunity]
+  qualify:
+    hot: {event: visit, count: {at_least: 2}}
+scores:
+  a:
+    rules: [{name: r, when: {event: visit}, points: 2.5, per_event: true}]
+  b:
+    sum: [a]
+    max: 4
+  c:
+    sum: [a, b]
+    thresholds: [{label: warm, min: 5, stage: warm}, {label: cold}]
+""", "nested.yaml")
+    history = History(contacts=[("x", 0), ("y", 0), ("z", 0)])
+    history.events = [("x", "visit", AS_OF_US - DAY, {}), ("y", "visit", AS_OF_US - DAY, {}),
+                      ("y", "visit", AS_OF_US - 2 * DAY, {}),
+                      ("z", "opportunity_created", AS_OF_US - DAY, {})]
+    query, rows = harness.run("duckdb", model, history, AS_OF)
+    got = {row["contact_id"]: (row["c"], row["stage_target"], row["stage_reason"])
+           for row in rows}
+    assert got == {"x": (5.0, None, None), "y": (9.0, "hot", "criteria"),
+                   "z": (0.0, "opportunity", "outcome:opportunity_created")}
+    assert not harness.differences(query, rows, harness.reference(model, history, AS_OF))
