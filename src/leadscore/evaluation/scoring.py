@@ -34,9 +34,8 @@ from leadscore.model import criteria as c
 from leadscore.model.model import Decay, Group, Model, Rule, Score, Threshold, Tier
 
 DECAYING = "decaying"  # memo key: (decay, evidence) of the decaying rules that applied
-# (base points, points after decay, final points after the rule's cap, tier, event count,
-# time of the event that earned them)
-Outcome = tuple[float, float, float, "Tier | None", "int | None", "float | None"]
+# (base points, points after decay, tier, event count, time of the event that earned them)
+Outcome = tuple[float, float, "Tier | None", "int | None", "float | None"]
 
 
 @dataclass(slots=True)
@@ -122,12 +121,13 @@ class _CompiledRule:
     keeps whole (detail, explanations) or only as the number it adds."""
 
     __slots__ = ("rule", "matcher", "points", "decay", "per_event", "tiers", "tier_value",
-                 "points_value", "low", "high")
+                 "points_value", "low", "high", "capped")
 
     def __init__(self, rule: Rule, shared: dict) -> None:
         self.rule = rule
         self.points = rule.points or 0.0
         self.low, self.high = rule.min, rule.max  # the rule's own cap
+        self.capped = rule.min is not None or rule.max is not None
         self.decay = rule.decay
         self.per_event = rule.per_event
         self.tiers = rule.tiers
@@ -143,24 +143,19 @@ class _CompiledRule:
         else:
             self.matcher = compile_criterion(criterion, shared)
 
-    def apply(self, snap: ContactSnapshot, memo: dict) -> Outcome | None:
-        """None when the rule does not apply; else (base points, points after decay, final
-        points after the rule's own cap, tier, matching event count, time of the event that
-        earned the points). A decaying rule that applies notes (decay, evidence) in
-        memo[DECAYING] for scheduling."""
-        found = self._points(snap, memo)
-        if found is None:
-            return None
-        base, points, tier, count, evidence = found
-        final = points
-        if self.high is not None and final > self.high:
-            final = self.high
-        if self.low is not None and final < self.low:
-            final = self.low
-        return base, points, final, tier, count, evidence
+    def cap(self, points: float) -> float:
+        """The rule's own cap: max first, then min."""
+        if self.high is not None and points > self.high:
+            points = self.high
+        if self.low is not None and points < self.low:
+            points = self.low
+        return points
 
-    def _points(self, snap: ContactSnapshot, memo: dict
-                ) -> tuple[float, float, Tier | None, int | None, float | None] | None:
+    def apply(self, snap: ContactSnapshot, memo: dict) -> Outcome | None:
+        """None when the rule does not apply; else (base points, points after decay, tier,
+        matching event count, time of the event that earned the points); what the rule adds
+        is `cap(points after decay)`. A decaying rule that applies notes (decay, evidence) in
+        memo[DECAYING] for scheduling."""
         if self.tier_value is not None:
             value = self.tier_value(snap)
             if value is not None:
@@ -238,8 +233,9 @@ class _CompiledRule:
         if outcome is None:
             result = RuleResult(self.rule, False, count=self.count(snap, memo))
         else:
-            base, points, final, tier, count, evidence = outcome
-            result = RuleResult(self.rule, True, base, points, final, tier, count, evidence)
+            base, points, tier, count, evidence = outcome
+            result = RuleResult(self.rule, True, base, points, self.cap(points), tier, count,
+                                evidence)
         if explain:
             result.reason = self.explain(snap, memo, result)
         return result
@@ -305,7 +301,7 @@ class Scorer:
             for rule in rules:
                 outcome = rule.apply(snap, memo)
                 if outcome is not None:
-                    total += outcome[2]
+                    total += rule.cap(outcome[1]) if rule.capped else outcome[1]
                 if detail:
                     rule_results.append(rule.result(snap, memo, outcome, explain))
             for group, compiled in groups:
@@ -314,7 +310,7 @@ class Scorer:
                 for rule in compiled:
                     outcome = rule.apply(snap, memo)
                     if outcome is not None:
-                        group_total += outcome[2]
+                        group_total += rule.cap(outcome[1]) if rule.capped else outcome[1]
                     if detail:
                         in_group.append(rule.result(snap, memo, outcome, explain))
                 group_final = clamp(group_total, group.min, group.max)
