@@ -130,7 +130,7 @@ def test_spark_reads_dataframes_parquet_and_arrow(history, tmp_path, spark):
     model, lists = example()
     query = compile_model(model, as_of=NOW, lists=lists, dialect="spark")
     relations = relations_in_every_form(query, history, tmp_path)
-    relations["ls_contacts"] = spark.createDataFrame(relations["ls_contacts"])
+    relations["ls_contacts"] = spark.createDataFrame(history.arrow(query)["ls_contacts"])
     table = run_spark(query, relations, spark=spark, output="arrow")
     expected = harness.reference(model, history, NOW, lists)
     got = dict(zip(table.column("contact_id").to_pylist(), table.column("total").to_pylist(),
