@@ -7,7 +7,7 @@ from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
-from write_parquet import canonical_views
+from write_parquet import PEOPLE, canonical_views
 
 from leadscore.model import Model, load_model
 from leadscore.sql import CompiledQuery, compile_model
@@ -46,7 +46,7 @@ def spark_handwritten(data: Path, as_of_us: int) -> str:
 
 def duckdb_compiled(connection: Any, data: Path, as_of_us: int) -> CompiledQuery:
     """Binds the canonical relations as views over the same files; returns the query."""
-    query = compile_model(example_model(), as_of=as_of_us)
+    query = compile_model(example_model(), as_of=as_of_us, relations=PEOPLE)
     views = canonical_views(str(data / "contacts.parquet"), str(data / "events.parquet"),
                             as_of_us, query.required_properties, query.required_attributes)
     for name, sql in views.items():
@@ -56,10 +56,10 @@ def duckdb_compiled(connection: Any, data: Path, as_of_us: int) -> CompiledQuery
 
 def spark_compiled(spark: Any, data: Path, as_of_us: int) -> CompiledQuery:
     """Binds the canonical relations as temporary views over the same files."""
-    query = compile_model(example_model(), as_of=as_of_us, dialect="spark")
+    query = compile_model(example_model(), as_of=as_of_us, dialect="spark", relations=PEOPLE)
     spark.read.parquet(str(data / "contacts.parquet")).createOrReplaceTempView("natural_c")
     spark.read.parquet(str(data / "events.parquet")).createOrReplaceTempView("natural_e")
-    values = ["contact_id"]
+    values = ["contact_id", "unix_micros(created_at) AS created_us"]
     for name in query.required_properties:
         if name in ("sales_feedback", "score_adjustment"):
             values.append(f"CASE WHEN unix_micros(feedback_at) <= {as_of_us} THEN `{name}` END "
@@ -67,9 +67,7 @@ def spark_compiled(spark: Any, data: Path, as_of_us: int) -> CompiledQuery:
         else:
             values.append(f"`{name}`")
     attributes = ", ".join(f"`{a}` AS `{a}:{k}`" for a, k in sorted(query.required_attributes))
-    spark.sql("SELECT contact_id, unix_micros(created_at) AS created_us FROM natural_c") \
-        .createOrReplaceTempView("ls_contacts")
-    spark.sql(f"SELECT {', '.join(values)} FROM natural_c").createOrReplaceTempView("ls_values")
+    spark.sql(f"SELECT {', '.join(values)} FROM natural_c").createOrReplaceTempView("ls_people")
     spark.sql("SELECT contact_id, type, unix_micros(occurred_at) AS occurred_us, "
               f"{attributes} FROM natural_e").createOrReplaceTempView("ls_events")
     return query

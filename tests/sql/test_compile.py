@@ -54,6 +54,9 @@ def test_relations_can_be_named_by_the_caller():
     assert "my.events" in query.sql and "wide" in query.sql and "ls_events" not in query.sql
     with pytest.raises(ValueError, match="unknown canonical relation"):
         compile_model(MODEL, as_of=AS_OF, relations={"events": "x"})
+    one = compile_model(MODEL, as_of=AS_OF, relations={"ls_contacts": "people",
+                                                       "ls_values": "people"})
+    assert one.sql.count("people") == 1  # contacts and values in one relation: read once
 
 
 def test_only_target_contacts_are_scored():

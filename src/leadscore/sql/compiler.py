@@ -292,10 +292,13 @@ class _Compiler:
             return col.isin(query=exp.select(x.column("contact_id")).from_(
                 exp.to_table(names[TARGETS], dialect=dialect)))
 
+        # a caller whose contacts and values are one relation (one row per contact with
+        # created_us and the typed properties) binds both names to it: it is read once
+        one = names[VALUES] == names[CONTACTS]
         base_cols: list[exp.Expression] = [x.alias(x.column("contact_id", "c"), "contact_id")]
-        base_cols += self.values.base_columns("v", "c")
+        base_cols += self.values.base_columns("c" if one else "v", "c")
         query = exp.select(*base_cols).from_(table(CONTACTS, "c"))
-        if self.values.types:
+        if self.values.types and not one:
             query = query.join(table(VALUES, "v"), on=x.eq(x.column("contact_id", "v"),
                                                           x.column("contact_id", "c")),
                                join_type="left")
