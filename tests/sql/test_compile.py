@@ -45,6 +45,7 @@ def test_the_query_says_which_columns_it_reads():
                                          "lifecycle_stage": (PropertyType.ENUM, True)}
     assert query.required_attributes == {("url", "string"), ("minutes", "number")}
     assert query.columns[:3] == ("contact_id", "s", "s:label")
+    assert (query.score_columns, query.label_columns) == ({"s": "s"}, {"s": "s:label"})
     assert set(query.event_types) == {"page_view", "webinar_attended"}
 
 
