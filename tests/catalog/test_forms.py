@@ -3,6 +3,7 @@ read the forms, the Python store reads the raw value; both must give the same ty
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, datetime
 
 import pytest
@@ -62,10 +63,12 @@ OPTIONS = ("lead", "MQL", "sql")
 @given(raw=json_values)
 def test_reading_the_forms_equals_what_the_store_reads(raw):
     forms = typed_forms(raw)
+    if isinstance(raw, float) and not math.isfinite(raw):
+        # JSON has no NaN or infinity (a store keeps them as null): every form is unknown
+        assert forms == (None, None, None, None)
+        return
     for kind in (T.STRING, T.NUMBER, T.BOOL, T.DATE):
         stored = ValueReader({"p": PropertyDef("p", kind)}).read("p", raw, forms)
-        if isinstance(stored, float) and stored != stored:
-            stored = None  # the store reads NaN as a number; it is unknown in every engine
         assert read_forms(forms, kind) == stored, kind
         assert read_value(raw, kind) == stored, kind
     # an enumeration: the text form, as an option (ignoring case) or unknown

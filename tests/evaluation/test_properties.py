@@ -8,6 +8,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from leadscore.evaluation import ContactSnapshot, EventRecord, PropertyChange, Scorer
+from leadscore.evaluation.arithmetic import add_in_order, round2
 from leadscore.model.model import Decay
 from tests.factories import NOW, contact, days_ago, model_from
 
@@ -211,4 +212,5 @@ def test_fast_scores_equal_detailed_scores(events, titles):
         fast, detailed = scorer.score(snap), scorer.score(snap, detail=True)
         assert {n: s.value for n, s in fast.scores.items()} == {
             n: s.value for n, s in detailed.scores.items()}
-        assert fast.scores["s"].value == round(sum(r.final for r in detailed.scores["s"].rules), 2)
+        assert fast.scores["s"].value == round2(add_in_order(r.final for r in
+                                                            detailed.scores["s"].rules))

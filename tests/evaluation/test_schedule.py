@@ -39,7 +39,7 @@ def snapshot(events: list[tuple[str, float]], at) -> ContactSnapshot:
 
 
 def scores(events: list[tuple[str, float]], at) -> dict[str, float]:
-    return {name: round(s.value, 6) for name, s in
+    return {name: s.value for name, s in
             SCORER.score(snapshot(events, at)).scores.items()}
 
 

@@ -20,6 +20,7 @@ from leadscore.sql.duckdb_engine import run_duckdb
 from leadscore.sql.pivot import pivot_values
 from leadscore.sql.reference import History
 from tests.factories import model_from
+from tests.sql import harness
 from tests.sql.generators import AS_OF, AS_OF_US
 
 DAY = 86_400_000_000
@@ -44,6 +45,7 @@ def test_the_query_says_which_columns_it_reads():
                                          "lifecycle_stage": (PropertyType.ENUM, True)}
     assert query.required_attributes == {("url", "string"), ("minutes", "number")}
     assert query.columns[:3] == ("contact_id", "s", "s:label")
+    assert (query.score_columns, query.label_columns) == ({"s": "s"}, {"s": "s:label"})
     assert set(query.event_types) == {"page_view", "webinar_attended"}
 
 
@@ -53,6 +55,9 @@ def test_relations_can_be_named_by_the_caller():
     assert "my.events" in query.sql and "wide" in query.sql and "ls_events" not in query.sql
     with pytest.raises(ValueError, match="unknown canonical relation"):
         compile_model(MODEL, as_of=AS_OF, relations={"events": "x"})
+    one = compile_model(MODEL, as_of=AS_OF, relations={"ls_contacts": "people",
+                                                       "ls_values": "people"})
+    assert one.sql.count("people") == 1  # contacts and values in one relation: read once
 
 
 def test_only_target_contacts_are_scored():
@@ -148,3 +153,33 @@ def test_as_of_may_be_given_in_microseconds():
     a = compile_model(MODEL, as_of=datetime(2026, 3, 1, tzinfo=UTC))
     b = compile_model(MODEL, as_of=a.as_of_us)
     assert a.sql == b.sql
+
+
+def test_sums_of_sums_and_a_custom_stage_order():
+    model = parse_model("""
+version: 1
+name: nested
+lifecycle:
+  order: [new, warm, hot, opportunity]
+  qualify:
+    hot: {event: visit, count: {at_least: 2}}
+scores:
+  a:
+    rules: [{name: r, when: {event: visit}, points: 2.5, per_event: true}]
+  b:
+    sum: [a]
+    max: 4
+  c:
+    sum: [a, b]
+    thresholds: [{label: warm, min: 5, stage: warm}, {label: cold}]
+""", "nested.yaml")
+    history = History(contacts=[("x", 0), ("y", 0), ("z", 0)])
+    history.events = [("x", "visit", AS_OF_US - DAY, {}), ("y", "visit", AS_OF_US - DAY, {}),
+                      ("y", "visit", AS_OF_US - 2 * DAY, {}),
+                      ("z", "opportunity_created", AS_OF_US - DAY, {})]
+    query, rows = harness.run("duckdb", model, history, AS_OF)
+    got = {row["contact_id"]: (row["c"], row["stage_target"], row["stage_reason"])
+           for row in rows}
+    assert got == {"x": (5.0, None, None), "y": (9.0, "hot", "criteria"),
+                   "z": (0.0, "opportunity", "outcome:opportunity_created")}
+    assert not harness.differences(query, rows, harness.reference(model, history, AS_OF))

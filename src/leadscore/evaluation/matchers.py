@@ -100,16 +100,50 @@ def _value_test(test: c.ValueTest) -> Callable[[Any, int], bool]:
 
 def property_reader(node: c.PropertyCriterion) -> Callable[[ContactSnapshot], Any]:
     """The property's value in a snapshot, read as its declared type (`catalog.read_value`:
-    what the store gives for the stored value); None when unknown or when it does not fit."""
+    what the store gives for the stored value); None when unknown or when it does not fit.
+    A value already of its type (as the store hands it over) takes a short path."""
     name, kind, options = node.property, node.kind, node.options
     if kind is None:
         return lambda snap: snap.properties.get(name)
+    fast = _FAST_READS.get(kind)
+    if kind is PropertyType.ENUM:
+        lowered: dict[str, str] = {}
+        for option in reversed(options):  # the first option that matches wins
+            lowered[option.lower()] = option
+
+        def read_enum(snap: ContactSnapshot) -> Any:
+            value = snap.properties.get(name)
+            if value.__class__ is str and options:
+                return lowered.get(value.strip().lower())
+            return None if value is None else read_value(value, kind, options)
+
+        return read_enum
+    assert fast is not None
 
     def read(snap: ContactSnapshot) -> Any:
         value = snap.properties.get(name)
-        return None if value is None else read_value(value, kind, options)
+        if value is None:
+            return None
+        short = fast.get(value.__class__)
+        return short(value) if short is not None else read_value(value, kind, options)
 
     return read
+
+
+def _read_float(value: float) -> Any:
+    """`coerce_value(value, NUMBER)` of a float, with non-finite numbers unknown."""
+    if value != value or value in (INF, -INF):
+        return None
+    return int(value) if value.is_integer() and abs(value) < 2**53 else value
+
+
+_FAST_READS: dict[PropertyType, dict[type, Callable[[Any], Any]]] = {
+    PropertyType.STRING: {str: lambda v: v.strip() or None},
+    PropertyType.NUMBER: {int: lambda v: v, float: _read_float},
+    PropertyType.BOOL: {bool: lambda v: v},
+    PropertyType.DATE: {datetime: lambda v: v if v.tzinfo is UTC else read_value(
+        v, PropertyType.DATE)},
+}
 
 
 def describe_test(test: c.ValueTest) -> str:
@@ -241,9 +275,10 @@ class EventMatcher:
             times = series.times
             as_of_us = snap.as_of_us
             lo, hi = self.bounds(as_of_us)
-            # the snapshot's float seconds order exactly as their microseconds
-            start = bisect_left(times, micros_to_seconds(lo)) if lo is not None else 0
-            end = bisect_right(times, micros_to_seconds(hi))
+            # the snapshot's float seconds order exactly as their microseconds (µs / 10⁶,
+            # correctly rounded, is what datetime.timestamp() gives)
+            start = bisect_left(times, lo / 1_000_000) if lo is not None else 0
+            end = bisect_right(times, hi / 1_000_000)
             filters = self.filters
             if not filters:
                 found = times[start:end]

@@ -34,6 +34,8 @@ from leadscore.model import criteria as c
 from leadscore.model.model import Decay, Group, Model, Rule, Score, Threshold, Tier
 
 DECAYING = "decaying"  # memo key: (decay, evidence) of the decaying rules that applied
+# (base points, points after decay, tier, event count, time of the event that earned them)
+Outcome = tuple[float, float, "Tier | None", "int | None", "float | None"]
 
 
 @dataclass(slots=True)
@@ -119,11 +121,13 @@ class _CompiledRule:
     keeps whole (detail, explanations) or only as the number it adds."""
 
     __slots__ = ("rule", "matcher", "points", "decay", "per_event", "tiers", "tier_value",
-                 "points_value")
+                 "points_value", "low", "high", "capped")
 
     def __init__(self, rule: Rule, shared: dict) -> None:
         self.rule = rule
         self.points = rule.points or 0.0
+        self.low, self.high = rule.min, rule.max  # the rule's own cap
+        self.capped = rule.min is not None or rule.max is not None
         self.decay = rule.decay
         self.per_event = rule.per_event
         self.tiers = rule.tiers
@@ -139,11 +143,19 @@ class _CompiledRule:
         else:
             self.matcher = compile_criterion(criterion, shared)
 
-    def apply(self, snap: ContactSnapshot, memo: dict
-              ) -> tuple[float, float, Tier | None, int | None, float | None] | None:
+    def cap(self, points: float) -> float:
+        """The rule's own cap: max first, then min."""
+        if self.high is not None and points > self.high:
+            points = self.high
+        if self.low is not None and points < self.low:
+            points = self.low
+        return points
+
+    def apply(self, snap: ContactSnapshot, memo: dict) -> Outcome | None:
         """None when the rule does not apply; else (base points, points after decay, tier,
-        matching event count, time of the event that earned the points). A decaying rule that
-        applies notes (decay, evidence) in memo[DECAYING] for scheduling."""
+        matching event count, time of the event that earned the points); what the rule adds
+        is `cap(points after decay)`. A decaying rule that applies notes (decay, evidence) in
+        memo[DECAYING] for scheduling."""
         if self.tier_value is not None:
             value = self.tier_value(snap)
             if value is not None:
@@ -214,6 +226,20 @@ class _CompiledRule:
         memo.setdefault(DECAYING, []).extend((decay, t) for t in live)
         return total / MICROS
 
+    def result(self, snap: ContactSnapshot, memo: dict, outcome: Outcome | None,
+               explain: bool) -> RuleResult:
+        """The rule's whole result, from the outcome `apply` gave (nothing is computed again
+        but the reason, and the count of a rule that did not apply)."""
+        if outcome is None:
+            result = RuleResult(self.rule, False, count=self.count(snap, memo))
+        else:
+            base, points, tier, count, evidence = outcome
+            result = RuleResult(self.rule, True, base, points, self.cap(points), tier, count,
+                                evidence)
+        if explain:
+            result.reason = self.explain(snap, memo, result)
+        return result
+
     def count(self, snap: ContactSnapshot, memo: dict) -> int | None:
         """Matching events of a tiered or per-event rule (for the detail of one that did not
         apply)."""
@@ -273,49 +299,39 @@ class Scorer:
             group_results: list[GroupResult] = []
             total = 0.0
             for rule in rules:
-                total += self._rule(rule, snap, memo, rule_results if detail else None, explain)
+                outcome = rule.apply(snap, memo)
+                if outcome is not None:
+                    total += rule.cap(outcome[1]) if rule.capped else outcome[1]
+                if detail:
+                    rule_results.append(rule.result(snap, memo, outcome, explain))
             for group, compiled in groups:
-                in_group: list[RuleResult] | None = [] if detail else None
+                in_group: list[RuleResult] = []
                 group_total = 0.0
                 for rule in compiled:
-                    group_total += self._rule(rule, snap, memo, in_group, explain)
+                    outcome = rule.apply(snap, memo)
+                    if outcome is not None:
+                        group_total += rule.cap(outcome[1]) if rule.capped else outcome[1]
+                    if detail:
+                        in_group.append(rule.result(snap, memo, outcome, explain))
                 group_final = clamp(group_total, group.min, group.max)
-                if in_group is not None:
+                if detail:
                     group_results.append(GroupResult(group, in_group, group_total, group_final))
                 total += group_final
             value = round2(clamp(total, score.min, score.max))
             results[score.name] = ScoreResult(score, value, total, score.label_for(value),
                                               rule_results, group_results)
-        outcome = ContactScores(snap.contact_id, snap.as_of, results,
+        scored = ContactScores(snap.contact_id, snap.as_of, results,
                                 decaying=memo.get(DECAYING, []))
         if self._grade is not None:
             row = results[self._grade.rows].label
             column = results[self._grade.columns].label
             if row is not None and column is not None:
-                outcome.grade = f"{row}{column}"
-                outcome.grade_label = self._grade.labels.get(outcome.grade)
+                scored.grade = f"{row}{column}"
+                scored.grade_label = self._grade.labels.get(scored.grade)
         if self._stage_score is not None:
             threshold = results[self._stage_score].threshold
-            outcome.stage = threshold.stage if threshold else None
-        return outcome
-
-    @staticmethod
-    def _rule(rule: _CompiledRule, snap: ContactSnapshot, memo: dict,
-              keep: list[RuleResult] | None, explain: bool) -> float:
-        """What one rule adds (after its own cap); with `keep`, its whole result too."""
-        outcome = rule.apply(snap, memo)
-        spec = rule.rule
-        final = 0.0 if outcome is None else clamp(outcome[1], spec.min, spec.max)
-        if keep is not None:
-            if outcome is None:
-                result = RuleResult(spec, False, count=rule.count(snap, memo))
-            else:
-                base, points, tier, count, evidence = outcome
-                result = RuleResult(spec, True, base, points, final, tier, count, evidence)
-            if explain:
-                result.reason = rule.explain(snap, memo, result)
-            keep.append(result)
-        return final
+            scored.stage = threshold.stage if threshold else None
+        return scored
 
     def matchers(self) -> list[Any]:
         """Every rule's compiled criterion (for `schedule.next_change_at`)."""

@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import cast
 
 from sqlglot import exp
 
@@ -125,16 +126,53 @@ class _Compiler:
             detail: bool, targets: bool, pretty: bool) -> CompiledQuery:
         model, dialect = self.model, self.ctx.dialect
         rules = RuleCompiler(self.ctx, self.criteria, with_schedule)
+        parts, rule_cols, group_cols, moments = self.rule_layers(rules)
+        self.score_layers(parts)
+        stage_expr = self.label_layer()
+        list_criteria = self.list_layers(list_set) if list_set is not None else []
+        if stage_rules:
+            target, reason = lifecycle.stage_target(model, self.criteria, stage_expr)
+            self.layer("stage", [x.alias(target, "st"), x.alias(reason, "sr")])
+        next_change = None
+        if with_schedule:
+            nodes = [r.criterion for s in model.scores.values() for r in s.all_rules()
+                     if not (r.tiers and isinstance(r.criterion, c.PropertyCriterion))]
+            nodes += list_criteria
+            if stage_rules:
+                nodes += [*model.lifecycle.exclude, *(n for _, n in model.lifecycle.qualify)]
+            with self.ctx.at("the schedule"):
+                candidates = schedule.moments(nodes, self.criteria) + moments
+                next_change = schedule.earliest(self.criteria, candidates)
+        output = self.output(stage_rules, next_change, rule_cols if detail else {},
+                             group_cols if detail else {}, list_set)
+        self.ctx.problems.raise_if_errors()
+        tree = self.assemble(output, targets)
+        names = tuple(node.alias_or_name for node in output)
+        self.check_names(names)
+        self.ctx.problems.raise_if_errors()
+        return CompiledQuery(
+            dialect.render(tree, pretty=pretty), tree, dialect, self.ctx.as_of_us, model,
+            self.values.required(), frozenset(self.scan.attributes), dict(self.names),
+            names, {s: s for s in model.scores}, {s: f"{s}:label" for s in model.scores},
+            {n: f"list:{n}" for n in self.list_cols},
+            {k: f"rule:{v[1:]}" for k, v in rule_cols.items()} if detail else {},
+            {k: f"group:{v[1:]}" for k, v in group_cols.items()} if detail else {},
+            tuple(self.scan.types))
+
+    def rule_layers(self, rules: RuleCompiler) -> tuple[
+            dict[str, list[exp.Expression]], dict[tuple[str, str | None, str], str],
+            dict[tuple[str, str], str], list[exp.Expression]]:
+        """The rules layer and the groups layer; returns each score's parts (its ungrouped
+        rules, then its groups), the rule and group columns, and the decay moments."""
         rule_cols: dict[tuple[str, str | None, str], str] = {}
         group_cols: dict[tuple[str, str], str] = {}
         moments: list[exp.Expression] = []
         rule_layer: list[exp.Expression] = []
         group_layer: list[exp.Expression] = []
         parts: dict[str, list[exp.Expression]] = {}
-        for score in model.scores.values():
+        for score in self.model.scores.values():
             if score.sum_of:
                 continue
-            parts[score.name] = []
             placed = [(None, r) for r in score.rules] + [(g, r) for g in score.groups
                                                           for r in g.rules]
             finals: dict[int, exp.Expression] = {}
@@ -153,52 +191,26 @@ class _Compiler:
             for group in score.groups:
                 name = f"g{len(group_cols) + 1}"
                 total = x.add_all(finals[id(r)] for r in group.rules)
-                group_layer.append(x.alias(scores.clamp(dialect, total, group.min, group.max),
-                                           name))
+                group_layer.append(x.alias(
+                    scores.clamp(self.ctx.dialect, total, group.min, group.max), name))
                 group_cols[(score.name, group.name)] = name
                 parts[score.name].append(x.column(name))
         self.layer("rules", rule_layer)
         self.layer("groups", group_layer)
-        self.score_layers(parts)
-        stage_expr = self.label_layer()
-        list_criteria: list[c.Criterion] = []
-        if list_set is not None:
-            for depth, items in enumerate(lists.layers(list_set)):
-                columns = []
-                for item in items:
-                    name = f"l{len(self.list_cols) + 1}"
-                    columns.append(x.alias(lists.membership(item, self.criteria), name))
-                    self.list_cols[item.name] = name
-                    list_criteria += [*(f for g in item.groups for f in g), *item.exclude]
-                self.layer(f"lists{depth}", columns)
-        if stage_rules:
-            target, reason = lifecycle.stage_target(model, self.criteria, stage_expr)
-            self.layer("stage", [x.alias(target, "st"), x.alias(reason, "sr")])
-        next_change = None
-        if with_schedule:
-            nodes = [r.criterion for s in model.scores.values() for r in s.all_rules()
-                     if not (r.tiers and isinstance(r.criterion, c.PropertyCriterion))]
-            nodes += list_criteria
-            if stage_rules:
-                nodes += [*model.lifecycle.exclude, *(n for _, n in model.lifecycle.qualify)]
-            with self.ctx.at("the schedule"):
-                candidates = schedule.moments(nodes, self.criteria) + moments
-                next_change = schedule.earliest(self.criteria, candidates)
-        output = self.output(stage_rules, next_change, rule_cols if detail else {},
-                             group_cols if detail else {}, list_set)
-        self.ctx.problems.raise_if_errors()
-        tree = self.assemble(output, targets)
-        columns = tuple(node.alias_or_name for node in output)
-        self.check_names(columns)
-        self.ctx.problems.raise_if_errors()
-        return CompiledQuery(
-            dialect.render(tree, pretty=pretty), tree, dialect, self.ctx.as_of_us, model,
-            self.values.required(), frozenset(self.scan.attributes), dict(self.names),
-            columns, {s: s for s in model.scores}, {s: f"{s}:label" for s in model.scores},
-            {n: f"list:{n}" for n in self.list_cols},
-            {k: f"rule:{v[1:]}" for k, v in rule_cols.items()} if detail else {},
-            {k: f"group:{v[1:]}" for k, v in group_cols.items()} if detail else {},
-            tuple(self.scan.types))
+        return parts, rule_cols, group_cols, moments
+
+    def list_layers(self, list_set: ListSet) -> list[c.Criterion]:
+        """One layer per depth of `list:` conditions; returns every filter and exclusion."""
+        criteria: list[c.Criterion] = []
+        for depth, items in enumerate(lists.layers(list_set)):
+            columns = []
+            for item in items:
+                name = f"l{len(self.list_cols) + 1}"
+                columns.append(x.alias(lists.membership(item, self.criteria), name))
+                self.list_cols[item.name] = name
+                criteria += [*(f for g in item.groups for f in g), *item.exclude]
+            self.layer(f"lists{depth}", columns)
+        return criteria
 
     def score_layers(self, parts: dict[str, list[exp.Expression]]) -> None:
         depth: dict[str, int] = {}
@@ -210,8 +222,9 @@ class _Compiler:
                 if depth[score.name] != level:
                     continue
                 name = f"s{len(self.score_cols) + 1}"
-                inputs = ([x.column(self.score_cols[p]) for p in score.sum_of] if score.sum_of
-                          else parts[score.name])
+                inputs: list[exp.Expression] = (
+                    [x.column(self.score_cols[p]) for p in score.sum_of] if score.sum_of
+                    else parts[score.name])
                 columns.append(x.alias(scores.score_value(self.ctx.dialect, score, inputs),
                                        name))
                 self.score_cols[score.name] = name
@@ -272,16 +285,20 @@ class _Compiler:
         now = self.ctx.now()
 
         def table(canonical: str, alias: str) -> exp.Expression:
-            return exp.alias_(exp.to_table(names[canonical], dialect=dialect), alias)
+            return cast(exp.Expression,
+                        exp.alias_(exp.to_table(names[canonical], dialect=dialect), alias))
 
         def in_targets(col: exp.Expression) -> exp.Expression:
             return col.isin(query=exp.select(x.column("contact_id")).from_(
                 exp.to_table(names[TARGETS], dialect=dialect)))
 
+        # a caller whose contacts and values are one relation (one row per contact with
+        # created_us and the typed properties) binds both names to it: it is read once
+        one = names[VALUES] == names[CONTACTS]
         base_cols: list[exp.Expression] = [x.alias(x.column("contact_id", "c"), "contact_id")]
-        base_cols += self.values.base_columns("v", "c")
+        base_cols += self.values.base_columns("c" if one else "v", "c")
         query = exp.select(*base_cols).from_(table(CONTACTS, "c"))
-        if self.values.types:
+        if self.values.types and not one:
             query = query.join(table(VALUES, "v"), on=x.eq(x.column("contact_id", "v"),
                                                           x.column("contact_id", "c")),
                                join_type="left")

@@ -62,11 +62,11 @@ def run_duckdb(query: CompiledQuery, relations: Mapping[str, Any], *,
                                  query.relations.get(HISTORY, HISTORY))
             name = query.relations.get(VALUES, VALUES)
             con.execute(f'CREATE OR REPLACE VIEW "{name}" AS {pivot.sql(dialect="duckdb")}')
-        result = con.execute(query.sql)
+        relation = con.sql(query.sql)
         if output == "rows":
-            return result.fetchall()
-        table = result.fetch_arrow_table() if hasattr(result, "fetch_arrow_table") \
-            else result.arrow()
+            return relation.fetchall()
+        # DuckDB 2 names it to_arrow_table; 1.x arrow
+        table = (getattr(relation, "to_arrow_table", None) or relation.arrow)()
         return table.to_pandas() if output == "pandas" else table
     finally:
         if own:

@@ -15,7 +15,7 @@ skip null guards that a NULL already gives (a NULL filter counts nothing)."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 from sqlglot import exp
 
@@ -166,7 +166,7 @@ class EventScan:
         `extra`), `age` being the event's age in microseconds."""
         def build() -> exp.Expression:
             age = x.sub(self.ctx.now(), x.column(TIME))
-            return self._filtered(kind(this=value(age)), node, extra)
+            return self._filtered(cast(exp.Expression, kind(this=value(age))), node, extra)
 
         return self._aggregate(("per_event", tag, event_key(node)), build)
 
@@ -178,12 +178,15 @@ class EventScan:
         """SELECT contact_id, <aggregates> FROM (<event rows, lowered text>) GROUP BY
         contact_id; the rows kept are those at or before the moment, of the types used."""
         aggregates = [(name, build()) for name, build, _ in self._aggregates.values()]
-        inner_columns = [x.column("contact_id"), x.column("type"), x.column(TIME)]
+        inner_columns: list[exp.Expression] = [x.column("contact_id"), x.column("type"),
+                                               x.column(TIME)]
         inner_columns += [x.column(attribute_column(a, k)) for a, k in sorted(self.attributes)]
         inner_columns += [x.alias(x.func("LOWER", x.column(column)), name)
                           for column, name in self._lowered.items()]
+        # an IN list: DuckDB runs it as a hash lookup, cheaper per row than a chain of ORs
         where = x.and_(x.lte(x.column(TIME), self.ctx.now()),
-                       x.or_(*(x.eq(x.column("type"), x.string(t)) for t in self.types)))
+                       exp.In(this=x.column("type"),
+                              expressions=[x.string(t) for t in self.types]))
         rows = (exp.select(*inner_columns)
                 .from_(exp.to_table(events, dialect=self.ctx.dialect.sqlglot)).where(where))
         columns = [x.column("contact_id")] + [x.alias(agg, name) for name, agg in aggregates]

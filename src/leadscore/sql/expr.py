@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from sqlglot import exp
 
@@ -73,14 +73,14 @@ def and_(*parts: exp.Expression) -> exp.Expression:
     items = [p for p in parts if p is not None]
     if not items:
         return exp.true()
-    return items[0] if len(items) == 1 else exp.and_(*items)
+    return items[0] if len(items) == 1 else cast(exp.Expression, exp.and_(*items))
 
 
 def or_(*parts: exp.Expression) -> exp.Expression:
     items = [p for p in parts if p is not None]
     if not items:
         return exp.false()
-    return items[0] if len(items) == 1 else exp.or_(*items)
+    return items[0] if len(items) == 1 else cast(exp.Expression, exp.or_(*items))
 
 
 def not_(node: exp.Expression) -> exp.Expression:
@@ -162,7 +162,7 @@ def column(name: str, table: str | None = None) -> exp.Column:
 
 
 def alias(node: exp.Expression, name: str) -> exp.Expression:
-    return exp.alias_(node, name, quoted=True)
+    return cast(exp.Expression, exp.alias_(node, name, quoted=True))
 
 
 def add_all(values: Iterable[exp.Expression]) -> exp.Expression:

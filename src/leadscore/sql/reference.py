@@ -18,7 +18,6 @@ from datetime import datetime
 from typing import Any
 
 from leadscore.catalog import (
-    PropertyType,
     attribute_forms,
     from_micros,
     read_value,
@@ -193,6 +192,3 @@ def detail_names(query: CompiledQuery) -> dict[str, str]:
                   for (score, group), column in query.group_columns.items()})
     return names
 
-
-def property_types(model: Model) -> dict[str, PropertyType]:
-    return {name: p.type for name, p in model.catalog.properties.items()}

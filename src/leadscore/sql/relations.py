@@ -14,7 +14,8 @@
 - `ls_targets(contact_id VARCHAR)` — optional: score only these contacts.
 
 The caller binds each name to a view, table, Arrow table or Parquet file; `compile_model`
-takes a mapping canonical name → actual relation name.
+takes a mapping canonical name → actual relation name. Contacts and values bound to the same
+relation (one row per contact: created_us and the typed properties) are read once.
 """
 
 from __future__ import annotations

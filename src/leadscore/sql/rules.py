@@ -187,8 +187,10 @@ class RuleCompiler:
             return RuleSql(self.finish(rule, [(matched, x.mul(x.double(each), x.to_double(n)))]),
                            None)
         # each event on its own clock, in integer millionths: no order of adding matters
-        total = self.scan.per_event(("micro", each, decay), node, exp.Sum, lambda age: x.to_bigint(
-            self.micro_points(x.mul(x.double(each), self.factor(decay, age)))))
+        def micro(age: exp.Expression) -> exp.Expression:
+            return x.to_bigint(self.micro_points(x.mul(x.double(each), self.factor(decay, age))))
+
+        total = self.scan.per_event(("micro", each, decay), node, exp.Sum, micro)
         points = x.div(x.to_double(total), x.double(MICRO))
         return RuleSql(self.finish(rule, [(matched, points)]),
                        self.per_event_moment(decay, node, matched))
@@ -199,23 +201,25 @@ class RuleCompiler:
         half-life and linear decay; every one for steps."""
         if not self.schedule:
             return None
-        live = lambda age: x.gt(self.factor(decay, age), x.double(0.0))  # noqa: E731
         age = x.sub(self.ctx.now(), x.column("occurred_us"))
+        live = x.gt(self.factor(decay, age), x.double(0.0))
         oldest_live = self.scan.per_event(("oldest_live", decay), node, exp.Min,
-                                          lambda _: x.column("occurred_us"), extra=live(age))
+                                          lambda _: x.column("occurred_us"), extra=live)
         half_life, step_every, linear, expire_after = decay.micros
         if step_every is None or decay.step_lose is None:
             moment = self.decay_moment(decay, oldest_live)
         else:
+            lose = decay.step_lose
+
             def step_moment(age: exp.Expression) -> exp.Expression:
                 steps = self.ctx.dialect("int_div", age, x.bigint(step_every))
                 return x.when(
-                    x.lt(x.mul(x.double(decay.step_lose), x.to_double(steps)), x.double(1.0)),
+                    x.lt(x.mul(x.double(lose), x.to_double(steps)), x.double(1.0)),
                     x.add(x.sub(self.ctx.now(), age),
                           x.mul(x.add(steps, x.bigint(1)), x.bigint(step_every))))
 
             first_step = self.scan.per_event(("step", decay), node, exp.Min, step_moment,
-                                             extra=live(age.copy()))
+                                             extra=live.copy())
             parts = [first_step]
             if expire_after is not None:
                 parts.append(x.add(oldest_live, x.bigint(expire_after + EDGE_US)))
