@@ -173,3 +173,20 @@ def test_head_of_a_pipe_gets_its_line_and_leadscore_exits_0(project):
     assert shell.returncode == 0, shell.stderr
     assert shell.stdout.startswith("Scored (dry run, nothing stored)")
     assert shell.stderr == ""
+
+
+def test_an_event_conflict_is_named_and_keep_settles_it(cli):
+    cli("init", ".")
+    (cli.cwd / "a.jsonl").write_text(
+        '{"event_id": "z1", "contact_id": "c-1", "type": "visit", '
+        '"occurred_at": "2026-01-13T10:00:00Z"}\n')
+    (cli.cwd / "b.jsonl").write_text(
+        '{"event_id": "z1", "contact_id": "c-1", "type": "page_view", '
+        '"occurred_at": "2026-01-13T10:00:00Z"}\n')
+    cli("import", "events", "a.jsonl", "--create-contacts")
+    refused = cli("import", "events", "b.jsonl", ok=False)
+    assert refused.code == 1 and "LS241" in refused.err and "b.jsonl:1" in refused.err
+    kept = cli("import", "events", "b.jsonl", "--on-conflict", "keep")
+    assert "1 stored with other content, kept as stored" in kept.out
+    wrong = cli("import", "events", "b.jsonl", "--on-conflict", "merge", ok=False)
+    assert wrong.code == 1 and "LS242" in wrong.err

@@ -101,3 +101,32 @@ def test_progress_reaches_the_end(store: Store, tmp_path: Path) -> None:
     calls: list[tuple[int, int]] = []
     import_contacts(store, path, catalog=CATALOG, progress=lambda d, t: calls.append((d, t)))
     assert calls and calls[-1][0] == calls[-1][1]
+
+
+def test_an_event_id_stored_with_other_content_is_a_conflict(store: Store,
+                                                              tmp_path: Path) -> None:
+    import_contacts(store, FIXTURES / "hubspot_contacts.csv", catalog=CATALOG, now=NOW)
+    first = events_file(tmp_path, [
+        {"event_id": "e1", "contact_id": "101", "type": "visit",
+         "occurred_at": "2026-01-13T10:00:00Z"},
+        {"event_id": "e2", "contact_id": "102", "type": "visit",
+         "occurred_at": "2026-01-13T11:00:00Z"}])
+    import_events(store, first, catalog=CATALOG)
+    before = store.counts()
+    changed = events_file(tmp_path, [
+        {"event_id": "e1", "contact_id": "101", "type": "page_view",
+         "occurred_at": "2026-01-13T10:00:00Z"},
+        {"event_id": "e3", "contact_id": "102", "type": "visit",
+         "occurred_at": "2026-01-14T11:00:00Z"}], name="changed.jsonl")
+    with pytest.raises(LeadscoreError) as raised:
+        import_events(store, changed, catalog=CATALOG)
+    [diagnostic] = raised.value.diagnostics
+    assert diagnostic.code == "LS241"
+    assert (diagnostic.location.line, diagnostic.location.field) == (1, "event_id")
+    assert "visit" in diagnostic.message and "page_view" in diagnostic.message
+    assert store.counts() == before  # nothing of the file was stored, not even e3
+    kept = import_events(store, changed, catalog=CATALOG, on_conflict="keep")
+    assert (kept.inserted, kept.conflicts_kept) == (1, 1)
+    with pytest.raises(LeadscoreError) as wrong:
+        import_events(store, changed, catalog=CATALOG, on_conflict="replace")
+    assert wrong.value.diagnostics[0].code == "LS242"

@@ -222,13 +222,16 @@ def import_events(
     file: Annotated[Path, typer.Argument(help="CSV or JSONL events.")],
     create_contacts: Annotated[bool, typer.Option(
         help="Create contacts that are not in the store yet.")] = False,
+    on_conflict: Annotated[str, typer.Option(
+        help="An event id already stored with other content: 'error' (nothing is stored) "
+             "or 'keep' (the stored version stays).")] = "error",
 ) -> None:
     """Import events; an event id already stored is skipped, so a resend counts once."""
     project = _project()
     with progress_bar(f"Importing {file.name}") as progress:
         report = project.import_events(file, create_missing_contacts=create_contacts,
-                                       progress=progress)
-    console.print(_import_summary(file, report))
+                                       on_conflict=on_conflict, progress=progress)
+    console.print(_import_summary(file, report, events=True))
 
 
 def _import_summary(file: Path, report: ImportReport, *, events: bool = False) -> str:
@@ -241,6 +244,8 @@ def _import_summary(file: Path, report: ImportReport, *, events: bool = False) -
         parts.append(f"{report.duplicates:,} repeated in the file")
     if report.contacts_created:
         parts.append(f"{report.contacts_created:,} contacts created")
+    if report.conflicts_kept:
+        parts.append(f"{report.conflicts_kept:,} stored with other content, kept as stored")
     return f"Imported {file}: " + ", ".join(parts) + f" in {report.elapsed_seconds:.1f}s."
 
 
