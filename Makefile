@@ -16,6 +16,8 @@ $(STAMP): pyproject.toml
 
 LS := ../../$(BIN)/leadscore
 
+PORT := ../../$(BIN)/python ../../scripts/demo_port.py
+
 demo: $(STAMP)
 	rm -rf $(DEMO_DIR)
 	$(BIN)/leadscore init $(DEMO_DIR)
@@ -27,8 +29,8 @@ demo: $(STAMP)
 	cd $(DEMO_DIR) && $(LS) leads --limit 10
 	cd $(DEMO_DIR) && $(LS) explain --top 2
 	@echo "--- lists and workflows act (notifications go to a local receiver) ---"
-	cd $(DEMO_DIR) && { $(LS) receive --show 2 & pid=$$!; sleep 1; $(LS) process; \
-	  kill $$pid; wait $$pid; }
+	cd $(DEMO_DIR) && port=$$($(PORT) pick) && { $(LS) receive --port $$port --show 2 & \
+	  pid=$$!; $(PORT) wait $$port; $(LS) process; kill $$pid; wait $$pid; }
 	cd $(DEMO_DIR) && $(LS) list show
 	cd $(DEMO_DIR) && $(LS) tasks --limit 5
 	@echo "--- sales says the top SQL is not ready yet: back to MQL until it earns the points ---"

@@ -8,13 +8,17 @@ agree on every value, including those that do not fit.
 
 Event attributes follow a stricter rule (`read_attribute`): a stored attribute counts only when
 its JSON type fits the kind the criterion compares it as — a string for string and enum, a
-number (not a bool) for number, a bool for bool, a date-time string for date — and is unknown
-otherwise.
+number (not a bool) for number, a bool for bool, an ISO 8601 date or date-time string
+(`ATTRIBUTE_TIME`) for date — and is unknown otherwise. Every engine checks a date attribute
+against the same pattern before it casts (`attribute_time_us` here; the DuckDB, PostgreSQL
+and Spark SQL of the same rule beside their casts), so that no engine reads a form another
+does not (DuckDB's cast takes `2026-1-3` and `24:00`, Python's `20260113` and `2026-W02`).
 """
 
 from __future__ import annotations
 
 import math
+import re
 from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple
 
@@ -35,6 +39,16 @@ class TypedForms(NamedTuple):
 
 
 NO_FORMS = TypedForms(None, None, None, None)
+
+# An event attribute read as a date: YYYY-MM-DD (years 1000–9998, so that no offset takes it
+# out of range), optionally `T` or a space and HH:MM[:SS[.ffffff]], optionally `Z` or ±HH:MM
+# (none: UTC). The same text in every engine's regular expressions (POSIX, RE2, Java).
+ATTRIBUTE_TIME = (r"^(1[0-9]{3}|[2-8][0-9]{3}|9[0-8][0-9]{2}|99[0-8][0-9]|999[0-8])"
+                  r"-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])"
+                  r"([T ]([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9]([.][0-9]{1,6})?)?"
+                  r"(Z|[+-](0[0-9]|1[0-4]):[0-5][0-9])?)?$")
+ATTRIBUTE_OFFSET = r"(Z|[+-][0-9]{2}:[0-9]{2})$"  # a time that names its offset
+_ATTRIBUTE_TIME = re.compile(ATTRIBUTE_TIME)
 
 
 def to_micros(moment: datetime) -> int:
@@ -112,11 +126,21 @@ def read_attribute(raw: Any, kind: PropertyType) -> Any:
     if kind is PropertyType.BOOL:
         return raw if isinstance(raw, bool) else None
     if kind is PropertyType.DATE:
-        if not isinstance(raw, str):
-            return None
-        micros = _time_form(raw)
+        micros = attribute_time_us(raw)
         return None if micros is None else from_micros(micros)
     raise ValueError(f"unknown property type {kind}")  # pragma: no cover
+
+
+def attribute_time_us(raw: Any) -> int | None:
+    """An event attribute's instant in microseconds when it is a string of `ATTRIBUTE_TIME`
+    naming a real day (not 30 February), else None."""
+    if not isinstance(raw, str) or _ATTRIBUTE_TIME.fullmatch(raw) is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+    except ValueError:  # a day the month does not have
+        return None
+    return to_micros(moment)
 
 
 def attribute_forms(raw: Any) -> TypedForms:

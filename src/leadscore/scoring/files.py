@@ -33,7 +33,13 @@ from leadscore.diagnostics import LeadscoreError, Location
 from leadscore.model import Model
 from leadscore.scoring.runs import ScoredContact, ScoreRun
 from leadscore.storage.bulk import Staging, staging
-from leadscore.storage.duck import attribute_sql, open_duck, quote_name, quote_text
+from leadscore.storage.duck import (
+    attribute_sql,
+    open_duck,
+    quote_name,
+    quote_text,
+    typed_attribute_sql,
+)
 
 NUMERIC = {"DOUBLE", "FLOAT", "BIGINT", "INTEGER", "SMALLINT", "TINYINT", "HUGEINT",
            "UBIGINT", "UINTEGER", "USMALLINT", "UTINYINT", "REAL"}
@@ -193,7 +199,11 @@ def _typed_column(column: str, physical: str, kind: str) -> str:
         return f"CAST({column} AS DOUBLE)" if physical in NUMERIC else "CAST(NULL AS DOUBLE)"
     if kind == "bool":
         return f"{column}" if physical == "BOOLEAN" else "CAST(NULL AS BOOLEAN)"
-    return f"epoch_us({column})" if physical in TIMESTAMPS else "CAST(NULL AS BIGINT)"
+    if physical in TIMESTAMPS:
+        return f"epoch_us({column})"
+    if physical == "VARCHAR":  # a text column: the attribute-date rule of JSON texts
+        return typed_attribute_sql("'VARCHAR'", column, "date")
+    return "CAST(NULL AS BIGINT)"
 
 
 def _sql_type(kind: str) -> str:

@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-from leadscore.catalog.forms import to_micros
+from leadscore.catalog.forms import ATTRIBUTE_OFFSET, ATTRIBUTE_TIME, to_micros
 from leadscore.model import Model
 from leadscore.scoring.runs import STATE_PREFIX, ScoredContact, ScoreRun
 from leadscore.storage import Store
@@ -39,9 +39,24 @@ def attribute_sql(name: str, kind: str) -> str:
     if kind == "bool":
         return f"CASE WHEN {fits} THEN ({text})::boolean END"
     if kind == "date":
-        return (f"CASE WHEN {fits} AND {text} ~ '^\\d{{4}}-\\d{{2}}-\\d{{2}}' THEN "
-                f"(extract(epoch FROM ({text})::timestamptz) * 1000000)::bigint END")
+        return date_attribute_sql(text, fits)
     return f"CASE WHEN {fits} THEN {text} END"
+
+
+def date_attribute_sql(text: str, fits: str = "true") -> str:
+    """PostgreSQL SQL of a text read as an attribute date (`catalog.ATTRIBUTE_TIME`): the
+    pattern, then the day checked against its month's length (a cast of 30 February would
+    fail the query, and PostgreSQL 15 has no TRY_CAST), then the cast — with no offset the
+    time is UTC whatever the session's time zone."""
+    day, year, month = (f"substr({text}, 9, 2)::int", f"substr({text}, 1, 4)::int",
+                        f"substr({text}, 6, 2)::int")
+    last_day = (f"extract(day FROM make_date({year}, {month}, 1) + interval '1 month' "
+                "- interval '1 day')")
+    instant = (f"CASE WHEN {text} ~ {quote_text(ATTRIBUTE_OFFSET)} "
+               f"THEN ({text})::timestamptz ELSE ({text})::timestamp AT TIME ZONE 'UTC' END")
+    return (f"CASE WHEN {fits} AND {text} ~ {quote_text(ATTRIBUTE_TIME)} "
+            f"THEN CASE WHEN {day} <= {last_day} "
+            f"THEN (extract(epoch FROM {instant}) * 1000000)::bigint END END")
 
 
 def _views(cursor: Any, query: Any, as_of_us: int, targets: Iterable[str] | None) -> None:

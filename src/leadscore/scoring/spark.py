@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from leadscore.catalog import PropertyType
-from leadscore.catalog.forms import to_micros
+from leadscore.catalog.forms import ATTRIBUTE_TIME, to_micros
 from leadscore.diagnostics import LeadscoreError, Location
 from leadscore.model import Model
 from leadscore.scoring.runs import ScoredContact, ScoreRun
@@ -30,6 +30,21 @@ from leadscore.storage import Store
 DEFAULT_MASTER = "local[2]"
 NUMERIC = ("double", "float", "int64", "int32", "int16", "int8", "uint64", "uint32", "uint16",
            "uint8", "decimal")
+
+
+# Java's `$` also matches before a final line break: `\z` is the end of the text (written
+# `\\z` in a Spark SQL literal)
+SPARK_ATTRIBUTE_TIME = ATTRIBUTE_TIME.removesuffix("$") + "\\\\z"
+
+
+def spark_attribute_time(column: str) -> str:
+    """Spark SQL of a text column read as an attribute date: the pattern, then the cast —
+    given seconds where a time with an offset has none (Spark's cast refuses `10:00+02:00`)."""
+    seconds = (f"CASE WHEN length({column}) > 16 AND substr({column}, 17, 1) <> ':' "
+               f"THEN concat(substr({column}, 1, 16), ':00', substr({column}, 17)) "
+               f"ELSE {column} END")
+    return (f"CASE WHEN {column} RLIKE '{SPARK_ATTRIBUTE_TIME}' "
+            f"THEN unix_micros(try_to_timestamp({seconds})) END")
 
 
 def _name(name: str) -> str:
@@ -75,6 +90,8 @@ def _events_view(path: Path, required: frozenset[tuple[str, str]]) -> str:
         if have == fits:
             value = {"string": _name(name), "number": f"CAST({_name(name)} AS DOUBLE)",
                      "bool": _name(name), "date": f"unix_micros({_name(name)})"}[kind]
+        elif kind == "date" and have == "text":  # catalog.ATTRIBUTE_TIME, then the cast
+            value = spark_attribute_time(_name(name))
         else:
             value = {"string": "CAST(NULL AS STRING)", "number": "CAST(NULL AS DOUBLE)",
                      "bool": "CAST(NULL AS BOOLEAN)", "date": "CAST(NULL AS BIGINT)"}[kind]

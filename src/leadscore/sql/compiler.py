@@ -322,8 +322,8 @@ class _Compiler:
             ctes.append((cte, exp.select(exp.Star(), *columns).from_(previous)))
             previous = cte
         final = exp.select(*output).from_(previous)
-        for name, body in ctes:
-            final = final.with_(name, as_=body)
+        for name, body in ctes:  # not copied: a copy per CTE of the query so far was 1.0 s
+            final = final.with_(name, as_=body, copy=False)  # of the example model's 1.2 s
         return final
 
     def check_names(self, columns: tuple[str, ...]) -> None:

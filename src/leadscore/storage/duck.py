@@ -15,6 +15,8 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from leadscore.catalog.forms import ATTRIBUTE_OFFSET, ATTRIBUTE_TIME
+
 if TYPE_CHECKING:
     import duckdb
     import pyarrow as pa
@@ -94,9 +96,11 @@ def typed_attribute_sql(typed: str, text: str, kind: str) -> str:
                 f"THEN TRY_CAST({text} AS DOUBLE) END")
     if kind == "bool":
         return f"CASE WHEN {typed} = 'BOOLEAN' THEN {text} = 'true' END"
-    if kind == "date":
-        return (f"CASE WHEN {typed} = 'VARCHAR' THEN "
-                f"epoch_us(TRY_CAST({text} AS TIMESTAMPTZ)) END")
+    if kind == "date":  # the pattern first: DuckDB's cast takes forms Python does not
+        return (f"CASE WHEN {typed} = 'VARCHAR' AND regexp_full_match({text}, "
+                f"{quote_text(ATTRIBUTE_TIME)}) THEN CASE WHEN regexp_matches({text}, "
+                f"{quote_text(ATTRIBUTE_OFFSET)}) THEN epoch_us(TRY_CAST({text} AS TIMESTAMPTZ))"
+                f" ELSE epoch_us(TRY_CAST({text} AS TIMESTAMP)) END END")  # no offset: UTC
     return f"CASE WHEN {typed} = 'VARCHAR' THEN {text} END"
 
 
