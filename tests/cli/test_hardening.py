@@ -190,3 +190,8 @@ def test_an_event_conflict_is_named_and_keep_settles_it(cli):
     assert "1 stored with other content, kept as stored" in kept.out
     wrong = cli("import", "events", "b.jsonl", "--on-conflict", "merge", ok=False)
     assert wrong.code == 1 and "LS242" in wrong.err
+    replaced = cli("import", "events", "b.jsonl", "--on-conflict", "replace")
+    assert "1 stored with other content, replaced" in replaced.out
+    assert "0 new" in replaced.out
+    again = cli("import", "events", "b.jsonl")  # the file's version is the stored one now
+    assert "1 already stored" in again.out

@@ -29,6 +29,7 @@ class ImportReport:
     duplicates: int = 0  # rows repeating an earlier row of the same file
     contacts_created: int = 0  # contacts created for events (create_missing_contacts)
     conflicts_kept: int = 0  # events stored with other content, kept (on_conflict="keep")
+    conflicts_replaced: int = 0  # … replaced by the file's version (on_conflict="replace")
     elapsed_seconds: float = 0.0
 
 
@@ -66,7 +67,8 @@ def import_events(store: Store, path: str | Path, *, catalog: Catalog,
     stored when any row is bad. An event of a contact the store does not have is a row
     error, unless `create_missing_contacts` is set: then the contact is created, as of its
     first event. An event id the store already has with other content is a conflict
-    (`on_conflict`: "error", or "keep" the stored event)."""
+    (`on_conflict`: "error", "keep" the stored event, or "replace" it with the file's; the
+    contacts of replaced events count as changed for incremental scoring)."""
     from leadscore.ingestion.event_publishing import CONFLICT_CHOICES, publish_events
     from leadscore.ingestion.event_staging import restage_rows, stage_events
     from leadscore.storage.bulk import staging
@@ -83,12 +85,13 @@ def import_events(store: Store, path: str | Path, *, catalog: Catalog,
             staged, found, Path(path), create_missing_contacts=create_missing_contacts,
             on_conflict=on_conflict,
             restage=lambda: restage_rows(staged, path, catalog=catalog, progress=progress))
-    if written.inserted or written.contacts_created:
+    if written.inserted or written.contacts_created or written.conflicts_replaced:
         store.refresh_statistics(LOADED_TABLES)
     return ImportReport(
         file=str(path), rows=found.rows, inserted=written.inserted,
         unchanged=written.unchanged, duplicates=found.duplicates,
         contacts_created=written.contacts_created, conflicts_kept=written.conflicts_kept,
+        conflicts_replaced=written.conflicts_replaced,
         elapsed_seconds=time.perf_counter() - started,
     )
 
