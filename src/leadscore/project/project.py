@@ -204,7 +204,8 @@ class Project(AutomationOperations):
         loaded = load_mapping(mapping) if mapping else None
         with mark_changed_due(self.store, "import"):
             return import_contacts(self.store, path, catalog=self.model.catalog,
-                                   mapping=loaded, progress=progress)
+                                   mapping=loaded, progress=progress,
+                                   future_tolerance=self.config.future_tolerance)
 
     def import_outcomes(self, path: str | Path, *, mapping: str | Path | None = None,
                         progress: Progress | None = None) -> OutcomeImportReport:
@@ -228,7 +229,8 @@ class Project(AutomationOperations):
         with mark_changed_due(self.store, "import"):
             return import_events(self.store, path, catalog=self.model.catalog,
                                  create_missing_contacts=create_missing_contacts,
-                                 on_conflict=on_conflict, progress=progress)
+                                 on_conflict=on_conflict, progress=progress,
+                                 future_tolerance=self.config.future_tolerance)
 
     def _input(self, path: Any) -> Any:
         return resolve_input(path, self.config.root) if path and self.resolve_inputs else path
