@@ -211,3 +211,16 @@ def test_a_future_event_is_rejected_with_its_place(cli):
     config.write_text(config.read_text() + '\n[import]\nfuture_tolerance = "400000d"\n')
     done = cli("import", "events", "f.jsonl", "--create-contacts")
     assert "2 new" in done.out
+
+
+def test_a_damaged_store_is_refused_before_an_import_writes(cli):
+    from tests.storage.test_store import _damage_an_index
+
+    cli("init", ".")
+    (cli.cwd / "c.csv").write_text("contact_id,city\n" + "".join(f"c{i},Oslo\n"
+                                                                  for i in range(2000)))
+    cli("import", "contacts", "c.csv")
+    _damage_an_index(cli.cwd / ".leadscore" / "store.db")
+    (cli.cwd / "d.csv").write_text("contact_id,city\nnew,Rome\n")
+    err = fails_clearly(cli("import", "contacts", "d.csv", ok=False), "LS296")
+    assert "nothing was written" in err and "leadscore restore" in err

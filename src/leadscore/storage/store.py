@@ -62,6 +62,7 @@ class Store:
         self._engine_: Any = None
         self._duck: Any = None
         self._readers = threading.local()
+        self._checked = False  # PRAGMA quick_check passed (once per opened store, first write)
 
     # -- opening -------------------------------------------------------------------------
 
@@ -221,12 +222,42 @@ class Store:
             connection = connection.execution_options(sqlite_begin="BEGIN IMMEDIATE")
         try:
             with connection.begin():
+                if not self._checked:
+                    self._quick_check(connection)
                 if self.dialect == "postgresql" and exclusive:
                     connection.exec_driver_sql("SELECT pg_advisory_xact_lock(%s)",
                                                (_WRITE_LOCK_KEY,))
                 yield Writer(self._bind(connection))
         finally:
             connection.close()
+
+    def _quick_check(self, connection: Any) -> None:
+        """Before the first write to a SQLite file: `PRAGMA quick_check` (pages, records and
+        free lists, not index contents — about 1 s per GB of database file, read once; the
+        bulk data is in Parquet beside it). A damaged store is refused before anything is
+        written to it (LS296), with what to do."""
+        database = self.location.database if self.dialect == "sqlite" else None
+        if database is None:
+            self._checked = True
+            return
+        try:
+            problems = [row[0] for row in connection.exec_driver_sql(
+                "PRAGMA quick_check(5)").fetchall()]
+        except Exception as error:  # a page too damaged to check: the driver's own error
+            if not _driver_error(error):
+                raise
+            problems = [_first_line(getattr(error, "orig", error))]
+        if problems == ["ok"]:
+            self._checked = True
+            return
+        raise LeadscoreError.single(
+            "LS296", f"the store {database} is damaged, so nothing was written to it "
+                     f"(SQLite's quick_check: {'; '.join(str(p) for p in problems[:3])})",
+            Location(file=str(database), field="store"),
+            hint="stop every leadscore process using it; then `leadscore restore BACKUP` "
+                 "from a backup made with `leadscore backup FILE`, or move the file (and its "
+                 "-wal file and .data folder) aside and import the data again; "
+                 "`sqlite3 FILE .recover` may save what is left")
 
     def upsert_contacts(self, items: Sequence[ContactInput], *,
                         source: str = "import") -> WriteCounts:
