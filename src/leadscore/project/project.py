@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from leadscore.diagnostics import LeadscoreError, Location, did_you_mean
 from leadscore.project.automation_api import AutomationOperations
+from leadscore.project.care import CareOperations
 from leadscore.project.config import (
     CONFIG_FILE,
     ProjectConfig,
@@ -92,7 +93,7 @@ def _typed(changes: list[PropertyChange], model: Model) -> list[PropertyChange]:
     return out
 
 
-class Project(AutomationOperations):
+class Project(AutomationOperations, CareOperations):
     """A project folder (leadscore.toml + model + store), or just a store and a model.
 
     The import methods look a relative path that does not exist from the current folder up in
