@@ -190,3 +190,37 @@ def test_an_event_conflict_is_named_and_keep_settles_it(cli):
     assert "1 stored with other content, kept as stored" in kept.out
     wrong = cli("import", "events", "b.jsonl", "--on-conflict", "merge", ok=False)
     assert wrong.code == 1 and "LS242" in wrong.err
+    replaced = cli("import", "events", "b.jsonl", "--on-conflict", "replace")
+    assert "1 stored with other content, replaced" in replaced.out
+    assert "0 new" in replaced.out
+    again = cli("import", "events", "b.jsonl")  # the file's version is the stored one now
+    assert "1 already stored" in again.out
+
+
+def test_a_future_event_is_rejected_with_its_place(cli):
+    cli("init", ".")
+    (cli.cwd / "f.jsonl").write_text(
+        '{"event_id": "f1", "contact_id": "c-1", "type": "visit", '
+        '"occurred_at": "2026-01-13T10:00:00Z"}\n'
+        '{"event_id": "f2", "contact_id": "c-1", "type": "visit", '
+        '"occurred_at": "2999-01-13T10:00:00Z"}\n')
+    err = fails_clearly(cli("import", "events", "f.jsonl", "--create-contacts", ok=False),
+                        "LS223")
+    assert "f.jsonl:2" in err and "occurred_at" in err and "future_tolerance" in err
+    config = cli.cwd / "leadscore.toml"
+    config.write_text(config.read_text() + '\n[import]\nfuture_tolerance = "400000d"\n')
+    done = cli("import", "events", "f.jsonl", "--create-contacts")
+    assert "2 new" in done.out
+
+
+def test_a_damaged_store_is_refused_before_an_import_writes(cli):
+    from tests.storage.test_store import _damage_an_index
+
+    cli("init", ".")
+    (cli.cwd / "c.csv").write_text("contact_id,city\n" + "".join(f"c{i},Oslo\n"
+                                                                  for i in range(2000)))
+    cli("import", "contacts", "c.csv")
+    _damage_an_index(cli.cwd / ".leadscore" / "store.db")
+    (cli.cwd / "d.csv").write_text("contact_id,city\nnew,Rome\n")
+    err = fails_clearly(cli("import", "contacts", "d.csv", ok=False), "LS296")
+    assert "nothing was written" in err and "leadscore restore" in err

@@ -128,5 +128,5 @@ def test_an_event_id_stored_with_other_content_is_a_conflict(store: Store,
     kept = import_events(store, changed, catalog=CATALOG, on_conflict="keep")
     assert (kept.inserted, kept.conflicts_kept) == (1, 1)
     with pytest.raises(LeadscoreError) as wrong:
-        import_events(store, changed, catalog=CATALOG, on_conflict="replace")
+        import_events(store, changed, catalog=CATALOG, on_conflict="merge")
     assert wrong.value.diagnostics[0].code == "LS242"

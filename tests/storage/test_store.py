@@ -381,3 +381,52 @@ def test_an_import_refreshes_the_planner_statistics(store_url: str, tmp_path: Pa
         assert "property_changes" not in analyzed()
         import_contacts(store, path, catalog=Catalog())
         assert {"contacts", "property_changes", "events"} <= analyzed()
+
+
+def _damage_an_index(path: Path) -> None:
+    """Overwrite the root page of one of the store's indexes with garbage."""
+    import sqlite3
+
+    with sqlite3.connect(path) as driver:
+        driver.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        size = driver.execute("PRAGMA page_size").fetchone()[0]
+        root = driver.execute("SELECT rootpage FROM sqlite_master WHERE type = 'index' AND "
+                              "tbl_name = 'contacts' ORDER BY name LIMIT 1").fetchone()[0]
+    with path.open("r+b") as handle:
+        handle.seek((root - 1) * size)
+        handle.write(b"\xff" * size)
+
+
+def test_a_damaged_store_is_refused_before_the_first_write(tmp_path: Path) -> None:
+    path = tmp_path / "store.db"
+    with Store.open(f"sqlite:///{path}") as store:
+        store.upsert_contacts([ContactInput(f"c{i}", T0, properties={"city": "Oslo"})
+                               for i in range(2000)])
+    _damage_an_index(path)
+    before = path.read_bytes()
+    store = Store.open(f"sqlite:///{path}")  # opening (and reading) still works …
+    try:
+        with pytest.raises(LeadscoreError) as caught:  # … but nothing is written to it
+            store.upsert_contacts([ContactInput("new", T0, properties={"city": "Rome"})])
+    finally:
+        store.close()
+    [diagnostic] = caught.value.diagnostics
+    assert diagnostic.code == "LS296" and "nothing was written" in diagnostic.message
+    assert "leadscore restore" in (diagnostic.hint or "")
+    assert "backup" in (diagnostic.hint or "")
+    assert path.read_bytes() == before
+
+
+def test_a_sound_store_is_checked_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    checks: list[int] = []
+    original = Store._quick_check
+
+    def counted(self: Store, connection) -> None:
+        checks.append(1)
+        original(self, connection)
+
+    monkeypatch.setattr(Store, "_quick_check", counted)
+    with Store.open(f"sqlite:///{tmp_path / 'store.db'}") as store:
+        for i in range(3):
+            store.upsert_contacts([ContactInput(f"c{i}", T0, properties={"city": "Oslo"})])
+    assert len(checks) == 1

@@ -669,12 +669,18 @@ def _earlier(dialect: str, a: Any, b: Any) -> Any:
 
 @contextmanager
 def mark_changed_due(store: Store, reason: str) -> Iterator[None]:
-    """Around an import: afterwards, every contact with new events or property changes is
-    due, so lists and workflows catch up on the next `process`/worker pass."""
+    """Around an import: afterwards, every contact with new events or property changes, or a
+    new revision (an event of theirs replaced), is due, so lists and workflows catch up on the
+    next `process`/worker pass."""
     with store.read() as connection:
         before = recorded_marks(connection)
+        revision = int(connection.exec_driver_sql(
+            "SELECT coalesce(max(rev), 0) FROM contacts").scalar() or 0)
     yield
     moment = datetime.now(UTC)
     with store.write() as writer:
         ids = contacts_changed_since(writer.connection, before)
+        mark = "?" if writer.connection.dialect.name == "sqlite" else "%s"
+        ids.update(row[0] for row in writer.connection.exec_driver_sql(
+            f"SELECT contact_id FROM contacts WHERE rev > {mark}", (revision,)))
         _make_due(writer.connection, ids, moment, reason)

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import math
 import re
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -168,14 +169,31 @@ def _number(value: Any) -> float | int:
     if isinstance(value, int):
         return value
     if isinstance(value, float):
-        if value != value:  # NaN means unknown in pandas exports
-            return None  # type: ignore[return-value]
+        if not math.isfinite(value):
+            raise _not_finite(value)
         return int(value) if value.is_integer() else value
     text = str(value).replace(",", "").replace("_", "").replace("$", "").replace("€", "").strip()
     try:
         number = float(text)
     except ValueError:
         raise CoercionError(f"'{value}' is not a number") from None
-    if number != number:
-        return None  # type: ignore[return-value]
+    if not math.isfinite(number):  # NaN, inf, infinity, 1e999 (beyond a double)
+        raise _not_finite(value)
     return int(number) if number.is_integer() and abs(number) < 2**53 else number
+
+
+def _not_finite(value: Any) -> CoercionError:
+    return CoercionError(f"'{_clip(value)}' is not a finite number (NaN, infinities and "
+                         "numbers beyond ±1.8e308 cannot be scored)")
+
+
+def non_finite(value: Any) -> bool:
+    """Whether a JSON value holds a number that is NaN or infinite (Python's json reads
+    `NaN`, `Infinity` and `1e999` so; none of them is JSON a store can keep)."""
+    if isinstance(value, float):
+        return not math.isfinite(value)
+    if isinstance(value, dict):
+        return any(non_finite(v) for v in value.values())
+    if isinstance(value, list):
+        return any(non_finite(v) for v in value)
+    return False

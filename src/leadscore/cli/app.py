@@ -223,8 +223,9 @@ def import_events(
     create_contacts: Annotated[bool, typer.Option(
         help="Create contacts that are not in the store yet.")] = False,
     on_conflict: Annotated[str, typer.Option(
-        help="An event id already stored with other content: 'error' (nothing is stored) "
-             "or 'keep' (the stored version stays).")] = "error",
+        help="An event id already stored with other content: 'error' (nothing is stored), "
+             "'keep' (the stored version stays) or 'replace' (the file's version replaces "
+             "it).")] = "error",
 ) -> None:
     """Import events; an event id already stored is skipped, so a resend counts once."""
     project = _project()
@@ -246,6 +247,8 @@ def _import_summary(file: Path, report: ImportReport, *, events: bool = False) -
         parts.append(f"{report.contacts_created:,} contacts created")
     if report.conflicts_kept:
         parts.append(f"{report.conflicts_kept:,} stored with other content, kept as stored")
+    if report.conflicts_replaced:
+        parts.append(f"{report.conflicts_replaced:,} stored with other content, replaced")
     return f"Imported {file}: " + ", ".join(parts) + f" in {report.elapsed_seconds:.1f}s."
 
 

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from leadscore.catalog import Catalog, CoercionError, PropertyType, coerce_value, parse_datetime
+from leadscore.catalog.values import non_finite
 from leadscore.diagnostics import DiagnosticList, LeadscoreError, Location, did_you_mean
 from leadscore.ingestion.mapping import (
     FIELDS,
@@ -379,6 +380,13 @@ class _Builder:
             return None
         definition = self.catalog.property(name)
         if definition is None:  # undeclared: keep JSON numbers and bools as they are
+            if non_finite(raw):
+                self.diagnostics.error(
+                    "LS224", f"property '{name}' holds a number that is not finite (NaN, "
+                             "Infinity, or beyond ±1.8e308 such as 1e999)",
+                    self.at(line, where), text=str(raw),
+                    hint="give a finite number, or leave it out (null: unknown)")
+                return None
             if isinstance(raw, str):
                 return raw.strip() or None
             if isinstance(raw, float) and raw.is_integer():

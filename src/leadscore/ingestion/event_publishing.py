@@ -3,8 +3,11 @@
 The staged events (see `event_staging`) are compared with the stored ones by id: an event the
 store already has with the same content is left alone (a resend counts once); one it has with
 *other* content is a conflict — reported with both versions unless `on_conflict` says to keep
-the stored one. Events of contacts the store does not have are mistakes, unless the import
-creates those contacts (as of their first event). Everything new is then written in one
+the stored one or to replace it with the file's (the stored version is removed in the publishing
+transaction, the file's gets a new sequence number, and the contact that had the stored version
+gets a new revision: both count as changed for incremental scoring and the automation).
+Events of contacts the store does not have are mistakes, unless the import creates those
+contacts (as of their first event). Everything new is then written in one
 transaction: on the embedded store as a Parquet segment (few rows: the SQLite tail), on
 PostgreSQL through COPY.
 """
@@ -26,11 +29,12 @@ from leadscore.storage.bulk import (
     count_rows,
     write_event_segment,
 )
+from leadscore.storage.rewrite import drop_segment_rows
 from leadscore.storage.segments import SegmentKind, now_us
 from leadscore.storage.views import DataView
-from leadscore.storage.writer import next_revisions
+from leadscore.storage.writer import next_revisions, touch_contacts
 
-CONFLICT_CHOICES = ("error", "keep")
+CONFLICT_CHOICES = ("error", "keep", "replace")
 
 
 @dataclass
@@ -38,6 +42,7 @@ class EventsWritten:
     inserted: int = 0
     unchanged: int = 0  # already stored with the same content
     conflicts_kept: int = 0  # stored with other content; the stored version was kept
+    conflicts_replaced: int = 0  # stored with other content; replaced by the file's version
     contacts_created: int = 0
     segment: bool = False
 
@@ -67,7 +72,8 @@ def _publish(staged: Staging, found: StagedEvents, path: Path, create_missing_co
         with store.read() as connection, DataView(connection) as view:
             stored = view.relation("events")
             contacts = view.relation("contacts")
-            new, result = _compare(staged, found, path, stored, on_conflict, result)
+            new, replaced, result = _compare(staged, found, path, stored, on_conflict,
+                                             result)
             missing = staged.write("missing", f"""
                 SELECT n.contact_id, min(n.occurred_us) AS first_us, min(n.line) AS line,
                        any_value(n.event_id) AS event_id
@@ -76,11 +82,11 @@ def _publish(staged: Staging, found: StagedEvents, path: Path, create_missing_co
         _check_missing(staged, found, new, missing, path, create_missing_contacts)
         inserted = count_rows(staged, new)
         if inserted >= SEGMENT_MIN_ROWS:
-            _publish_segment(staged, new, missing, received)
+            _publish_segment(staged, new, missing, received, replaced)
             result.segment = True
         else:
-            _publish_rows(staged, new, missing, received)
-        result.inserted = inserted
+            _publish_rows(staged, new, missing, received, replaced)
+        result.inserted = inserted - result.conflicts_replaced  # new ids only
         result.contacts_created = count_rows(staged, missing)
         return result
     return _publish_postgres(staged, found, path, create_missing_contacts, on_conflict,
@@ -88,8 +94,10 @@ def _publish(staged: Staging, found: StagedEvents, path: Path, create_missing_co
 
 
 def _compare(staged: Staging, found: StagedEvents, path: Path, stored: str, on_conflict: str,
-             result: EventsWritten) -> tuple[str, EventsWritten]:
-    """The staged events the store does not have yet; conflicts reported or counted."""
+             result: EventsWritten) -> tuple[str, str | None, EventsWritten]:
+    """The staged events to write (those the store does not have yet, and with `replace` the
+    conflicting ones) and, with `replace`, the stored events they replace (event id and
+    contact); conflicts reported or counted."""
     duck = staged.duck
     same = ("s.contact_id = e.contact_id AND s.type = e.type AND s.occurred_us = e.occurred_us "
             "AND json(s.attributes) = json(e.attributes)")
@@ -111,12 +119,22 @@ def _compare(staged: Staging, found: StagedEvents, path: Path, stored: str, on_c
                                 "event_id").fetchall():
             _conflict(diagnostics, path, row)
         raise_bounded(diagnostics, path)
+    replaced = None
+    if conflicts and on_conflict == "replace":
+        result.conflicts_replaced = int(conflicts)
+        replaced = staged.write("replaced", f"SELECT event_id, stored_contact AS contact_id "
+                                            f"FROM {matched} WHERE NOT same")
+        if not unchanged:
+            return found.source, replaced, result
+        new = staged.write("new", f"SELECT * FROM {found.source} AS s ANTI JOIN (SELECT * "
+                                  f"FROM {matched} WHERE same) AS m ON m.event_id = s.event_id")
+        return new, replaced, result
     result.conflicts_kept = int(conflicts)
     if not unchanged and not conflicts:
-        return found.source, result
+        return found.source, None, result
     new = staged.write("new", f"SELECT * FROM {found.source} AS s ANTI JOIN {matched} AS m "
                               "ON m.event_id = s.event_id")
-    return new, result
+    return new, None, result
 
 
 def _conflict(diagnostics: DiagnosticList, path: Path, row: tuple[Any, ...]) -> None:
@@ -133,7 +151,8 @@ def _conflict(diagnostics: DiagnosticList, path: Path, row: tuple[Any, ...]) -> 
                  f"this file has {shown(contact, kind, occurred, attributes)}",
         Location(file=str(path), line=line, field="event_id"), text=event_id,
         hint="an event id names one event: give the corrected event a new id, or import "
-             "with --on-conflict keep to keep the stored version")
+             "with --on-conflict keep (the stored version stays) or --on-conflict replace "
+             "(the file's version replaces it)")
 
 
 def _short(text: str) -> str:
@@ -179,7 +198,28 @@ def _insert_contacts(writer: Any, rows: list[tuple[Any, ...]]) -> None:
                              kinds=("text", "text", "int8", "int8", "int8"))
 
 
-def _publish_segment(staged: Staging, new: str, missing: str, received: int) -> None:
+def _drop_replaced(staged: Staging, writer: Any, replaced: str | None) -> None:
+    """Inside the publishing transaction: the stored versions of replaced events go (from the
+    tail and from every segment holding one), and their contacts get a new revision."""
+    if replaced is None:
+        return
+    segments = staged.store.segments
+    assert segments is not None
+    connection = writer.connection
+    pairs = staged.duck.execute(f"SELECT event_id, contact_id FROM {replaced}").fetchall()
+    cursor = connection.connection.cursor()
+    try:
+        cursor.executemany("DELETE FROM events WHERE event_id = ?",
+                           [(event_id,) for event_id, _ in pairs])
+    finally:
+        cursor.close()
+    drop_segment_rows(connection, segments, staged.duck, SegmentKind.EVENTS,
+                      f"event_id IN (SELECT event_id FROM {replaced})")
+    touch_contacts(connection, sorted({contact for _, contact in pairs}))
+
+
+def _publish_segment(staged: Staging, new: str, missing: str, received: int,
+                     replaced: str | None = None) -> None:
     store = staged.store
     segments = store.segments
     assert segments is not None
@@ -188,6 +228,7 @@ def _publish_segment(staged: Staging, new: str, missing: str, received: int) -> 
         first = segments.reserve_seq(writer.connection, "events", count)
     written = write_event_segment(staged, new, first, received)
     with store.write() as writer:
+        _drop_replaced(staged, writer, replaced)
         created = count_rows(staged, missing)
         if created:
             _insert_contacts(writer, _contact_rows(staged, missing,
@@ -196,9 +237,11 @@ def _publish_segment(staged: Staging, new: str, missing: str, received: int) -> 
                          min_seq=first, max_seq=first + count - 1)
 
 
-def _publish_rows(staged: Staging, new: str, missing: str, received: int) -> None:
+def _publish_rows(staged: Staging, new: str, missing: str, received: int,
+                  replaced: str | None = None) -> None:
     store = staged.store
     with store.write() as writer:
+        _drop_replaced(staged, writer, replaced)
         created = count_rows(staged, missing)
         if created:
             _insert_contacts(writer, _contact_rows(staged, missing,
@@ -253,7 +296,16 @@ def _publish_postgres(staged: Staging, found: StagedEvents, path: Path, create: 
                     _conflict(diagnostics, path, row)
                 raise_bounded(diagnostics, path)
             result.unchanged = len(matched) - len(conflicts)
-            result.conflicts_kept = len(conflicts)
+            if conflicts and on_conflict == "replace":
+                cursor.execute(
+                    "DELETE FROM events e USING ls_import_events s WHERE e.event_id = "
+                    "s.event_id AND NOT (s.contact_id = e.contact_id AND s.type = e.type AND "
+                    "s.occurred_us = e.occurred_us AND s.attributes::jsonb = e.attributes) "
+                    "RETURNING e.contact_id")
+                touch_contacts(connection, sorted({row[0] for row in cursor.fetchall()}))
+                result.conflicts_replaced = len(conflicts)
+            else:
+                result.conflicts_kept = len(conflicts)
             cursor.execute(
                 "SELECT s.contact_id, min(s.occurred_us), min(s.line) FROM ls_import_events s "
                 "WHERE NOT EXISTS (SELECT 1 FROM contacts c WHERE c.contact_id = s.contact_id) "
@@ -285,7 +337,7 @@ def _publish_postgres(staged: Staging, found: StagedEvents, path: Path, create: 
                 "attributes) SELECT event_id, contact_id, type, occurred_us, %s, "
                 "attributes::jsonb FROM ls_import_events ORDER BY contact_id, occurred_us "
                 "ON CONFLICT (event_id) DO NOTHING", (received,))
-            result.inserted = cursor.rowcount
+            result.inserted = cursor.rowcount - result.conflicts_replaced  # new ids only
     return result
 
 

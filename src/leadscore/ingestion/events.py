@@ -26,6 +26,7 @@ from leadscore.catalog import (
     to_utc,
 )
 from leadscore.catalog.forms import to_micros
+from leadscore.catalog.values import non_finite
 from leadscore.diagnostics import DiagnosticList, Location, did_you_mean
 from leadscore.ingestion.source import (
     FileFormat,
@@ -280,6 +281,13 @@ class _Builder:
         declared = self._declared(kind)
         for name, value in attributes.items():
             wanted = declared.get(name)
+            if wanted is None and non_finite(value):
+                self.diagnostics.error(
+                    "LS224", f"attribute '{name}' holds a number that is not finite "
+                             "(NaN, Infinity, or beyond ±1.8e308 such as 1e999)",
+                    self.at(line, name if name in extra else "attributes"),
+                    text=str(value)[:40], hint="give a finite number, or leave it out")
+                continue
             if wanted is None or value is None:
                 continue
             if wanted is PropertyType.STRING and type(value) is str:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from leadscore.catalog import Catalog
@@ -29,6 +29,7 @@ class ImportReport:
     duplicates: int = 0  # rows repeating an earlier row of the same file
     contacts_created: int = 0  # contacts created for events (create_missing_contacts)
     conflicts_kept: int = 0  # events stored with other content, kept (on_conflict="keep")
+    conflicts_replaced: int = 0  # … replaced by the file's version (on_conflict="replace")
     elapsed_seconds: float = 0.0
 
 
@@ -37,9 +38,12 @@ LOADED_TABLES = ("contacts", "property_changes", "events")
 
 def import_contacts(store: Store, path: str | Path, *, catalog: Catalog,
                     mapping: ContactMapping | None = None, now: datetime | None = None,
-                    progress: Progress | None = None) -> ImportReport:
+                    progress: Progress | None = None,
+                    future_tolerance: timedelta | None = None) -> ImportReport:
     """Read and check the file, then upsert its contacts in one transaction (bounded memory,
-    whatever the file's size; nothing is stored when any row is bad)."""
+    whatever the file's size; nothing is stored when any row is bad). With
+    `future_tolerance`, an `updated_at` or `created_at` later than now plus it is a row error
+    (LS223)."""
     from leadscore.ingestion.contact_staging import publish_contacts, stage_contacts
     from leadscore.storage.bulk import staging
 
@@ -47,6 +51,12 @@ def import_contacts(store: Store, path: str | Path, *, catalog: Catalog,
     with staging(store) as staged:
         found = stage_contacts(staged, path, catalog=catalog, mapping=mapping, now=now,
                                progress=progress)
+        if future_tolerance is not None:
+            from leadscore.ingestion.future import check_future
+
+            check_future(staged, found.source, [("moment_us", "updated_at"),
+                                                ("created_us", "created_at")],
+                         _limit_us(future_tolerance), future_tolerance, Path(path))
         counts = publish_contacts(staged, found, source="import")
     if counts.inserted or counts.updated:
         store.refresh_statistics(LOADED_TABLES)
@@ -59,14 +69,17 @@ def import_contacts(store: Store, path: str | Path, *, catalog: Catalog,
 
 def import_events(store: Store, path: str | Path, *, catalog: Catalog,
                   create_missing_contacts: bool = False, on_conflict: str = "error",
-                  progress: Progress | None = None) -> ImportReport:
+                  progress: Progress | None = None,
+                  future_tolerance: timedelta | None = None) -> ImportReport:
     """Read and check the file, then add its new events in one transaction.
 
     The file is staged and checked set-wise (bounded memory, whatever its size); nothing is
     stored when any row is bad. An event of a contact the store does not have is a row
     error, unless `create_missing_contacts` is set: then the contact is created, as of its
     first event. An event id the store already has with other content is a conflict
-    (`on_conflict`: "error", or "keep" the stored event)."""
+    (`on_conflict`: "error", "keep" the stored event, or "replace" it with the file's; the
+    contacts of replaced events count as changed for incremental scoring). With
+    `future_tolerance`, an `occurred_at` later than now plus it is a row error (LS223)."""
     from leadscore.ingestion.event_publishing import CONFLICT_CHOICES, publish_events
     from leadscore.ingestion.event_staging import restage_rows, stage_events
     from leadscore.storage.bulk import staging
@@ -79,17 +92,34 @@ def import_events(store: Store, path: str | Path, *, catalog: Catalog,
     started = time.perf_counter()
     with staging(store) as staged:
         found = stage_events(staged, path, catalog=catalog, progress=progress)
+        if future_tolerance is not None:
+            from leadscore.ingestion.future import check_future, has_future
+
+            limit, times = _limit_us(future_tolerance), [("occurred_us", "occurred_at")]
+            if found.path == "set" and has_future(staged, found.source, times, limit):
+                found = restage_rows(staged, path, catalog=catalog, progress=progress)
+            check_future(staged, found.source, times, limit, future_tolerance, Path(path))
         written = publish_events(
             staged, found, Path(path), create_missing_contacts=create_missing_contacts,
             on_conflict=on_conflict,
             restage=lambda: restage_rows(staged, path, catalog=catalog, progress=progress))
-    if written.inserted or written.contacts_created:
+    if written.inserted or written.contacts_created or written.conflicts_replaced:
         store.refresh_statistics(LOADED_TABLES)
     return ImportReport(
         file=str(path), rows=found.rows, inserted=written.inserted,
         unchanged=written.unchanged, duplicates=found.duplicates,
         contacts_created=written.contacts_created, conflicts_kept=written.conflicts_kept,
+        conflicts_replaced=written.conflicts_replaced,
         elapsed_seconds=time.perf_counter() - started,
     )
 
 
+
+
+def _limit_us(tolerance: timedelta) -> int:
+    from leadscore.catalog.forms import to_micros
+
+    try:
+        return to_micros(datetime.now(UTC) + tolerance)
+    except OverflowError:  # a tolerance past the year 9999: nothing is too late
+        return 2**63 - 1

@@ -4,9 +4,17 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 
-from leadscore.project.settings import CONFIG_FILE, DEFAULT_MODEL, DEFAULT_STORE, read_settings
+from leadscore.diagnostics import LeadscoreError
+from leadscore.project.settings import (
+    CONFIG_FILE,
+    DEFAULT_MODEL,
+    DEFAULT_STORE,
+    SettingsFile,
+    read_settings,
+)
 
 __all__ = ["CONFIG_FILE", "DEFAULT_MODEL", "DEFAULT_STORE", "STORE_ENV", "ProjectConfig",
            "find_project_root", "resolve_input", "resolve_store_url"]
@@ -22,6 +30,8 @@ class ProjectConfig:
     lists_path: Path | None = None
     workflows_path: Path | None = None
     data: dict = field(default_factory=dict, compare=False)  # the whole parsed file
+    future_tolerance: timedelta = timedelta(days=1)  # [import] future_tolerance
+    retention_events_days: int | None = None  # [retention] events_days
 
     @classmethod
     def load(cls, root: Path) -> ProjectConfig:
@@ -31,7 +41,28 @@ class ProjectConfig:
         lists, workflows = settings.automation.lists, settings.automation.workflows
         return cls(root, resolve_store_url(store, root), root / settings.model.path,
                    root / lists if lists else None, root / workflows if workflows else None,
-                   read.data)
+                   read.data, _duration(read, "import.future_tolerance",
+                                        settings.import_.future_tolerance),
+                   _days(read, "retention.events_days", settings.retention.events_days))
+
+
+def _duration(read: SettingsFile, key: str, value: str) -> timedelta:
+    from leadscore.catalog import CoercionError, parse_duration
+
+    try:
+        return parse_duration(value)
+    except CoercionError as error:
+        raise LeadscoreError.single("LS308", f"{key} must be a duration: {error}",
+                                    read.location(key), text=value,
+                                    hint="e.g. \"1d\", \"12h\", \"30min\"") from None
+
+
+def _days(read: SettingsFile, key: str, value: int | None) -> int | None:
+    if value is not None and value < 1:
+        raise LeadscoreError.single("LS308", f"{key} must be a whole number of days, at "
+                                    f"least 1, not {value}", read.location(key),
+                                    text=str(value), hint="leave it out to keep events")
+    return value
 
 
 def resolve_input(path: str | Path, root: Path) -> Path:

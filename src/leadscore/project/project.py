@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from leadscore.diagnostics import LeadscoreError, Location, did_you_mean
 from leadscore.project.automation_api import AutomationOperations
+from leadscore.project.care import CareOperations
 from leadscore.project.config import (
     CONFIG_FILE,
     ProjectConfig,
@@ -92,7 +93,7 @@ def _typed(changes: list[PropertyChange], model: Model) -> list[PropertyChange]:
     return out
 
 
-class Project(AutomationOperations):
+class Project(AutomationOperations, CareOperations):
     """A project folder (leadscore.toml + model + store), or just a store and a model.
 
     The import methods look a relative path that does not exist from the current folder up in
@@ -204,7 +205,8 @@ class Project(AutomationOperations):
         loaded = load_mapping(mapping) if mapping else None
         with mark_changed_due(self.store, "import"):
             return import_contacts(self.store, path, catalog=self.model.catalog,
-                                   mapping=loaded, progress=progress)
+                                   mapping=loaded, progress=progress,
+                                   future_tolerance=self.config.future_tolerance)
 
     def import_outcomes(self, path: str | Path, *, mapping: str | Path | None = None,
                         progress: Progress | None = None) -> OutcomeImportReport:
@@ -228,7 +230,8 @@ class Project(AutomationOperations):
         with mark_changed_due(self.store, "import"):
             return import_events(self.store, path, catalog=self.model.catalog,
                                  create_missing_contacts=create_missing_contacts,
-                                 on_conflict=on_conflict, progress=progress)
+                                 on_conflict=on_conflict, progress=progress,
+                                 future_tolerance=self.config.future_tolerance)
 
     def _input(self, path: Any) -> Any:
         return resolve_input(path, self.config.root) if path and self.resolve_inputs else path

@@ -86,6 +86,17 @@ class DeliverySettings(_Table):
     email: dict[str, EmailSettings] = _key({}, "E-mail channels: [delivery.email.NAME]")
 
 
+class ImportSettings(_Table):
+    future_tolerance: str = _key("1d", "How far into the future an event's occurred_at or a "
+                                 "contact's updated_at/created_at may lie (a clock running "
+                                 "ahead); later is a row error (LS223)")
+
+
+class RetentionSettings(_Table):
+    events_days: int | None = _key(None, "Events older than this many days are removed by "
+                                   "`leadscore retention apply` (none: kept for ever)")
+
+
 class Settings(_Table):
     """Everything leadscore reads from leadscore.toml."""
 
@@ -93,6 +104,9 @@ class Settings(_Table):
     model: ModelSettings = _key(ModelSettings(), "Which model is live")
     automation: AutomationSettings = _key(AutomationSettings(), "Lists and workflows")
     delivery: DeliverySettings = _key(DeliverySettings(), "Where notifications go, and retries")
+    import_: ImportSettings = _key(ImportSettings(), "How imports check times",
+                                   alias="import")
+    retention: RetentionSettings = _key(RetentionSettings(), "How long events are kept")
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ from leadscore.catalog.forms import from_micros
 from leadscore.diagnostics import LeadscoreError, Location
 from leadscore.evaluation.snapshot import ContactSnapshot, EventRecord, PropertyChange
 from leadscore.storage import changes, current, leads, snapshots
+from leadscore.storage.checks import _driver_error, _first_line, check_sqlite_file, quick_check
 from leadscore.storage.leads import LeadPage, LeadQuery
 from leadscore.storage.raw import (
     RawConnection,
@@ -62,6 +63,7 @@ class Store:
         self._engine_: Any = None
         self._duck: Any = None
         self._readers = threading.local()
+        self._checked = False  # PRAGMA quick_check passed (once per opened store, first write)
 
     # -- opening -------------------------------------------------------------------------
 
@@ -221,12 +223,20 @@ class Store:
             connection = connection.execution_options(sqlite_begin="BEGIN IMMEDIATE")
         try:
             with connection.begin():
+                if not self._checked:
+                    self._quick_check(connection)
                 if self.dialect == "postgresql" and exclusive:
                     connection.exec_driver_sql("SELECT pg_advisory_xact_lock(%s)",
                                                (_WRITE_LOCK_KEY,))
                 yield Writer(self._bind(connection))
         finally:
             connection.close()
+
+    def _quick_check(self, connection: Any) -> None:
+        """Before the first write to a SQLite file (see `checks.quick_check`)."""
+        if self.dialect == "sqlite" and self.location.database is not None:
+            quick_check(connection, self.location.database)
+        self._checked = True
 
     def upsert_contacts(self, items: Sequence[ContactInput], *,
                         source: str = "import") -> WriteCounts:
@@ -428,74 +438,5 @@ class Store:
         return found
 
 
-def _first_line(error: BaseException | None) -> str:
-    text = str(error or "unknown error").strip()
-    return text.splitlines()[0] if text else "unknown error"
-
-
 def _sqlite_path(url: StoreUrl) -> str | None:
     return None if url.database is None else str(Path(url.database).expanduser())
-
-
-def _driver_error(error: BaseException) -> bool:
-    """Whether `error` comes from the database driver (sqlite3, psycopg, or SQLAlchemy's
-    wrapping of them) rather than from leadscore."""
-    module = type(error).__module__
-    return module.startswith(("sqlite3", "psycopg", "sqlalchemy.exc"))
-
-
-def check_sqlite_file(path: Path, *, create: bool, shown: str) -> None:
-    """A SQLite store's file must exist (unless it may be created) and be a leadscore store:
-    a database with other tables and no leadscore schema is another application's."""
-    if not path.exists():
-        if create:
-            try:
-                path.parent.mkdir(parents=True, exist_ok=True)
-            except OSError as error:
-                raise LeadscoreError.single(
-                    "LS291", f"cannot create the folder for the store {path}: "
-                             f"{error.strerror}", Location(file=str(path), field="store"),
-                    hint="choose a path you can write to") from None
-            return
-        raise LeadscoreError.single(
-            "LS294", f"there is no store at {shown}", Location(file=str(path), field="store"),
-            hint="check the store URL (a relative path is relative to the project folder), "
-                 "or import data first: reading commands never create a store")
-    if path.is_dir():
-        raise LeadscoreError.single(
-            "LS291", f"the store path {path} is a folder", Location(file=str(path),
-                                                                    field="store"),
-            hint="give the path of a database file, e.g. .leadscore/store.db")
-    try:
-        with path.open("rb") as handle:
-            head = handle.read(16)
-    except OSError as error:
-        raise LeadscoreError.single(
-            "LS291", f"cannot read the store {path}: {error.strerror}",
-            Location(file=str(path), field="store"), hint="check the file's permissions"
-        ) from None
-    if not head:
-        return  # an empty file: a new store
-    if head != b"SQLite format 3\x00":
-        raise LeadscoreError.single(
-            "LS295", f"{path} is not a SQLite database", Location(file=str(path), field="store"),
-            hint="point [store] url at a leadscore store, or at a new file name")
-    driver = connect_sqlite(str(path), readonly=True)
-    try:
-        tables = {row[0] for row in driver.execute(
-            "SELECT name FROM sqlite_master WHERE type = 'table'")}
-    except Exception as error:  # noqa: BLE001 - a damaged file
-        raise LeadscoreError.single(
-            "LS296", f"the store {path} is damaged: {error}",
-            Location(file=str(path), field="store"),
-            hint="restore it from a backup (leadscore backup / restore), or start a new store "
-                 "and import again") from None
-    finally:
-        driver.close()
-    others = tables - {"sqlite_sequence", "alembic_version"}
-    if others and "alembic_version" not in tables:
-        shown_tables = ", ".join(sorted(others)[:5])
-        raise LeadscoreError.single(
-            "LS295", f"{path} is another application's database (tables {shown_tables}), "
-                     "not a leadscore store", Location(file=str(path), field="store"),
-            hint="point [store] url at a leadscore store, or at a new file name")

@@ -62,6 +62,22 @@ def next_revisions(connection: Connection, count: int) -> int:
     return int(found) - count + 1
 
 
+def touch_contacts(connection: Connection, contact_ids: list[str]) -> None:
+    """Give these contacts a new revision: their data changed in a way the sequence numbers of
+    events and property changes do not show (an event taken away), so incremental scoring and
+    the automation take them up again."""
+    if not contact_ids:
+        return
+    first = next_revisions(connection, len(contact_ids))
+    mark = "?" if connection.dialect.name == "sqlite" else "%s"
+    cursor = connection.connection.cursor()
+    try:
+        cursor.executemany(f"UPDATE contacts SET rev = {mark} WHERE contact_id = {mark}",
+                           [(first + i, cid) for i, cid in enumerate(contact_ids)])
+    finally:
+        cursor.close()
+
+
 class Writer:
     """Every row-at-a-time write of the store, on one connection inside one transaction."""
 

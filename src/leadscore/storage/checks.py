@@ -1,0 +1,102 @@
+"""Checks of a SQLite store file: that it is a leadscore store (on opening) and that it is
+not damaged (`PRAGMA quick_check`, before a process's first write)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from leadscore.diagnostics import LeadscoreError, Location
+from leadscore.storage.raw import connect_sqlite
+
+
+def _first_line(error: BaseException | None) -> str:
+    text = str(error or "unknown error").strip()
+    return text.splitlines()[0] if text else "unknown error"
+
+
+def _driver_error(error: BaseException) -> bool:
+    """Whether `error` comes from the database driver (sqlite3, psycopg, or SQLAlchemy's
+    wrapping of them) rather than from leadscore."""
+    module = type(error).__module__
+    return module.startswith(("sqlite3", "psycopg", "sqlalchemy.exc"))
+
+
+def check_sqlite_file(path: Path, *, create: bool, shown: str) -> None:
+    """A SQLite store's file must exist (unless it may be created) and be a leadscore store:
+    a database with other tables and no leadscore schema is another application's."""
+    if not path.exists():
+        if create:
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as error:
+                raise LeadscoreError.single(
+                    "LS291", f"cannot create the folder for the store {path}: "
+                             f"{error.strerror}", Location(file=str(path), field="store"),
+                    hint="choose a path you can write to") from None
+            return
+        raise LeadscoreError.single(
+            "LS294", f"there is no store at {shown}", Location(file=str(path), field="store"),
+            hint="check the store URL (a relative path is relative to the project folder), "
+                 "or import data first: reading commands never create a store")
+    if path.is_dir():
+        raise LeadscoreError.single(
+            "LS291", f"the store path {path} is a folder", Location(file=str(path),
+                                                                    field="store"),
+            hint="give the path of a database file, e.g. .leadscore/store.db")
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(16)
+    except OSError as error:
+        raise LeadscoreError.single(
+            "LS291", f"cannot read the store {path}: {error.strerror}",
+            Location(file=str(path), field="store"), hint="check the file's permissions"
+        ) from None
+    if not head:
+        return  # an empty file: a new store
+    if head != b"SQLite format 3\x00":
+        raise LeadscoreError.single(
+            "LS295", f"{path} is not a SQLite database", Location(file=str(path), field="store"),
+            hint="point [store] url at a leadscore store, or at a new file name")
+    driver = connect_sqlite(str(path), readonly=True)
+    try:
+        tables = {row[0] for row in driver.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table'")}
+    except Exception as error:  # noqa: BLE001 - a damaged file
+        raise LeadscoreError.single(
+            "LS296", f"the store {path} is damaged: {error}",
+            Location(file=str(path), field="store"),
+            hint="restore it from a backup (leadscore backup / restore), or start a new store "
+                 "and import again") from None
+    finally:
+        driver.close()
+    others = tables - {"sqlite_sequence", "alembic_version"}
+    if others and "alembic_version" not in tables:
+        shown_tables = ", ".join(sorted(others)[:5])
+        raise LeadscoreError.single(
+            "LS295", f"{path} is another application's database (tables {shown_tables}), "
+                     "not a leadscore store", Location(file=str(path), field="store"),
+            hint="point [store] url at a leadscore store, or at a new file name")
+
+
+def quick_check(connection: Any, database: str) -> None:
+    """`PRAGMA quick_check` (pages, records and free lists, not index contents — about 1.4 s
+    per GB of database file, read once; the bulk data is in Parquet beside it). A damaged store
+    is refused before anything is written to it (LS296), with what to do."""
+    try:
+        problems = [row[0] for row in connection.exec_driver_sql(
+            "PRAGMA quick_check(5)").fetchall()]
+    except Exception as error:  # a page too damaged to check: the driver's own error
+        if not _driver_error(error):
+            raise
+        problems = [_first_line(getattr(error, "orig", error))]
+    if problems == ["ok"]:
+        return
+    raise LeadscoreError.single(
+        "LS296", f"the store {database} is damaged, so nothing was written to it "
+                 f"(SQLite's quick_check: {'; '.join(str(p) for p in problems[:3])})",
+        Location(file=str(database), field="store"),
+        hint="stop every leadscore process using it; then `leadscore restore BACKUP` "
+             "from a backup made with `leadscore backup FILE`, or move the file (and its "
+             "-wal file and .data folder) aside and import the data again; "
+             "`sqlite3 FILE .recover` may save what is left")
