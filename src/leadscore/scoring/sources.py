@@ -54,22 +54,19 @@ def bind_embedded(view: DataView, *, required_properties: Mapping[str, tuple[Pro
     kinds = (" AND type IN (" + ", ".join(quote_text(t) for t in event_types) + ")"
              if event_types is not None else "")
     where = f"WHERE occurred_us <= {int(as_of_us)}{kinds}"
-    rows = view.tail_arrow("events")
-    tail = view.register(rows)
-    parts = [f"SELECT {', '.join([base, *json_cols])} FROM {tail} {where}"]
+    rows = view.tail_rows("events")
+    parts = [f"SELECT {', '.join([base, *json_cols])} FROM {rows.relation} {where}"]
     assert view.segments is not None
     live = view.segments.live(view.connection, SegmentKind.EVENTS)
     source = parquet_source([str(s.path) for s in live])
     if source is not None:
-        if rows.num_rows:  # a resend that arrived after its original went into a segment
+        if rows.rows:  # a resend that arrived after its original went into a segment
             parts[0] += f" AND event_id NOT IN (SELECT event_id FROM {source})"
         parts.insert(0, f"SELECT {', '.join([base, *segment_cols])} FROM {source} {where}")
     duck.execute(f"CREATE OR REPLACE TEMP VIEW {names[EVENTS]} AS "
                  + " UNION ALL ".join(parts))
     if targets is not None:
-        import pyarrow as pa
-
-        table = view.register(pa.table({"contact_id": pa.array(list(targets), pa.string())}))
+        table = view.register_columns([("contact_id", "VARCHAR", list(targets))])
         duck.execute(f"CREATE OR REPLACE TEMP VIEW {names[TARGETS]} AS SELECT contact_id "
                      f"FROM {table}")
     return names

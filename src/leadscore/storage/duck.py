@@ -2,7 +2,7 @@
 
 `open_duck()` gives an in-memory DuckDB connection set up for leadscore: UTC, a memory limit
 (spilling to the store's data folder beyond it), Parquet metadata cached. Rows of the SQLite
-tail reach it as Arrow tables (`arrow_table`), segments as `read_parquet` of their files.
+tail reach it as NumPy columns (`register_columns`), segments as `read_parquet` of their files.
 
 `attribute_sql` is the embedded store's side of the attribute-kind rule: an event attribute
 counts as a string, number, bool or date only when its stored JSON value is one.
@@ -11,7 +11,7 @@ counts as a string, number, bool or date only when its stored JSON value is one.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -19,7 +19,6 @@ from leadscore.catalog.forms import ATTRIBUTE_OFFSET, ATTRIBUTE_TIME
 
 if TYPE_CHECKING:
     import duckdb
-    import pyarrow as pa
 
 MEMORY_ENV = "LEADSCORE_DUCKDB_MEMORY"
 DEFAULT_MEMORY = "1GB"
@@ -63,17 +62,33 @@ def parquet_source(files: Sequence[str], columns: str = "*") -> str | None:
     return f"(SELECT {columns} FROM read_parquet([{listed}], union_by_name = true))"
 
 
-def arrow_table(columns: Sequence[tuple[str, Any]], rows: Iterable[Sequence[Any]]) -> pa.Table:
-    """An Arrow table from row tuples; `columns` gives (name, Arrow type) in order."""
-    import pyarrow as pa
+def register_columns(connection: Any, name: str,
+                     columns: Sequence[tuple[str, str, Sequence[Any]]]) -> str:
+    """Register Python columns — (name, DuckDB type VARCHAR/BIGINT/DOUBLE/BOOLEAN, values with
+    None for NULL) — as NumPy arrays under `name`; returns SQL of the typed relation. Not
+    through Arrow: `pyarrow.array` imports pandas on first use (0.7 s of a reading command)."""
+    import numpy as np
 
-    data: list[list[Any]] = [[] for _ in columns]
-    appenders = [column.append for column in data]
-    for row in rows:
-        for append, value in zip(appenders, row, strict=True):
-            append(value)
-    return pa.table({name: pa.array(values, type=kind)
-                     for (name, kind), values in zip(columns, data, strict=True)})
+    arrays: dict[str, Any] = {}
+    selected = []
+    for index, (column, kind, values) in enumerate(columns):
+        key = f"c{index}"
+        if kind == "VARCHAR":
+            arrays[key] = np.array(values, dtype=object)
+            selected.append(f"CAST({key} AS VARCHAR) AS {quote_name(column)}")
+            continue
+        numeric = {"BIGINT": np.int64, "DOUBLE": np.float64, "BOOLEAN": np.bool_}[kind]
+        missing = [value is None for value in values]
+        arrays[key] = np.array([0 if value is None else value for value in values],
+                               dtype=numeric)
+        if any(missing):
+            arrays[f"{key}_null"] = np.array(missing, dtype=np.bool_)
+            selected.append(f"CASE WHEN NOT {key}_null THEN CAST({key} AS {kind}) END "
+                            f"AS {quote_name(column)}")
+        else:
+            selected.append(f"CAST({key} AS {kind}) AS {quote_name(column)}")
+    connection.register(name, arrays)
+    return f"(SELECT {', '.join(selected)} FROM {name})"
 
 
 def json_path(name: str) -> str:

@@ -66,17 +66,15 @@ def flush_tail(store: Store, table: str, kind: SegmentKind, *, min_rows: int) ->
     columns = [name for name, _ in TABLES[table][1]]
     with store.write() as writer, DataView(writer.connection) as view:
         connection = writer.connection
-        rows = view.tail_arrow(table)
-        tail = view.register(rows)
-        source = f"SELECT {', '.join(columns)} FROM {tail}"
+        rows = view.tail_rows(table)
+        source = f"SELECT {', '.join(columns)} FROM {rows.relation}"
         if kind is SegmentKind.EVENTS:
             live = segments.live(connection, kind)
             stored = parquet_source([str(s.path) for s in live], "event_id")
             if stored is not None:
                 source += f" WHERE event_id NOT IN (SELECT event_id FROM {stored})"
             source = _with_promoted(source)
-        top = int(max(rows.column("seq").to_pylist()))
-        low = int(min(rows.column("seq").to_pylist()))
+        top, low = int(max(rows.columns["seq"])), int(min(rows.columns["seq"]))
         target = segments.new_file(kind)
         view.duck.execute(f"COPY ({source} ORDER BY contact_id, seq) TO "
                           f"{quote_text(str(target))} (FORMAT parquet, COMPRESSION zstd, "

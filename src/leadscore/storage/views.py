@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from leadscore.storage.duck import arrow_table, parquet_source, quote_text
+from leadscore.storage.duck import parquet_source, quote_text, register_columns
 from leadscore.storage.reading import duck_of, segments_of
 from leadscore.storage.segments import SegmentKind
 
@@ -54,6 +55,16 @@ TABLES: dict[str, tuple[str | None, tuple[tuple[str, Any], ...]]] = {
 INLINE_ROWS = 500  # a tail this small is written into the query (no Arrow to load)
 _DUCK_TYPES = {"int64": "BIGINT", "string": "VARCHAR", "float64": "DOUBLE", "bool": "BOOLEAN"}
 JSON_COLUMNS = {("property_changes", "value"), ("events", "attributes")}
+
+
+@dataclass(frozen=True)
+class Tail:
+    """A tail's rows: `relation` (SQL of the typed rows in DuckDB), their count, and the
+    columns as Python lists."""
+
+    relation: str
+    rows: int
+    columns: dict[str, list[Any]]
 
 
 class DataView:
@@ -127,7 +138,7 @@ class DataView:
         finally:
             cursor.close()
         if len(few) > INLINE_ROWS:
-            return self.register(self.tail_arrow(table, where, params))
+            return self.tail_rows(table, where, params).relation
         typed = ", ".join(f"CAST({name} AS {_DUCK_TYPES[kind]}) AS {name}"
                           for name, kind in columns)
         if not few:
@@ -137,16 +148,36 @@ class DataView:
                          for row in few)
         return f"(SELECT {typed} FROM (VALUES {rows}) AS t({names}))"
 
-    def tail_arrow(self, table: str, where: str = "", params: Sequence[Any] = ()) -> pa.Table:
+    def tail_rows(self, table: str, where: str = "", params: Sequence[Any] = ()) -> Tail:
+        """The tail's rows (`where` on the SQLite table), registered in DuckDB column by
+        column (`duck.register_columns`)."""
         _, columns = TABLES[table]
         names = ", ".join(name for name, _ in columns)
         cursor = self.connection.connection.cursor()
         try:
             cursor.execute(f"SELECT {names} FROM {table} {where}", tuple(params))
-            return arrow_table([(n, _json_text(table, n, k)) for n, k in columns],
-                               (_row(table, columns, row) for row in cursor.fetchall()))
+            rows = cursor.fetchall()
         finally:
             cursor.close()
+        data = [list(values) for values in zip(*rows, strict=True)] if rows else \
+            [[] for _ in columns]
+        for index, (name, _) in enumerate(columns):  # JSON travels as its text
+            if (table, name) in JSON_COLUMNS:
+                data[index] = [v if v is None or isinstance(v, str) else _dump(v)
+                               for v in data[index]]
+            elif name == "v_bool":
+                data[index] = [None if v is None else bool(v) for v in data[index]]
+        relation = self.register_columns([(name, _DUCK_TYPES[kind], values) for (name, kind), values
+                                          in zip(columns, data, strict=True)])
+        return Tail(relation, len(rows), {name: values for (name, _), values
+                                          in zip(columns, data, strict=True)})
+
+    def register_columns(self, columns: Sequence[tuple[str, str, Sequence[Any]]]) -> str:
+        """Python columns as a relation of this view (`duck.register_columns`)."""
+        name = f"ls_columns_{next(_COUNTER)}"
+        relation = register_columns(self.duck, name, columns)
+        self._registered.append(name)
+        return relation
 
     def register(self, table: pa.Table) -> str:
         name = f"ls_arrow_{next(_COUNTER)}"
@@ -207,15 +238,6 @@ class DataView:
         keys = [names.index(column.strip()) for column in order.split(",")]
         found.sort(key=lambda row: tuple(row[i] for i in keys))
         return found
-
-
-def _json_text(table: str, name: str, kind: str) -> Any:
-    """The Arrow type of a column (JSON travels as its text)."""
-    import pyarrow as pa
-
-    if (table, name) in JSON_COLUMNS:
-        return pa.string()
-    return pa.bool_() if kind == "bool" else getattr(pa, kind)()
 
 
 def _row(table: str, columns: tuple[tuple[str, Any], ...], row: Sequence[Any]
