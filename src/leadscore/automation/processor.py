@@ -260,10 +260,25 @@ class Automation:
         report.seconds = clock.perf_counter() - started
         return report
 
-    def process_all(self, *, now: datetime | None = None, limit: int = 500) -> ProcessReport:
-        """Process until nothing is due at `now`."""
+    def process_all(self, *, now: datetime | None = None, limit: int = 500,
+                    bulk: bool = True) -> ProcessReport:
+        """Process until nothing is due at `now`. With `bulk` and many contacts due, those
+        whose outcome cannot change beyond their scores are settled set-wise first
+        (`automation.bulk`); the rest go contact by contact."""
         total = ProcessReport()
         analyzed = 0
+        if bulk:
+            from leadscore.automation.bulk import BULK_MIN, due_count, settle_in_bulk
+
+            started = clock.perf_counter()
+            moment = to_utc(now or datetime.now(UTC))
+            now = moment
+            with self.store.read() as connection:
+                many = due_count(connection, moment) >= BULK_MIN
+            if many and settle_in_bulk(self, moment, total):
+                self.store.refresh_statistics(AUTOMATION_TABLES)
+            total.seconds += clock.perf_counter() - started
+            analyzed = total.contacts
         while True:
             report = self.process_due(now=now, limit=limit)
             if not report.contacts:
@@ -377,13 +392,14 @@ class Automation:
         snap = contact.snap
         now = snap.as_of_datetime()
         for wf in self.workflows:
-            matcher = self.trigger_matchers[wf.name]
+            matcher = self.trigger_matchers.get(wf.name)  # none: a property change
             state = contact.triggers.get(wf.name)
             if wf.trigger.is_occurrence:
                 since = state.checked_at if state else self._activated.get(wf.name, now)
                 fire = self._occurred(wf, matcher, snap, since.timestamp())
                 matching = fire
             else:
+                assert matcher is not None  # a state trigger has its criterion
                 matching = matcher.evidence(snap, {}) is not None
                 if state is None:
                     activated = self._activated.get(wf.name, now)
