@@ -236,40 +236,48 @@ def _write(automation: Automation, writer: Any, settled: pa.Table, triggers: lis
     """What the per-contact path would write for these contacts: scores, trigger states and
     the schedule."""
     model = automation.model
-    rows = settled.to_pylist()
-    ids = [row["contact_id"] for row in rows]
+    ids: list[str] = settled.column("contact_id").to_pylist()
     writer.note_existing(ids)
     records: list[ScoreRecord] = []
-    for row in rows:
-        cid = row["contact_id"]
-        for name in model.scores:
-            records.append(ScoreRecord(cid, name, row[name], row[f"{name}:label"]))
-        if row.get("grade") is not None:
-            records.append(ScoreRecord(cid, "grade", None, row["grade"]))
+    for name in model.scores:
+        values = settled.column(name).to_pylist()
+        labels = settled.column(f"{name}:label").to_pylist()
+        records += map(ScoreRecord, ids, [name] * len(ids), values, labels)
+    if "grade" in settled.column_names:
+        records += [ScoreRecord(cid, "grade", None, grade) for cid, grade
+                    in zip(ids, settled.column("grade").to_pylist(), strict=True)
+                    if grade is not None]
     writer.save_scores(model.name, records, computed_at=moment, as_of=moment, only_changed=True)
-    new, changed = [], []
-    for row in rows:
-        cid = row["contact_id"]
-        for trigger in triggers:
-            matching = False if trigger.occurrence else bool(row[trigger.column])
-            if not row[f"t:{trigger.key}:state"]:
-                new.append({"workflow": trigger.workflow, "contact_id": cid,
-                            "matching": matching, "enrollments": 0, "checked_at": moment})
-            elif trigger.occurrence or bool(row[f"t:{trigger.key}:matching"]) != matching:
-                changed.append((trigger.workflow, cid, matching,
-                                int(row[f"t:{trigger.key}:enrollments"])))
     connection = writer.connection
-    Codec(connection.dialect.name).insert_rows(connection, trigger_states, new)
+    codec = Codec(connection.dialect.name)
+    at = codec.time_in(moment)
+    new: list[tuple[Any, ...]] = []
+    changed: list[dict[str, Any]] = []
+    for trigger in triggers:
+        known = settled.column(f"t:{trigger.key}:state").to_pylist()
+        stored = settled.column(f"t:{trigger.key}:matching").to_pylist()
+        counts = settled.column(f"t:{trigger.key}:enrollments").to_pylist()
+        now = ([False] * len(ids) if trigger.occurrence
+               else [bool(v) for v in settled.column(trigger.column).to_pylist()])
+        for cid, was_known, before, count, matching in zip(ids, known, stored, counts, now,
+                                                           strict=True):
+            if not was_known:
+                new.append((trigger.workflow, cid, matching, 0, at))
+            elif trigger.occurrence or bool(before) != matching:
+                changed.append({"b_workflow": trigger.workflow, "b_contact": cid,
+                                "matching": matching, "enrollments": int(count),
+                                "checked_at": moment})
+    codec.insert_many(connection, "trigger_states",
+                      ("workflow", "contact_id", "matching", "enrollments", "checked_at"), new,
+                      kinds=("text", "text", "bool", "int8", "timestamptz"))
     if changed:
         t = trigger_states
         connection.execute(t.update().where(
             t.c.workflow == bindparam("b_workflow"), t.c.contact_id == bindparam("b_contact")),
-            [{"b_workflow": wf, "b_contact": cid, "matching": matching, "enrollments": count,
-              "checked_at": moment} for wf, cid, matching, count in changed])
+            changed)
     schedule: dict[str, tuple[datetime, str] | None] = {}
-    for row in rows:
-        later = row.get("next_change_us")
-        schedule[row["contact_id"]] = None if later is None else (
+    for cid, later in zip(ids, settled.column("next_change_us").to_pylist(), strict=True):
+        schedule[cid] = None if later is None else (
             datetime.fromtimestamp(micros_to_seconds(later), tz=UTC), NEXT_REASON)
     write_schedule(connection, schedule, {cid: versions[cid] for cid in ids})
 
