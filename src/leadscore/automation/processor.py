@@ -50,6 +50,7 @@ from leadscore.workflows import RunResult, Workflow, run_steps
 
 MAX_PASSES = 4  # a workflow's effects can change scores and lists: settle, within reason
 TICK = timedelta(microseconds=1)
+BULK_BATCH = 5_000  # contacts per batch after a bulk settle (each batch scans the segments)
 REFRESH_EVERY = 20_000  # contacts processed in one run between planner statistics updates
 AUTOMATION_TABLES = ("contact_schedule", "trigger_states", "list_memberships", "enrollments",
                      "scores", "score_history", "stage_changes", "property_changes", "contacts",
@@ -277,6 +278,8 @@ class Automation:
                 many = due_count(connection, moment) >= BULK_MIN
             if many and settle_in_bulk(self, moment, total):
                 self.store.refresh_statistics(AUTOMATION_TABLES)
+                # the rest are many too: bigger batches read the segments fewer times
+                limit = max(limit, BULK_BATCH)
             total.seconds += clock.perf_counter() - started
             analyzed = total.contacts
         while True:
