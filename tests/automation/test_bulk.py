@@ -257,3 +257,40 @@ def test_bulk_process_with_occurrence_triggers_and_windows(tmp_path, monkeypatch
 def test_bulk_process_with_own_lists(tmp_path, monkeypatch):
     urls = _sqlite_pair(tmp_path)
     _differential(tmp_path, urls, monkeypatch, contacts=600, events=8_000, seed=8, lists=LISTS)
+
+
+def test_bulk_process_killed_midway_loses_and_doubles_nothing(tmp_path, two_urls):
+    """`leadscore process` (bulk: more than BULK_MIN due) killed with SIGKILL at random
+    moments, then run again to the end: the same tables as one per-contact run."""
+    import os
+    import random
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    rng = random.Random(20261130)
+    files = _files(tmp_path / "data", bulk.BULK_MIN + 500, 20_000, 13)
+    killed = _project(tmp_path / "a", two_urls[0])
+    reference = _project(tmp_path / "b", two_urls[1])
+    moment = NOW + timedelta(days=1)
+    command = [sys.executable, "-m", "leadscore", "--project", str(tmp_path / "a"), "process",
+               "--no-deliver", "--at", moment.isoformat()]
+    try:
+        for project in (killed, reference):
+            _load(project, files)
+        reference.process(now=moment, deliver=False, bulk=False)
+        for _ in range(3):
+            running = subprocess.Popen(command, stdout=subprocess.DEVNULL,
+                                       stderr=subprocess.DEVNULL,
+                                       env={**os.environ, "NO_COLOR": "1"})
+            time.sleep(rng.uniform(1.0, 5.0))
+            running.send_signal(signal.SIGKILL)
+            running.wait()
+        subprocess.run(command, check=True, capture_output=True)
+        left, right = _tables(killed), _tables(reference)
+        for table in left:
+            assert left[table] == right[table], table
+    finally:
+        killed.close()
+        reference.close()
