@@ -253,8 +253,9 @@ class _Compiler:
         for key, prop in probes.changed.items():
             add(f"changed:{key}", self.values.changed_at(prop, catalog.property_type(prop)))
         for prop in probes.values:
-            definition = catalog.properties[prop]
-            add(f"value:{prop}", self.values.value(prop, definition.type, definition.options))
+            definition = catalog.properties.get(prop)
+            add(f"value:{prop}", self.values.value(
+                prop, catalog.property_type(prop), definition.options if definition else ()))
         self.layer("probes", columns)
         return names
 
