@@ -104,3 +104,32 @@ def test_imported_outcomes_move_stages(acted):
     again = run("import", "outcomes", str(outcomes)).out
     assert "2 unchanged" in again
     assert "Processed 0 contacts" in run("process").out  # nothing new: nobody is due
+
+
+def test_first_process_after_import_reports_the_same_in_bulk_and_per_contact(tmp_path):
+    """More contacts due than `BULK_MIN`: `process` settles most of them set-wise; with
+    --per-contact every one goes the per-contact way. What they did must be the same."""
+    from datetime import UTC, datetime, timedelta
+
+    from leadscore.automation.bulk import BULK_MIN
+    from tests.cli.conftest import Cli
+
+    count = BULK_MIN + 500
+    Cli(tmp_path)("generate", "--contacts", str(count), "--events", "20000", "--seed", "5")
+    moment = (datetime.now(UTC) + timedelta(hours=1)).isoformat()  # after every event
+    outputs, lists, tasks = [], [], []
+    for name, extra in (("bulk", ()), ("each", ("--per-contact",))):
+        (tmp_path / name).mkdir()
+        run = Cli(tmp_path / name)
+        run("init", ".")
+        run("import", "contacts", str(tmp_path / "data" / "contacts.csv"))
+        run("import", "events", str(tmp_path / "data" / "events.jsonl"))
+        out = run("process", "--no-deliver", "--at", moment, *extra).out.splitlines()[0]
+        outputs.append(out.split(" in ")[0] + ":" + out.split(":", 1)[1])
+        lists.append(run("list", "show", "--format", "json").json())
+        tasks.append(sorted((t["contact"], t["title"]) for t in
+                            run("tasks", "--limit", "0", "--format", "json").json()))
+    assert f"Processed {count:,} contacts" in outputs[0]
+    assert outputs[0] == outputs[1]
+    assert lists[0] == lists[1]
+    assert tasks[0] == tasks[1]

@@ -13,8 +13,7 @@ from __future__ import annotations
 
 import time as clock
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -22,6 +21,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy import Connection, select
 
+from leadscore.automation.schedule import chunks, make_due, write_schedule
 from leadscore.catalog import to_utc
 from leadscore.delivery import enqueue_rows, outbox_row
 from leadscore.evaluation import ContactScores, Scorer
@@ -42,15 +42,15 @@ from leadscore.storage.automation_schema import (
     tasks,
     trigger_states,
 )
-from leadscore.storage.changes import contacts_changed_since, current_stage, recorded_marks
+from leadscore.storage.changes import current_stage
 from leadscore.storage.codec import Codec
 from leadscore.storage.records import ScoreRecord, StageChange, WriteCounts
-from leadscore.storage.signals import announce_due
 from leadscore.storage.snapshots import load_snapshots
 from leadscore.workflows import RunResult, Workflow, run_steps
 
 MAX_PASSES = 4  # a workflow's effects can change scores and lists: settle, within reason
 TICK = timedelta(microseconds=1)
+BULK_BATCH = 5_000  # contacts per batch after a bulk settle (each batch scans the segments)
 REFRESH_EVERY = 20_000  # contacts processed in one run between planner statistics updates
 AUTOMATION_TABLES = ("contact_schedule", "trigger_states", "list_memberships", "enrollments",
                      "scores", "score_history", "stage_changes", "property_changes", "contacts",
@@ -195,7 +195,7 @@ class Automation:
         # batch sees the new due version and leaves the contact due
         with self.store.write(exclusive=False) as writer:
             counts = writer.add_events(events, received_at=moment)
-            _make_due(writer.connection, {e.contact_id for e in events}, moment, "event")
+            make_due(writer.connection, {e.contact_id for e in events}, moment, "event")
         return counts
 
     def update_contacts(self, contacts: Sequence[ContactInput], *, source: str,
@@ -204,7 +204,7 @@ class Automation:
         moment = to_utc(now or datetime.now(UTC))
         with self.store.write() as writer:
             counts = writer.upsert_contacts(contacts, source=source)
-            _make_due(writer.connection, {c.contact_id for c in contacts}, moment, source)
+            make_due(writer.connection, {c.contact_id for c in contacts}, moment, source)
         return counts
 
     def set_stage(self, contact_id: str, stage: str | None, *, by: str,
@@ -221,7 +221,7 @@ class Automation:
             if stage is not None:
                 writer.record_stage_changes([StageChange(contact_id, stage, current,
                                                          moment + TICK, f"set by {by}")])
-            _make_due(writer.connection, {contact_id}, moment, "stage set by hand")
+            make_due(writer.connection, {contact_id}, moment, "stage set by hand")
 
     def activate(self, *, now: datetime | None = None) -> int:
         """Record when each workflow was first seen; one that enrolls existing contacts makes
@@ -234,9 +234,7 @@ class Automation:
                 writer.connection.execute(automation_state.insert().values(
                     name=f"workflow:{wf.name}", activated_at=moment))
             if any(wf.enroll_existing for wf in new) or (new and not known):
-                ids = set(writer.connection.execute(sa.text("SELECT contact_id FROM contacts"))
-                          .scalars())
-                _make_due(writer.connection, ids, moment, "workflows activated")
+                make_due(writer.connection, None, moment, "workflows activated")
         return len(new)
 
     # --- processing ---------------------------------------------------------------------------
@@ -259,14 +257,31 @@ class Automation:
             if not versions:
                 return report
             schedule = self._process(writer, list(versions), moment, report)
-            _write_schedule(connection, schedule, versions)
+            write_schedule(connection, schedule, versions)
         report.seconds = clock.perf_counter() - started
         return report
 
-    def process_all(self, *, now: datetime | None = None, limit: int = 500) -> ProcessReport:
-        """Process until nothing is due at `now`."""
+    def process_all(self, *, now: datetime | None = None, limit: int = 500,
+                    bulk: bool = True) -> ProcessReport:
+        """Process until nothing is due at `now`. With `bulk` and many contacts due, those
+        whose outcome cannot change beyond their scores are settled set-wise first
+        (`automation.bulk`); the rest go contact by contact."""
         total = ProcessReport()
         analyzed = 0
+        if bulk:
+            from leadscore.automation.bulk import BULK_MIN, due_count, settle_in_bulk
+
+            started = clock.perf_counter()
+            moment = to_utc(now or datetime.now(UTC))
+            now = moment
+            with self.store.read() as connection:
+                many = due_count(connection, moment) >= BULK_MIN
+            if many and settle_in_bulk(self, moment, total):
+                self.store.refresh_statistics(AUTOMATION_TABLES)
+                # the rest are many too: bigger batches read the segments fewer times
+                limit = max(limit, BULK_BATCH)
+            total.seconds += clock.perf_counter() - started
+            analyzed = total.contacts
         while True:
             report = self.process_due(now=now, limit=limit)
             if not report.contacts:
@@ -380,13 +395,14 @@ class Automation:
         snap = contact.snap
         now = snap.as_of_datetime()
         for wf in self.workflows:
-            matcher = self.trigger_matchers[wf.name]
+            matcher = self.trigger_matchers.get(wf.name)  # none: a property change
             state = contact.triggers.get(wf.name)
             if wf.trigger.is_occurrence:
                 since = state.checked_at if state else self._activated.get(wf.name, now)
                 fire = self._occurred(wf, matcher, snap, since.timestamp())
                 matching = fire
             else:
+                assert matcher is not None  # a state trigger has its criterion
                 matching = matcher.evidence(snap, {}) is not None
                 if state is None:
                     activated = self._activated.get(wf.name, now)
@@ -478,7 +494,7 @@ class Automation:
         members: dict[str, set[str]] = defaultdict(set)
         triggers: dict[str, dict[str, _Trigger]] = defaultdict(dict)
         active: dict[str, dict[str, dict[str, Any]]] = defaultdict(dict)
-        for part in _chunks(ids):
+        for part in chunks(ids):
             for name, cid in connection.execute(select(list_memberships.c.list,
                                                        list_memberships.c.contact_id)
                                                 .where(list_memberships.c.contact_id.in_(part))):
@@ -601,86 +617,3 @@ class _Effects:
             "enrollment_id": self.enrollment_id, "workflow": self.workflow.name,
             "contact_id": self.contact.snap.contact_id, "position": position, "action": action,
             "outcome": outcome, "detail": detail, "at": self.contact.tick()})
-
-
-def _chunks(items: list[str], size: int = 500):
-    for start in range(0, len(items), size):
-        yield items[start:start + size]
-
-
-def _make_due(connection: Connection, ids: set[str], moment: datetime, reason: str) -> None:
-    """Make contacts due at `moment` (or keep an earlier due time)."""
-    if not ids:
-        return
-    dialect = connection.dialect.name
-    rows = [{"contact_id": cid, "due_at": moment, "reason": reason} for cid in sorted(ids)]
-    statement = _schedule_insert(dialect)
-    cs = contact_schedule.c
-    statement = statement.on_conflict_do_update(
-        index_elements=["contact_id"],
-        set_={"due_at": _earlier(dialect, cs.due_at, statement.excluded.due_at),
-              "reason": statement.excluded.reason, "version": cs.version + 1})
-    for part in range(0, len(rows), 500):
-        connection.execute(statement, rows[part:part + 500])
-    announce_due(connection)  # a waiting worker wakes at commit
-
-
-def _write_schedule(connection: Connection, schedule: dict[str, tuple[datetime, str] | None],
-                    versions: dict[str, int]) -> None:
-    """After processing: each contact's next due moment, or none. A contact made due again
-    while it was processed (its version moved on: an event arrived) stays due at the earlier
-    of the two moments."""
-    dialect = connection.dialect.name
-    cs = contact_schedule.c
-    ids = sorted(schedule)
-    if dialect == "postgresql":  # row locks in one order, so that arriving events never
-        for part in _chunks(ids):  # deadlock with a batch
-            connection.execute(select(cs.contact_id).where(cs.contact_id.in_(part))
-                               .order_by(cs.contact_id).with_for_update()).all()
-    done = [{"b_contact": cid, "b_version": versions[cid]} for cid in ids
-            if schedule[cid] is None]
-    if done:
-        connection.execute(contact_schedule.delete().where(
-            cs.contact_id == sa.bindparam("b_contact"), cs.version == sa.bindparam("b_version")),
-            done)
-    later = [{"contact_id": cid, "due_at": due[0], "reason": due[1], "version": versions[cid]}
-             for cid in ids if (due := schedule[cid]) is not None]
-    if later:
-        statement = _schedule_insert(dialect)
-        unchanged = cs.version == statement.excluded.version
-        statement = statement.on_conflict_do_update(index_elements=["contact_id"], set_={
-            "due_at": sa.case((unchanged, statement.excluded.due_at),
-                              else_=_earlier(dialect, cs.due_at, statement.excluded.due_at)),
-            "reason": sa.case((unchanged, statement.excluded.reason), else_=cs.reason)})
-        connection.execute(statement, later)
-
-
-def _schedule_insert(dialect: str) -> Any:
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert  # type: ignore[assignment]
-    return insert(contact_schedule)
-
-
-def _earlier(dialect: str, a: Any, b: Any) -> Any:
-    return sa.func.min(a, b) if dialect == "sqlite" else sa.func.least(a, b)
-
-
-@contextmanager
-def mark_changed_due(store: Store, reason: str) -> Iterator[None]:
-    """Around an import: afterwards, every contact with new events or property changes, or a
-    new revision (an event of theirs replaced), is due, so lists and workflows catch up on the
-    next `process`/worker pass."""
-    with store.read() as connection:
-        before = recorded_marks(connection)
-        revision = int(connection.exec_driver_sql(
-            "SELECT coalesce(max(rev), 0) FROM contacts").scalar() or 0)
-    yield
-    moment = datetime.now(UTC)
-    with store.write() as writer:
-        ids = contacts_changed_since(writer.connection, before)
-        mark = "?" if writer.connection.dialect.name == "sqlite" else "%s"
-        ids.update(row[0] for row in writer.connection.exec_driver_sql(
-            f"SELECT contact_id FROM contacts WHERE rev > {mark}", (revision,)))
-        _make_due(writer.connection, ids, moment, reason)

@@ -42,10 +42,13 @@ def register(app: typer.Typer) -> None:
 def process(
     deliver: Annotated[bool, typer.Option(help="Also send due notifications.")] = True,
     at: Annotated[str | None, typer.Option(help="Process as of this moment (testing).")] = None,
+    per_contact: Annotated[bool, typer.Option(
+        help="Every due contact through the per-contact path, even when many are due "
+             "(slower; the same outcome).")] = False,
 ) -> None:
     """Process every due contact once: rescore, stages, lists, workflows; then deliver."""
     project = open_project()
-    result = project.process(now=parse_moment(at), deliver=deliver)
+    result = project.process(now=parse_moment(at), deliver=deliver, bulk=not per_contact)
     report = result.report
     console.print(f"Processed {report.contacts:,} contacts in {report.seconds:.1f}s: "
                   f"{report.joins:,} list joins, {report.leaves:,} leaves, "

@@ -57,13 +57,15 @@ class AutomationOperations:
                                         Location(field="contact"),
                                         hint="`leadscore leads` lists contact ids")
 
-    def process(self, *, now: datetime | None = None, deliver: bool = True) -> ProcessResult:
+    def process(self, *, now: datetime | None = None, deliver: bool = True,
+                bulk: bool = True) -> ProcessResult:
         """Process every due contact once (rescore, stages, lists, workflows), then send the
-        due notifications."""
+        due notifications. With many contacts due (a bulk import), those whose lists, stage
+        and workflows cannot change are settled set-wise first, unless `bulk` is False."""
         moment = now or datetime.now(UTC)
         automation = self.automation
         automation.activate(now=moment)
-        report = automation.process_all(now=moment)
+        report = automation.process_all(now=moment, bulk=bulk)
         sent = None
         if deliver:
             from leadscore.delivery import deliver_due

@@ -59,7 +59,7 @@ def date_attribute_sql(text: str, fits: str = "true") -> str:
             f"THEN (extract(epoch FROM {instant}) * 1000000)::bigint END END")
 
 
-def _views(cursor: Any, query: Any, as_of_us: int, targets: Iterable[str] | None) -> None:
+def bind_views(cursor: Any, query: Any, as_of_us: int, targets: Iterable[str] | None) -> None:
     from leadscore.sql.pivot import pivot_values
 
     view = "CREATE OR REPLACE TEMPORARY VIEW"
@@ -114,7 +114,7 @@ def score_postgres(store: Store, model: Model, *, as_of: datetime | None, write:
                 return run
             query = compile_model(model, as_of=as_of_us, dialect="postgres", stage_rules=True,
                                   schedule=True, targets=targets is not None)
-            _views(cursor, query, as_of_us, sorted(targets) if targets is not None else None)
+            bind_views(cursor, query, as_of_us, sorted(targets) if targets is not None else None)
             cursor.execute(f"CREATE TEMPORARY TABLE ls_results ON COMMIT DROP AS {query.sql}")
             cursor.execute("SELECT count(*) FROM events")
             run.events = int(cursor.fetchone()[0])

@@ -16,18 +16,19 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # pragma: no cover
-    from leadscore.sql.compiler import CompiledQuery, compile_model
+    from leadscore.sql.compiler import CompiledQuery, Probes, compile_model
     from leadscore.sql.duckdb_engine import run_duckdb
     from leadscore.sql.lifecycle import forward_move_sql
     from leadscore.sql.pivot import pivot_values
     from leadscore.sql.postgres_engine import run_postgres
     from leadscore.sql.spark_engine import run_spark, spark_session
 
-__all__ = ["CompiledQuery", "compile_model", "forward_move_sql", "pivot_values", "run_duckdb",
-           "run_postgres", "run_spark", "spark_session"]
+__all__ = ["CompiledQuery", "Probes", "compile_model", "forward_move_sql", "pivot_values",
+           "run_duckdb", "run_postgres", "run_spark", "spark_session"]
 
 _LAZY = {
     "CompiledQuery": "leadscore.sql.compiler",
+    "Probes": "leadscore.sql.compiler",
     "compile_model": "leadscore.sql.compiler",
     "forward_move_sql": "leadscore.sql.lifecycle",
     "pivot_values": "leadscore.sql.pivot",

@@ -72,14 +72,32 @@ class CompiledQuery:
     event_types: tuple[str, ...] = ()  # the event types the query reads
 
 
+@dataclass(frozen=True)
+class Probes:
+    """More per-contact columns, for callers that act on the results (the automation's bulk
+    path): whether each named criterion holds (`holds:<key>`, after scores and lists, so it may
+    use them), the time in µs of the latest event matching each named event criterion
+    (`latest:<key>`), of the latest recorded change of each named property (`changed:<key>`),
+    and a property's typed value (`value:<property>`). The `holds` and `latest` criteria
+    count in the schedule; `schedule_stage_rules=False` leaves the stage rules' criteria out
+    of it."""
+
+    holds: Mapping[str, c.Criterion] = field(default_factory=dict)
+    latest: Mapping[str, c.EventCriterion] = field(default_factory=dict)
+    changed: Mapping[str, str] = field(default_factory=dict)
+    values: tuple[str, ...] = ()
+    schedule_stage_rules: bool = True
+
+
 def compile_model(model: Model, *, as_of: datetime | int, dialect: str | Dialect = "duckdb",
                   lists: ListSet | None = None, stage_rules: bool = False,
                   schedule: bool = False, detail: bool = False, targets: bool = False,
                   relations: Mapping[str, str] | None = None,
-                  pretty: bool = False) -> CompiledQuery:
+                  pretty: bool = False, probes: Probes | None = None) -> CompiledQuery:
     """Compile the whole model (with `lists`, the stage target when `stage_rules`, the next
     change time when `schedule`, every rule's and group's points when `detail`, only the
-    contacts of `ls_targets` when `targets`) as of `as_of` (a datetime, or microseconds).
+    contacts of `ls_targets` when `targets`, the `probes` columns) as of `as_of` (a datetime,
+    or microseconds).
     Raises LeadscoreError with every construct the dialect cannot express."""
     found = dialect_named(dialect)
     if found is None:
@@ -88,7 +106,7 @@ def compile_model(model: Model, *, as_of: datetime | int, dialect: str | Dialect
             hint=did_you_mean(str(dialect), DIALECTS) or "dialects: " + ", ".join(DIALECTS))
     as_of_us = as_of if isinstance(as_of, int) else to_micros(as_of)
     return _Compiler(model, found, as_of_us, relation_names(relations)).run(
-        lists, stage_rules, schedule, detail, targets, pretty)
+        lists, stage_rules, schedule, detail, targets, pretty, probes or Probes())
 
 
 class _Compiler:
@@ -123,13 +141,14 @@ class _Compiler:
 
     # the model -----------------------------------------------------------------------------------
     def run(self, list_set: ListSet | None, stage_rules: bool, with_schedule: bool,
-            detail: bool, targets: bool, pretty: bool) -> CompiledQuery:
+            detail: bool, targets: bool, pretty: bool, probes: Probes) -> CompiledQuery:
         model, dialect = self.model, self.ctx.dialect
         rules = RuleCompiler(self.ctx, self.criteria, with_schedule)
         parts, rule_cols, group_cols, moments = self.rule_layers(rules)
         self.score_layers(parts)
         stage_expr = self.label_layer()
         list_criteria = self.list_layers(list_set) if list_set is not None else []
+        probe_columns = self.probe_layer(probes)
         if stage_rules:
             target, reason = lifecycle.stage_target(model, self.criteria, stage_expr)
             self.layer("stage", [x.alias(target, "st"), x.alias(reason, "sr")])
@@ -138,13 +157,15 @@ class _Compiler:
             nodes = [r.criterion for s in model.scores.values() for r in s.all_rules()
                      if not (r.tiers and isinstance(r.criterion, c.PropertyCriterion))]
             nodes += list_criteria
-            if stage_rules:
+            nodes += [*probes.holds.values(), *probes.latest.values()]
+            if stage_rules and probes.schedule_stage_rules:
                 nodes += [*model.lifecycle.exclude, *(n for _, n in model.lifecycle.qualify)]
             with self.ctx.at("the schedule"):
                 candidates = schedule.moments(nodes, self.criteria) + moments
                 next_change = schedule.earliest(self.criteria, candidates)
         output = self.output(stage_rules, next_change, rule_cols if detail else {},
                              group_cols if detail else {}, list_set)
+        output += [x.alias(x.column(col), name) for name, col in probe_columns.items()]
         self.ctx.problems.raise_if_errors()
         tree = self.assemble(output, targets)
         names = tuple(node.alias_or_name for node in output)
@@ -211,6 +232,32 @@ class _Compiler:
                 criteria += [*(f for g in item.groups for f in g), *item.exclude]
             self.layer(f"lists{depth}", columns)
         return criteria
+
+    def probe_layer(self, probes: Probes) -> dict[str, str]:
+        """The `probes` columns in a layer after the lists; returns output name → column."""
+        columns: list[exp.Expression] = []
+        names: dict[str, str] = {}
+
+        def add(name: str, value: exp.Expression) -> None:
+            column = f"q{len(names) + 1}"
+            columns.append(x.alias(value, column))
+            names[name] = column
+
+        catalog = self.model.catalog
+        for key, node in probes.holds.items():
+            with self.ctx.at(f"criterion '{key}'"):
+                add(f"holds:{key}", self.criteria.holds(node))
+        for key, event in probes.latest.items():
+            with self.ctx.at(f"event '{key}'"):
+                add(f"latest:{key}", self.scan.latest(event))
+        for key, prop in probes.changed.items():
+            add(f"changed:{key}", self.values.changed_at(prop, catalog.property_type(prop)))
+        for prop in probes.values:
+            definition = catalog.properties.get(prop)
+            add(f"value:{prop}", self.values.value(
+                prop, catalog.property_type(prop), definition.options if definition else ()))
+        self.layer("probes", columns)
+        return names
 
     def score_layers(self, parts: dict[str, list[exp.Expression]]) -> None:
         depth: dict[str, int] = {}
