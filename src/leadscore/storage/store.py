@@ -8,6 +8,7 @@ into one.
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -46,7 +47,7 @@ if TYPE_CHECKING:
 CHUNK = 5_000
 
 MIGRATIONS = Path(__file__).parent / "migrations"
-HEAD_REVISION = "0005"  # the newest file in migrations/versions; a test keeps them in step
+HEAD_REVISION = "0006"  # the newest file in migrations/versions; a test keeps them in step
 _WRITE_LOCK_KEY = 7_365_100  # pg_advisory_xact_lock key: one writer at a time, as on SQLite
 
 
@@ -385,17 +386,52 @@ class Store:
         with self.read() as connection:
             return list_member_counts(connection)
 
-    def list_members(self, name: str, limit: int | None) -> Any:
+    def list_members(self, name: str, limit: int | None,
+                     after: tuple[datetime, str] | None = None) -> Any:
         from leadscore.storage.automation_reads import list_members
 
         with self.read() as connection:
-            return list_members(connection, name, limit)
+            return list_members(connection, name, limit, after)
 
-    def task_page(self, owner: str | None, limit: int | None) -> Any:
+    def task_page(self, owner: str | None, limit: int | None, after: int | None = None) -> Any:
         from leadscore.storage.automation_reads import task_page
 
         with self.read() as connection:
-            return task_page(connection, owner, limit)
+            return task_page(connection, owner, limit, after)
+
+    def complete_task(self, task_id: int) -> str | None:
+        """Mark a follow-up task done; its status before (None: no such task)."""
+        from leadscore.storage.task_writes import complete_task
+
+        with self.write() as writer:
+            return complete_task(writer.connection, task_id)
+
+    # API keys (storage.api_keys) ------------------------------------------------------------
+    def add_api_key(self, *, prefix: str, digest: str, name: str | None,
+                    scopes: tuple[str, ...], now: datetime) -> Any:
+        from leadscore.storage.api_keys import add_key
+
+        with self.write() as writer:
+            return add_key(writer.connection, prefix=prefix, digest=digest, name=name,
+                           scopes=scopes, now=now)
+
+    def api_keys(self) -> list[Any]:
+        from leadscore.storage.api_keys import all_keys
+
+        with self.read() as connection:
+            return all_keys(connection)
+
+    def api_key_by_hash(self, digest: str) -> Any:
+        from leadscore.storage.api_keys import key_by_hash
+
+        with self.read() as connection:
+            return key_by_hash(connection, digest)
+
+    def revoke_api_key(self, key_id: int, now: datetime) -> Any:
+        from leadscore.storage.api_keys import revoke_key
+
+        with self.write() as writer:
+            return revoke_key(writer.connection, key_id, now)
 
     def automation_timeline(self, contact_id: str) -> list[Any]:
         from leadscore.storage.automation_reads import automation_timeline
@@ -466,25 +502,27 @@ def check_sqlite_file(path: Path, *, create: bool, shown: str) -> None:
             "LS291", f"the store path {path} is a folder", Location(file=str(path),
                                                                     field="store"),
             hint="give the path of a database file, e.g. .leadscore/store.db")
-    try:
-        with path.open("rb") as handle:
-            head = handle.read(16)
-    except OSError as error:
+    # The file is read through SQLite alone, never opened by itself: closing any descriptor
+    # of a database file drops every POSIX lock this process holds on it, including the
+    # shared lock of another store's open WAL connection (`leadscore serve` opens two stores);
+    # another process may then think itself the last one, checkpoint and delete the WAL under
+    # that connection ("database disk image is malformed").
+    if not os.access(path, os.R_OK):
         raise LeadscoreError.single(
-            "LS291", f"cannot read the store {path}: {error.strerror}",
-            Location(file=str(path), field="store"), hint="check the file's permissions"
-        ) from None
-    if not head:
+            "LS291", f"cannot read the store {path}: permission denied",
+            Location(file=str(path), field="store"), hint="check the file's permissions")
+    if path.stat().st_size == 0:
         return  # an empty file: a new store
-    if head != b"SQLite format 3\x00":
-        raise LeadscoreError.single(
-            "LS295", f"{path} is not a SQLite database", Location(file=str(path), field="store"),
-            hint="point [store] url at a leadscore store, or at a new file name")
     driver = connect_sqlite(str(path), readonly=True)
     try:
         tables = {row[0] for row in driver.execute(
             "SELECT name FROM sqlite_master WHERE type = 'table'")}
-    except Exception as error:  # noqa: BLE001 - a damaged file
+    except Exception as error:  # noqa: BLE001 - another kind of file, or a damaged one
+        if "not a database" in str(error):
+            raise LeadscoreError.single(
+                "LS295", f"{path} is not a SQLite database",
+                Location(file=str(path), field="store"),
+                hint="point [store] url at a leadscore store, or at a new file name") from None
         raise LeadscoreError.single(
             "LS296", f"the store {path} is damaged: {error}",
             Location(file=str(path), field="store"),
