@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 import typer
 
-from leadscore.cli import automation, calibration
+from leadscore.cli import automation, calibration, serve
 
-REGISTRATIONS: list[Callable[[typer.Typer], None]] = [automation.register, calibration.register]
+REGISTRATIONS: list[Callable[[typer.Typer], None]] = [automation.register, calibration.register,
+                                                      serve.register]
