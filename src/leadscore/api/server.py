@@ -32,7 +32,7 @@ GRACE_SECONDS = 30  # how long in-flight requests may take to finish after SIGTE
 
 
 @dataclass
-class Served:
+class ServeResult:
     host: str
     port: int
     worker: WorkerStats | None
@@ -104,7 +104,7 @@ class _Worker(threading.Thread):
 
 def serve(root: Path, *, host: str = "127.0.0.1", port: int = 8000, workers: int = 1,
           announce: Callable[[str], None] = print,
-          echo: Callable[[str], None] | None = None) -> Served:
+          echo: Callable[[str], None] | None = None) -> ServeResult:
     """Serve the project at `root` until SIGTERM or Ctrl-C; `announce` gets the address
     line once the socket listens."""
     import uvicorn
@@ -162,11 +162,11 @@ def serve(root: Path, *, host: str = "127.0.0.1", port: int = 8000, workers: int
                 signal.signal(sig, handler)
         if worker.error is not None:
             raise worker.error
-        return Served(host, bound, worker.stats)
+        return ServeResult(host, bound, worker.stats)
     finally:
         api_project.close()
         if worker_project is not None:
             worker_project.close()
 
 
-__all__ = ["PROJECT_ENV", "Served", "app_from_environment", "bind", "check_workers", "serve"]
+__all__ = ["PROJECT_ENV", "ServeResult", "app_from_environment", "bind", "check_workers", "serve"]
