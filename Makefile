@@ -60,6 +60,7 @@ lint: $(STAMP)
 
 schema: $(STAMP)
 	$(BIN)/leadscore schema > schema/model.schema.json
+	$(BIN)/python -m leadscore.api.app > schema/openapi.json
 
 clean:
 	rm -rf $(VENV) build .pytest_cache

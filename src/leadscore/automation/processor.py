@@ -187,13 +187,16 @@ class Automation:
 
     # --- what arrives -----------------------------------------------------------------------
 
-    def ingest_events(self, events: Sequence[EventInput], *, now: datetime | None = None
-                      ) -> WriteCounts:
-        """Store events (a resent event id is a no-op) and make their contacts due at once."""
+    def ingest_events(self, events: Sequence[EventInput], *, now: datetime | None = None,
+                      new_contacts: Sequence[ContactInput] = ()) -> WriteCounts:
+        """Store events (a resent event id is a no-op) and make their contacts due at once;
+        `new_contacts` are created first, in the same transaction."""
         moment = to_utc(now or datetime.now(UTC))
         # appending events does not wait for a processing batch to finish (PostgreSQL): the
-        # batch sees the new due version and leaves the contact due
-        with self.store.write(exclusive=False) as writer:
+        # batch sees the new due version and leaves the contact due; creating contacts does
+        with self.store.write(exclusive=bool(new_contacts)) as writer:
+            if new_contacts:
+                writer.upsert_contacts(new_contacts, source="api")
             counts = writer.add_events(events, received_at=moment)
             make_due(writer.connection, {e.contact_id for e in events}, moment, "event")
         return counts

@@ -37,11 +37,14 @@ class WorkerStats:
 
 def run_worker(project: Project, *, interval: float = 1.0, once: bool = False,
                max_seconds: float | None = None, batch: int = 500,
-               echo: Callable[[str], None] | None = None) -> WorkerStats:
+               echo: Callable[[str], None] | None = None,
+               stop: StopFlag | None = None) -> WorkerStats:
+    """Run until SIGTERM — or, given `stop` (a worker on a thread beside a server, which owns
+    the signals), until the caller sets it; the pass in progress is finished first."""
     automation = project.automation
     stats = WorkerStats()
-    stopping = StopFlag()
-    previous = signal.signal(signal.SIGTERM, stopping.request)
+    stopping = stop or StopFlag()
+    previous = None if stop is not None else signal.signal(signal.SIGTERM, stopping.request)
     started = time.monotonic()
     automation.activate()
     # beside processing only where writers can work side by side: SQLite has one writer, so
@@ -94,7 +97,8 @@ def run_worker(project: Project, *, interval: float = 1.0, once: bool = False,
         if dispatcher is not None:
             dispatcher.stop()
         senders.close()
-        signal.signal(signal.SIGTERM, previous)
+        if stop is None:
+            signal.signal(signal.SIGTERM, previous)
     return stats
 
 

@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 import typer
 
-from leadscore.cli import automation, calibration, care
+from leadscore.cli import automation, calibration, care, serve
 
 REGISTRATIONS: list[Callable[[typer.Typer], None]] = [automation.register, calibration.register,
-                                                     care.register]
+                                                     care.register, serve.register]

@@ -95,8 +95,9 @@ def enqueue_rows(connection: Connection, rows: list[dict[str, Any]]) -> int:
 
 
 def outbox_items(store: Store, status: str | None = None, contact_id: str | None = None,
-                 limit: int | None = 1000) -> list[OutboxItem]:
-    """Rows of the outbox (all, or of one status and/or contact), oldest first."""
+                 limit: int | None = 1000, after: int | None = None) -> list[OutboxItem]:
+    """Rows of the outbox (all, or of one status and/or contact), oldest first; after the
+    row `after` when given (the last id of the previous page)."""
     if status is not None and status not in STATUSES:
         raise ValueError(f"unknown outbox status {status!r} (expected one of {STATUSES})")
     query = select(*COLUMNS).order_by(outbox.c.id)
@@ -104,6 +105,8 @@ def outbox_items(store: Store, status: str | None = None, contact_id: str | None
         query = query.where(outbox.c.status == status)
     if contact_id is not None:
         query = query.where(outbox.c.contact_id == contact_id)
+    if after is not None:
+        query = query.where(outbox.c.id > after)
     if limit is not None:
         query = query.limit(limit)
     with store.read() as connection:

@@ -7,14 +7,18 @@ from dataclasses import dataclass, field
 
 @dataclass(frozen=True)
 class Location:
-    """Where a mistake is: a file and, when known, a 1-based line and column, or a field."""
+    """Where a mistake is: a file and, when known, a 1-based line and column, or a field; or
+    the 0-based `index` of an item in a batch sent to the HTTP API (and its field)."""
 
     file: str | None = None
     line: int | None = None
     column: int | None = None
     field: str | None = None
+    index: int | None = None
 
     def __str__(self) -> str:
+        if self.index is not None and self.file is None:
+            return f"item {self.index}" + (f" ({self.field})" if self.field else "")
         parts = [self.file or "<input>"]
         if self.line is not None:
             parts.append(str(self.line))

@@ -237,6 +237,7 @@ class _Builder:
     def __init__(self, path: Path, catalog: Catalog, now: datetime,
                  diagnostics: DiagnosticList) -> None:
         self.file = str(path)
+        self.unit = "line"  # what a row is called in messages ("item" in an API batch)
         self.catalog = catalog
         self.now = now
         self.diagnostics = diagnostics
@@ -414,8 +415,8 @@ class _Builder:
         ) + [name for name in ("email", "created_at")
              if getattr(first, name) != getattr(contact, name)]
         self.diagnostics.error(
-            "LS214", f"contact '{contact.contact_id}' is also on line {first_line}, with other "
-                     f"values ({', '.join(differing[:5])})",
+            "LS214", f"contact '{contact.contact_id}' is also on {self.unit} {first_line}, "
+                     f"with other values ({', '.join(differing[:5])})",
             self.at(line, differing[0] if differing else None), text=contact.contact_id,
             hint="keep one row per contact (or give the rows different updated_at times: "
                  "then they are its history)",

@@ -152,6 +152,7 @@ def _plan_columns(path: Path, header: list[str], diagnostics: DiagnosticList) ->
 class _Builder:
     def __init__(self, path: Path, catalog: Catalog, diagnostics: DiagnosticList) -> None:
         self.file = str(path)
+        self.unit = "line"  # what a row is called in messages ("item" in an API batch)
         self.catalog = catalog
         self.diagnostics = diagnostics
         self.events: list[EventInput] = []
@@ -177,8 +178,8 @@ class _Builder:
             self.duplicates += 1
         else:
             self.diagnostics.error(
-                "LS218", f"event id '{event.event_id}' is also on line {seen[0]}, with other "
-                         "content",
+                "LS218", f"event id '{event.event_id}' is also on {self.unit} {seen[0]}, "
+                         "with other content",
                 self.at(line, "event_id"), text=event.event_id,
                 hint="an event id names one event; give each event its own id",
             )

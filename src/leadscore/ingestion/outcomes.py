@@ -196,6 +196,7 @@ def _read_labels(header: list[str], rows: list[tuple[int, list[str]]], mapping: 
 class _Builder:
     def __init__(self, file: str, diagnostics: DiagnosticList) -> None:
         self.file = file
+        self.unit = "line"  # what a row is called in messages ("item" in an API batch)
         self.diagnostics = diagnostics
         self.records: list[OutcomeRecord] = []
         self.lines: list[int] = []
@@ -230,7 +231,8 @@ class _Builder:
                 self.duplicates += 1
                 return
             self.diagnostics.error(
-                "LS404", f"contact '{contact_id}' is also on line {seen[0]}, with other outcomes",
+                "LS404", f"contact '{contact_id}' is also on {self.unit} {seen[0]}, with other "
+                         "outcomes",
                 self.at(line, "contact_id"), text=contact_id,
                 hint="keep one row per contact")
             return

@@ -7,7 +7,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -103,6 +103,8 @@ class AutomationOperations:
         self.automation.set_stage(contact_id, stage, by=by)
 
     def stage_history(self, contact_id: str) -> list[StageChange]:
+        """Every stage change of the contact, oldest first (LS310 for an unknown contact)."""
+        self.require_contact(contact_id)
         return self.store.stage_history(contact_id)
 
     def test_list(self, name: str, contact_id: str) -> ListTest:
@@ -117,17 +119,41 @@ class AutomationOperations:
         return [(item.name, counts.get(item.name, 0), item.description or "")
                 for item in self.lists]
 
-    def list_members(self, name: str, *, limit: int | None = 50) -> Page:
-        """The newest members of a list (and how many it has)."""
+    def list_members(self, name: str, *, limit: int | None = 50,
+                     cursor: str | None = None) -> Page:
+        """The newest members of a list (and how many it has); `cursor`: the page after the
+        one that gave it."""
+        from leadscore.project.service_api import (
+            bad_cursor,
+            decode_page_cursor,
+            encode_page_cursor,
+        )
+
         if name not in self.lists:
             raise LeadscoreError.single("LS162", f"no list named '{name}'",
                                         Location(field="list"),
                                         hint=did_you_mean(name, self.lists.lists))
-        return self.store.list_members(name, limit)
+        after = None
+        if cursor is not None:
+            found = decode_page_cursor(cursor)
+            try:
+                after = (datetime.fromisoformat(found[0]), str(found[1]))
+            except (TypeError, ValueError, IndexError, KeyError):
+                raise bad_cursor(cursor) from None
+        page = self.store.list_members(name, limit, after)
+        if limit and len(page.items) == limit:
+            last = page.items[-1]
+            page = replace(page, cursor=encode_page_cursor(
+                [_utc(last.joined_at).isoformat(), last.contact_id]))
+        return page
 
-    def tasks(self, *, owner: str | None = None, limit: int | None = 50) -> Page:
+    def tasks(self, *, owner: str | None = None, limit: int | None = 50,
+              cursor: str | None = None) -> Page:
         """Follow-up tasks created by workflows, oldest first (and how many there are)."""
-        return self.store.task_page(owner, limit)
+        page = self.store.task_page(owner, limit, _id_cursor(cursor))
+        if limit and len(page.items) == limit:
+            page = replace(page, cursor=_next_id_cursor(page.items[-1].id))
+        return page
 
     def contact_log(self, contact_id: str) -> list[TimelineEntry]:
         """A contact's timeline: list joins and leaves, stage changes and workflow steps."""
@@ -141,15 +167,46 @@ class AutomationOperations:
         return sorted(entries, key=lambda e: (_utc(e.at), e.what, e.change))
 
     def outbox(self, *, status: str | None = None, limit: int | None = 50) -> list[OutboxItem]:
-        from leadscore.delivery import outbox_items
+        return self.outbox_page(status=status, limit=limit).items
 
-        return outbox_items(self.store, status=status, limit=limit)
+    def outbox_page(self, *, status: str | None = None, limit: int | None = 50,
+                    cursor: str | None = None) -> Page:
+        """Outbox rows oldest first, a page at a time (`total`: the rows of this page)."""
+        from leadscore.delivery import outbox_items
+        from leadscore.delivery.outbox import STATUSES
+        from leadscore.storage.automation_reads import Page
+
+        if status is not None and status not in STATUSES:
+            raise LeadscoreError.single("LS325", f"unknown outbox status '{status}'",
+                                        Location(field="status"), text=status,
+                                        hint=did_you_mean(status, STATUSES)
+                                        or "one of: " + ", ".join(STATUSES))
+        items = outbox_items(self.store, status=status, limit=limit, after=_id_cursor(cursor))
+        more = _next_id_cursor(items[-1].id) if limit and len(items) == limit else None
+        return Page(items, len(items), more)
 
     def retry_dead_letters(self, ids: list[int] | None = None) -> int:
         """Move dead letters (all, or these) back to pending; returns how many."""
         from leadscore.delivery import retry
 
         return retry(self.store, ids or None, now=datetime.now(UTC))
+
+
+def _id_cursor(cursor: str | None) -> int | None:
+    from leadscore.project.service_api import bad_cursor, decode_page_cursor
+
+    if cursor is None:
+        return None
+    found = decode_page_cursor(cursor)
+    if not isinstance(found, int) or isinstance(found, bool) or not 0 <= found < 2**63:
+        raise bad_cursor(cursor)
+    return int(found)
+
+
+def _next_id_cursor(last_id: int) -> str:
+    from leadscore.project.service_api import encode_page_cursor
+
+    return encode_page_cursor(int(last_id))
 
 
 def _utc(moment: Any) -> datetime:

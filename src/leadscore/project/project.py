@@ -25,6 +25,7 @@ from leadscore.project.config import (
     find_project_root,
     resolve_input,
 )
+from leadscore.project.service_api import ServiceOperations
 
 if TYPE_CHECKING:  # the parts are imported by the methods that use them: a command loads
     # only what it needs (`leadscore leads` never loads the automation or SQLAlchemy)
@@ -93,7 +94,7 @@ def _typed(changes: list[PropertyChange], model: Model) -> list[PropertyChange]:
     return out
 
 
-class Project(AutomationOperations, CareOperations):
+class Project(AutomationOperations, CareOperations, ServiceOperations):
     """A project folder (leadscore.toml + model + store), or just a store and a model.
 
     The import methods look a relative path that does not exist from the current folder up in
@@ -141,6 +142,11 @@ class Project(AutomationOperations, CareOperations):
 
             self._store = Store.open(self.config.store_url)
         return self._store
+
+    @property
+    def store_kind(self) -> str:
+        """'sqlite' (the embedded store) or 'postgresql'."""
+        return self.store.dialect
 
     @property
     def channels(self) -> Channels:

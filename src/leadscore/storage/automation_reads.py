@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, and_, func, or_, select
 
 from leadscore.storage.automation_schema import list_changes, list_memberships, step_runs, tasks
 from leadscore.storage.schema import contacts
@@ -47,10 +47,12 @@ class TimelineEntry:
 
 @dataclass(frozen=True)
 class Page:
-    """Some rows and how many there are in all."""
+    """Some rows, how many there are in all, and where the next page starts (None: this is
+    the last page, or the caller did not ask for pages)."""
 
     items: list[Any]
     total: int
+    cursor: str | None = None
 
 
 def list_member_counts(connection: Connection) -> dict[str, int]:
@@ -59,12 +61,18 @@ def list_member_counts(connection: Connection) -> dict[str, int]:
         select(m.list, func.count()).group_by(m.list))}
 
 
-def list_members(connection: Connection, name: str, limit: int | None) -> Page:
-    """The newest members of a list first."""
+def list_members(connection: Connection, name: str, limit: int | None,
+                 after: tuple[datetime, str] | None = None) -> Page:
+    """The newest members of a list first; `after` (joined_at, contact_id) of the last member
+    of the previous page starts the next one."""
     m, c = list_memberships.c, contacts.c
     query = (select(m.contact_id, c.email, m.joined_at)
              .select_from(list_memberships.join(contacts, c.contact_id == m.contact_id))
              .where(m.list == name).order_by(m.joined_at.desc(), m.contact_id))
+    if after is not None:
+        joined, contact_id = after
+        query = query.where(or_(m.joined_at < joined,
+                                and_(m.joined_at == joined, m.contact_id > contact_id)))
     if limit:
         query = query.limit(int(limit))
     items = [Member(cid, email, joined) for cid, email, joined in connection.execute(query)]
@@ -73,11 +81,15 @@ def list_members(connection: Connection, name: str, limit: int | None) -> Page:
     return Page(items, int(total))
 
 
-def task_page(connection: Connection, owner: str | None, limit: int | None) -> Page:
+def task_page(connection: Connection, owner: str | None, limit: int | None,
+              after: int | None = None) -> Page:
+    """Tasks by id (after the id `after`, when given); `total` counts them all."""
     t = tasks.c
     where = [t.owner == owner] if owner else []
     query = select(t.id, t.contact_id, t.owner, t.title, t.due_at, t.status, t.detail) \
         .where(*where).order_by(t.id)
+    if after is not None:
+        query = query.where(t.id > after)
     if limit:
         query = query.limit(int(limit))
     items = []

@@ -3,6 +3,7 @@ not damaged (`PRAGMA quick_check`, before a process's first write)."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -44,25 +45,27 @@ def check_sqlite_file(path: Path, *, create: bool, shown: str) -> None:
             "LS291", f"the store path {path} is a folder", Location(file=str(path),
                                                                     field="store"),
             hint="give the path of a database file, e.g. .leadscore/store.db")
-    try:
-        with path.open("rb") as handle:
-            head = handle.read(16)
-    except OSError as error:
+    # The file is read through SQLite alone, never opened by itself: closing any descriptor
+    # of a database file drops every POSIX lock this process holds on it, including the
+    # shared lock of another store's open WAL connection (`leadscore serve` opens two stores);
+    # another process may then think itself the last one, checkpoint and delete the WAL under
+    # that connection ("database disk image is malformed").
+    if not os.access(path, os.R_OK):
         raise LeadscoreError.single(
-            "LS291", f"cannot read the store {path}: {error.strerror}",
-            Location(file=str(path), field="store"), hint="check the file's permissions"
-        ) from None
-    if not head:
+            "LS291", f"cannot read the store {path}: permission denied",
+            Location(file=str(path), field="store"), hint="check the file's permissions")
+    if path.stat().st_size == 0:
         return  # an empty file: a new store
-    if head != b"SQLite format 3\x00":
-        raise LeadscoreError.single(
-            "LS295", f"{path} is not a SQLite database", Location(file=str(path), field="store"),
-            hint="point [store] url at a leadscore store, or at a new file name")
     driver = connect_sqlite(str(path), readonly=True)
     try:
         tables = {row[0] for row in driver.execute(
             "SELECT name FROM sqlite_master WHERE type = 'table'")}
-    except Exception as error:  # noqa: BLE001 - a damaged file
+    except Exception as error:  # noqa: BLE001 - another kind of file, or a damaged one
+        if "not a database" in str(error):
+            raise LeadscoreError.single(
+                "LS295", f"{path} is not a SQLite database",
+                Location(file=str(path), field="store"),
+                hint="point [store] url at a leadscore store, or at a new file name") from None
         raise LeadscoreError.single(
             "LS296", f"the store {path} is damaged: {error}",
             Location(file=str(path), field="store"),

@@ -199,5 +199,6 @@ BULK_TABLES = ("contacts", "property_changes", "events", "scores", "score_histor
                "stage_changes")
 
 
-# the automation tables share this metadata: whoever reads the schema sees them all
-from leadscore.storage import automation_schema  # noqa: E402, F401
+# the automation tables and the API keys share this metadata: whoever reads the schema sees
+# them all
+from leadscore.storage import api_keys, automation_schema  # noqa: E402, F401

@@ -47,7 +47,7 @@ if TYPE_CHECKING:
 CHUNK = 5_000
 
 MIGRATIONS = Path(__file__).parent / "migrations"
-HEAD_REVISION = "0005"  # the newest file in migrations/versions; a test keeps them in step
+HEAD_REVISION = "0006"  # the newest file in migrations/versions; a test keeps them in step
 _WRITE_LOCK_KEY = 7_365_100  # pg_advisory_xact_lock key: one writer at a time, as on SQLite
 
 
@@ -395,17 +395,52 @@ class Store:
         with self.read() as connection:
             return list_member_counts(connection)
 
-    def list_members(self, name: str, limit: int | None) -> Any:
+    def list_members(self, name: str, limit: int | None,
+                     after: tuple[datetime, str] | None = None) -> Any:
         from leadscore.storage.automation_reads import list_members
 
         with self.read() as connection:
-            return list_members(connection, name, limit)
+            return list_members(connection, name, limit, after)
 
-    def task_page(self, owner: str | None, limit: int | None) -> Any:
+    def task_page(self, owner: str | None, limit: int | None, after: int | None = None) -> Any:
         from leadscore.storage.automation_reads import task_page
 
         with self.read() as connection:
-            return task_page(connection, owner, limit)
+            return task_page(connection, owner, limit, after)
+
+    def complete_task(self, task_id: int) -> str | None:
+        """Mark a follow-up task done; its status before (None: no such task)."""
+        from leadscore.storage.task_writes import complete_task
+
+        with self.write() as writer:
+            return complete_task(writer.connection, task_id)
+
+    # API keys (storage.api_keys) ------------------------------------------------------------
+    def add_api_key(self, *, prefix: str, digest: str, name: str | None,
+                    scopes: tuple[str, ...], now: datetime) -> Any:
+        from leadscore.storage.api_keys import add_key
+
+        with self.write() as writer:
+            return add_key(writer.connection, prefix=prefix, digest=digest, name=name,
+                           scopes=scopes, now=now)
+
+    def api_keys(self) -> list[Any]:
+        from leadscore.storage.api_keys import all_keys
+
+        with self.read() as connection:
+            return all_keys(connection)
+
+    def api_key_by_hash(self, digest: str) -> Any:
+        from leadscore.storage.api_keys import key_by_hash
+
+        with self.read() as connection:
+            return key_by_hash(connection, digest)
+
+    def revoke_api_key(self, key_id: int, now: datetime) -> Any:
+        from leadscore.storage.api_keys import revoke_key
+
+        with self.write() as writer:
+            return revoke_key(writer.connection, key_id, now)
 
     def automation_timeline(self, contact_id: str) -> list[Any]:
         from leadscore.storage.automation_reads import automation_timeline

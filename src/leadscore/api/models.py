@@ -1,0 +1,244 @@
+"""Request and response bodies of the API (pydantic): what the OpenAPI document shows.
+
+Batch items are JSON objects checked by the import rules (`ingestion.items`), not by these
+models, so that a bad item is named by its index and field exactly as a file's bad row is."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from pydantic import BaseModel, Field
+
+ROW_ID_MAX = 2**63 - 1  # the largest row id a store can hold
+RowId = Annotated[int, Field(ge=1, le=ROW_ID_MAX)]
+
+EXAMPLE_EVENT = {"event_id": "e-1001", "contact_id": "c0000042", "type": "page_view",
+                 "occurred_at": "2026-03-01T09:30:00Z", "attributes": {"url": "/pricing"}}
+
+
+class Place(BaseModel):
+    index: int | None = Field(None, description="The item's 0-based index in the batch.")
+    field: str | None = None
+    file: str | None = None
+    line: int | None = None
+    column: int | None = None
+
+
+class Problem(BaseModel):
+    code: str = Field(description="Stable code, listed in docs/errors.md.")
+    severity: str
+    message: str
+    place: Place
+    text: str | None = Field(None, description="The offending text, as sent.")
+    hint: str | None = None
+
+
+class ErrorBody(BaseModel):
+    errors: list[Problem]
+
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    code: {"model": ErrorBody, "description": text} for code, text in (
+        (401, "No API key, or an unknown or revoked one"),
+        (403, "The key's scopes do not allow this route"),
+        (404, "No such contact, list, task or route"),
+        (413, "The body is larger than the limit (32 KB, a batch 500 KB)"),
+        (422, "A mistake in the request (every one named, with its place)"))}
+
+
+# -- ingestion -------------------------------------------------------------------------------
+
+class ContactsIn(BaseModel):
+    contacts: list[dict[str, Any]] = Field(
+        description="Contacts as in a JSONL import: contact_id, email, created_at, "
+                    "updated_at (when the values became true; default now), properties.",
+        examples=[[{"contact_id": "c0000042", "email": "ann@example.com",
+                    "properties": {"job_title": "VP Marketing", "employees": 250}}]])
+
+
+class EventsIn(BaseModel):
+    events: list[dict[str, Any]] = Field(
+        description="Events as in a JSONL import: event_id (derived from the content when "
+                    "missing), contact_id, type, occurred_at, attributes.",
+        examples=[[EXAMPLE_EVENT]])
+    create_contacts: bool = Field(
+        False, description="Create contacts the store does not have (else each such event "
+                           "is a mistake, LS219).")
+
+
+class OutcomesIn(BaseModel):
+    outcomes: list[dict[str, Any]] = Field(
+        description="contact_id, opportunity_at, won_at, lost_at.",
+        examples=[[{"contact_id": "c0000042", "opportunity_at": "2026-03-20"}]])
+
+
+class IngestOut(BaseModel):
+    received: int
+    inserted: int
+    updated: int
+    unchanged: int = Field(description="Already stored (a resent item).")
+    repeated: int = Field(description="Repeated within the batch.")
+    contacts_created: int = 0
+
+
+# -- contacts --------------------------------------------------------------------------------
+
+class ContactOut(BaseModel):
+    contact_id: str
+    email: str | None
+    created_at: datetime | None
+    as_of: datetime
+    properties: dict[str, Any]
+
+
+class ScoreValue(BaseModel):
+    value: float | None
+    label: str | None
+
+
+class ScoresOut(BaseModel):
+    contact_id: str
+    model: str
+    as_of: datetime
+    scores: dict[str, ScoreValue]
+    grade: str | None
+    grade_label: str | None
+    stage: str | None = Field(description="The stage the scores qualify the contact for.")
+
+
+class LogEntry(BaseModel):
+    at: datetime
+    what: str
+    change: str
+    detail: str | None
+
+
+class LogOut(BaseModel):
+    contact_id: str
+    entries: list[LogEntry]
+
+
+class StageChangeOut(BaseModel):
+    stage: str
+    previous: str | None
+    changed_at: datetime
+    cause: str
+
+
+class StagesOut(BaseModel):
+    contact_id: str
+    changes: list[StageChangeOut]
+
+
+class FeedbackIn(BaseModel):
+    verdict: str = Field(description="true_sql, not_ready or unqualified.")
+    by: str = "sales"
+
+
+class FeedbackOut(BaseModel):
+    contact_id: str
+    verdict: str
+    steps: int = Field(description="Workflow steps that ran at once.")
+
+
+class StageIn(BaseModel):
+    stage: str = Field(description="Any stage of the model (a person may move backward).")
+    by: str = "a person"
+
+
+class StageOut(BaseModel):
+    contact_id: str
+    stage: str
+
+
+# -- leads and lists -------------------------------------------------------------------------
+
+class LeadOut(BaseModel):
+    contact_id: str
+    email: str | None
+    scores: dict[str, float | None]
+    labels: dict[str, str | None]
+    grade: str | None
+    stage: str | None
+
+
+class LeadsPage(BaseModel):
+    leads: list[LeadOut]
+    cursor: str | None = Field(description="Pass as `cursor` for the next page; null: last.")
+
+
+class ListOut(BaseModel):
+    name: str
+    members: int
+    description: str
+
+
+class ListsOut(BaseModel):
+    lists: list[ListOut]
+
+
+class MemberOut(BaseModel):
+    contact_id: str
+    email: str | None
+    joined_at: datetime
+
+
+class MembersPage(BaseModel):
+    name: str
+    total: int
+    members: list[MemberOut]
+    cursor: str | None
+
+
+# -- tasks and outbox ------------------------------------------------------------------------
+
+class TaskOut(BaseModel):
+    id: int
+    contact_id: str
+    owner: str | None
+    title: str
+    due_at: datetime | None
+    status: str
+    detail: dict[str, Any]
+
+
+class TasksPage(BaseModel):
+    total: int
+    tasks: list[TaskOut]
+    cursor: str | None
+
+
+class TaskDoneOut(BaseModel):
+    id: int
+    status: str
+    changed: bool = Field(description="False when the task was already done.")
+
+
+class OutboxItemOut(BaseModel):
+    id: int
+    key: str
+    kind: str
+    channel: str
+    contact_id: str | None
+    workflow: str | None
+    payload: Any
+    status: str
+    attempts: int
+    next_attempt_at: datetime
+    last_error: str | None
+    created_at: datetime
+    delivered_at: datetime | None
+
+
+class OutboxPage(BaseModel):
+    items: list[OutboxItemOut]
+    cursor: str | None
+
+
+class RetryIn(BaseModel):
+    ids: list[RowId] | None = Field(None, description="Dead letters to send again (all: null).")
+
+
+class RetryOut(BaseModel):
+    retried: int

@@ -1,0 +1,36 @@
+"""Activity in: contacts (batch upsert), events (batch append), outcomes. A batch is checked
+whole and stored in one transaction, or — with any mistake — not at all; the answer comes
+after the commit."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+
+from leadscore.api.models import ERRORS, ContactsIn, EventsIn, IngestOut, OutcomesIn
+from leadscore.api.security import scoped
+from leadscore.api.state import call
+
+router = APIRouter(prefix="/v1", tags=["ingestion"], responses=ERRORS)
+
+
+@router.post("/contacts", response_model=IngestOut, **scoped("ingest"))
+def post_contacts(body: ContactsIn, request: Request) -> IngestOut:
+    """Upsert contacts and their properties (history kept); the worker rescores them."""
+    report = call(request, lambda p: p.ingest_contacts(body.contacts))
+    return IngestOut(**report.to_dict())
+
+
+@router.post("/events", response_model=IngestOut, **scoped("ingest"))
+def post_events(body: EventsIn, request: Request) -> IngestOut:
+    """Append events; an event id already stored is a no-op, so a resent batch changes
+    nothing. The contacts are made due for the worker at once."""
+    report = call(request, lambda p: p.ingest_events(body.events,
+                                                     create_contacts=body.create_contacts))
+    return IngestOut(**report.to_dict())
+
+
+@router.post("/outcomes", response_model=IngestOut, **scoped("ingest"))
+def post_outcomes(body: OutcomesIn, request: Request) -> IngestOut:
+    """Opportunity, won and lost times of known contacts (for backtests and stages)."""
+    report = call(request, lambda p: p.ingest_outcomes(body.outcomes))
+    return IngestOut(**report.to_dict())

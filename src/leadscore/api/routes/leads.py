@@ -1,0 +1,78 @@
+"""Leads (the `leads` filters, sorted and paged in the store) and active lists."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Query, Request
+
+from leadscore.api.models import (
+    ERRORS,
+    LeadOut,
+    LeadsPage,
+    ListOut,
+    ListsOut,
+    MemberOut,
+    MembersPage,
+)
+from leadscore.api.security import scoped
+from leadscore.api.state import call
+from leadscore.diagnostics import LeadscoreError, Location
+
+router = APIRouter(prefix="/v1", tags=["leads and lists"], responses=ERRORS)
+
+
+def _minimums(items: list[str]) -> dict[str, float]:
+    found = {}
+    for item in items:
+        name, _, number = item.partition("=")
+        try:
+            found[name.strip()] = float(number)
+        except ValueError:
+            raise LeadscoreError.single("LS306", f"min={item}: write SCORE=NUMBER",
+                                        Location(field="min"), text=item[:40],
+                                        hint="e.g. ?min=fit=30") from None
+    return found
+
+
+@router.get("/leads", response_model=LeadsPage, **scoped("read"))
+def get_leads(
+    request: Request,
+    label: str | None = Query(None, description="Only this label of the main score."),
+    stage: str | None = Query(None, description="Only this lifecycle stage."),
+    grade: str | None = Query(None, description="Only this grade (e.g. A1)."),
+    min: list[str] = Query([], description="SCORE=VALUE, e.g. fit=30 (repeatable)."),  # noqa: B008
+    sort: str | None = Query(None, description="The score to rank by (default the main)."),
+    limit: int = Query(25, ge=1, le=1000),
+    cursor: str | None = Query(None, description="The `cursor` of the previous page."),
+) -> LeadsPage:
+    """Scored contacts, best first, filtered, sorted and paged in the store."""
+    minimums = _minimums(min)
+    page = call(request, lambda p: p.leads_page(label=label, stage=stage, grade=grade,
+                                                min_scores=minimums, limit=limit, sort=sort,
+                                                after=cursor))
+    return LeadsPage(leads=[LeadOut(**lead.to_dict()) for lead in page.leads],
+                     cursor=page.cursor)
+
+
+@router.get("/lists", response_model=ListsOut, **scoped("read"))
+def get_lists(request: Request) -> ListsOut:
+    """Every active list with its member count."""
+    rows = call(request, lambda p: p.list_counts())
+    return ListsOut(lists=[ListOut(name=n, members=m, description=d) for n, m, d in rows])
+
+
+@router.get("/lists/{name}/members", response_model=MembersPage, **scoped("read"))
+def get_members(name: str, request: Request, limit: int = Query(50, ge=1, le=1000),
+                cursor: str | None = Query(None)) -> MembersPage:
+    """The members of a list, newest first, with when they joined."""
+    page = call(request, lambda p: p.list_members(name, limit=limit, cursor=cursor))
+    return MembersPage(name=name, total=page.total, cursor=page.cursor,
+                       members=[MemberOut(contact_id=m.contact_id, email=m.email,
+                                          joined_at=m.joined_at) for m in page.items])
+
+
+@router.get("/lists/{name}/test/{contact_id}", **scoped("read"))
+def get_list_test(name: str, contact_id: str, request: Request) -> dict[str, Any]:
+    """Which of the list's filters hold for the contact now, and which do not."""
+    return call(request, lambda p: p.test_list(name, contact_id).to_dict())

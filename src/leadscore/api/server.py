@@ -1,0 +1,172 @@
+"""`leadscore serve`: one process with the API (uvicorn) and the worker — processing due
+contacts and delivering the outbox — on a thread beside it.
+
+The socket is bound here, before uvicorn starts, so that a port in use is a placed mistake
+(LS610) and `--port 0` can say which port it got. SIGTERM (or Ctrl-C) makes uvicorn stop
+accepting, finish the requests in flight and close; then the worker finishes its pass and
+stops. The API and the worker each have their own `Project` (their own store connections).
+With `--workers N` (PostgreSQL only: SQLite has one writer), uvicorn runs N API processes on
+the one socket, each making its app from the project folder (`app_from_environment`)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from leadscore.diagnostics import LeadscoreError, Location
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+
+    from leadscore.automation.worker import WorkerStats
+    from leadscore.project import Project
+
+PROJECT_ENV = "LEADSCORE_SERVE_PROJECT"  # the project folder, for --workers' processes
+GRACE_SECONDS = 30  # how long in-flight requests may take to finish after SIGTERM
+
+
+@dataclass
+class ServeResult:
+    host: str
+    port: int
+    worker: WorkerStats | None
+
+
+def bind(host: str, port: int) -> socket.socket:
+    """A listening socket on host:port (port 0: any free one); LS610 when it cannot be."""
+    try:
+        family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
+        sock = socket.socket(family, socket.SOCK_STREAM)
+    except (OSError, UnicodeError) as error:
+        raise LeadscoreError.single(
+            "LS610", f"cannot listen on {host}:{port}: {getattr(error, 'strerror', None) or error}",
+            Location(field="--host"), text=host, hint="pass an address of this machine, such "
+            "as 127.0.0.1 (this machine only) or 0.0.0.0 (every interface)") from None
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+        sock.listen(2048)
+    except OSError as error:
+        sock.close()
+        raise LeadscoreError.single(
+            "LS610", f"cannot listen on {host}:{port}: {error.strerror or error}",
+            Location(field="--port"), text=str(port),
+            hint="another program is using it: pass --port N, or --port 0 for any free port"
+        ) from None
+    sock.set_inheritable(True)
+    return sock
+
+
+def check_workers(project: Project, workers: int) -> None:
+    if workers > 1 and project.store_kind == "sqlite":
+        raise LeadscoreError.single(
+            "LS613", f"--workers {workers}: the embedded SQLite store has one writer, so it is "
+                     "served by one process", Location(field="--workers"), text=str(workers),
+            hint="leave out --workers on SQLite, or use a PostgreSQL store ([store] url)")
+
+
+def app_from_environment() -> FastAPI:
+    """The app of one of `--workers`' processes: the project folder comes by environment."""
+    from leadscore.api.app import create_app
+    from leadscore.project import Project
+
+    return create_app(Project.open(os.environ[PROJECT_ENV]))
+
+
+class _Worker(threading.Thread):
+    """`run_worker` on a thread; an error ends the server (`on_error`)."""
+
+    def __init__(self, project: Project, on_error: Callable[[], None],
+                 echo: Callable[[str], None] | None) -> None:
+        from leadscore.automation.worker import StopFlag
+
+        super().__init__(name="leadscore-worker", daemon=True)
+        self.project, self.on_error, self.echo = project, on_error, echo
+        self.stop = StopFlag()
+        self.stats: WorkerStats | None = None
+        self.error: BaseException | None = None
+
+    def run(self) -> None:
+        from leadscore.automation.worker import run_worker
+
+        try:
+            self.stats = run_worker(self.project, stop=self.stop, echo=self.echo)
+        except BaseException as error:  # noqa: BLE001 - handed to the main thread
+            self.error = error
+            self.on_error()
+
+
+def serve(root: Path, *, host: str = "127.0.0.1", port: int = 8000, workers: int = 1,
+          announce: Callable[[str], None] = print,
+          echo: Callable[[str], None] | None = None) -> ServeResult:
+    """Serve the project at `root` until SIGTERM or Ctrl-C; `announce` gets the address
+    line once the socket listens."""
+    import uvicorn
+
+    from leadscore.api.app import create_app
+    from leadscore.project import Project
+
+    api_project = Project.open(root)
+    worker_project: Project | None = None
+    try:
+        check_workers(api_project, workers)
+        _ = api_project.model, api_project.automation  # a broken model: an error before serving
+        sock = bind(host, port)
+        bound = sock.getsockname()[1]
+        shown = f"[{host}]" if ":" in host else host
+        worker_project = Project.open(root)
+        options: dict[str, Any] = {"log_level": "warning", "access_log": False,
+                                   "timeout_graceful_shutdown": GRACE_SECONDS,
+                                   "lifespan": "off", "server_header": False}
+        if workers > 1:
+            os.environ[PROJECT_ENV] = str(root)
+            config = uvicorn.Config("leadscore.api.server:app_from_environment", factory=True,
+                                    workers=workers, **options)
+        else:
+            config = uvicorn.Config(create_app(api_project), **options)
+        server = uvicorn.Server(config)
+
+        def stop_server() -> None:
+            server.should_exit = True
+
+        worker = _Worker(worker_project, stop_server, echo)
+        # uvicorn re-raises SIGTERM/SIGINT after its graceful stop: to these handlers
+        stopping = {"signal": False}
+
+        def handled(*_: object) -> None:
+            stopping["signal"] = True
+
+        previous = {sig: signal.signal(sig, handled) for sig in (signal.SIGTERM, signal.SIGINT)}
+        worker.start()
+        try:
+            announce(f"Serving the leadscore API on http://{shown}:{bound} ({workers} "
+                     f"process{'es' if workers > 1 else ''}, store {api_project.store_kind}"
+                     "; the worker runs beside it). Stop with Ctrl-C or SIGTERM.")
+            if workers > 1:
+                from uvicorn.supervisors import Multiprocess
+
+                Multiprocess(config, sockets=[sock]).run()
+            else:
+                server.run(sockets=[sock])
+        finally:
+            worker.stop.request()
+            worker.join(timeout=120)
+            sock.close()
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+        if worker.error is not None:
+            raise worker.error
+        return ServeResult(host, bound, worker.stats)
+    finally:
+        api_project.close()
+        if worker_project is not None:
+            worker_project.close()
+
+
+__all__ = ["PROJECT_ENV", "ServeResult", "app_from_environment", "bind", "check_workers", "serve"]

@@ -1,0 +1,265 @@
+"""What the HTTP API (and any other caller) asks of a project beyond the command line's
+operations: batches of contacts, events and outcomes sent as data, a contact's properties and
+scores as of a moment, task completion, and API keys.
+
+`Project` takes these methods from `ServiceOperations`; they need its `store`, `model` and
+`automation`. Batches are checked by the import rules (`ingestion.items`) and stored whole or
+not at all; nothing is returned before the transaction has committed.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from leadscore.diagnostics import DiagnosticList, LeadscoreError, Location, did_you_mean
+
+if TYPE_CHECKING:
+    from leadscore.automation import Automation
+    from leadscore.evaluation import ContactSnapshot
+    from leadscore.model import Model
+    from leadscore.storage import Store
+    from leadscore.storage.api_keys import ApiKey
+
+SCOPES = ("ingest", "read", "sales", "admin")
+# what each scope allows: ingest sends activity only; sales reads and acts on leads
+GRANTS = {"ingest": {"ingest"}, "read": {"read"}, "sales": {"sales", "read"},
+          "admin": {"ingest", "read", "sales", "admin"}}
+KEY_PREFIX = "lsk_"
+
+
+@dataclass(frozen=True)
+class IngestReport:
+    """What a batch did: items received, new, updated, already stored, repeated in it."""
+
+    received: int
+    inserted: int
+    updated: int
+    unchanged: int
+    repeated: int
+    contacts_created: int = 0
+
+    def to_dict(self) -> dict[str, int]:
+        return dict(self.__dict__)
+
+
+@dataclass(frozen=True)
+class NewKey:
+    """A key just made: `secret` is shown once and stored only as its hash."""
+
+    key: ApiKey
+    secret: str
+
+
+@dataclass(frozen=True)
+class ContactView:
+    contact_id: str
+    email: str | None
+    created_at: datetime | None
+    as_of: datetime
+    properties: dict[str, Any]
+
+
+def hash_key(secret: str) -> str:
+    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
+
+
+def encode_page_cursor(value: Any) -> str:
+    return base64.urlsafe_b64encode(json.dumps(value).encode()).decode().rstrip("=")
+
+
+def bad_cursor(cursor: str, field: str = "cursor") -> LeadscoreError:
+    return LeadscoreError.single(
+        "LS315", "this cursor was not given by leadscore", Location(field=field),
+        text=cursor[:40], hint="pass the cursor the previous page ended with")
+
+
+def decode_page_cursor(cursor: str, field: str = "cursor") -> Any:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        return json.loads(base64.urlsafe_b64decode(padded.encode()))
+    except (ValueError, UnicodeError):
+        raise bad_cursor(cursor, field) from None
+
+
+class ServiceOperations:
+    """Mixed into `Project`, which gives these parts."""
+
+    if TYPE_CHECKING:
+        @property
+        def store(self) -> Store: ...
+        @property
+        def model(self) -> Model: ...
+        @property
+        def automation(self) -> Automation: ...
+        def require_contact(self, contact_id: str) -> None: ...
+        def context_snapshot(self, contact_id: str,
+                             at: datetime | None = None) -> ContactSnapshot: ...
+
+    # batches ---------------------------------------------------------------------------------
+    def ingest_contacts(self, items: list[dict[str, Any]], *,
+                        now: datetime | None = None) -> IngestReport:
+        """Upsert contacts (a JSONL contacts file's objects), made due for the worker in the
+        same transaction. One bad item refuses the whole batch (every mistake named)."""
+        from leadscore.ingestion.items import check_contacts
+
+        checked = check_contacts(items, catalog=self.model.catalog, now=now)
+        counts = self.automation.update_contacts(checked.items, source="api", now=now)
+        return IngestReport(len(items), counts.inserted, counts.updated, counts.unchanged,
+                            checked.repeated)
+
+    def ingest_events(self, items: list[dict[str, Any]], *, create_contacts: bool = False,
+                      now: datetime | None = None) -> IngestReport:
+        """Append events (a JSONL events file's objects); a stored event id is a no-op, so a
+        resent batch changes nothing. Their contacts are made due in the same transaction."""
+        from leadscore.ingestion.items import check_events
+        from leadscore.storage import ContactInput
+
+        checked = check_events(items, catalog=self.model.catalog)
+        wanted = {e.contact_id for e in checked.items}
+        missing = wanted - self.store.existing_contact_ids(wanted)
+        new: list[ContactInput] = []
+        if missing and not create_contacts:
+            diagnostics = DiagnosticList(limit=1000)
+            for event, index in zip(checked.items, checked.indexes, strict=True):
+                if event.contact_id in missing:
+                    diagnostics.error(
+                        "LS219", f"contact '{event.contact_id}' of this event is not in the "
+                                 "store", Location(index=index, field="contact_id"),
+                        text=event.contact_id,
+                        hint="send the contact first (POST /v1/contacts), or send the events "
+                             "with \"create_contacts\": true")
+            diagnostics.raise_if_errors()
+        if missing:
+            first: dict[str, datetime] = {}
+            for event in checked.items:
+                if event.contact_id in missing:
+                    seen = first.get(event.contact_id)
+                    first[event.contact_id] = min(seen, event.occurred_at) if seen \
+                        else event.occurred_at
+            new = [ContactInput(cid, at, created_at=at) for cid, at in sorted(first.items())]
+        counts = self.automation.ingest_events(checked.items, now=now, new_contacts=new)
+        return IngestReport(len(items), counts.inserted, 0, counts.unchanged, checked.repeated,
+                            len(new))
+
+    def ingest_outcomes(self, items: list[dict[str, Any]]) -> IngestReport:
+        """Outcomes (opportunity, won, lost times) of contacts the store has; opportunities and
+        wins move lifecycle stages once the worker sees them."""
+        from leadscore.automation import mark_changed_due
+        from leadscore.ingestion.items import check_outcomes
+        from leadscore.storage.outcomes import save_outcomes
+
+        checked = check_outcomes(items)
+        known = self.store.existing_contact_ids(r.contact_id for r in checked.items)
+        diagnostics = DiagnosticList(limit=1000)
+        for record, index in zip(checked.items, checked.indexes, strict=True):
+            if record.contact_id not in known:
+                diagnostics.error(
+                    "LS403", f"contact '{record.contact_id}' of this outcome is not in the "
+                             "store", Location(index=index, field="contact_id"),
+                    text=record.contact_id, hint="send the contact first (POST /v1/contacts)")
+        diagnostics.raise_if_errors()
+        with mark_changed_due(self.store, "outcomes"):
+            counts = save_outcomes(self.store, checked.items, source="api")
+        return IngestReport(len(items), counts.inserted, counts.updated, counts.unchanged,
+                            checked.repeated)
+
+    # reads -------------------------------------------------------------------------------------
+    def contact(self, contact_id: str, *, at: datetime | None = None) -> ContactView:
+        """The contact's properties now, or as they were at `at`."""
+        self._contact_at(contact_id, at)
+        snapshot = self.context_snapshot(contact_id, at)
+        loaded = self.store.contact_emails([contact_id])
+        created = snapshot.created_at
+        return ContactView(contact_id, loaded.get(contact_id),
+                           datetime.fromtimestamp(created, UTC) if created is not None else None,
+                           datetime.fromtimestamp(snapshot.as_of, UTC),
+                           dict(snapshot.properties))
+
+    def contact_scores(self, contact_id: str, *, at: datetime | None = None) -> dict[str, Any]:
+        """Every score, label, the grade and the qualifying stage under the project's model,
+        computed from the contact's data as of `at` (default now)."""
+        from leadscore.evaluation import Scorer
+
+        self._contact_at(contact_id, at)
+        snapshot = self.context_snapshot(contact_id, at)
+        result = Scorer(self.model).score(snapshot)
+        data = result.to_dict()
+        data["as_of"] = datetime.fromtimestamp(snapshot.as_of, UTC).isoformat()
+        data["model"] = self.model.name
+        return data
+
+    def _contact_at(self, contact_id: str, at: datetime | None) -> None:
+        """LS310 for an unknown contact; LS311 when it did not exist yet at `at`."""
+        self.require_contact(contact_id)
+        if at is None:
+            return
+        loaded = self.store.load_contact(contact_id)
+        created = loaded[1] if loaded else None
+        if created is not None and created > at:
+            raise LeadscoreError.single(
+                "LS311", f"contact '{contact_id}' did not exist yet on {at:%Y-%m-%d %H:%M}",
+                Location(field="as_of"), hint=f"it was created {created:%Y-%m-%d %H:%M} UTC")
+
+    # tasks -------------------------------------------------------------------------------------
+    def complete_task(self, task_id: int) -> bool:
+        """Mark a follow-up task done; False when it already was. LS324 for no such task."""
+        before = self.store.complete_task(task_id) if 0 < task_id < 2**63 else None
+        if before is None:
+            raise LeadscoreError.single("LS324", f"no task {task_id}", Location(field="task"),
+                                        hint="`leadscore tasks` lists the tasks and their ids")
+        return before != "done"
+
+    # API keys ----------------------------------------------------------------------------------
+    def create_api_key(self, scopes: list[str], *, name: str | None = None) -> NewKey:
+        """A new random key (32 bytes) with these scopes; only its SHA-256 hash is stored."""
+        chosen = _check_scopes(scopes)
+        secret = KEY_PREFIX + secrets.token_urlsafe(32)
+        key = self.store.add_api_key(prefix=secret[:12], digest=hash_key(secret), name=name,
+                                     scopes=chosen, now=datetime.now(UTC))
+        return NewKey(key, secret)
+
+    def api_keys(self) -> list[ApiKey]:
+        return self.store.api_keys()
+
+    def revoke_api_key(self, key_id: int) -> ApiKey:
+        found = self.store.revoke_api_key(key_id, datetime.now(UTC)) \
+            if 0 < key_id < 2**63 else None
+        if found is None:
+            raise LeadscoreError.single("LS612", f"no API key with id {key_id}",
+                                        Location(field="id"),
+                                        hint="`leadscore keys list` shows the keys and ids")
+        return found
+
+    def authenticate(self, secret: str) -> ApiKey | None:
+        """The active key this secret is, or None (unknown or revoked)."""
+        found = self.store.api_key_by_hash(hash_key(secret))
+        return found if found is not None and found.active else None
+
+
+def _check_scopes(scopes: list[str]) -> tuple[str, ...]:
+    chosen = [s.strip() for s in scopes if s.strip()]
+    if not chosen:
+        raise LeadscoreError.single("LS611", "a key needs at least one scope",
+                                    Location(field="--scopes"),
+                                    hint="e.g. --scopes read,sales (" + ", ".join(SCOPES) + ")")
+    for scope in chosen:
+        if scope not in SCOPES:
+            raise LeadscoreError.single(
+                "LS611", f"unknown scope '{scope}'", Location(field="--scopes"), text=scope,
+                hint=did_you_mean(scope, SCOPES) or "scopes: " + ", ".join(SCOPES))
+    return tuple(dict.fromkeys(chosen))
+
+
+def granted(scopes: tuple[str, ...] | list[str], needed: str) -> bool:
+    """Whether a key with these scopes may call a route that needs `needed`."""
+    return any(needed in GRANTS.get(scope, ()) for scope in scopes)
+
+
+__all__ = ["GRANTS", "SCOPES", "ContactView", "IngestReport", "NewKey", "ServiceOperations",
+           "bad_cursor", "decode_page_cursor", "encode_page_cursor", "granted", "hash_key"]
