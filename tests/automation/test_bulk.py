@@ -294,3 +294,37 @@ def test_bulk_process_killed_midway_loses_and_doubles_nothing(tmp_path, two_urls
     finally:
         killed.close()
         reference.close()
+
+
+@pytest.mark.parametrize("bulk_process", [True, False])
+def test_process_after_a_set_wise_score_keeps_scores_and_adds_no_repeated_history(
+        tmp_path, bulk_process):
+    """A set-wise `score` keeps scores in segments; `process` afterwards compares with them —
+    a score it recomputes unchanged gains no history row, and the current scores stay whole
+    (a contact the automation rewrote still has every score)."""
+    from leadscore.storage.views import DataView
+
+    project = _project(tmp_path / "p", f"sqlite:///{tmp_path / 'p' / 'store.db'}")
+    _load(project, _files(tmp_path / "data", 1500, 15_000, seed=4))
+    project.score(as_of=NOW, full=True)
+
+    def history(sql: str) -> int:
+        with project.store.read() as connection, DataView(connection) as view:
+            return int(view.duck.execute(sql.format(h=view.relation("score_history")))
+                       .fetchall()[0][0])
+
+    before = history("SELECT count(*) FROM {h}")
+    project.process(now=NOW, deliver=False, bulk=bulk_process)
+    leads = project.leads(limit=2000)
+    assert len(leads) == 1500
+    assert all(v is not None for lead in leads for v in lead.scores.values())
+    repeated = history(
+        "SELECT count(*) FROM (SELECT value, label, lag(value) OVER w AS pv, lag(label) OVER w "
+        "AS pl, row_number() OVER w AS n FROM {h} WINDOW w AS (PARTITION BY contact_id, model, "
+        "score ORDER BY computed_us, seq)) WHERE n > 1 AND pv IS NOT DISTINCT FROM value "
+        "AND pl IS NOT DISTINCT FROM label")
+    assert repeated == 0
+    assert history("SELECT count(*) FROM {h}") - before < 1500  # not a row for everyone
+    rescored = project.dry_run(project.model, as_of=NOW, keep=2000)  # the same moment
+    stored = {lead.contact_id: lead.scores for lead in leads}
+    assert all(stored[r.contact_id] == pytest.approx(r.values) for r in rescored.results)

@@ -224,3 +224,26 @@ def test_a_damaged_store_is_refused_before_an_import_writes(cli):
     (cli.cwd / "d.csv").write_text("contact_id,city\nnew,Rome\n")
     err = fails_clearly(cli("import", "contacts", "d.csv", ok=False), "LS296")
     assert "nothing was written" in err and "leadscore restore" in err
+
+
+def test_score_out_writes_every_contact_or_names_the_mistake(cli):
+    import duckdb
+
+    cli("init", ".")
+    cli("generate", "--contacts", "200", "--events", "2000", "--seed", "2")
+    files = ("--contacts", "data/contacts.csv", "--events", "data/events.jsonl")
+    cli("score", *files, "--out", "out/results.parquet")
+    rows = duckdb.sql("SELECT count(*), count(DISTINCT contact_id), count(total) FROM "
+                      f"read_parquet('{cli.cwd / 'out' / 'results.parquet'}')").fetchall()
+    assert rows == [(200, 200, 200)]
+    cli("score", *files, "--out", "results.csv")
+    lines = (cli.cwd / "results.csv").read_text().splitlines()
+    assert len(lines) == 201 and lines[1:] == sorted(lines[1:])  # sorted by contact
+    (cli.cwd / "taken").mkdir()
+    folder = cli("score", *files, "--out", "taken", ok=False)
+    assert folder.code == 1 and "LS333" in folder.err
+    (cli.cwd / "blocker").write_text("a file, not a folder")
+    (cli.cwd / "dir.parquet").mkdir()
+    for out in ("blocker/x.parquet", "dir.parquet"):
+        refused = cli("score", *files, "--out", out, ok=False)
+        assert refused.code == 1 and "LS340" in refused.err and out in refused.err

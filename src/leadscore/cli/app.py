@@ -328,7 +328,8 @@ def score(
     which = "" if run.full else " whose data or time-based state changed (--full: everyone)"
     console.print(f"{verb} {run.contacts:,} contacts{which} under model {run.model} as of "
                   f"{run.as_of:%Y-%m-%d %H:%M} UTC with the {run.engine} engine in "
-                  f"{run.seconds:.1f}s ({run.events:,} events in the store, "
+                  f"{run.seconds:.1f}s ({run.events:,} events in the "
+                  f"{'files' if events or contacts else 'store'}, "
                   f"{rate:,.0f} events/s).")
     for name, counts in run.labels.items():
         if counts:

@@ -71,6 +71,8 @@ def score_files(model: Model, *, events: Path | None, contacts: Path | None,
                                         Location(file=str(path)),
                                         hint="check the path (it is relative to the current "
                                              "folder)")
+    if out is not None:
+        out = _out_path(Path(out))  # before scoring: a mistake here costs no query
     started = time.perf_counter()
     moment = as_of or datetime.now(UTC)
     as_of_us = to_micros(moment)
@@ -90,15 +92,18 @@ def score_files(model: Model, *, events: Path | None, contacts: Path | None,
             for name, sql in (("ls_contacts", contacts_sql), ("ls_values", values_sql),
                               ("ls_events", events_sql)):
                 duck.execute(f"CREATE OR REPLACE TEMP VIEW {name} AS SELECT * FROM {sql}")
-            results = staged.write("results", query.sql)
+            if out is not None and out.suffix.lower() == ".parquet":
+                results = _write_out(duck, query.sql, out)  # once, straight to the file
+            else:
+                results = staged.write("results", query.sql)
+                if out is not None:
+                    _write_out(duck, f"SELECT * FROM {results} ORDER BY contact_id", out)
             run.contacts = int(duck.execute(f"SELECT count(*) FROM {results}").fetchall()[0][0])
             run.events = int(duck.execute("SELECT count(*) FROM ls_events").fetchall()[0][0])
             for name in model.scores:
                 run.labels[name] = Counter({(label or "—"): int(n) for label, n in duck.execute(
                     f"SELECT {quote_name(name + ':label')}, count(*) FROM {results} GROUP BY 1"
                 ).fetchall()})
-            if out is not None:
-                _write_out(duck, results, Path(out))
             primary = model.primary_score.name
             top = duck.execute(
                 f"SELECT * FROM {results} ORDER BY {quote_name(primary)} DESC NULLS LAST, "
@@ -121,16 +126,40 @@ def _number(value: Any) -> float | None:
     return None if number != number else number
 
 
-def _write_out(duck: Any, results: str, out: Path) -> None:
+def _out_path(out: Path) -> Path:
     suffix = out.suffix.lower()
     if suffix not in (".parquet", ".csv"):
         raise LeadscoreError.single("LS333", f"cannot write results as '{suffix or out.name}'",
                                     Location(file=str(out), field="--out"),
                                     hint="name a .parquet or .csv file")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    form = "parquet" if suffix == ".parquet" else "csv, HEADER true"
-    duck.execute(f"COPY (SELECT * FROM {results} ORDER BY contact_id) TO "
-                 f"{quote_text(str(out))} (FORMAT {form})")
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise _unwritable(out, error.strerror or str(error)) from None
+    if out.is_dir():
+        raise _unwritable(out, "it is a folder")
+    return out
+
+
+def _write_out(duck: Any, sql: str, out: Path) -> str:
+    """Write the rows of `sql` to `out` (Parquet as they come, CSV with a header); returns SQL
+    reading the file back."""
+    import duckdb
+
+    parquet = out.suffix.lower() == ".parquet"
+    form = "parquet" if parquet else "csv, HEADER true"
+    try:
+        duck.execute(f"COPY ({sql}) TO {quote_text(str(out))} (FORMAT {form})")
+    except duckdb.IOException as error:
+        raise _unwritable(out, str(error).splitlines()[0]) from None
+    return (f"read_parquet({quote_text(str(out))})" if parquet else
+            f"read_csv({quote_text(str(out))}, header = true)")
+
+
+def _unwritable(out: Path, reason: str) -> LeadscoreError:
+    return LeadscoreError.single("LS340", f"cannot write the results to {out}: {reason}",
+                                 Location(file=str(out), field="--out"),
+                                 hint="choose a path in a folder you can write to")
 
 
 # -- events -----------------------------------------------------------------------------------

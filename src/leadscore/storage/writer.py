@@ -19,6 +19,7 @@ from leadscore.catalog import to_utc
 from leadscore.catalog.forms import to_micros, typed_forms
 from leadscore.diagnostics import LeadscoreError, Location
 from leadscore.storage.codec import Codec
+from leadscore.storage.duck import quote_name
 from leadscore.storage.json_value import dump_json, same_number
 from leadscore.storage.reading import Batch, HistoryRows, duck_of, segments_of
 from leadscore.storage.records import (
@@ -76,6 +77,12 @@ def touch_contacts(connection: Connection, contact_ids: list[str]) -> None:
                            [(first + i, cid) for i, cid in enumerate(contact_ids)])
     finally:
         cursor.close()
+
+
+class _Stored(dict[tuple[str, str], tuple[float | None, str | None]]):
+    """Stored (value, label) by (contact, score); `segments`: read from score segments."""
+
+    segments = False
 
 
 class Writer:
@@ -260,16 +267,12 @@ class Writer:
         for record in records:
             latest[(record.contact_id, record.score)] = record
         self._require_contacts({contact_id for contact_id, _ in latest}, "scores")
-        previous: dict[tuple[str, str], tuple[float | None, str | None]] = {}
         ids = sorted({contact_id for contact_id, _ in latest})
-        mark = self.codec.param()
-        for part in chunked(ids):
-            for contact_id, score, value, label in self.connection.exec_driver_sql(
-                    f"SELECT contact_id, score, value, label FROM scores WHERE model = {mark} "
-                    f"AND contact_id IN ({', '.join([mark] * len(part))})", (model, *part)):
-                previous[(contact_id, score)] = (value, label)
+        previous = self._stored_scores(model, ids, sorted({s for _, s in latest} - {"grade"}))
         rows: list[tuple[Any, ...]] = []
         history: list[tuple[Any, ...]] = []
+        kept: list[tuple[Any, ...]] = []  # unchanged, of contacts whose scores live in segments
+        touched: set[str] = set()
         for (contact_id, score), record in latest.items():
             value = None if record.value is None else float(record.value)
             row = (contact_id, model, score, value, record.label, computed, cutoff)
@@ -278,8 +281,14 @@ class Writer:
                        or before[1] != record.label)
             if changed or not only_changed:
                 rows.append(row)
+                touched.add(contact_id)
+            elif previous.segments:
+                kept.append(row)
             if changed:
                 history.append(row)
+        # a contact the table holds has every score there (the table's rows patch a segment's
+        # per contact, not per score): its unchanged scores go with its changed ones
+        rows += [row for row in kept if row[0] in touched]
         columns = ("contact_id", "model", "score", "value", "label", "computed_us", "as_of_us")
         kinds = ("text", "text", "text", "float8", "text", "int8", "int8")
         self.codec.insert_many(self.connection, "scores", columns, rows, kinds=kinds,
@@ -287,6 +296,38 @@ class Writer:
                                update=("value", "label", "computed_us", "as_of_us"))
         self.codec.insert_many(self.connection, "score_history", columns, history, kinds=kinds)
         return len(history)
+
+    def _stored_scores(self, model: str, ids: list[str], names: list[str]) -> _Stored:
+        """The current (value, label) of these contacts' scores: on the embedded store from
+        the score segments and the table together (a bulk run's scores live in segments: read
+        from the table alone, every score after one looked new, and gained a history row)."""
+        previous = _Stored()
+        if segments_of(self.connection) is not None and ids:
+            from leadscore.storage.scores import current_wide_sql, score_segments
+            from leadscore.storage.views import DataView
+
+            with DataView(self.connection) as view:
+                if score_segments(view, model):
+                    targets = view.register_columns([("contact_id", "VARCHAR", ids)])
+                    picks = ", ".join(f"{quote_name(n)}, {quote_name(n + ':label')}"
+                                      for n in names)
+                    found = view.duck.execute(
+                        f"SELECT s.contact_id, {picks + ', ' if picks else ''}s.grade "
+                        f"FROM {current_wide_sql(view, model, names)} AS s "
+                        f"SEMI JOIN {targets} AS t ON t.contact_id = s.contact_id").fetchall()
+                    for row in found:
+                        for i, name in enumerate(names):
+                            previous[(row[0], name)] = (row[1 + 2 * i], row[2 + 2 * i])
+                        previous[(row[0], "grade")] = (None, row[-1])
+                    previous.segments = True
+                    return previous
+        mark = self.codec.param()
+        for part in chunked(ids):
+            for contact_id, score, value, label in self.connection.exec_driver_sql(
+                    f"SELECT contact_id, score, value, label FROM scores WHERE model = {mark} "
+                    f"AND contact_id IN ({', '.join([mark] * len(part))})", (model, *part)):
+                previous[(contact_id, score)] = (value, label)
+        return previous
 
     # -- lifecycle stages ----------------------------------------------------------------
 
