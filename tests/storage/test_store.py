@@ -430,3 +430,28 @@ def test_a_sound_store_is_checked_once(tmp_path: Path, monkeypatch: pytest.Monke
         for i in range(3):
             store.upsert_contacts([ContactInput(f"c{i}", T0, properties={"city": "Oslo"})])
     assert len(checks) == 1
+
+
+def test_a_store_as_leadscore_left_it_is_not_read_whole_again(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The file's size and time are sealed after each commit and on closing: the next writer
+    skips `PRAGMA quick_check` (seconds per GB) unless something else changed the file."""
+    from leadscore.storage import store as store_module
+
+    path = tmp_path / "store.db"
+    with Store.open(f"sqlite:///{path}") as store:
+        store.upsert_contacts([ContactInput(f"c{i}", T0, properties={"city": "Oslo"})
+                               for i in range(2000)])
+    checks: list[str] = []
+    original = store_module.quick_check
+    monkeypatch.setattr(store_module, "quick_check",
+                        lambda connection, database: (checks.append(database),
+                                                      original(connection, database)))
+    with Store.open(f"sqlite:///{path}") as store:
+        store.counts()  # a reader opens (and creates an empty log): still as left
+        store.upsert_contacts([ContactInput("c1", T0, properties={"city": "Rome"})])
+    assert checks == []
+    _damage_an_index(path)  # another program writes into the file: checked, and refused
+    with Store.open(f"sqlite:///{path}") as store, pytest.raises(LeadscoreError) as caught:
+        store.upsert_contacts([ContactInput("c2", T0, properties={"city": "Rome"})])
+    assert checks == [str(path)] and caught.value.diagnostics[0].code == "LS296"

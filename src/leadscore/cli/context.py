@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -25,6 +26,7 @@ def open_project() -> Project:
 
     project = Project.open(options.project)
     project.resolve_inputs = False  # file arguments are relative to where the command runs
+    atexit.register(project.close)  # closed, the store's file is sealed as this run left it
     return project
 
 

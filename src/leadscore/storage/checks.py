@@ -3,6 +3,7 @@ not damaged (`PRAGMA quick_check`, before a process's first write)."""
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 from typing import Any
@@ -80,6 +81,47 @@ def check_sqlite_file(path: Path, *, create: bool, shown: str) -> None:
             "LS295", f"{path} is another application's database (tables {shown_tables}), "
                      "not a leadscore store", Location(file=str(path), field="store"),
             hint="point [store] url at a leadscore store, or at a new file name")
+
+
+SEAL_SUFFIX = ".sealed"  # beside the database: how leadscore last left the file
+
+
+def _file_state(database: str) -> list[Any]:
+    """(size, modification time in ns) of the database file and of its write-ahead log."""
+    found: list[Any] = []
+    for path in (database, database + "-wal"):
+        try:
+            info = os.stat(path)
+        except OSError:
+            found.append(None)
+            continue
+        # an empty log is no log: a reader opening the file creates one
+        found.append([info.st_size, info.st_mtime_ns] if info.st_size else None)
+    return found
+
+
+def sealed(database: str) -> bool:
+    """Whether the file is exactly as a leadscore process last left it (its size and time,
+    and its log's, as recorded by `seal`): then nothing else has written into it since, and
+    `quick_check` need not read it all again."""
+    try:
+        recorded = json.loads(Path(database + SEAL_SUFFIX).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return bool(recorded == _file_state(database))
+
+
+def seal(database: str) -> None:
+    """Record how this process leaves the file (after a commit, and after closing, when
+    SQLite has folded the log into the file). Best effort: without a seal the next writer
+    checks the file again."""
+    target = Path(database + SEAL_SUFFIX)
+    try:
+        temporary = target.with_name(target.name + f".{os.getpid()}")
+        temporary.write_text(json.dumps(_file_state(database)), encoding="utf-8")
+        os.replace(temporary, target)
+    except OSError:
+        target.unlink(missing_ok=True)
 
 
 def quick_check(connection: Any, database: str) -> None:

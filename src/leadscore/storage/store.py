@@ -21,7 +21,14 @@ from leadscore.catalog.forms import from_micros
 from leadscore.diagnostics import LeadscoreError, Location
 from leadscore.evaluation.snapshot import ContactSnapshot, EventRecord, PropertyChange
 from leadscore.storage import changes, current, leads, snapshots
-from leadscore.storage.checks import _driver_error, _first_line, check_sqlite_file, quick_check
+from leadscore.storage.checks import (
+    _driver_error,
+    _first_line,
+    check_sqlite_file,
+    quick_check,
+    seal,
+    sealed,
+)
 from leadscore.storage.leads import LeadPage, LeadQuery
 from leadscore.storage.raw import (
     RawConnection,
@@ -177,6 +184,8 @@ class Store:
         if self._engine_ is not None:
             self._engine_.dispose()
             self._engine_ = None
+            if self._checked:  # closing folded the log into the file: as this process left it
+                self._seal()
 
     def duck(self) -> Any:
         """The store's DuckDB connection (opened on first use), which reads its segments."""
@@ -229,14 +238,22 @@ class Store:
                     connection.exec_driver_sql("SELECT pg_advisory_xact_lock(%s)",
                                                (_WRITE_LOCK_KEY,))
                 yield Writer(self._bind(connection))
+            self._seal()
         finally:
             connection.close()
 
     def _quick_check(self, connection: Any) -> None:
-        """Before the first write to a SQLite file (see `checks.quick_check`)."""
-        if self.dialect == "sqlite" and self.location.database is not None:
-            quick_check(connection, self.location.database)
+        """Before the first write to a SQLite file (see `checks.quick_check`) — unless the
+        file is as a leadscore process left it (`checks.sealed`): at 1,000,000 contacts
+        after `process` the check read a 2.2 GB file in 10.6 s before every command that writes."""
+        database = self.location.database
+        if self.dialect == "sqlite" and database is not None and not sealed(database):
+            quick_check(connection, database)
         self._checked = True
+
+    def _seal(self) -> None:
+        if self.dialect == "sqlite" and self.location.database is not None:
+            seal(self.location.database)
 
     def upsert_contacts(self, items: Sequence[ContactInput], *,
                         source: str = "import") -> WriteCounts:
