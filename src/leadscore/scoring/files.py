@@ -92,6 +92,9 @@ def score_files(model: Model, *, events: Path | None, contacts: Path | None,
             for name, sql in (("ls_contacts", contacts_sql), ("ls_values", values_sql),
                               ("ls_events", events_sql)):
                 duck.execute(f"CREATE OR REPLACE TEMP VIEW {name} AS SELECT * FROM {sql}")
+            # the files are read (staging keeps parsing under its import limit): the query
+            # gets the memory it was given (at 400 MB it spilled: 49.6 s for the 10M record)
+            duck.execute(f"SET memory_limit = {quote_text(staged.memory_limit)}")
             if out is not None and out.suffix.lower() == ".parquet":
                 results = _write_out(duck, query.sql, out)  # once, straight to the file
             else:

@@ -25,6 +25,7 @@ from leadscore.diagnostics import LeadscoreError, Location
 from leadscore.model import Model
 from leadscore.storage import Store
 from leadscore.storage.changes import Marks, contacts_changed_since, recorded_marks
+from leadscore.storage.duck import quote_text
 from leadscore.storage.state import read_state, write_state
 from leadscore.storage.views import DataView
 
@@ -166,7 +167,8 @@ def score_embedded(store: Store, model: Model, *, as_of: datetime | None, write:
                               event_types=query.event_types or None, as_of_us=as_of_us,
                               targets=sorted(targets) if targets is not None else None,
                               now=as_of is None)
-        try:
+        try:  # the query gets the memory configured (staging keeps its writes under less)
+            staged.duck.execute(f"SET memory_limit = {quote_text(staged.memory_limit)}")
             results = staged.write("results", query.sql)
             run.events = _events(view)
             if keep_results or not write:

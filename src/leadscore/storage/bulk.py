@@ -84,8 +84,8 @@ class Staging:
             self.folder = Path(tempfile.mkdtemp(prefix="leadscore-staging-"))
         self._count = 0
         # an import stays well under 1 GB whatever the file's size: DuckDB spills beyond this
-        self._memory = self.duck.execute("SELECT current_setting('memory_limit')"
-                                         ).fetchall()[0][0]
+        self.memory_limit = self.duck.execute("SELECT current_setting('memory_limit')"
+                                              ).fetchall()[0][0]  # as configured
         self.duck.execute(f"SET memory_limit = '{IMPORT_MEMORY}'")
 
     def path(self, name: str) -> Path:
@@ -102,7 +102,7 @@ class Staging:
         return f"read_parquet({quote_text(str(path))})"
 
     def close(self) -> None:
-        self.duck.execute(f"SET memory_limit = '{self._memory}'")
+        self.duck.execute(f"SET memory_limit = '{self.memory_limit}'")
         shutil.rmtree(self.folder, ignore_errors=True)
 
 
