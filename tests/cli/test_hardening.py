@@ -247,3 +247,17 @@ def test_score_out_writes_every_contact_or_names_the_mistake(cli):
     for out in ("blocker/x.parquet", "dir.parquet"):
         refused = cli("score", *files, "--out", out, ok=False)
         assert refused.code == 1 and "LS340" in refused.err and out in refused.err
+
+
+@pytest.mark.parametrize("command", [["stats"], ["leads"], ["explain", "c1"], ["list", "show"],
+                                     ["tasks"], ["log", "c1"], ["stage", "history", "c1"],
+                                     ["outbox"], ["score", "--dry-run"],
+                                     ["export", "parquet", "out"], ["contact", "export", "c1"]])
+def test_a_reading_command_never_creates_a_store(cli, command):
+    cli("init", ".")
+    config = cli.cwd / "leadscore.toml"
+    config.write_text(config.read_text().replace("sqlite:///.leadscore/store.db",
+                                                 "sqlite:///typo/store.db"))
+    refused = cli(*command, ok=False)
+    assert refused.code == 1 and "LS294" in refused.err
+    assert not (cli.cwd / "typo").exists()

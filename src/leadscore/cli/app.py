@@ -86,8 +86,8 @@ def main_options(
                         level=logging.DEBUG if debug else logging.ERROR)
 
 
-def _project() -> Project:
-    return open_project()
+def _project(*, reading: bool = False) -> Project:
+    return open_project(reading=reading)
 
 
 def _model(project: Project, path: Path | None):
@@ -263,7 +263,7 @@ def export_parquet(
     ] = None,
 ) -> None:
     """Write contacts, property history, events and scores as Parquet files."""
-    project = _project()
+    project = _project(reading=True)
     chosen = _model(project, model) if model else None
     with progress_bar(f"Exporting to {folder}") as progress:
         written = project.export_parquet(folder, tables=only, model=chosen, progress=progress)
@@ -301,7 +301,7 @@ def score(
 ) -> None:
     """Score contacts (only those that can have changed, unless --full); store the scores and
     move lifecycle stages forward."""
-    project = _project()
+    project = _project(reading=dry_run or bool(contacts or events))
     chosen = _model(project, model)
     moment = _moment(as_of, "--as-of")
     if out is not None and not (contacts or events):
@@ -372,7 +372,7 @@ def explain(
 ) -> None:
     """Every rule: whether it matched, why, its points, decay and caps (HubSpot's 'test
     contact', as of any moment and under any model)."""
-    project = _project()
+    project = _project(reading=True)
     chosen = _model(project, model)
     moment = _moment(at, "--at")
     if contact is None and top <= 0:
@@ -406,7 +406,7 @@ def leads(
     fmt: Annotated[Format, typer.Option("--format")] = Format.table,
 ) -> None:
     """Scored contacts, best first, with filters."""
-    project = _project()
+    project = _project(reading=True)
     chosen = _model(project, model)
     minimums = {}
     for item in min_score or []:
@@ -447,7 +447,7 @@ def leads(
 @app.command()
 def stats(fmt: Annotated[TextFormat, typer.Option("--format")] = TextFormat.text) -> None:
     """Counts of contacts, events, stages, labels and the spread of each score."""
-    project = _project()
+    project = _project(reading=True)
     data = project.stats()
     if fmt is TextFormat.json:
         print_json(data)

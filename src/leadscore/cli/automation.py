@@ -164,7 +164,7 @@ def stage_set(
 def stage_history(contact: Annotated[str, typer.Argument(help="Contact id.")],
                   fmt: Annotated[Format, typer.Option("--format")] = Format.table) -> None:
     """Every stage change of a contact with its time and cause."""
-    project = open_project()
+    project = open_project(reading=True)
     rows = [[c.changed_at.isoformat(timespec="seconds"), c.previous, c.stage, c.cause]
             for c in project.stage_history(contact)]
     print_rows(["at", "from", "to", "cause"], rows, fmt, title=f"Stages of {contact}")
@@ -177,7 +177,7 @@ def list_test(
     fmt: Annotated[TextFormat, typer.Option("--format")] = TextFormat.text,
 ) -> None:
     """Which of the list's filters hold for the contact, and which do not."""
-    result = open_project().test_list(name, contact)
+    result = open_project(reading=True).test_list(name, contact)
     if fmt is TextFormat.json:
         print_json(result.to_dict())
     else:
@@ -187,7 +187,7 @@ def list_test(
 @list_app.command("show")
 def list_show(fmt: Annotated[Format, typer.Option("--format")] = Format.table) -> None:
     """Every list with its member count."""
-    rows = [list(row) for row in open_project().list_counts()]
+    rows = [list(row) for row in open_project(reading=True).list_counts()]
     print_rows(["list", "members", "description"], rows, fmt, title="Active lists")
 
 
@@ -196,7 +196,7 @@ def list_members(name: Annotated[str, typer.Argument(help="List name.")],
                  limit: Annotated[int, typer.Option(help="How many (0: all).")] = 50,
                  fmt: Annotated[Format, typer.Option("--format")] = Format.table) -> None:
     """The members of a list, with when they joined."""
-    page = open_project().list_members(name, limit=limit or None)
+    page = open_project(reading=True).list_members(name, limit=limit or None)
     rows = [[m.contact_id, m.email, str(m.joined_at)[:19]] for m in page.items]
     print_rows(["contact", "email", "joined"], rows, fmt, title=f"Members of {name}")
     total = page.total
@@ -219,7 +219,7 @@ def outbox(ctx: typer.Context,
     """Outgoing notifications and their delivery state (dead letters: --status dead)."""
     if ctx.invoked_subcommand is not None:
         return
-    items = open_project().outbox(status=status, limit=limit)
+    items = open_project(reading=True).outbox(status=status, limit=limit)
     rows = [[i.id, i.status, i.kind, i.channel, i.contact_id, i.workflow, i.attempts,
              (i.last_error or "")[:60]] for i in items]
     print_rows(["id", "status", "kind", "channel", "contact", "workflow", "attempts", "error"],
@@ -238,7 +238,7 @@ def tasks(owner: Annotated[str | None, typer.Option(help="Only this owner's.")] 
           limit: Annotated[int, typer.Option(help="How many (0: all).")] = 50,
           fmt: Annotated[Format, typer.Option("--format")] = Format.table) -> None:
     """Follow-up tasks created by workflows, with the score and its top reasons."""
-    page = open_project().tasks(owner=owner, limit=limit or None)
+    page = open_project(reading=True).tasks(owner=owner, limit=limit or None)
     rows = []
     for task in page.items:
         reasons = ", ".join(f"{r['rule']} {r['points']:+g}" for r in
@@ -254,6 +254,6 @@ def tasks(owner: Annotated[str | None, typer.Option(help="Only this owner's.")] 
 def log(contact: Annotated[str, typer.Argument(help="Contact id.")],
         fmt: Annotated[Format, typer.Option("--format")] = Format.table) -> None:
     """A contact's timeline: list joins and leaves, stage changes and every workflow step."""
-    entries = open_project().contact_log(contact)
+    entries = open_project(reading=True).contact_log(contact)
     rows = [[str(e.at)[:19], e.what, e.change, e.detail] for e in entries]
     print_rows(["at", "what", "change", "detail"], rows, fmt, title=f"Timeline of {contact}")

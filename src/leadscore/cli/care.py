@@ -27,7 +27,7 @@ def backup(
 ) -> None:
     """Back up the embedded store (database and segments) into one file, consistently, while
     imports and the worker go on. PostgreSQL: use pg_dump (the message says how)."""
-    report = open_project().backup(file)
+    report = open_project(reading=True).backup(file)
     console.print(f"Backed up the store to {report.file}: {report.segments:,} segments, "
                   f"{report.bytes / 1e6:,.1f} MB in {report.seconds:.1f}s.")
 
@@ -53,7 +53,7 @@ def contact_export(
 ) -> None:
     """Everything the store holds about one contact, as JSON: properties and their history,
     events, scores and their history, stages, lists, workflows, tasks, notifications."""
-    data = open_project().export_contact(contact)
+    data = open_project(reading=True).export_contact(contact)
     if out is None:
         print_json(data)
         return

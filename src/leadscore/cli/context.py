@@ -21,11 +21,14 @@ class Options:
 options = Options()
 
 
-def open_project() -> Project:
+def open_project(*, reading: bool = False) -> Project:
+    """The project of the command line; `reading`: a command that only reads, which never
+    creates a store (a mistyped store URL is an error, not a new empty store)."""
     from leadscore.project import Project
 
     project = Project.open(options.project)
     project.resolve_inputs = False  # file arguments are relative to where the command runs
+    project.create_store = not reading
     atexit.register(project.close)  # closed, the store's file is sealed as this run left it
     return project
 

@@ -102,6 +102,7 @@ class Project(AutomationOperations, CareOperations, ServiceOperations):
     relative to where it runs, as in any shell."""
 
     resolve_inputs = True
+    create_store = True  # False: a missing SQLite store is an error (LS294), never made
 
     def __init__(self, config: ProjectConfig) -> None:
         self.config = config
@@ -140,7 +141,7 @@ class Project(AutomationOperations, CareOperations, ServiceOperations):
         if self._store is None:
             from leadscore.storage import Store
 
-            self._store = Store.open(self.config.store_url)
+            self._store = Store.open(self.config.store_url, create=self.create_store)
         return self._store
 
     @property
