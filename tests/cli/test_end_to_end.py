@@ -123,5 +123,9 @@ def test_usage_mistakes_are_one_sentence_not_a_traceback(cli):
     cli("init", ".")
     result = cli("explain", "--at", "yesterday-ish", "x", ok=False)
     assert result.code == 1 and "LS303" in result.err
+    empty = cli("explain", "nobody", ok=False)  # nothing imported: no store, none made
+    assert empty.code == 1 and "LS294" in empty.err and "import data first" in empty.err
+    (cli.cwd / "one.csv").write_text("id,email\nc1,a@example.com\n")
+    cli("import", "contacts", "one.csv")
     unknown = cli("explain", "nobody", ok=False)
     assert unknown.code == 1 and "LS310" in unknown.err
