@@ -107,6 +107,22 @@ class ScoresOut(BaseModel):
     stage: str | None = Field(description="The stage the scores qualify the contact for.")
 
 
+class ScoreChangeOut(BaseModel):
+    model: str | None
+    score: str = Field(description="The score's name, or `grade`.")
+    value: float | None
+    label: str | None
+    computed_at: datetime = Field(description="When the run that recorded it ran.")
+    as_of: datetime | None = Field(description="The moment that run scored as of.")
+
+
+class ScoreHistoryPage(BaseModel):
+    contact_id: str
+    total: int = Field(description="Every recorded change (of `model`, if given).")
+    changes: list[ScoreChangeOut] = Field(description="Newest first.")
+    cursor: str | None = Field(description="Pass as `cursor` for the next page; null: last.")
+
+
 class LogEntry(BaseModel):
     at: datetime
     what: str

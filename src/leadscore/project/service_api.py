@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from leadscore.model import Model
     from leadscore.storage import Store
     from leadscore.storage.api_keys import ApiKey
+    from leadscore.storage.automation_reads import Page
 
 SCOPES = ("ingest", "read", "sales", "admin")
 # what each scope allows: ingest sends activity only; sales reads and acts on leads
@@ -193,6 +194,32 @@ class ServiceOperations:
         data["as_of"] = datetime.fromtimestamp(snapshot.as_of, UTC).isoformat()
         data["model"] = self.model.name
         return data
+
+    def score_history_page(self, contact_id: str, *, model: str | None = None,
+                           limit: int | None = 50, cursor: str | None = None) -> Page:
+        """The contact's recorded score changes (of one model, or all), newest first, a page
+        at a time (`total`: every change; `cursor`: the page after the one that gave it,
+        None on the last). LS310 for an unknown contact."""
+        from leadscore.catalog.forms import to_micros
+        from leadscore.storage.automation_reads import Page
+
+        self.require_contact(contact_id)
+
+        def key(row: Any) -> tuple[int, str, str]:
+            return to_micros(row.computed_at), row.model or "", row.score
+
+        rows = sorted(self.store.score_history(contact_id, model), key=key, reverse=True)
+        total = len(rows)
+        if cursor is not None:
+            found = decode_page_cursor(cursor)
+            try:
+                after = (int(found[0]), str(found[1]), str(found[2]))
+            except (TypeError, ValueError, IndexError, KeyError):
+                raise bad_cursor(cursor) from None
+            rows = [r for r in rows if key(r) < after]
+        items = rows[:limit] if limit else rows
+        more = len(rows) > len(items)
+        return Page(items, total, encode_page_cursor(list(key(items[-1]))) if more else None)
 
     def _contact_at(self, contact_id: str, at: datetime | None) -> None:
         """LS310 for an unknown contact; LS311 when it did not exist yet at `at`."""
