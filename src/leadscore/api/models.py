@@ -43,7 +43,8 @@ ERRORS: dict[int | str, dict[str, Any]] = {
         (401, "No API key, or an unknown or revoked one"),
         (403, "The key's scopes do not allow this route"),
         (404, "No such contact, list, task or route"),
-        (413, "The body is larger than the limit (32 KB, a batch 500 KB)"),
+        (413, "The body is larger than the limit (32 KB, a batch 500 KB, a draft model "
+              "1 MB)"),
         (422, "A mistake in the request (every one named, with its place)"))}
 
 
@@ -258,3 +259,37 @@ class RetryIn(BaseModel):
 
 class RetryOut(BaseModel):
     retried: int
+
+
+# -- draft models ----------------------------------------------------------------------------
+
+class DryRunIn(BaseModel):
+    model: str = Field(description="The draft model as YAML text, as in a model file (at "
+                                   "most 1 MB; the model file's rules and limits apply).",
+                       examples=["version: 1\nname: draft\nscores:\n  fit: …"])
+    as_of: str | None = Field(None, description="Score as of this moment (2026-03-01, "
+                                                "2026-03-01T09:30Z, now-30d); default now.")
+    limit: int = Field(10, ge=0, le=1000, description="Contact ids listed per change.")
+
+
+class ChangeOut(BaseModel):
+    kind: str = Field(description="`label` (of `score`) or `stage`.")
+    score: str | None
+    before: str | None = Field(description="The stored label or stage (null: none).")
+    after: str | None = Field(description="Under the draft.")
+    contacts: int
+    contact_ids: list[str] = Field(description="The first `limit` of them, by id.")
+
+
+class DryRunOut(BaseModel):
+    model: str = Field(description="The draft's name.")
+    live_model: str = Field(description="The model whose stored labels it is compared with.")
+    as_of: datetime
+    contacts: int = Field(description="Contacts scored (nothing was written).")
+    seconds: float
+    labels: dict[str, dict[str, int]] = Field(
+        description="Per score of the draft: contacts per label (`—`: no label).")
+    stages: dict[str, int] = Field(description="Contacts per lifecycle stage under the draft.")
+    label_changes: int = Field(description="Contacts with at least one label changed.")
+    stage_changes: int = Field(description="Contacts whose stage would move.")
+    changes: list[ChangeOut] = Field(description="Each change, most contacts first.")

@@ -23,6 +23,8 @@ if TYPE_CHECKING:
     from leadscore.automation import Automation
     from leadscore.evaluation import ContactSnapshot
     from leadscore.model import Model
+    from leadscore.project.drafts import DraftReport
+    from leadscore.scoring import ScoreRun
     from leadscore.storage import Store
     from leadscore.storage.api_keys import ApiKey
     from leadscore.storage.automation_reads import Page
@@ -101,6 +103,7 @@ class ServiceOperations:
         def require_contact(self, contact_id: str) -> None: ...
         def context_snapshot(self, contact_id: str,
                              at: datetime | None = None) -> ContactSnapshot: ...
+        def dry_run(self, model: Model, *, as_of: datetime | None = None) -> ScoreRun: ...
 
     # batches ---------------------------------------------------------------------------------
     def ingest_contacts(self, items: list[dict[str, Any]], *,
@@ -232,6 +235,21 @@ class ServiceOperations:
             raise LeadscoreError.single(
                 "LS311", f"contact '{contact_id}' did not exist yet on {at:%Y-%m-%d %H:%M}",
                 Location(field="as_of"), hint=f"it was created {created:%Y-%m-%d %H:%M} UTC")
+
+    # drafts ------------------------------------------------------------------------------------
+    def dry_run_draft(self, text: str, *, as_of: datetime | None = None,
+                      limit: int = 10) -> DraftReport:
+        """Score the stored contacts under the draft model in `text` (YAML, checked as a model
+        file is) without writing anything, and compare with the stored labels of the live
+        model and the stored stages: label counts per score, and which contacts would change
+        label or stage (how many, and the first `limit` ids of each change)."""
+        from leadscore.project.drafts import compare, live_labels, parse_draft
+
+        draft = parse_draft(text)
+        run = self.dry_run(draft, as_of=as_of)
+        stored = live_labels(self.store.current_scores(self.model.name), set(draft.scores))
+        return compare(run, draft, stored, self.store.current_stages(), self.model.name,
+                       limit)
 
     # tasks -------------------------------------------------------------------------------------
     def complete_task(self, task_id: int) -> bool:
