@@ -45,7 +45,11 @@ ERRORS: dict[int | str, dict[str, Any]] = {
         (404, "No such contact, list, task or route"),
         (413, "The body is larger than the limit (32 KB, a batch 500 KB, a draft model "
               "1 MB)"),
-        (422, "A mistake in the request (every one named, with its place)"))}
+        (422, "A mistake in the request (every one named, with its place)"),
+        (429, "The key's rate limit is used up: wait Retry-After seconds"))}
+ERRORS[429]["headers"] = {"Retry-After": {
+    "description": "Whole seconds until the key may send again.",
+    "schema": {"type": "integer", "minimum": 1}}}
 
 
 # -- ingestion -------------------------------------------------------------------------------
