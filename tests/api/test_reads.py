@@ -113,7 +113,7 @@ def test_feedback_stage_log_and_history(api):
 
 
 def test_unknown_contacts_are_404_everywhere(api):
-    for path in ("", "/scores", "/explain", "/log", "/stages"):
+    for path in ("", "/scores", "/scores/history", "/explain", "/log", "/stages"):
         missing = api.get(f"/v1/contacts/nobody-404{path}")
         assert missing.status_code == 404, path
         assert missing.json()["errors"][0]["code"] == "LS310"

@@ -13,7 +13,7 @@ from starlette.exceptions import HTTPException
 from leadscore.diagnostics import Diagnostic, LeadscoreError, Location
 
 STATUS = {"LS310": 404, "LS162": 404, "LS324": 404, "LS604": 404, "LS601": 413,
-          "LS602": 401, "LS603": 403, "LS605": 405}
+          "LS602": 401, "LS603": 403, "LS605": 405, "LS606": 429}
 HTTP_CODES = {401: "LS602", 403: "LS603", 404: "LS604", 405: "LS605", 413: "LS601"}
 
 
@@ -67,8 +67,11 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(LeadscoreError)
     async def _mistake(request: Request, error: LeadscoreError) -> JSONResponse:
         unauthorized = any(d.code == "LS602" for d in error.diagnostics)
-        return error_response(list(error.diagnostics),
-                              headers={"WWW-Authenticate": "Bearer"} if unauthorized else None)
+        headers = {"WWW-Authenticate": "Bearer"} if unauthorized else {}
+        retry_after = getattr(error, "retry_after", None)
+        if retry_after is not None:
+            headers["Retry-After"] = str(retry_after)
+        return error_response(list(error.diagnostics), headers=headers or None)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, error: RequestValidationError) -> JSONResponse:

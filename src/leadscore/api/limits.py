@@ -1,4 +1,5 @@
-"""Request size limits: 32 KB for a single message, 500 KB for a batch (the ingestion routes).
+"""Request size limits: 32 KB for a single message, 500 KB for a batch (the ingestion routes),
+1 MB for a draft model (the model file's limit).
 The body is read — no further than the limit — before the application sees it; beyond it the
 answer is 413 in the error shape, and nothing of the request is looked at."""
 
@@ -7,12 +8,18 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from leadscore.model.limits import MAX_FILE_BYTES
+
 MESSAGE_LIMIT = 32 * 1024
 BATCH_LIMIT = 500 * 1024
+MODEL_LIMIT = MAX_FILE_BYTES  # a draft model: as large as a model file may be
 BATCH_PATHS = frozenset({"/v1/contacts", "/v1/events", "/v1/outcomes"})
+MODEL_PATHS = frozenset({"/v1/models/dry-run"})
 
 
 def limit_of(method: str, path: str) -> int:
+    if method == "POST" and path.rstrip("/") in MODEL_PATHS:
+        return MODEL_LIMIT
     return BATCH_LIMIT if method == "POST" and path.rstrip("/") in BATCH_PATHS else MESSAGE_LIMIT
 
 
@@ -61,9 +68,11 @@ class BodyLimit:
 async def _too_large(send: Any, limit: int) -> None:
     body = json.dumps({"errors": [{
         "code": "LS601", "severity": "error",
-        "message": f"the request body is larger than {limit // 1024} KB",
+        "message": "the request body is larger than " + (
+            f"{limit // 1024} KB" if limit % 1024 == 0 else f"{limit:,} bytes"),
         "place": {}, "text": None,
-        "hint": "send at most 32 KB per message and 500 KB per batch; split larger batches"}]}
+        "hint": "send at most 32 KB per message, 500 KB per batch and 1 MB per draft model; "
+                "split larger batches"}]}
     ).encode()
     await send({"type": "http.response.start", "status": 413,
                 "headers": [(b"content-type", b"application/json"),
@@ -72,4 +81,4 @@ async def _too_large(send: Any, limit: int) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
-__all__ = ["BATCH_LIMIT", "MESSAGE_LIMIT", "BodyLimit", "limit_of"]
+__all__ = ["BATCH_LIMIT", "MESSAGE_LIMIT", "MODEL_LIMIT", "BodyLimit", "limit_of"]

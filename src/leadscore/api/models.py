@@ -43,8 +43,13 @@ ERRORS: dict[int | str, dict[str, Any]] = {
         (401, "No API key, or an unknown or revoked one"),
         (403, "The key's scopes do not allow this route"),
         (404, "No such contact, list, task or route"),
-        (413, "The body is larger than the limit (32 KB, a batch 500 KB)"),
-        (422, "A mistake in the request (every one named, with its place)"))}
+        (413, "The body is larger than the limit (32 KB, a batch 500 KB, a draft model "
+              "1 MB)"),
+        (422, "A mistake in the request (every one named, with its place)"),
+        (429, "The key's rate limit is used up: wait Retry-After seconds"))}
+ERRORS[429]["headers"] = {"Retry-After": {
+    "description": "Whole seconds until the key may send again.",
+    "schema": {"type": "integer", "minimum": 1}}}
 
 
 # -- ingestion -------------------------------------------------------------------------------
@@ -105,6 +110,22 @@ class ScoresOut(BaseModel):
     grade: str | None
     grade_label: str | None
     stage: str | None = Field(description="The stage the scores qualify the contact for.")
+
+
+class ScoreChangeOut(BaseModel):
+    model: str | None
+    score: str = Field(description="The score's name, or `grade`.")
+    value: float | None
+    label: str | None
+    computed_at: datetime = Field(description="When the run that recorded it ran.")
+    as_of: datetime | None = Field(description="The moment that run scored as of.")
+
+
+class ScoreHistoryPage(BaseModel):
+    contact_id: str
+    total: int = Field(description="Every recorded change (of `model`, if given).")
+    changes: list[ScoreChangeOut] = Field(description="Newest first.")
+    cursor: str | None = Field(description="Pass as `cursor` for the next page; null: last.")
 
 
 class LogEntry(BaseModel):
@@ -242,3 +263,37 @@ class RetryIn(BaseModel):
 
 class RetryOut(BaseModel):
     retried: int
+
+
+# -- draft models ----------------------------------------------------------------------------
+
+class DryRunIn(BaseModel):
+    model: str = Field(description="The draft model as YAML text, as in a model file (at "
+                                   "most 1 MB; the model file's rules and limits apply).",
+                       examples=["version: 1\nname: draft\nscores:\n  fit: …"])
+    as_of: str | None = Field(None, description="Score as of this moment (2026-03-01, "
+                                                "2026-03-01T09:30Z, now-30d); default now.")
+    limit: int = Field(10, ge=0, le=1000, description="Contact ids listed per change.")
+
+
+class ChangeOut(BaseModel):
+    kind: str = Field(description="`label` (of `score`) or `stage`.")
+    score: str | None
+    before: str | None = Field(description="The stored label or stage (null: none).")
+    after: str | None = Field(description="Under the draft.")
+    contacts: int
+    contact_ids: list[str] = Field(description="The first `limit` of them, by id.")
+
+
+class DryRunOut(BaseModel):
+    model: str = Field(description="The draft's name.")
+    live_model: str = Field(description="The model whose stored labels it is compared with.")
+    as_of: datetime
+    contacts: int = Field(description="Contacts scored (nothing was written).")
+    seconds: float
+    labels: dict[str, dict[str, int]] = Field(
+        description="Per score of the draft: contacts per label (`—`: no label).")
+    stages: dict[str, int] = Field(description="Contacts per lifecycle stage under the draft.")
+    label_changes: int = Field(description="Contacts with at least one label changed.")
+    stage_changes: int = Field(description="Contacts whose stage would move.")
+    changes: list[ChangeOut] = Field(description="Each change, most contacts first.")

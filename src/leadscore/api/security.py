@@ -1,8 +1,8 @@
 """API keys on every route: `Authorization: Bearer KEY`. Each route declares the scope it
 needs with `needs(scope)` — a dependency that answers 401 (no key, an unknown or a revoked
-key) or 403 (a key whose scopes do not grant it) before the route runs, and records the scope
-in the OpenAPI document (`x-scope`). Keys are compared by their SHA-256 hash and never logged
-or echoed."""
+key), 429 (past the key's rate limit: `ratelimit`) or 403 (a key whose scopes do not grant
+it) before the route runs, and records the scope in the OpenAPI document (`x-scope`). Keys
+are compared by their SHA-256 hash and never logged or echoed."""
 
 from __future__ import annotations
 
@@ -36,6 +36,9 @@ def needs(scope: str) -> Any:
                 "LS602", "this API key is unknown or revoked", Location(field="Authorization"),
                 hint="`leadscore keys list` shows the keys; create one with `leadscore keys "
                      "create`")
+        limiter = request.app.state.served.limiter
+        if limiter is not None:
+            limiter.take(key.id)  # 429 (LS606) beyond the key's rate limit
         if not granted(key.scopes, scope):
             raise LeadscoreError.single(
                 "LS603", f"this API key's scopes ({', '.join(key.scopes)}) do not allow this; "

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
-from leadscore.diagnostics import LeadscoreError
+from leadscore.diagnostics import LeadscoreError, Location
 from leadscore.project.settings import (
     CONFIG_FILE,
     DEFAULT_MODEL,
@@ -17,9 +17,20 @@ from leadscore.project.settings import (
 )
 
 __all__ = ["CONFIG_FILE", "DEFAULT_MODEL", "DEFAULT_STORE", "STORE_ENV", "ProjectConfig",
-           "find_project_root", "resolve_input", "resolve_store_url"]
+           "RateLimit", "find_project_root", "parse_rate_limit", "resolve_input",
+           "resolve_store_url"]
 
 STORE_ENV = "LEADSCORE_STORE_URL"
+RATE_UNITS = {"s": 1.0, "sec": 1.0, "second": 1.0, "min": 60.0, "minute": 60.0, "h": 3600.0,
+              "hour": 3600.0, "d": 86400.0, "day": 86400.0}
+
+
+@dataclass(frozen=True)
+class RateLimit:
+    """`requests` per `seconds` for each API key."""
+
+    requests: int
+    seconds: float
 
 
 @dataclass(frozen=True)
@@ -32,6 +43,7 @@ class ProjectConfig:
     data: dict = field(default_factory=dict, compare=False)  # the whole parsed file
     future_tolerance: timedelta = timedelta(days=1)  # [import] future_tolerance
     retention_events_days: int | None = None  # [retention] events_days
+    rate_limit: RateLimit | None = RateLimit(600, 60.0)  # [api] rate_limit (None: off)
 
     @classmethod
     def load(cls, root: Path) -> ProjectConfig:
@@ -43,7 +55,8 @@ class ProjectConfig:
                    root / lists if lists else None, root / workflows if workflows else None,
                    read.data, _duration(read, "import.future_tolerance",
                                         settings.import_.future_tolerance),
-                   _days(read, "retention.events_days", settings.retention.events_days))
+                   _days(read, "retention.events_days", settings.retention.events_days),
+                   parse_rate_limit(read, "api.rate_limit", settings.api.rate_limit))
 
 
 def _duration(read: SettingsFile, key: str, value: str) -> timedelta:
@@ -63,6 +76,30 @@ def _days(read: SettingsFile, key: str, value: int | None) -> int | None:
                                     f"least 1, not {value}", read.location(key),
                                     text=str(value), hint="leave it out to keep events")
     return value
+
+
+def parse_rate_limit(read: SettingsFile | None, key: str, value: str) -> RateLimit | None:
+    """"600/min", "10/s", "5000/h", "100/30s" or "off" (None)."""
+    from leadscore.catalog import CoercionError, parse_duration
+
+    text = value.strip().lower()
+    if text == "off":
+        return None
+    count, slash, per = text.partition("/")
+    seconds: float | None = RATE_UNITS.get(per.strip())
+    if seconds is None and per.strip():
+        try:
+            seconds = parse_duration(per.strip()).total_seconds()
+        except CoercionError:
+            seconds = None
+    if not slash or not count.strip().isdigit() or int(count) < 1 or not seconds \
+            or seconds <= 0:
+        raise LeadscoreError.single(
+            "LS308", f"{key} must be requests per time, like \"600/min\", not {value!r}",
+            read.location(key) if read is not None else Location(field=key), text=value,
+            hint="N/s, N/min, N/h, N/d or N/DURATION (e.g. \"100/30s\"), N at least 1; "
+                 "or \"off\"")
+    return RateLimit(int(count), seconds)
 
 
 def resolve_input(path: str | Path, root: Path) -> Path:

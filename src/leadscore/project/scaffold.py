@@ -32,6 +32,10 @@ workflows = "models/workflows.yaml"
 [delivery.webhooks.sales]
 url = "http://127.0.0.1:8765/leadscore"
 secret = "example-secret-change-me"   # in production: secret_env = "LEADSCORE_WEBHOOK_SECRET"
+
+# The HTTP API (`leadscore serve`): requests per API key, beyond them 429 (docs/api.md).
+# [api]
+# rate_limit = "600/min"
 """
 
 GITIGNORE = ".leadscore/\ndata/\n"

@@ -23,8 +23,11 @@ if TYPE_CHECKING:
     from leadscore.automation import Automation
     from leadscore.evaluation import ContactSnapshot
     from leadscore.model import Model
+    from leadscore.project.drafts import DraftReport
+    from leadscore.scoring import ScoreRun
     from leadscore.storage import Store
     from leadscore.storage.api_keys import ApiKey
+    from leadscore.storage.automation_reads import Page
 
 SCOPES = ("ingest", "read", "sales", "admin")
 # what each scope allows: ingest sends activity only; sales reads and acts on leads
@@ -100,6 +103,7 @@ class ServiceOperations:
         def require_contact(self, contact_id: str) -> None: ...
         def context_snapshot(self, contact_id: str,
                              at: datetime | None = None) -> ContactSnapshot: ...
+        def dry_run(self, model: Model, *, as_of: datetime | None = None) -> ScoreRun: ...
 
     # batches ---------------------------------------------------------------------------------
     def ingest_contacts(self, items: list[dict[str, Any]], *,
@@ -194,6 +198,32 @@ class ServiceOperations:
         data["model"] = self.model.name
         return data
 
+    def score_history_page(self, contact_id: str, *, model: str | None = None,
+                           limit: int | None = 50, cursor: str | None = None) -> Page:
+        """The contact's recorded score changes (of one model, or all), newest first, a page
+        at a time (`total`: every change; `cursor`: the page after the one that gave it,
+        None on the last). LS310 for an unknown contact."""
+        from leadscore.catalog.forms import to_micros
+        from leadscore.storage.automation_reads import Page
+
+        self.require_contact(contact_id)
+
+        def key(row: Any) -> tuple[int, str, str]:
+            return to_micros(row.computed_at), row.model or "", row.score
+
+        rows = sorted(self.store.score_history(contact_id, model), key=key, reverse=True)
+        total = len(rows)
+        if cursor is not None:
+            found = decode_page_cursor(cursor)
+            try:
+                after = (int(found[0]), str(found[1]), str(found[2]))
+            except (TypeError, ValueError, IndexError, KeyError):
+                raise bad_cursor(cursor) from None
+            rows = [r for r in rows if key(r) < after]
+        items = rows[:limit] if limit else rows
+        more = len(rows) > len(items)
+        return Page(items, total, encode_page_cursor(list(key(items[-1]))) if more else None)
+
     def _contact_at(self, contact_id: str, at: datetime | None) -> None:
         """LS310 for an unknown contact; LS311 when it did not exist yet at `at`."""
         self.require_contact(contact_id)
@@ -205,6 +235,21 @@ class ServiceOperations:
             raise LeadscoreError.single(
                 "LS311", f"contact '{contact_id}' did not exist yet on {at:%Y-%m-%d %H:%M}",
                 Location(field="as_of"), hint=f"it was created {created:%Y-%m-%d %H:%M} UTC")
+
+    # drafts ------------------------------------------------------------------------------------
+    def dry_run_draft(self, text: str, *, as_of: datetime | None = None,
+                      limit: int = 10) -> DraftReport:
+        """Score the stored contacts under the draft model in `text` (YAML, checked as a model
+        file is) without writing anything, and compare with the stored labels of the live
+        model and the stored stages: label counts per score, and which contacts would change
+        label or stage (how many, and the first `limit` ids of each change)."""
+        from leadscore.project.drafts import compare, live_labels, parse_draft
+
+        draft = parse_draft(text)
+        run = self.dry_run(draft, as_of=as_of)
+        stored = live_labels(self.store.current_scores(self.model.name), set(draft.scores))
+        return compare(run, draft, stored, self.store.current_stages(), self.model.name,
+                       limit)
 
     # tasks -------------------------------------------------------------------------------------
     def complete_task(self, task_id: int) -> bool:

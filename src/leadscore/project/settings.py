@@ -97,6 +97,12 @@ class RetentionSettings(_Table):
                                    "`leadscore retention apply` (none: kept for ever)")
 
 
+class ApiSettings(_Table):
+    rate_limit: str = _key("600/min", "Requests one API key may make to `leadscore serve`: "
+                           "N/s, N/min, N/h or N/DURATION (a token bucket per key, per "
+                           "process; beyond it 429 with Retry-After); \"off\": no limit")
+
+
 class Settings(_Table):
     """Everything leadscore reads from leadscore.toml."""
 
@@ -107,6 +113,7 @@ class Settings(_Table):
     import_: ImportSettings = _key(ImportSettings(), "How imports check times",
                                    alias="import")
     retention: RetentionSettings = _key(RetentionSettings(), "How long events are kept")
+    api: ApiSettings = _key(ApiSettings(), "The HTTP API (`leadscore serve`)")
 
 
 @dataclass(frozen=True)

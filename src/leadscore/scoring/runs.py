@@ -44,6 +44,7 @@ class ScoredContact:
     grade: str | None = None
     grade_label: str | None = None
     stage: str | None = None
+    stage_target: str | None = None  # where the lifecycle rules would move the contact
 
     def value(self, score: str) -> float:
         found = self.values.get(score)
@@ -211,7 +212,7 @@ def _results(duck: Any, results: str, model: Model) -> list[ScoredContact]:
             found.append(ScoredContact(
                 row["contact_id"], {n: row.get(n) for n in model.scores},
                 {n: row.get(f"{n}:label") for n in model.scores}, row.get("grade"),
-                row.get("grade_label"), row.get("stage")))
+                row.get("grade_label"), row.get("stage"), row.get("stage_target")))
     return found
 
 

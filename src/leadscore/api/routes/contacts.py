@@ -14,6 +14,8 @@ from leadscore.api.models import (
     FeedbackOut,
     LogEntry,
     LogOut,
+    ScoreChangeOut,
+    ScoreHistoryPage,
     ScoresOut,
     StageChangeOut,
     StageIn,
@@ -43,6 +45,24 @@ def get_scores(contact_id: str, request: Request, as_of: str | None = AS_OF) -> 
     the contact's data now or as of `as_of`."""
     at = moment(as_of)
     return ScoresOut(**call(request, lambda p: p.contact_scores(contact_id, at=at)))
+
+
+@router.get("/{contact_id}/scores/history", response_model=ScoreHistoryPage,
+            **scoped("read"))
+def get_score_history(
+    contact_id: str, request: Request,
+    model: str | None = Query(None, description="Only this model's scores (default: all)."),
+    limit: int = Query(50, ge=1, le=1000),
+    cursor: str | None = Query(None, description="The `cursor` of the previous page."),
+) -> ScoreHistoryPage:
+    """Every recorded change of the contact's scores and grade, newest first."""
+    page = call(request, lambda p: p.score_history_page(contact_id, model=model, limit=limit,
+                                                        cursor=cursor))
+    return ScoreHistoryPage(contact_id=contact_id, total=page.total, cursor=page.cursor,
+                            changes=[ScoreChangeOut(model=r.model, score=r.score,
+                                                    value=r.value, label=r.label,
+                                                    computed_at=r.computed_at, as_of=r.as_of)
+                                     for r in page.items])
 
 
 @router.get("/{contact_id}/explain", **scoped("read"))
