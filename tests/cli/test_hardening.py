@@ -261,3 +261,25 @@ def test_a_reading_command_never_creates_a_store(cli, command):
     refused = cli(*command, ok=False)
     assert refused.code == 1 and "LS294" in refused.err
     assert not (cli.cwd / "typo").exists()
+
+
+def test_a_store_overwritten_in_the_middle_is_never_a_bug(cli):
+    """Another program overwrote part of the store's file: reading commands answer or say
+    LS296, writing ones refuse with LS296 — exit 0 or 1, never 2 ("a bug")."""
+    cli("init", ".")
+    cli("generate", "--contacts", "2000", "--events", "20000", "--seed", "1")
+    cli("import", "contacts", "data/contacts.csv")
+    cli("import", "events", "data/events.jsonl")
+    cli("score")
+    path = cli.cwd / ".leadscore" / "store.db"
+    size = path.stat().st_size
+    with path.open("r+b") as handle:
+        handle.seek(size // 4)
+        handle.write(b"\xde\xad" * (size // 4))
+    for command in (["stats"], ["leads"], ["explain", "c0000001"], ["list", "show"]):
+        read = cli(*command, ok=False)
+        assert read.code in (0, 1) and "bug" not in read.err
+        assert read.code == 0 or "LS296" in read.err
+    for command in (["score"], ["import", "contacts", "data/contacts.csv"]):
+        write = cli(*command, ok=False)
+        assert write.code == 1 and "LS296" in write.err

@@ -90,6 +90,11 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _bug(request: Request, error: Exception) -> JSONResponse:
+        from leadscore.project import damage_error
+
+        damaged = damage_error(error)
+        if damaged is not None:  # the store's file is damaged: the server cannot answer
+            return error_response(list(damaged.diagnostics), 503)
         return single("LS699", f"internal error: {type(error).__name__}", 500,
                       hint="this is a bug in leadscore; the server's log has the details")
 

@@ -515,6 +515,12 @@ def main() -> None:
         if isinstance(exc, typer.TyperException) and hasattr(exc, "show"):
             exc.show()  # a usage mistake: click's own message names the option
             sys.exit(1)
+        from leadscore.project import damage_error
+
+        damaged = damage_error(exc)  # a store another program overwrote, found by a read
+        if damaged is not None:
+            print_diagnostics(damaged.diagnostics)
+            sys.exit(1)
         if options.debug:
             traceback.print_exc()
         else:

@@ -15,10 +15,11 @@ _WHERE = {
     "ScoreRun": "leadscore.scoring", "score_store": "leadscore.scoring",
     "parse_moment": "leadscore.project.moments", "init_project": "leadscore.project.scaffold",
     "load_model": "leadscore.model", "score_contacts": "leadscore.evaluation",
+    "damage_error": "leadscore.storage.checks",
 }
 
 __all__ = [
-    "Lead", "Project", "ScoreRun", "explain_contact", "init_project", "list_leads",
+    "Lead", "Project", "ScoreRun", "damage_error", "explain_contact", "init_project", "list_leads",
     "load_model", "open_store", "parse_moment", "score_contacts", "score_store", "store_stats",
 ]
 
@@ -35,6 +36,7 @@ if TYPE_CHECKING:
     )
     from leadscore.project.scaffold import init_project
     from leadscore.scoring import ScoreRun, score_store
+    from leadscore.storage.checks import damage_error
     from leadscore.storage.leads import Lead
 
 

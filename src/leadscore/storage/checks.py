@@ -83,6 +83,27 @@ def check_sqlite_file(path: Path, *, create: bool, shown: str) -> None:
             hint="point [store] url at a leadscore store, or at a new file name")
 
 
+DAMAGE_WORDS = ("database disk image is malformed", "file is not a database",
+                "disk i/o error")
+
+
+def damage_error(error: BaseException) -> LeadscoreError | None:
+    """A driver error that says the store's file is damaged (found while reading, before any
+    check ran: another program overwrote part of it) as LS296; None for any other error."""
+    cause = getattr(error, "orig", None) or error
+    if not _driver_error(cause) and not _driver_error(error):
+        return None
+    text = str(cause).strip().lower()
+    if not any(words in text for words in DAMAGE_WORDS):
+        return None
+    return LeadscoreError.single(
+        "LS296", f"the store is damaged ({_first_line(cause)}); nothing was written to it",
+        Location(field="store"),
+        hint="stop every leadscore process using it; then `leadscore restore BACKUP` from a "
+             "backup made with `leadscore backup FILE`, or move the file (and its -wal file "
+             "and .data folder) aside and import the data again")
+
+
 SEAL_SUFFIX = ".sealed"  # beside the database: how leadscore last left the file
 
 
