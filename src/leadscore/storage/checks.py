@@ -97,7 +97,7 @@ def damage_error(error: BaseException) -> LeadscoreError | None:
     if not any(words in text for words in DAMAGE_WORDS):
         return None
     return LeadscoreError.single(
-        "LS296", f"the store is damaged ({_first_line(cause)}); nothing was written to it",
+        "LS296", f"the store is damaged ({_first_line(cause)}); the command stopped there",
         Location(field="store"),
         hint="stop every leadscore process using it; then `leadscore restore BACKUP` from a "
              "backup made with `leadscore backup FILE`, or move the file (and its -wal file "
