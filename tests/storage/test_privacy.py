@@ -123,7 +123,10 @@ def test_retention_drops_old_events_and_rescores(project: Project) -> None:
     full = project.score(full=True, write=False, keep_results=True)
     recomputed = {r.contact_id: {s: r.value(s) for s in after[r.contact_id]}
                   for r in full.results}
-    assert after == recomputed  # the stored scores are what the remaining events give
+    # the stored scores are what the remaining events give — recomputed a few seconds later,
+    # when a decaying score may have crossed one rounding step (14.57 → 14.56 was seen)
+    assert after.keys() == recomputed.keys()
+    assert all(after[c] == pytest.approx(recomputed[c], abs=0.011) for c in after)
     assert after != before
     with pytest.raises(LeadscoreError) as raised:
         project.apply_retention()
