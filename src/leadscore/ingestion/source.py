@@ -51,18 +51,8 @@ def detect_format(path: Path) -> FileFormat:
 
 def read_text(path: Path) -> str:
     """The file's text (UTF-8, with or without a byte-order mark)."""
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise LeadscoreError.single(
-            "LS202", f"the file {path} does not exist", Location(file=str(path)),
-            hint="check the path (it is relative to the current folder)",
-        ) from None
-    except OSError as error:
-        raise LeadscoreError.single(
-            "LS202", f"cannot read {path}: {error.strerror or error}", Location(file=str(path)),
-            hint="check that it is a file and that you may read it",
-        ) from None
+    with _open_binary(path) as handle:
+        data = handle.read()
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as error:

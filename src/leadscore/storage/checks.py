@@ -83,6 +83,9 @@ def check_sqlite_file(path: Path, *, create: bool, shown: str) -> None:
             hint="point [store] url at a leadscore store, or at a new file name")
 
 
+DAMAGED_HINT = ("stop every leadscore process using it; then `leadscore restore BACKUP` from "
+                "a backup made with `leadscore backup FILE`, or move the file (and its -wal "
+                "file and .data folder) aside and import the data again")
 DAMAGE_WORDS = ("database disk image is malformed", "file is not a database",
                 "disk i/o error")
 
@@ -99,9 +102,7 @@ def damage_error(error: BaseException) -> LeadscoreError | None:
     return LeadscoreError.single(
         "LS296", f"the store is damaged ({_first_line(cause)}); the command stopped there",
         Location(field="store"),
-        hint="stop every leadscore process using it; then `leadscore restore BACKUP` from a "
-             "backup made with `leadscore backup FILE`, or move the file (and its -wal file "
-             "and .data folder) aside and import the data again")
+        hint=DAMAGED_HINT)
 
 
 SEAL_SUFFIX = ".sealed"  # beside the database: how leadscore last left the file
@@ -162,7 +163,4 @@ def quick_check(connection: Any, database: str) -> None:
         "LS296", f"the store {database} is damaged, so nothing was written to it "
                  f"(SQLite's quick_check: {'; '.join(str(p) for p in problems[:3])})",
         Location(file=str(database), field="store"),
-        hint="stop every leadscore process using it; then `leadscore restore BACKUP` "
-             "from a backup made with `leadscore backup FILE`, or move the file (and its "
-             "-wal file and .data folder) aside and import the data again; "
-             "`sqlite3 FILE .recover` may save what is left")
+        hint=DAMAGED_HINT + "; `sqlite3 FILE .recover` may save what is left")
