@@ -133,7 +133,7 @@ def hold(writer: Writer, anonymous_id: str, kind: str, occurred_us: int, receive
          item: dict[str, Any]) -> None:
     writer.connection.execute(anonymous_activity.insert().values(
         anonymous_id=anonymous_id, kind=kind, occurred_us=occurred_us, received_us=received_us,
-        item=json.dumps(item, separators=(",", ":"), ensure_ascii=False, sort_keys=True)))
+        item=json.dumps(item, separators=(",", ":"), ensure_ascii=False)))
 
 
 def take_held(writer: Writer, anonymous_id: str) -> list[Held]:
