@@ -439,3 +439,11 @@ def test_reader_errors_are_diagnostics():
         reader.finish()
     [problem] = raised.value.diagnostics
     assert problem.code == "LS622" and problem.location.field == "previousId"
+
+
+def test_the_batch_route_takes_one_message_of_its_own_type(stores):
+    seg = stores()
+    out = seg.send("/v1/batch", {"type": "track", "userId": "u8", "event": "Hooked"})
+    assert out["accepted"] == 1 and out["events"] == 1
+    response = seg.client.post("/v1/batch", json={"userId": "u8"}, headers=seg.auth)
+    assert response.status_code == 422 and response.json()["errors"][0]["code"] == "LS620"

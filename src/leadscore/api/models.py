@@ -152,7 +152,9 @@ class AliasIn(SegmentMessage):
 class SegmentBatchIn(BaseModel):
     model_config = ConfigDict(extra="allow")
 
-    batch: list[Any] = Field(description="Messages of any type, each with its `type`.",
+    batch: list[Any] | None = Field(None, description="Messages of any type, each with its "
+                                    "`type` (or, without `batch`, the body is one message "
+                                    "with its `type`).",
                              examples=[[{"type": "page", "anonymousId": "a-7f3e",
                                          "messageId": "m-2", "name": "Pricing",
                                          "properties": {"url": "https://example.com/pricing"}},

@@ -78,5 +78,6 @@ def post_alias(body: AliasIn, request: Request) -> SegmentOut:
 @router.post("/batch", response_model=SegmentOut, **scoped("ingest"))
 def post_batch(body: SegmentBatchIn, request: Request) -> SegmentOut:
     """Up to 500 KB of messages of any type, applied in order; a mistake in any refuses the
-    whole batch, each mistake named by the message's index and field."""
+    whole batch, each mistake named by the message's index and field. A body without `batch`
+    is one message of its own `type` (a destination that posts everything to one URL)."""
     return _ingest(request, body, None)
