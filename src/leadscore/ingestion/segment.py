@@ -123,8 +123,8 @@ class Reader:
         applying to the messages that lack their own — or one message with its `type` (what
         a destination that posts every message to one URL sends)."""
         if isinstance(body, dict) and "batch" not in body and "type" in body:
-            found = self.message(body, None, kind=None)  # one message of its own type, as a
-            return [found] if found is not None else []  # webhook-style destination posts
+            one = self.message(body, None, kind=None)  # one message of its own type, as a
+            return [one] if one is not None else []  # webhook-style destination posts
         if not isinstance(body, dict) or not isinstance(body.get("batch"), list):
             self.error("LS620", "the body must be a JSON object with a \"batch\" list", None,
                        "batch", hint="send {\"batch\": [{\"type\": \"track\", …}, …]}")
