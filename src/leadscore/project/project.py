@@ -25,6 +25,7 @@ from leadscore.project.config import (
     find_project_root,
     resolve_input,
 )
+from leadscore.project.segment_api import SegmentOperations
 from leadscore.project.service_api import ServiceOperations
 
 if TYPE_CHECKING:  # the parts are imported by the methods that use them: a command loads
@@ -94,7 +95,7 @@ def _typed(changes: list[PropertyChange], model: Model) -> list[PropertyChange]:
     return out
 
 
-class Project(AutomationOperations, CareOperations, ServiceOperations):
+class Project(AutomationOperations, CareOperations, ServiceOperations, SegmentOperations):
     """A project folder (leadscore.toml + model + store), or just a store and a model.
 
     The import methods look a relative path that does not exist from the current folder up in
