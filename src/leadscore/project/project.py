@@ -27,6 +27,7 @@ from leadscore.project.config import (
 )
 from leadscore.project.segment_api import SegmentOperations
 from leadscore.project.service_api import ServiceOperations
+from leadscore.project.settings import DATA_FOLDER
 
 if TYPE_CHECKING:  # the parts are imported by the methods that use them: a command loads
     # only what it needs (`leadscore leads` never loads the automation or SQLAlchemy)
@@ -132,9 +133,10 @@ class Project(AutomationOperations, CareOperations, ServiceOperations, SegmentOp
     @property
     def model(self) -> Model:
         if self._model is None:
-            from leadscore.model import load_model
+            from leadscore.model.cache import load_model_cached
 
-            self._model = load_model(self.config.model_path)
+            self._model = load_model_cached(self.config.model_path,
+                                            self.config.root / DATA_FOLDER / "cache")
         return self._model
 
     @property
