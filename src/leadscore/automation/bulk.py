@@ -260,14 +260,15 @@ def _write(automation: Automation, writer: Any, settled: pa.Table, triggers: lis
                          f"{matching} AS matching, coalesce({count}, 0) AS enrollments "
                          f"FROM s WHERE {keep}")
         if parts:
-            rows = duck.execute(" UNION ALL ".join(parts)).fetchall()
+            rows = duck.execute(" UNION ALL ".join(parts)  # in the table's key order
+                                + " ORDER BY contact_id, workflow").fetchall()
             at = codec.time_in(moment)
             codec.insert_many(connection, "trigger_states",
                               ("workflow", "contact_id", "matching", "enrollments",
                                "checked_at"),
                               [(*row, at) for row in rows],
                               kinds=("text", "text", "bool", "int8", "timestamptz"),
-                              upsert_on=("workflow", "contact_id"),
+                              upsert_on=("contact_id", "workflow"),
                               update=("matching", "enrollments", "checked_at"), chunk=50_000)
         if sqlite:  # the schedule's rows made here, bound as SQLite keeps times
             duck.register("v", pa.table({"contact_id": pa.array(list(versions), pa.string()),
