@@ -130,8 +130,7 @@ def _compile(automation: Automation, moment: datetime, triggers: list[_Trigger],
         else:
             assert wf.trigger.changed_property is not None
             changed[trigger.key] = wf.trigger.changed_property
-    probes = Probes(holds=holds, latest=latest, changed=changed, values=(LIFECYCLE,),
-                    schedule_stage_rules=False)  # as the per-contact schedule
+    probes = Probes(holds=holds, latest=latest, changed=changed, values=(LIFECYCLE,))
     return compile_model(automation.model, as_of=to_micros(moment), dialect=dialect,
                          lists=automation.lists, stage_rules=True, schedule=True,
                          targets=True, probes=probes)

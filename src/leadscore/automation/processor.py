@@ -203,6 +203,7 @@ class Automation:
             wf.name: compile_criterion(wf.trigger.criterion or wf.trigger.event)  # type: ignore
             for wf in self.workflows if wf.trigger.criterion or wf.trigger.event}
         self._schedule_matchers = time_sensitive([*self.scorer.matchers(),
+                                                  *self.stage_rules.matchers(),
                                                   *self.lists.matchers(),
                                                   *self.trigger_matchers.values()])
 
