@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from leadscore.diagnostics import LeadscoreError
-from leadscore.model import load_model
 from leadscore.model import cache as model_cache
+from leadscore.model import load_model
 from leadscore.project.scaffold import init_project
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "src/leadscore/project/templates/model.yaml"
