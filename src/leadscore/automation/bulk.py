@@ -37,12 +37,10 @@ from leadscore.automation.schedule import write_schedule, write_schedule_rows
 from leadscore.catalog.forms import to_micros
 from leadscore.diagnostics import LeadscoreError
 from leadscore.evaluation.arithmetic import micros_to_seconds
+from leadscore.storage.automation_reads import due_automation_state
 from leadscore.storage.automation_schema import (
     automation_state,
     contact_schedule,
-    enrollments,
-    list_memberships,
-    trigger_states,
 )
 from leadscore.storage.codec import Codec
 from leadscore.storage.duck import quote_name, quote_text
@@ -177,16 +175,8 @@ def _select(automation: Automation, connection: Connection, results: pa.Table,
     import duckdb
 
     now_us = to_micros(moment)
-    m, t, e = list_memberships.c, trigger_states.c, enrollments.c
-    members = _arrow(connection.execute(select(m.contact_id, m.list)).all(),
-                     ("contact_id", "list"))
-    states = _arrow([(wf, cid, bool(matching), int(count), to_micros(_utc(at)))
-                     for wf, cid, matching, count, at in connection.execute(
-                         select(t.workflow, t.contact_id, t.matching, t.enrollments,
-                                t.checked_at))],
-                    ("workflow", "contact_id", "matching", "enrollments", "checked_us"))
-    active = _arrow([(cid,) for cid in connection.execute(
-        select(e.contact_id).where(e.status == "active").distinct()).scalars()], ("contact_id",))
+    stored = due_automation_state(connection, moment)
+    members, states, active = stored["members"], stored["states"], stored["active"]
     activated = {name.removeprefix("workflow:"): to_micros(_utc(at)) for name, at in
                  connection.execute(select(automation_state.c.name,
                                            automation_state.c.activated_at))}

@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import Connection, and_, func, or_, select
 
 from leadscore.storage.automation_schema import list_changes, list_memberships, step_runs, tasks
+from leadscore.storage.codec import Codec
 from leadscore.storage.schema import contacts
 
 
@@ -120,3 +121,59 @@ def automation_timeline(connection: Connection, contact_id: str) -> list[Timelin
 
 __all__ = ["Member", "Page", "Task", "TimelineEntry", "automation_timeline", "list_member_counts",
            "list_members", "task_page"]
+
+
+def due_automation_state(connection: Connection, moment: datetime) -> dict[str, Any]:
+    """The stored automation state of the contacts due at `moment`, as Arrow tables for a
+    set-wise pass (`automation.bulk`): `members` (contact_id, list), `states` (workflow,
+    contact_id, matching, enrollments, checked_us) and `active` (contact_id: an active
+    enrollment). Read raw and joined to the schedule in the store: a million trigger states
+    read through the ORM's time type took 25 s; times are converted set-wise here."""
+    import pyarrow as pa
+
+    sqlite = connection.dialect.name == "sqlite"
+    mark = "?" if sqlite else "%s"
+    due = (f"JOIN contact_schedule AS s ON s.contact_id = x.contact_id "
+           f"WHERE s.due_at <= {mark}")
+    bound = (Codec(connection.dialect.name).time_in(moment),)
+    checked = ("x.checked_at" if sqlite
+               else "CAST(round(EXTRACT(EPOCH FROM x.checked_at) * 1000000) AS BIGINT)")
+
+    # (not ADBC's SQLite driver, 3.7x faster here: it links a second SQLite into the
+    # process, and closing its file drops the locks of ours — the store broke in a test)
+    def table(sql: str, names: tuple[str, ...], types: tuple[Any, ...]) -> pa.Table:
+        cursor = connection.connection.cursor()
+        try:
+            cursor.execute(sql, bound)
+            rows = cursor.fetchall()
+        finally:
+            cursor.close()
+        columns = list(zip(*rows, strict=True)) if rows else [()] * len(names)
+        return pa.table({name: pa.array(list(values), kind)
+                         for name, values, kind in zip(names, columns, types, strict=True)})
+
+    members = table(f"SELECT x.contact_id, x.list FROM list_memberships AS x {due}",
+                    ("contact_id", "list"), (pa.string(), pa.string()))
+    states = table(f"SELECT x.workflow, x.contact_id, CAST(x.matching AS INTEGER), "
+                   f"x.enrollments, {checked} FROM trigger_states AS x {due}",
+                   ("workflow", "contact_id", "matching", "enrollments", "checked"),
+                   (pa.string(), pa.string(), pa.int64(), pa.int64(),
+                    pa.string() if sqlite else pa.int64()))
+    states = states.set_column(2, "matching", states["matching"].cast(pa.bool_()))
+    if sqlite:  # the text SQLite keeps (UTC, 'YYYY-MM-DD HH:MM:SS.ffffff') → µs
+        import duckdb
+
+        duck = duckdb.connect()
+        try:
+            duck.register("s", states)
+            states = duck.sql("SELECT workflow, contact_id, matching, enrollments, "
+                              "epoch_us(CAST(checked AS TIMESTAMP)) AS checked_us FROM s"
+                              ).to_arrow_table()
+        finally:
+            duck.close()
+    else:
+        states = states.rename_columns(["workflow", "contact_id", "matching", "enrollments",
+                                        "checked_us"])
+    active = table(f"SELECT DISTINCT x.contact_id FROM enrollments AS x {due} "
+                   "AND x.status = 'active'", ("contact_id",), (pa.string(),))
+    return {"members": members, "states": states, "active": active}
