@@ -28,14 +28,22 @@ from leadscore.calibration.backtest import BacktestResult
 from leadscore.calibration.features import Inputs, build_inputs
 from leadscore.calibration.population import (
     CaseStream,
+    LeftOut,
     Population,
     Sample,
     Target,
     require_labels,
+    left_out_report,
     unit_hash,
 )
 from leadscore.calibration.runner import after_outcome_warnings, backtest_model, property_types
-from leadscore.calibration.scorecard import Scorecard, default_thresholds, fit_scorecard, model_text
+from leadscore.calibration.scorecard import (
+    Scorecard,
+    default_thresholds,
+    fit_scorecard,
+    model_text,
+    neutral_note,
+)
 from leadscore.catalog import Catalog
 from leadscore.diagnostics import Diagnostic, LeadscoreError, Location
 from leadscore.model import load_model
@@ -82,6 +90,9 @@ class SuggestReport:
     reproduce: str
     skipped: dict[str, str] = field(default_factory=dict)
     seconds: float = 0.0
+    left_out: list[LeftOut] = field(default_factory=list)  # the cutoff report
+    guarded: dict[str, str] = field(default_factory=dict)  # left out by the leakage guard
+    allowed: list[str] = field(default_factory=list)  # flagged, but used (--allow)
 
     @property
     def held_out_auc(self) -> float:
@@ -112,7 +123,9 @@ class SuggestReport:
             "reproduce": self.reproduce,
             "points_double_the_odds_every": round(self.card.scale * np.log(2), 2),
             "offset_for_even_odds": round(self.card.offset, 2),
+            "left_out": [r.to_dict() for r in self.left_out],
             "inputs": self.inputs(), "dropped": self.card.dropped, "skipped": self.skipped,
+            "leakage_guard_excluded": self.guarded, "leakage_guard_allowed": self.allowed,
             "input_strength": [s.to_dict() for s in self.strengths],
             "warnings": [d.to_dict() for d in self.warnings],
             "seconds": round(self.seconds, 3),
@@ -193,6 +206,7 @@ def suggest_model(store: Store, catalog: Catalog, population: Population, out: s
         f"held out: {int(held.sum()):,} contacts, {int(labels[held].sum()):,} converted.",
         f"Points: {pdo:g} points double the odds of converting; the fitted probability is "
         f"1 / (1 + exp(-(total - {card.offset:.1f}) / {card.scale:.2f})).",
+        *neutral_note(card),
         "Thresholds: MQL = the top 30 % of training contacts, SQL = the top 10 % "
         "(`leadscore thresholds` finds others).",
         f"Check it: {reproduce}",
