@@ -327,9 +327,9 @@ def _bin_numbers(ch: Characteristic, labels: np.ndarray, train: np.ndarray, max_
     if chosen == "free":
         binned.trend = "free"
     else:
-        inside = codes[rows]
-        placed = inside >= 0
-        woe = woe_table(inside[placed], y[rows][placed], len(bins))[:len(lows)]
+        ranged = codes[rows]
+        placed = ranged >= 0
+        woe = woe_table(ranged[placed], y[rows][placed], len(bins))[:len(lows)]
         binned.trend = "increasing" if woe[-1] >= woe[0] else "decreasing"
     return binned
 

@@ -249,6 +249,9 @@ def suggest(
         help="A property never to use (repeatable).")] = None,
     include: Annotated[list[str] | None, typer.Option(
         help="Use only these properties (repeatable; no event counts).")] = None,
+    allow: Annotated[list[str] | None, typer.Option(
+        help="Use this input although the leakage guard flags it (repeatable); flagged "
+             "inputs are left out otherwise.")] = None,
     max_inputs: Annotated[int, typer.Option(min=1, help="At most this many inputs.")] = 25,
     name: Annotated[str, typer.Option(help="The model's name.")] = "suggested",
     html: Html = None, png: Png = None, fmt: Fmt = TextFormat.text,
@@ -271,6 +274,7 @@ def suggest(
                                name=name, split=split, held_out_share=held_out_share,
                                held_out_from=_date(held_out_from, "--held-out-from"),
                                seed=seed, exclude=exclude or (), include=include or None,
+                               allow=allow or (),
                                max_inputs=max_inputs, progress=progress)
     charts = render_charts([report.held_out]) if (html or png) else None
     _write_reports(render_backtest_html(report.held_out, charts) if html else None, html,

@@ -60,6 +60,10 @@ def import_contacts(store: Store, path: str | Path, *, catalog: Catalog,
         counts = publish_contacts(staged, found, source="import")
     if counts.inserted or counts.updated:
         store.refresh_statistics(LOADED_TABLES)
+    if mapping is not None:
+        from leadscore.storage.declared import record_declared_types
+
+        record_declared_types(store, mapping.declared_types)
     return ImportReport(
         file=str(path), rows=found.rows, inserted=counts.inserted, updated=counts.updated,
         unchanged=counts.unchanged, duplicates=found.duplicates,
