@@ -121,11 +121,15 @@ def import_outcomes(
     file: Annotated[Path, typer.Argument(help="CSV or JSONL outcomes, or a flat export.")],
     mapping: Annotated[Path | None, typer.Option(
         help="A mapping file with an 'outcome:' section (for a label column).")] = None,
+    delimiter: Annotated[str | None, typer.Option(
+        help="The CSV file's delimiter: , ; | or tab (default: detected from the first "
+             "lines).")] = None,
 ) -> None:
     """Import outcomes: when each contact became an opportunity, was won or lost."""
     project = _project()
     with progress_bar(f"Importing {file.name}") as progress:
-        report = project.import_outcomes(file, mapping=mapping, progress=progress)
+        report = project.import_outcomes(file, mapping=mapping, progress=progress,
+                                         delimiter=delimiter)
     parts = [f"{report.rows:,} rows read", f"{report.inserted:,} new"]
     if report.updated:
         parts.append(f"{report.updated:,} updated")

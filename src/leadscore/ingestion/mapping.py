@@ -169,11 +169,11 @@ def parse_row_order(start: str, step: str, where: Location) -> RowOrder:
     except CoercionError as error:
         raise LeadscoreError.single("LS239", f"order by row: the step '{step}' is not a "
                                              f"duration ({error})", where, text=step,
-                                    hint="write a duration such as 1h, 30m or 1d") from None
+                                    hint="write a duration such as 1h, 30min or 1d") from None
     if span.total_seconds() <= 0:
         raise LeadscoreError.single("LS239", f"order by row: the step '{step}' must be longer "
                                              "than zero", where, text=step,
-                                    hint="write a duration such as 1h, 30m or 1d")
+                                    hint="write a duration such as 1h, 30min or 1d")
     return RowOrder(begin, span)
 
 
