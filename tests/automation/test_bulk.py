@@ -19,9 +19,8 @@ import sqlalchemy as sa
 from leadscore import Project, synthetic
 from leadscore.automation import bulk
 from leadscore.project.scaffold import init_project
-from leadscore.storage import current
+from leadscore.storage import ContactInput, EventInput, current
 from leadscore.storage.views import DataView
-from leadscore.storage import ContactInput, EventInput
 from tests.factories import NOW
 
 pytestmark = pytest.mark.slow

@@ -260,14 +260,14 @@ def _plan_derived(path: Path, header: list[str], mapping: ContactMapping | None,
                   ) -> list[tuple[DerivedColumn, int | None]] | None:
     """Each derived column with the index of the date column it reads (None: the contact's
     creation); None when one names a column the file does not have."""
-    if mapping is None:
-        return []
     created_column = any(c.target == "created_at" for c in columns or [])
     if order is not None and created_column:
         diagnostics.error(
             "LS239", "--order-by-row gives created_at from the row order, but the file has a "
                      "created_at column", Location(file=str(path), line=1, field="created_at"),
             hint="leave out --order-by-row: the file's dates are used")
+    if mapping is None:
+        return []
     found: list[tuple[DerivedColumn, int | None]] = []
     loose = {" ".join(name.lower().split()): i for i, name in enumerate(header)}
     ok = True
