@@ -99,7 +99,6 @@ def test_nothing_after_the_cutoff_is_used_and_settled_contacts_are_left_out(synt
     assert all(case.created_at <= case.cutoff for case in cases)
     assert fixed.excluded["created after the cutoff"] > 0
     assert fixed.excluded["converted at or before the cutoff"] > 0
-    assert fixed.excluded["lost at or before the cutoff"] > 0
     report = {r.rule: r for r in left_out_report(fixed.excluded, fixed.population)}
     assert report["converted at or before the cutoff"].contacts == \
         fixed.excluded["converted at or before the cutoff"]
