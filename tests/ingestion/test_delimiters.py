@@ -165,3 +165,21 @@ def test_mapping_mistakes_of_the_new_keys_name_their_line(tmp_path, text, code, 
         read_contact_rows(data, catalog=Catalog(), mapping=load_mapping(mapping), now=NOW)
     placed = {(d.code, d.location.file, d.location.line) for d in error.value.diagnostics}
     assert (code, str(mapping), line) in placed
+
+
+def test_an_events_import_through_the_store_is_the_same_with_any_delimiter(tmp_path):
+    from leadscore.project import Project
+
+    model = Path(__file__).resolve().parents[2] / "examples" / "x_education" / "model.yaml"
+    write(tmp_path / "contacts.csv", [["contact_id"], ["c1"], ["c2"]], ",")
+    rows = [["contact_id", "type", "occurred_at", "url"]] + [
+        [f"c{i % 2 + 1}", "page_view", f"2026-01-0{i % 9 + 1}T10:00:00Z",
+         f"https://x.com/p{i};q,r"] for i in range(30)]
+    with Project.at(f"sqlite:///{tmp_path}/store.db", model) as project:
+        project.import_contacts(tmp_path / "contacts.csv")
+        first = project.import_events(write(tmp_path / "comma.csv", rows, ","))
+        assert first.inserted == 30
+        for name, delimiter in (("semi", ";"), ("tab", "\t"), ("pipe", "|")):
+            again = project.import_events(write(tmp_path / f"{name}.csv", rows, delimiter),
+                                          delimiter=None if name == "semi" else delimiter)
+            assert (again.inserted, again.unchanged) == (0, 30), name  # the same events
