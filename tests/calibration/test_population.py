@@ -8,7 +8,12 @@ import pytest
 
 from leadscore import synthetic
 from leadscore.calibration import Cutoff, CutoffKind, Population, Sample, Target
-from leadscore.calibration.population import CaseStream, converted_at, unit_hash
+from leadscore.calibration.population import (
+    CaseStream,
+    converted_at,
+    left_out_report,
+    unit_hash,
+)
 from leadscore.diagnostics import LeadscoreError
 from leadscore.evaluation import ContactSnapshot, EventSeries
 from leadscore.storage.history import ContactHistory
@@ -93,4 +98,8 @@ def test_nothing_after_the_cutoff_is_used_and_settled_contacts_are_left_out(synt
     cases = [case for _, case in fixed]
     assert all(case.created_at <= case.cutoff for case in cases)
     assert fixed.excluded["created after the cutoff"] > 0
-    assert fixed.excluded["outcome at or before the cutoff"] > 0
+    assert fixed.excluded["converted at or before the cutoff"] > 0
+    report = {r.rule: r for r in left_out_report(fixed.excluded, fixed.population)}
+    assert report["converted at or before the cutoff"].contacts == \
+        fixed.excluded["converted at or before the cutoff"]
+    assert "2025-12-01" in report["created after the cutoff"].why

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from leadscore.calibration import metrics
-from leadscore.calibration.population import Case
+from leadscore.calibration.population import Case, LeftOut
 from leadscore.diagnostics import Diagnostic
 from leadscore.evaluation import ContactSnapshot, Scorer, explain_snapshot
 from leadscore.model import Model
@@ -198,6 +198,7 @@ class BacktestResult:
     warnings: list[Diagnostic] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    left_out: list[LeftOut] = field(default_factory=list)  # the cutoff report
 
     @property
     def conversion_rate(self) -> float:
@@ -213,7 +214,7 @@ class BacktestResult:
             "deciles": self.deciles, "bands": self.bands, "stages": self.stages,
             "months": round(self.months, 2), "calibration": self.calibration.to_dict(),
             "roc_curve": [list(p) for p in self.roc], "histogram": self.histogram,
-            "excluded": self.excluded,
+            "excluded": self.excluded, "left_out": [r.to_dict() for r in self.left_out],
             "converted_with_low_scores": [s.to_dict() for s in self.low_converters],
             "high_scores_never_converted": [s.to_dict() for s in self.high_non_converters],
             "warnings": [d.to_dict() for d in self.warnings], "notes": self.notes,

@@ -26,12 +26,17 @@ from leadscore.catalog import (
     STANDARD_PROPERTIES,
     Catalog,
     CoercionError,
+    PropertyDef,
     PropertyType,
     coerce_value,
 )
 from leadscore.evaluation import ContactSnapshot
 from leadscore.evaluation.matchers import compile_criterion
 from leadscore.model import parse_model
+from leadscore.storage.declared import load_declared_types
+
+__all__ = ["CATEGORICAL", "COUNT", "NUMERIC", "Characteristic", "Inputs", "build_inputs",
+           "load_declared_types", "property_characteristic", "with_declared_types"]
 
 NUMERIC, CATEGORICAL, COUNT = "numeric", "categorical", "count"
 DEFAULT_EXCLUDED = frozenset({"email", "first_name", "last_name", "company", "created_at",
@@ -66,6 +71,18 @@ class Inputs:
     skipped: dict[str, str] = field(default_factory=dict)  # input → why it was left out
     declared: dict[str, PropertyType] = field(default_factory=dict)  # custom property types
     custom_events: set[str] = field(default_factory=set)
+
+
+def with_declared_types(catalog: Catalog, declared: dict[str, PropertyType]) -> Catalog:
+    """The catalog plus the types the imports' mappings declared (the model's own and the
+    standard properties keep theirs)."""
+    extra = {name: PropertyDef(name, kind) for name, kind in declared.items()
+             if catalog.property(name) is None}
+    if not extra:
+        return catalog
+    own = {name: d for name, d in catalog.properties.items() if name not in STANDARD_PROPERTIES}
+    return Catalog({**own, **extra}, {name: d for name, d in catalog.event_types.items()
+                                      if name not in STANDARD_EVENT_TYPES})
 
 
 def build_inputs(snapshots: Sequence[ContactSnapshot], catalog: Catalog, *,

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from leadscore.calibration import metrics
-from leadscore.calibration.features import CATEGORICAL, Characteristic
+from leadscore.calibration.features import CATEGORICAL, Characteristic, Inputs
 from leadscore.diagnostics import Diagnostic, Location
 
 AUC_LIMIT = 0.90
@@ -147,3 +147,45 @@ def change_warnings(changed: Mapping[str, int], converters: int, inputs: Sequenc
                      "history is dated correctly; a copy imported without dates leaks the "
                      "outcome"))
     return found
+
+
+def guard(inputs: Inputs, strengths: Sequence[InputStrength], warnings: Sequence[Diagnostic],
+          allow: Sequence[str] = ()) -> tuple[dict[str, str], list[str]]:
+    """Leave out of `inputs` every input an LS420 warning flags, unless `allow` names it.
+    Returns (left out → its strength in words, flagged but allowed)."""
+    flagged = {w.location.field for w in warnings if w.code == "LS420"}
+    strength_of = {s.input: s for s in strengths}
+    guarded: dict[str, str] = {}
+    allowed: list[str] = []
+    kept = []
+    for ch in inputs.characteristics:
+        name = ch.property or ch.key
+        if name not in flagged:
+            kept.append(ch)
+        elif name in allow:
+            kept.append(ch)
+            if name not in allowed:
+                allowed.append(name)
+        else:
+            s = strength_of[name]
+            guarded[name] = (f"univariate ROC AUC {s.auc:.3f}, information value "
+                             f"{s.information_value:.2f}")
+            inputs.skipped[name] = "left out by the leakage guard (--allow to use it)"
+    inputs.characteristics = kept
+    return guarded, allowed
+
+
+def guard_notes(guarded: Mapping[str, str], allowed: Sequence[str]) -> list[Diagnostic]:
+    """LS422 for each input the guard left out; LS423 for each one used by --allow."""
+    notes = [Diagnostic(
+        "LS422", f"'{name}' was left out of the suggested model: the leakage guard flagged it "
+                 f"({why})",
+        Location(field=name), text=name, severity="warning",
+        hint=f"if it is known before the outcome, `--allow {name}` uses it")
+        for name, why in guarded.items()]
+    notes += [Diagnostic(
+        "LS423", f"'{name}' is used although the leakage guard flagged it (--allow)",
+        Location(field=name), text=name, severity="warning",
+        hint="check that its value was known before each outcome; otherwise the held-out "
+             "ROC AUC promises what the model cannot do") for name in allowed]
+    return notes

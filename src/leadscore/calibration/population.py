@@ -236,6 +236,65 @@ class Population:
         return text + f"; contacts: {self.sample.describe()}"
 
 
+# -- the cutoff report: every rule that leaves contacts out, and why ----------------------
+CONVERTED_FIRST = "converted at or before the cutoff"
+LOST_FIRST = "lost at or before the cutoff"
+JUDGED_FIRST = "judged by sales at or before the cutoff"
+CREATED_AFTER = "created after the cutoff"
+AFTER_END = "cutoff after the end of the data"
+OUTSIDE_SAMPLE = "outside the sample"
+NO_FEEDBACK = "no sales feedback"
+FEEDBACK_IN_GAP = "sales feedback within the gap after creation"
+OPPORTUNITY_IN_GAP = "became an opportunity within the gap after creation"
+
+
+@dataclass(frozen=True)
+class LeftOut:
+    """One rule of the cutoff report: how many contacts it left out, and why."""
+
+    rule: str
+    contacts: int
+    why: str
+
+    def to_dict(self) -> dict[str, object]:
+        return {"rule": self.rule, "contacts": self.contacts, "why": self.why}
+
+
+def left_out_report(excluded: Mapping[str, int], population: Population) -> list[LeftOut]:
+    """The contacts each cutoff rule left out, largest first, with the reason in words."""
+    cutoff, target = population.cutoff, population.target
+    when = cutoff.describe()
+    if cutoff.kind is CutoffKind.AFTER_CREATION:
+        early = (f"their outcome came within {_span(cutoff.offset)} of creation"
+                 if cutoff.offset > 0 else "their outcome came at the moment of creation")
+        advice = (" (`--as-of created+0d` scores every contact at its creation and keeps "
+                  "them)" if cutoff.offset > 0 else "")
+    elif cutoff.kind is CutoffKind.FIXED:
+        early, advice = "their outcome came before that moment", " (an earlier --as-of keeps them)"
+    else:
+        early, advice = "their outcome came first", ""
+    reasons = {
+        CONVERTED_FIRST: f"{early}, before the cutoff ({when}): scoring them after they "
+                         f"converted ({target.value}) would not be a prediction{advice}",
+        LOST_FIRST: f"{early}: they were lost before the cutoff ({when}), so the question was "
+                    f"already settled{advice}",
+        JUDGED_FIRST: f"sales had already judged them at the cutoff ({when}): the verdict is "
+                      "not a prediction any more",
+        CREATED_AFTER: f"created after the cutoff ({when}): nothing about them was known yet",
+        AFTER_END: f"their cutoff ({when}) lies after the last data in the store: what "
+                   "happened after it is not known yet",
+        OUTSIDE_SAMPLE: f"not in the chosen contacts ({population.sample.describe()})",
+        NO_FEEDBACK: "sales never judged them, and the sales-feedback target needs a verdict",
+        FEEDBACK_IN_GAP: f"sales judged them within the gap after creation, before any cutoff "
+                         f"({when}) could be placed",
+        OPPORTUNITY_IN_GAP: f"they became an opportunity within the gap after creation, before "
+                            f"any cutoff ({when}) could be placed",
+    }
+    rows = [LeftOut(rule, int(count), reasons.get(rule, rule))
+            for rule, count in excluded.items() if count]
+    return sorted(rows, key=lambda r: -r.contacts)
+
+
 def converted_at(record: OutcomeRecord | None, target: Target) -> float | None:
     if record is None:
         return None
@@ -321,7 +380,7 @@ class CaseStream:
             if case is not None:
                 yield snap, case
         if self.total > seen:
-            self.excluded["created after the cutoff"] += self.total - seen
+            self.excluded[CREATED_AFTER] += self.total - seen
         if self.progress:
             self.progress(self.total, self.total)
 
@@ -345,11 +404,11 @@ class CaseStream:
         elif cutoff_spec.kind is CutoffKind.BEFORE_FEEDBACK:
             verdict = self.verdicts.get(contact_id)
             if verdict is None:
-                self.excluded["no sales feedback"] += 1
+                self.excluded[NO_FEEDBACK] += 1
                 return None
             cutoff = verdict.at.timestamp() - cutoff_spec.offset
             if cutoff < created:
-                self.excluded["sales feedback within the gap after creation"] += 1
+                self.excluded[FEEDBACK_IN_GAP] += 1
                 return None
             return cutoff  # the verdict itself is data: the cutoff is before the data's end
         else:
@@ -357,25 +416,25 @@ class CaseStream:
             if anchor is not None:
                 cutoff = anchor - cutoff_spec.offset
                 if cutoff < created:
-                    self.excluded["became an opportunity within the gap after creation"] += 1
+                    self.excluded[OPPORTUNITY_IN_GAP] += 1
                     return None
             else:
                 cutoff = _matched_moment(contact_id, created, self.end, lags,
                                          cutoff_spec.seed)
         if cutoff > self.end:
-            self.excluded["cutoff after the end of the data"] += 1
+            self.excluded[AFTER_END] += 1
             return None
         return cutoff
 
     def _case(self, contact_id: str, created: float, cutoff: float) -> Case | None:
         population = self.population
         if not population.sample.keeps(contact_id, created):
-            self.excluded["outside the sample"] += 1
+            self.excluded[OUTSIDE_SAMPLE] += 1
             return None
         if population.target is Target.SALES_FEEDBACK:
             verdict = self.verdicts.get(contact_id)
             if verdict is None:
-                self.excluded["no sales feedback"] += 1
+                self.excluded[NO_FEEDBACK] += 1
                 return None
             settled: float | None = verdict.at.timestamp()
             moment = settled if verdict.value in POSITIVE_FEEDBACK else None
@@ -384,7 +443,11 @@ class CaseStream:
             settled = settled_at(record, population.target)
             moment = converted_at(record, population.target)
         if settled is not None and settled <= cutoff:
-            self.excluded["outcome at or before the cutoff"] += 1
+            if population.target is Target.SALES_FEEDBACK:
+                self.excluded[JUDGED_FIRST] += 1
+            else:
+                self.excluded[CONVERTED_FIRST if moment is not None and moment <= cutoff
+                              else LOST_FIRST] += 1
             return None
         converted = moment is not None and moment > cutoff and (
             population.horizon is None or moment <= cutoff + population.horizon)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -21,8 +21,10 @@ from leadscore.calibration.features import CATEGORICAL, property_characteristic
 from leadscore.calibration.population import (
     CaseStream,
     CutoffKind,
+    LeftOut,
     Population,
     Target,
+    left_out_report,
     require_labels,
 )
 from leadscore.calibration.thresholds import Recommendation, recommend
@@ -137,6 +139,7 @@ def backtest_model(store: Store, model: Model, population: Population, *,
                                        iv_limit=iv_limit,
                                        outcomes=population.target is not Target.SALES_FEEDBACK)
     result.notes = population_notes(population)
+    result.left_out = left_out_report(excluded, population)
     result.seconds = time.perf_counter() - started
     return result
 
@@ -151,6 +154,7 @@ def compare_models(store: Store, a: Model, b: Model, population: Population, *,
     comparison = compare_scored(scored, population=population.describe(), excluded=excluded,
                                 replicates=replicates, seed=seed)
     comparison.a.notes = comparison.b.notes = population_notes(population)
+    comparison.a.left_out = comparison.b.left_out = left_out_report(excluded, population)
     comparison.a.seconds = comparison.b.seconds = time.perf_counter() - started
     return comparison
 
@@ -165,10 +169,12 @@ class ThresholdReport:
     months: float
     recommendation: Recommendation
     current: list[dict[str, Any]]  # the model's own thresholds as they performed
+    left_out: list[LeftOut] = field(default_factory=list)  # the cutoff report
 
     def to_dict(self) -> dict[str, Any]:
         return {"model": self.model, "score": self.score, "population": self.population,
                 "contacts": self.contacts, "converted": self.converted,
+                "left_out": [r.to_dict() for r in self.left_out],
                 "months": round(self.months, 2), "current": self.current,
                 **self.recommendation.to_dict()}
 
@@ -178,14 +184,16 @@ def recommend_thresholds(store: Store, model: Model, population: Population, *,
                          progress: Progress | None = None) -> ThresholdReport:
     if mql_per_month is None and sql_precision is None:
         recommend(np.zeros(0), np.zeros(0, dtype=bool), 1.0)  # raises LS413
-    scored, _ = score_population(store, [model], population, keep=0, progress=progress)
+    scored, excluded = score_population(store, [model], population, keep=0,
+                                        progress=progress)
     ms = scored.models[0]
     months = metrics.months_spanned(scored.created)
     result = recommend(ms.scores, scored.labels, months, mql_per_month=mql_per_month,
                        sql_precision=sql_precision)
     current = metrics.stage_volume(ms.stages, scored.labels, months)
     return ThresholdReport(model.name, ms.primary, population.describe(), len(scored.labels),
-                           int(scored.labels.sum()), months, result, current)
+                           int(scored.labels.sum()), months, result, current,
+                           left_out_report(excluded, population))
 
 
 __all__ = ["CATEGORICAL", "ThresholdReport", "after_outcome_warnings", "backtest_model",

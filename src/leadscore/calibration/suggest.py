@@ -25,19 +25,32 @@ import numpy as np
 
 from leadscore.calibration import leakage, metrics
 from leadscore.calibration.backtest import BacktestResult
-from leadscore.calibration.features import Inputs, build_inputs
+from leadscore.calibration.features import (
+    Inputs,
+    build_inputs,
+    load_declared_types,
+    with_declared_types,
+)
 from leadscore.calibration.population import (
     CaseStream,
+    LeftOut,
     Population,
     Sample,
     Target,
+    left_out_report,
     require_labels,
     unit_hash,
 )
 from leadscore.calibration.runner import after_outcome_warnings, backtest_model, property_types
-from leadscore.calibration.scorecard import Scorecard, default_thresholds, fit_scorecard, model_text
+from leadscore.calibration.scorecard import (
+    Scorecard,
+    default_thresholds,
+    fit_scorecard,
+    model_text,
+    neutral_note,
+)
 from leadscore.catalog import Catalog
-from leadscore.diagnostics import Diagnostic, LeadscoreError, Location
+from leadscore.diagnostics import Diagnostic, LeadscoreError, Location, did_you_mean
 from leadscore.model import load_model
 from leadscore.storage import Store
 
@@ -82,10 +95,18 @@ class SuggestReport:
     reproduce: str
     skipped: dict[str, str] = field(default_factory=dict)
     seconds: float = 0.0
+    left_out: list[LeftOut] = field(default_factory=list)  # the cutoff report
+    guarded: dict[str, str] = field(default_factory=dict)  # left out by the leakage guard
+    allowed: list[str] = field(default_factory=list)  # flagged, but used (--allow)
 
     @property
     def held_out_auc(self) -> float:
         return self.held_out.auc
+
+    def inputs_used(self) -> list[str]:
+        """The inputs the written model gives points to (property names or input keys)."""
+        return [b.characteristic.property or b.characteristic.key for b in self.card.binned
+                if any(x.points for x in b.bins)]
 
     def inputs(self) -> list[dict[str, Any]]:
         rows = []
@@ -112,7 +133,9 @@ class SuggestReport:
             "reproduce": self.reproduce,
             "points_double_the_odds_every": round(self.card.scale * np.log(2), 2),
             "offset_for_even_odds": round(self.card.offset, 2),
+            "left_out": [r.to_dict() for r in self.left_out],
             "inputs": self.inputs(), "dropped": self.card.dropped, "skipped": self.skipped,
+            "leakage_guard_excluded": self.guarded, "leakage_guard_allowed": self.allowed,
             "input_strength": [s.to_dict() for s in self.strengths],
             "warnings": [d.to_dict() for d in self.warnings],
             "seconds": round(self.seconds, 3),
@@ -148,14 +171,17 @@ def suggest_model(store: Store, catalog: Catalog, population: Population, out: s
                   name: str = "suggested", split: str = "auto", held_out_share: float = 0.3,
                   held_out_from: datetime | None = None, seed: int = 7,
                   exclude: Sequence[str] = (), include: Sequence[str] | None = None,
+                  allow: Sequence[str] = (),
                   max_inputs: int = 25, max_bins: int = 5, pdo: float = 20.0,
                   auc_limit: float = leakage.AUC_LIMIT, iv_limit: float = leakage.IV_LIMIT,
                   replicates: int = 1000, progress: Progress | None = None) -> SuggestReport:
     started = time.perf_counter()
     require_labels(store, population)
+    catalog = with_declared_types(catalog, load_declared_types(store))
     types = dict(catalog.properties)
     stream = CaseStream(store, population, property_types=types, progress=progress)
     pairs = list(stream)
+    left_out = left_out_report(stream.excluded, population)
     ids = [case.contact_id for _, case in pairs]
     created = np.asarray([case.created_at for _, case in pairs], dtype=np.float64)
     labels = np.asarray([case.converted for _, case in pairs], dtype=bool)
@@ -172,9 +198,12 @@ def suggest_model(store: Store, catalog: Catalog, population: Population, out: s
     snapshots = [snap for snap, _ in pairs]
     inputs: Inputs = build_inputs(snapshots, catalog, exclude=exclude, include=include)
     del pairs, snapshots
+    check_allowed(allow, inputs)
     strengths = leakage.measure_inputs(
         [_restricted(ch, train) for ch in inputs.characteristics], labels[train])
     warnings = leakage.separation_warnings(strengths, auc_limit=auc_limit, iv_limit=iv_limit)
+    guarded, allowed = leakage.guard(inputs, strengths, warnings, allow)
+    warnings += leakage.guard_notes(guarded, allowed)
     if population.target is not Target.SALES_FEEDBACK:
         warnings += after_outcome_warnings(store, [ch.property for ch in inputs.characteristics
                                                    if ch.property])
@@ -193,8 +222,13 @@ def suggest_model(store: Store, catalog: Catalog, population: Population, out: s
         f"held out: {int(held.sum()):,} contacts, {int(labels[held].sum()):,} converted.",
         f"Points: {pdo:g} points double the odds of converting; the fitted probability is "
         f"1 / (1 + exp(-(total - {card.offset:.1f}) / {card.scale:.2f})).",
+        *neutral_note(card),
         "Thresholds: MQL = the top 30 % of training contacts, SQL = the top 10 % "
         "(`leadscore thresholds` finds others).",
+        *([f"Left out by the leakage guard (it separates the outcome too well on its own; "
+           f"--allow NAME uses it): {', '.join(guarded)}."] if guarded else []),
+        *([f"Used although the leakage guard flagged it (--allow): {', '.join(allowed)}."]
+          if allowed else []),
         f"Check it: {reproduce}",
     ]
     text = model_text(card, inputs, name=name, header=header,
@@ -211,7 +245,19 @@ def suggest_model(store: Store, catalog: Catalog, population: Population, out: s
     return SuggestReport(
         str(path), plan, population.describe(), int(train.sum()), int(labels[train].sum()),
         int(held.sum()), int(labels[held].sum()), card, strengths, warnings, result,
-        reproduce, inputs.skipped, time.perf_counter() - started)
+        reproduce, inputs.skipped, time.perf_counter() - started, left_out, guarded, allowed)
+
+
+def check_allowed(allow: Sequence[str], inputs: Inputs) -> None:
+    """LS416 for an --allow that names no input of the store."""
+    names = {ch.property or ch.key for ch in inputs.characteristics} | set(inputs.skipped)
+    unknown = [name for name in allow if name not in names]
+    if unknown:
+        raise LeadscoreError.single(
+            "LS416", f"--allow {unknown[0]}: no input of the store is called that",
+            Location(field="--allow"), text=unknown[0],
+            hint=did_you_mean(unknown[0], sorted(names)) or
+            "name a property as the leakage guard's warning names it")
 
 
 def _restricted(ch: Any, rows: np.ndarray) -> Any:

@@ -8,6 +8,7 @@ from typing import Any
 
 from leadscore.calibration.backtest import BacktestResult, Surprise
 from leadscore.calibration.compare import Comparison
+from leadscore.calibration.population import LeftOut
 from leadscore.calibration.runner import ThresholdReport
 from leadscore.calibration.suggest import SuggestReport
 from leadscore.diagnostics import Diagnostic
@@ -47,6 +48,16 @@ def _warnings(warnings: Sequence[Diagnostic]) -> list[str]:
     return out
 
 
+def left_out_lines(rows: Sequence[LeftOut]) -> list[str]:
+    """The cutoff report: how many contacts each rule left out, and why."""
+    if not rows:
+        return ["", "Left out by the cutoff rules: none"]
+    out = ["", f"Left out by the cutoff rules: {sum(r.contacts for r in rows):,} contacts"]
+    for r in rows:
+        out.append(f"  {r.rule}: {r.contacts:,} — {r.why}")
+    return out
+
+
 def _surprises(title: str, items: Sequence[Surprise]) -> list[str]:
     if not items:
         return []
@@ -70,8 +81,7 @@ def render_backtest(r: BacktestResult) -> str:
         f"  ROC AUC {r.auc:.3f}  (95% bootstrap interval {lo:.3f}–{hi:.3f}, "
         f"{r.auc_interval.replicates} replicates)",
     ]
-    if r.excluded:
-        lines.append("  left out: " + ", ".join(f"{k} {v:,}" for k, v in r.excluded.items()))
+    lines += left_out_lines(r.left_out)
     lines += ["", "By score decile (1 = highest scores)"]
     lines += table(["decile", "contacts", "scores", "converted", "rate", "lift", "cum. share"],
                    [[d["decile"], d["contacts"], f"{_num(d['min_score'])}–{_num(d['max_score'])}",
@@ -113,7 +123,8 @@ def _volume(row: dict[str, Any] | None) -> str:
 def render_comparison(c: Comparison) -> str:
     a, b = c.a, c.b
     lines = [f"Comparison on the same {a.contacts:,} contacts ({a.converted:,} converted) — "
-             f"{a.population}", ""]
+             f"{a.population}"]
+    lines += left_out_lines(a.left_out) + [""]
     rows: list[list[Any]] = [
         ["model", a.model, b.model],
         ["file", a.model_path or "", b.model_path or ""],
@@ -151,7 +162,8 @@ def render_thresholds(t: ThresholdReport) -> str:
     rec = t.recommendation
     lines = [f"Thresholds for {t.model} (score {t.score}) — {t.population}",
              f"  {t.contacts:,} contacts, {t.converted:,} converted, over {t.months:.1f} "
-             "months of creations", ""]
+             "months of creations"]
+    lines += left_out_lines(t.left_out) + [""]
     for name, row in (("MQL", rec.mql), ("SQL", rec.sql)):
         if row:
             lines.append(f"  {name} threshold {row['threshold']:g}: {row['contacts']:,} contacts "
@@ -186,8 +198,10 @@ def render_suggestion(s: SuggestReport) -> str:
         f"  held out: {s.held_out_contacts:,} contacts, {s.held_out_converted:,} converted, "
         f"ROC AUC {h.auc:.3f} ({h.auc_interval.low:.3f}–{h.auc_interval.high:.3f}) — the "
         f"backtest of the written file; unrounded fit {s.card.unrounded_auc:.3f}",
-        f"  reproduce: {s.reproduce}", "", "Inputs (strongest first)",
+        f"  reproduce: {s.reproduce}",
     ]
+    lines += left_out_lines(s.left_out)
+    lines += ["", "Inputs (strongest first)"]
     lines += table(["input", "information value", "bins → points"],
                    [[row["input"], row["information_value"],
                      "; ".join(f"{b['bin']} {b['points']:+d}" for b in row["bins"])[:110]]

@@ -204,16 +204,26 @@ def _validate_automation(project: Project, report: list[dict[str, Any]]) -> list
     return []
 
 
+Delimiter = Annotated[str | None, typer.Option(
+    help="The CSV file's delimiter: , ; | or tab (default: detected from the first lines).")]
+
+
 @import_app.command("contacts")
 def import_contacts(
     file: Annotated[Path, typer.Argument(help="CSV (HubSpot export columns work) or JSONL.")],
     mapping: Annotated[Path | None, typer.Option(
         help="Column mapping file (YAML); see docs/import.md.")] = None,
+    delimiter: Delimiter = None,
+    order_by_row: Annotated[tuple[str, str] | None, typer.Option(
+        "--order-by-row", metavar="START STEP",
+        help="A file without dates: row N was created at START + (N-1) x STEP, e.g. "
+             "--order-by-row 2024-01-01 1h (its values are as of then).")] = None,
 ) -> None:
     """Import contacts and their properties; history is kept, re-imports change nothing."""
     project = _project()
     with progress_bar(f"Importing {file.name}") as progress:
-        report = project.import_contacts(file, mapping=mapping, progress=progress)
+        report = project.import_contacts(file, mapping=mapping, progress=progress,
+                                         delimiter=delimiter, order_by_row=order_by_row)
     console.print(_import_summary(file, report))
 
 
@@ -226,12 +236,14 @@ def import_events(
         help="An event id already stored with other content: 'error' (nothing is stored), "
              "'keep' (the stored version stays) or 'replace' (the file's version replaces "
              "it).")] = "error",
+    delimiter: Delimiter = None,
 ) -> None:
     """Import events; an event id already stored is skipped, so a resend counts once."""
     project = _project()
     with progress_bar(f"Importing {file.name}") as progress:
         report = project.import_events(file, create_missing_contacts=create_contacts,
-                                       on_conflict=on_conflict, progress=progress)
+                                       on_conflict=on_conflict, progress=progress,
+                                       delimiter=delimiter)
     console.print(_import_summary(file, report, events=True))
 
 

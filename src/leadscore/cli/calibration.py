@@ -121,11 +121,15 @@ def import_outcomes(
     file: Annotated[Path, typer.Argument(help="CSV or JSONL outcomes, or a flat export.")],
     mapping: Annotated[Path | None, typer.Option(
         help="A mapping file with an 'outcome:' section (for a label column).")] = None,
+    delimiter: Annotated[str | None, typer.Option(
+        help="The CSV file's delimiter: , ; | or tab (default: detected from the first "
+             "lines).")] = None,
 ) -> None:
     """Import outcomes: when each contact became an opportunity, was won or lost."""
     project = _project()
     with progress_bar(f"Importing {file.name}") as progress:
-        report = project.import_outcomes(file, mapping=mapping, progress=progress)
+        report = project.import_outcomes(file, mapping=mapping, progress=progress,
+                                         delimiter=delimiter)
     parts = [f"{report.rows:,} rows read", f"{report.inserted:,} new"]
     if report.updated:
         parts.append(f"{report.updated:,} updated")
@@ -249,6 +253,9 @@ def suggest(
         help="A property never to use (repeatable).")] = None,
     include: Annotated[list[str] | None, typer.Option(
         help="Use only these properties (repeatable; no event counts).")] = None,
+    allow: Annotated[list[str] | None, typer.Option(
+        help="Use this input although the leakage guard flags it (repeatable); flagged "
+             "inputs are left out otherwise.")] = None,
     max_inputs: Annotated[int, typer.Option(min=1, help="At most this many inputs.")] = 25,
     name: Annotated[str, typer.Option(help="The model's name.")] = "suggested",
     html: Html = None, png: Png = None, fmt: Fmt = TextFormat.text,
@@ -271,6 +278,7 @@ def suggest(
                                name=name, split=split, held_out_share=held_out_share,
                                held_out_from=_date(held_out_from, "--held-out-from"),
                                seed=seed, exclude=exclude or (), include=include or None,
+                               allow=allow or (),
                                max_inputs=max_inputs, progress=progress)
     charts = render_charts([report.held_out]) if (html or png) else None
     _write_reports(render_backtest_html(report.held_out, charts) if html else None, html,

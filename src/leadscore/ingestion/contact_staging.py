@@ -28,7 +28,7 @@ from typing import Any
 from leadscore.catalog import Catalog, PropertyType
 from leadscore.catalog.forms import from_micros, to_micros, typed_forms
 from leadscore.diagnostics import DiagnosticList, Location
-from leadscore.ingestion.contacts import _Builder, _moment, open_contacts
+from leadscore.ingestion.contacts import CsvOptions, _Builder, _moment, open_contacts
 from leadscore.ingestion.event_staging import MAX_DIAGNOSTICS, raise_bounded
 from leadscore.ingestion.mapping import ContactMapping
 from leadscore.ingestion.source import Progress, require_rows
@@ -64,13 +64,14 @@ _KEPT = {PropertyType.STRING: "text", PropertyType.ENUM: "text", PropertyType.BO
 
 def stage_contacts(staged: Staging, path: str | Path, *, catalog: Catalog,
                    mapping: ContactMapping | None = None, now: datetime | None = None,
-                   progress: Progress | None = None) -> StagedContacts:
+                   progress: Progress | None = None,
+                   options: CsvOptions | None = None) -> StagedContacts:
     import pyarrow as pa
 
     path = Path(path)
     diagnostics = DiagnosticList(limit=MAX_DIAGNOSTICS)
     builder = _Builder(path, catalog, _moment(now), diagnostics)
-    opened = open_contacts(path, builder, mapping=mapping, progress=progress)
+    opened = open_contacts(path, builder, mapping=mapping, progress=progress, options=options)
     columns = (None if opened.properties is None else
                {name: _KEPT.get(kind, "json") for name, kind in opened.properties})
     fields = [("ord", pa.int64()), ("line", pa.int64()), ("contact_id", pa.string()),

@@ -6,7 +6,7 @@ file, the row's line and the column, and all of them are raised together.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -18,6 +18,8 @@ from leadscore.diagnostics import DiagnosticList, LeadscoreError, Location, did_
 from leadscore.ingestion.mapping import (
     FIELDS,
     ContactMapping,
+    DerivedColumn,
+    RowOrder,
     default_target,
     normalize_lifecycle_stage,
 )
@@ -58,23 +60,25 @@ class _Column:
 
 
 def read_contacts(path: str | Path, *, catalog: Catalog, mapping: ContactMapping | None = None,
-                  now: datetime | None = None,
-                  progress: Progress | None = None) -> list[ContactInput]:
+                  now: datetime | None = None, progress: Progress | None = None,
+                  options: CsvOptions | None = None) -> list[ContactInput]:
     """The contacts of a .csv or .jsonl file, typed by `catalog`; raises on any bad row."""
     return read_contact_rows(path, catalog=catalog, mapping=mapping, now=now,
-                             progress=progress).contacts
+                             progress=progress, options=options).contacts
 
 
 def read_contact_rows(path: str | Path, *, catalog: Catalog,
                       mapping: ContactMapping | None = None, now: datetime | None = None,
-                      progress: Progress | None = None) -> ContactRows:
+                      progress: Progress | None = None,
+                      options: CsvOptions | None = None) -> ContactRows:
     """Every contact of a file, checked, in memory (for small files and tests; imports
     stream through `ingestion.contact_staging`)."""
     path = Path(path)
     diagnostics = DiagnosticList()
     builder = _Builder(path, catalog, _moment(now), diagnostics)
     count = 0
-    for line, contact in iter_contacts(path, builder, mapping=mapping, progress=progress):
+    for line, contact in iter_contacts(path, builder, mapping=mapping, progress=progress,
+                                       options=options):
         count += 1
         if contact is not None:
             builder.add(line, contact)
@@ -98,11 +102,28 @@ class ContactFile:
     rows: Iterator[tuple[int, ContactInput | None]]
 
 
+@dataclass(frozen=True)
+class CsvOptions:
+    """How a CSV file is read beyond its mapping: the command line's --delimiter and
+    --order-by-row (each wins over the mapping's own)."""
+
+    delimiter: str | None = None
+    order_by_row: RowOrder | None = None
+
+
 def open_contacts(path: Path, builder: _Builder, *, mapping: ContactMapping | None = None,
-                  progress: Progress | None = None) -> ContactFile:
+                  progress: Progress | None = None,
+                  options: CsvOptions | None = None) -> ContactFile:
     """Open a contacts file: (line, contact or None for a bad row) of every row, read as it
     goes; mistakes go to the builder's diagnostics."""
     file_format = detect_format(path)
+    options = options or CsvOptions()
+    order = options.order_by_row or (mapping.order_by_row if mapping is not None else None)
+    if file_format is FileFormat.JSONL and options != CsvOptions():
+        raise LeadscoreError.single(
+            "LS237", "--delimiter and --order-by-row apply to CSV files; this file is JSON "
+                     "Lines", Location(file=str(path)),
+            hint="leave them out: a .jsonl contact names its fields and dates itself")
     if mapping is not None and file_format is FileFormat.JSONL:
         raise LeadscoreError.single(
             "LS237", "a mapping file applies to CSV files; this file is JSON Lines",
@@ -111,9 +132,11 @@ def open_contacts(path: Path, builder: _Builder, *, mapping: ContactMapping | No
         )
     diagnostics = builder.diagnostics
     if file_format is FileFormat.CSV:
-        table = stream_csv(path, diagnostics, progress)
+        delimiter = options.delimiter or (mapping.delimiter if mapping is not None else None)
+        table = stream_csv(path, diagnostics, progress, delimiter=delimiter)
         columns = _plan_columns(path, table.header, builder.catalog, mapping, diagnostics)
-        if columns is None:
+        derived = _plan_derived(path, table.header, mapping, columns, order, diagnostics)
+        if columns is None or derived is None:
             diagnostics.raise_if_errors()
         nulls = mapping.null_values if mapping is not None else frozenset()
         defaults = mapping.defaults if mapping is not None else {}
@@ -123,10 +146,14 @@ def open_contacts(path: Path, builder: _Builder, *, mapping: ContactMapping | No
             for number, (line, cells) in enumerate(table.rows(), start=1):
                 yield line, builder.csv_contact(
                     line, cells, columns or [], nulls, defaults,
-                    row_id=mapping.row_id(number) if row_ids and mapping else None)
+                    row_id=mapping.row_id(number) if row_ids and mapping else None,
+                    created=order.moment(number) if order is not None else None,
+                    derived=derived or ())
 
         return ContactFile([(c.target, c.kind) for c in columns or []
-                            if c.target not in FIELDS], csv_rows())
+                            if c.target not in FIELDS] +
+                           [(d.name, PropertyType.STRING) for d, _ in derived or ()],
+                           csv_rows())
 
     def json_rows() -> Iterator[tuple[int, ContactInput | None]]:
         for line, record in stream_jsonl(path, diagnostics, progress):
@@ -136,10 +163,11 @@ def open_contacts(path: Path, builder: _Builder, *, mapping: ContactMapping | No
 
 
 def iter_contacts(path: Path, builder: _Builder, *, mapping: ContactMapping | None = None,
-                  progress: Progress | None = None
+                  progress: Progress | None = None, options: CsvOptions | None = None
                   ) -> Iterator[tuple[int, ContactInput | None]]:
     """The rows of `open_contacts`."""
-    return open_contacts(path, builder, mapping=mapping, progress=progress).rows
+    return open_contacts(path, builder, mapping=mapping, progress=progress,
+                         options=options).rows
 
 
 def _plan_columns(path: Path, header: list[str], catalog: Catalog,
@@ -226,6 +254,40 @@ def _plan_columns(path: Path, header: list[str], catalog: Catalog,
     return sorted(columns, key=lambda column: column.index)
 
 
+def _plan_derived(path: Path, header: list[str], mapping: ContactMapping | None,
+                  columns: list[_Column] | None, order: RowOrder | None,
+                  diagnostics: DiagnosticList
+                  ) -> list[tuple[DerivedColumn, int | None]] | None:
+    """Each derived column with the index of the date column it reads (None: the contact's
+    creation); None when one names a column the file does not have."""
+    created_column = any(c.target == "created_at" for c in columns or [])
+    if order is not None and created_column:
+        diagnostics.error(
+            "LS239", "--order-by-row gives created_at from the row order, but the file has a "
+                     "created_at column", Location(file=str(path), line=1, field="created_at"),
+            hint="leave out --order-by-row: the file's dates are used")
+    if mapping is None:
+        return []
+    found: list[tuple[DerivedColumn, int | None]] = []
+    loose = {" ".join(name.lower().split()): i for i, name in enumerate(header)}
+    ok = True
+    for d in mapping.derived:
+        if d.source == "created_at":
+            found.append((d, None))
+            continue
+        index = loose.get(" ".join(d.source.lower().split()))
+        if index is None:
+            ok = False
+            diagnostics.error(
+                "LS234", f"the derived column '{d.name}' reads the column '{d.source}', which "
+                         f"is not in {path.name}", mapping.location(f"derived.{d.name}.from"),
+                text=d.source, hint=did_you_mean(d.source, header) or "name a date column of "
+                                                                       "the file, or created_at")
+            continue
+        found.append((d, index))
+    return found if ok else None
+
+
 def _shown(names: list[str], limit: int = 12) -> str:
     shown = ", ".join(f"'{n}'" for n in names[:limit])
     return shown + (f" … ({len(names)} in all)" if len(names) > limit else "")
@@ -254,7 +316,9 @@ class _Builder:
 
     def csv_contact(self, line: int, cells: list[str], columns: list[_Column],
                     nulls: frozenset[str], defaults: Mapping[str, datetime],
-                    row_id: str | None = None) -> ContactInput | None:
+                    row_id: str | None = None, created: datetime | None = None,
+                    derived: Sequence[tuple[DerivedColumn, int | None]] = ()
+                    ) -> ContactInput | None:
         errors = len(self.diagnostics)
         fields: dict[str, Any] = {}
         properties: dict[str, Any] = {}
@@ -282,15 +346,24 @@ class _Builder:
                                    self.at(line, fields.get("contact_id", ("contact_id",))[0]),
                                    hint="every row needs the id of its contact")
         email_cell = fields.get("email", ("email", ""))[1]
-        created = self.moment(line, *fields.get("created_at", ("created_at", "")))
+        ordered = created  # from the row order: the values are as of the contact's creation
+        created = self.moment(line, *fields.get("created_at", ("created_at", ""))) or ordered
         updated = self.moment(line, *fields.get("updated_at", ("updated_at", "")))
+        creation = created or defaults.get("created_at")
+        for spec, index in derived:
+            if index is None:
+                moment = creation
+            else:
+                cell = cells[index].strip()
+                moment = self.moment(line, spec.source, "" if cell in nulls else cell)
+            properties[spec.name] = spec.value(moment)
         if len(self.diagnostics) > errors:
             return None
         return ContactInput(
             contact_id=contact_id,
-            changed_at=updated or defaults.get("updated_at") or self.now,
+            changed_at=updated or ordered or defaults.get("updated_at") or self.now,
             email=email_cell or None,
-            created_at=created or defaults.get("created_at"),
+            created_at=creation,
             properties=properties,
         )
 

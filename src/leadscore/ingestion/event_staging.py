@@ -33,7 +33,13 @@ from leadscore.ingestion.events import (
     canonical_attributes,
     iter_event_records,
 )
-from leadscore.ingestion.source import FileFormat, Progress, detect_format, stream_csv
+from leadscore.ingestion.source import (
+    FileFormat,
+    Progress,
+    detect_format,
+    sniff_file_delimiter,
+    stream_csv,
+)
 from leadscore.storage.bulk import Staging
 from leadscore.storage.duck import quote_name, quote_text, record_batches
 
@@ -87,24 +93,29 @@ class StagedEvents:
 
 
 def stage_events(staged: Staging, path: str | Path, *, catalog: Catalog,
-                 progress: Progress | None = None) -> StagedEvents:
-    """Read and check an events file into `staged`; raises with its mistakes."""
+                 progress: Progress | None = None,
+                 delimiter: str | None = None) -> StagedEvents:
+    """Read and check an events file into `staged`; raises with its mistakes. A CSV file's
+    delimiter is detected from its first lines unless given."""
     path = Path(path)
     file_format = detect_format(path)
-    raw = _set_path(staged, path, file_format, catalog)
+    if file_format is FileFormat.CSV and delimiter is None:
+        delimiter = sniff_file_delimiter(path)
+    raw = _set_path(staged, path, file_format, catalog, delimiter or ",")
     if raw is not None:
         try:
             return finish(staged, path, raw, "set")
         except _NeedsRows:
             pass
-    return finish(staged, path, _row_path(staged, path, catalog, progress), "row")
+    return finish(staged, path, _row_path(staged, path, catalog, progress, delimiter), "row")
 
 
 def restage_rows(staged: Staging, path: str | Path, *, catalog: Catalog,
-                 progress: Progress | None = None) -> StagedEvents:
+                 progress: Progress | None = None,
+                 delimiter: str | None = None) -> StagedEvents:
     """Stage the file again, the row path: every row with its line."""
     path = Path(path)
-    return finish(staged, path, _row_path(staged, path, catalog, progress), "row")
+    return finish(staged, path, _row_path(staged, path, catalog, progress, delimiter), "row")
 
 
 class _NeedsRows(Exception):
@@ -174,7 +185,7 @@ def raise_bounded(diagnostics: DiagnosticList, path: Path) -> None:
 # -- the row path -----------------------------------------------------------------------------
 
 def _row_path(staged: Staging, path: Path, catalog: Catalog,
-              progress: Progress | None) -> _Raw:
+              progress: Progress | None, delimiter: str | None = None) -> _Raw:
     import pyarrow as pa
 
     diagnostics = DiagnosticList(limit=MAX_DIAGNOSTICS)
@@ -199,7 +210,8 @@ def _row_path(staged: Staging, path: Path, catalog: Catalog,
         staged.duck.unregister(name)
         chunk.clear()
 
-    for line, record, extra, from_csv in iter_event_records(path, diagnostics, progress):
+    for line, record, extra, from_csv in iter_event_records(path, diagnostics, progress,
+                                                            delimiter=delimiter):
         rows += 1
         event = builder.check(line, record, extra, from_csv=from_csv, derive=False)
         if event is None or len(diagnostics):
@@ -221,13 +233,13 @@ def _row_path(staged: Staging, path: Path, catalog: Catalog,
 # -- the set path -----------------------------------------------------------------------------
 
 def _set_path(staged: Staging, path: Path, file_format: FileFormat,
-              catalog: Catalog) -> _Raw | None:
+              catalog: Catalog, delimiter: str = ",") -> _Raw | None:
     """The file's rows staged set-wise, or None when it must go the row path."""
     try:
         if file_format is FileFormat.JSONL:
             fields = _jsonl_fields(staged, path)
         else:
-            fields = _csv_fields(staged, path)
+            fields = _csv_fields(staged, path, delimiter)
     except LeadscoreError:
         raise
     except Exception:  # noqa: BLE001 - DuckDB could not read it: the row path will say why
@@ -297,15 +309,16 @@ def _jsonl_fields(staged: Staging, path: Path) -> str | None:
           FROM {source}))""")
 
 
-def _csv_fields(staged: Staging, path: Path) -> str | None:
+def _csv_fields(staged: Staging, path: Path, delimiter: str = ",") -> str | None:
     diagnostics = DiagnosticList()
-    table = stream_csv(path, diagnostics)
+    table = stream_csv(path, diagnostics, delimiter=delimiter)
     header = table.header
     columns = _plan_columns(path, header, diagnostics)
     if len(diagnostics) or table.header_line != 1 or len(set(header)) != len(header):
         return None
     reader = (f"read_csv({quote_text(str(path))}, header = true, auto_detect = false, "
-              f"delim = ',', quote = '\"', escape = '\"', strict_mode = true, "
+              f"delim = {quote_text(delimiter)}, quote = '\"', escape = '\"', "
+              f"strict_mode = true, "
               f"null_padding = false, columns = {{"
               + ", ".join(f"{quote_text(n)}: 'VARCHAR'" for n in header) + "})")
 

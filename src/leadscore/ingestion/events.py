@@ -79,14 +79,16 @@ def read_events(path: str | Path, *, catalog: Catalog,
 
 
 def read_event_rows(path: str | Path, *, catalog: Catalog,
-                    progress: Progress | None = None) -> EventRows:
+                    progress: Progress | None = None,
+                    delimiter: str | None = None) -> EventRows:
     """Every event of a file, checked, in memory (for small files and tests; imports stream
     through `ingestion.event_staging`)."""
     path = Path(path)
     diagnostics = DiagnosticList()
     builder = _Builder(path, catalog, diagnostics)
     count = 0
-    for line, record, extra, from_csv in iter_event_records(path, diagnostics, progress):
+    for line, record, extra, from_csv in iter_event_records(path, diagnostics, progress,
+                                                            delimiter=delimiter):
         count += 1
         builder.add(line, record, extra, from_csv=from_csv)
     diagnostics.raise_if_errors()
@@ -95,12 +97,12 @@ def read_event_rows(path: str | Path, *, catalog: Catalog,
 
 
 def iter_event_records(path: Path, diagnostics: DiagnosticList,
-                       progress: Progress | None = None
+                       progress: Progress | None = None, *, delimiter: str | None = None
                        ) -> Iterator[tuple[int, dict[str, Any], dict[str, Any], bool]]:
     """(line, record, extra attributes, from CSV) of every row of an events file, read as it
     goes. Structural mistakes are added to `diagnostics` (and their rows skipped)."""
     if detect_format(path) is FileFormat.CSV:
-        table = stream_csv(path, diagnostics, progress)
+        table = stream_csv(path, diagnostics, progress, delimiter=delimiter)
         columns = _plan_columns(path, table.header, diagnostics)
         if any(d.code == "LS205" for d in diagnostics):
             diagnostics.raise_if_errors()

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from leadscore.catalog import Catalog
 from leadscore.diagnostics import LeadscoreError, Location
+from leadscore.ingestion.contacts import CsvOptions
 from leadscore.ingestion.mapping import ContactMapping
 from leadscore.ingestion.source import Progress
 from leadscore.storage.store import Store
@@ -39,7 +40,8 @@ LOADED_TABLES = ("contacts", "property_changes", "events")
 def import_contacts(store: Store, path: str | Path, *, catalog: Catalog,
                     mapping: ContactMapping | None = None, now: datetime | None = None,
                     progress: Progress | None = None,
-                    future_tolerance: timedelta | None = None) -> ImportReport:
+                    future_tolerance: timedelta | None = None,
+                    options: CsvOptions | None = None) -> ImportReport:
     """Read and check the file, then upsert its contacts in one transaction (bounded memory,
     whatever the file's size; nothing is stored when any row is bad). With
     `future_tolerance`, an `updated_at` or `created_at` later than now plus it is a row error
@@ -50,7 +52,7 @@ def import_contacts(store: Store, path: str | Path, *, catalog: Catalog,
     started = time.perf_counter()
     with staging(store) as staged:
         found = stage_contacts(staged, path, catalog=catalog, mapping=mapping, now=now,
-                               progress=progress)
+                               progress=progress, options=options)
         if future_tolerance is not None:
             from leadscore.ingestion.future import check_future
 
@@ -60,6 +62,10 @@ def import_contacts(store: Store, path: str | Path, *, catalog: Catalog,
         counts = publish_contacts(staged, found, source="import")
     if counts.inserted or counts.updated:
         store.refresh_statistics(LOADED_TABLES)
+    if mapping is not None:
+        from leadscore.storage.declared import record_declared_types
+
+        record_declared_types(store, mapping.declared_types)
     return ImportReport(
         file=str(path), rows=found.rows, inserted=counts.inserted, updated=counts.updated,
         unchanged=counts.unchanged, duplicates=found.duplicates,
@@ -70,7 +76,8 @@ def import_contacts(store: Store, path: str | Path, *, catalog: Catalog,
 def import_events(store: Store, path: str | Path, *, catalog: Catalog,
                   create_missing_contacts: bool = False, on_conflict: str = "error",
                   progress: Progress | None = None,
-                  future_tolerance: timedelta | None = None) -> ImportReport:
+                  future_tolerance: timedelta | None = None,
+                  delimiter: str | None = None) -> ImportReport:
     """Read and check the file, then add its new events in one transaction.
 
     The file is staged and checked set-wise (bounded memory, whatever its size); nothing is
@@ -91,18 +98,21 @@ def import_events(store: Store, path: str | Path, *, catalog: Catalog,
             hint="use " + " or ".join(CONFLICT_CHOICES))
     started = time.perf_counter()
     with staging(store) as staged:
-        found = stage_events(staged, path, catalog=catalog, progress=progress)
+        found = stage_events(staged, path, catalog=catalog, progress=progress,
+                             delimiter=delimiter)
         if future_tolerance is not None:
             from leadscore.ingestion.future import check_future, has_future
 
             limit, times = _limit_us(future_tolerance), [("occurred_us", "occurred_at")]
             if found.path == "set" and has_future(staged, found.source, times, limit):
-                found = restage_rows(staged, path, catalog=catalog, progress=progress)
+                found = restage_rows(staged, path, catalog=catalog, progress=progress,
+                                     delimiter=delimiter)
             check_future(staged, found.source, times, limit, future_tolerance, Path(path))
         written = publish_events(
             staged, found, Path(path), create_missing_contacts=create_missing_contacts,
             on_conflict=on_conflict,
-            restage=lambda: restage_rows(staged, path, catalog=catalog, progress=progress))
+            restage=lambda: restage_rows(staged, path, catalog=catalog, progress=progress,
+                                         delimiter=delimiter))
     if written.inserted or written.contacts_created or written.conflicts_replaced:
         store.refresh_statistics(LOADED_TABLES)
     return ImportReport(

@@ -28,15 +28,15 @@ A mapping file (YAML) says it explicitly; its format is described in docs/import
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from leadscore.catalog import CoercionError, PropertyType, parse_datetime
+from leadscore.catalog import CoercionError, PropertyType, parse_datetime, parse_duration
 from leadscore.diagnostics import DiagnosticList, LeadscoreError, Location, did_you_mean
-from leadscore.ingestion.source import IDENTIFIER, snake_case
+from leadscore.ingestion.source import IDENTIFIER, parse_delimiter, snake_case
 from leadscore.model.source import compose_yaml, read_source
 
 FIELDS = ("contact_id", "email", "created_at", "updated_at")
@@ -83,7 +83,13 @@ LIFECYCLE_ALIASES: dict[str, str] = {
 
 _ALIASES = {"id": "contact_id", "contactid": "contact_id"}
 _KEYS = ("version", "contact_id", "email", "created_at", "updated_at", "columns", "null_values",
-         "include_unmapped", "exclude", "types", "defaults", "outcome", "row_ids")
+         "include_unmapped", "exclude", "types", "defaults", "outcome", "row_ids", "delimiter",
+         "order_by_row", "derived")
+_ORDER_KEYS = ("start", "step")
+_DERIVED_KEYS = ("from", "part")
+# date parts a derived column can hold: each a text (a category), e.g. month "01" … "12"
+DATE_PARTS = ("month", "weekday", "hour", "quarter")
+_WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 _OUTCOME_KEYS = ("column", "positive", "negative", "stage", "at", "at_column")
 ROW_ID_PREFIX = "row-"
 
@@ -116,6 +122,62 @@ class OutcomeColumn:
 
 
 @dataclass(frozen=True)
+class RowOrder:
+    """`created_at` from row order, for a file without dates: data row N (1-based) was created
+    at start + (N − 1) × step."""
+
+    start: datetime
+    step: timedelta
+
+    def moment(self, number: int) -> datetime:
+        return self.start + (number - 1) * self.step
+
+    def describe(self) -> str:
+        return f"row N created at {self.start.isoformat()} + (N − 1) × {self.step}"
+
+
+@dataclass(frozen=True)
+class DerivedColumn:
+    """A property computed from a date: `created_month: {from: created_at, part: month}`."""
+
+    name: str
+    source: str  # "created_at" (the contact's creation, however it is known) or a column
+    part: str  # one of DATE_PARTS
+
+    def value(self, moment: datetime | None) -> str | None:
+        if moment is None:
+            return None
+        if self.part == "month":
+            return f"{moment.month:02d}"
+        if self.part == "weekday":
+            return _WEEKDAYS[moment.weekday()]
+        if self.part == "hour":
+            return f"{moment.hour:02d}"
+        return f"q{(moment.month - 1) // 3 + 1}"
+
+
+def parse_row_order(start: str, step: str, where: Location) -> RowOrder:
+    """`--order-by-row START STEP` (or the mapping's `order_by_row`), checked: LS239."""
+    try:
+        begin = parse_datetime(start)
+    except CoercionError as error:
+        raise LeadscoreError.single("LS239", f"order by row: the start '{start}' is not a date "
+                                             f"({error})", where, text=start,
+                                    hint="write e.g. --order-by-row 2024-01-01 1h") from None
+    try:
+        span = parse_duration(step)
+    except CoercionError as error:
+        raise LeadscoreError.single("LS239", f"order by row: the step '{step}' is not a "
+                                             f"duration ({error})", where, text=step,
+                                    hint="write a duration such as 1h, 30min or 1d") from None
+    if span.total_seconds() <= 0:
+        raise LeadscoreError.single("LS239", f"order by row: the step '{step}' must be longer "
+                                             "than zero", where, text=step,
+                                    hint="write a duration such as 1h, 30min or 1d")
+    return RowOrder(begin, span)
+
+
+@dataclass(frozen=True)
 class ContactMapping:
     """Which column of a contacts CSV holds what (see the module docstring for the format)."""
 
@@ -133,6 +195,14 @@ class ContactMapping:
     lines: dict[str, int] = field(default_factory=dict)  # "columns.Lead Source" → line
     outcome: OutcomeColumn | None = None
     row_ids: bool = False
+    delimiter: str | None = None  # None: detected from the file's first lines
+    order_by_row: RowOrder | None = None
+    derived: tuple[DerivedColumn, ...] = ()
+
+    @property
+    def declared_types(self) -> dict[str, PropertyType]:
+        """The property types this mapping declares (`types:` and derived columns)."""
+        return {**{d.name: PropertyType.STRING for d in self.derived}, **self.types}
 
     def row_id(self, number: int) -> str:
         """The contact id of the `number`-th data row (1-based) when `row_ids` is set."""
@@ -228,9 +298,118 @@ class _MappingReader:
             lines=self.lines,
             outcome=self.outcome(found.get("outcome")),
             row_ids=row_ids,
+            delimiter=self.delimiter(found.get("delimiter")),
+            order_by_row=self.row_order(found.get("order_by_row")),
+            derived=self.derived(found.get("derived"), columns, types),
         )
+        if mapping.order_by_row is not None and mapping.created_at:
+            self.diagnostics.error(
+                "LS239", "'order_by_row' gives created_at from the row order, but the mapping "
+                         f"also reads it from the column '{mapping.created_at}'",
+                mapping.location("order_by_row"), text=mapping.created_at,
+                hint="keep one of the two: the dates of the file, or the row order")
         self.diagnostics.raise_if_errors()
         return mapping
+
+    def delimiter(self, node: yaml.Node | None) -> str | None:
+        if node is None:
+            return None
+        if not isinstance(node, yaml.ScalarNode):
+            self.diagnostics.error("LS238", "'delimiter' must be one character or its name",
+                                   self.at(node, "delimiter"), hint="write 'delimiter: \";\"'")
+            return None
+        try:
+            return parse_delimiter(str(node.value), self.at(node, "delimiter"))
+        except LeadscoreError as error:
+            self.diagnostics.extend(error.diagnostics)
+            return None
+
+    def row_order(self, node: yaml.Node | None) -> RowOrder | None:
+        """`order_by_row: {start: 2024-01-01, step: 1h}`."""
+        if node is None:
+            return None
+        example = "order_by_row: {start: 2024-01-01, step: 1h}"
+        if not isinstance(node, yaml.MappingNode):
+            self.diagnostics.error("LS239", "'order_by_row' must say its start and step",
+                                   self.at(node, "order_by_row"), hint=f"write '{example}'")
+            return None
+        values: dict[str, yaml.Node] = {}
+        for key, (key_node, value_node) in self.entries(node, "order_by_row.").items():
+            if key not in _ORDER_KEYS:
+                self.diagnostics.error(
+                    "LS239", f"'{key}' is not a key of 'order_by_row'", self.at(key_node, key),
+                    text=key, hint=did_you_mean(key, _ORDER_KEYS) or f"write '{example}'")
+                continue
+            values[key] = value_node
+        if set(values) != set(_ORDER_KEYS):
+            self.diagnostics.error("LS239", "'order_by_row' needs both 'start' and 'step'",
+                                   self.at(node, "order_by_row"), hint=f"write '{example}'")
+            return None
+        start, step = (str(getattr(values[k], "value", "")) for k in _ORDER_KEYS)
+        try:
+            return parse_row_order(start, step, self.at(values["start"], "order_by_row"))
+        except LeadscoreError as error:
+            self.diagnostics.extend(error.diagnostics)
+            return None
+
+    def derived(self, node: yaml.Node | None, columns: dict[str, str],
+                types: dict[str, PropertyType]) -> tuple[DerivedColumn, ...]:
+        """`derived: {created_month: {from: created_at, part: month}}`."""
+        found: list[DerivedColumn] = []
+        example = "created_month: {from: created_at, part: month}"
+        taken = set(columns.values())
+        for name, (key_node, value_node) in self.mapping_entries(node, "derived").items():
+            where = f"derived.{name}"
+            self.lines[where] = key_node.start_mark.line + 1
+            if not IDENTIFIER.match(name) or name in FIELDS:
+                self.diagnostics.error(
+                    "LS222", f"'{name}' is not a valid property name for a derived column",
+                    self.at(key_node, where), text=name,
+                    hint=f"use letters, digits and underscores, e.g. '{snake_case(name) or 'x'}"
+                         "_month'")
+                continue
+            if name in taken:
+                self.diagnostics.error(
+                    "LS206", f"the derived column '{name}' has the name of a mapped column's "
+                             "property", self.at(key_node, where), text=name,
+                    hint="give the derived column another name")
+                continue
+            if name in types and types[name] is not PropertyType.STRING:
+                self.diagnostics.error(
+                    "LS236", f"the derived column '{name}' is a text, not a "
+                             f"{types[name].value}", self.at(key_node, where), text=name,
+                    hint=f"remove '{name}' from 'types' (a date part is a category)")
+                continue
+            if not isinstance(value_node, yaml.MappingNode):
+                self.diagnostics.error("LS233", f"'{where}' must say 'from' and 'part'",
+                                       self.at(value_node, where), hint=f"write '{example}'")
+                continue
+            values: dict[str, str] = {}
+            nodes: dict[str, yaml.Node] = {}
+            for key, (inner_key, inner_value) in self.entries(value_node, f"{where}.").items():
+                if key not in _DERIVED_KEYS:
+                    self.diagnostics.error(
+                        "LS232", f"'{key}' is not a key of a derived column",
+                        self.at(inner_key, f"{where}.{key}"), text=key,
+                        hint=did_you_mean(key, _DERIVED_KEYS) or f"write '{example}'")
+                    continue
+                values[key] = str(getattr(inner_value, "value", "")).strip()
+                nodes[key] = inner_value
+            if set(values) != set(_DERIVED_KEYS) or not values["from"]:
+                self.diagnostics.error("LS233", f"'{where}' needs 'from' and 'part'",
+                                       self.at(value_node, where), hint=f"write '{example}'")
+                continue
+            part = values["part"].lower()
+            if part not in DATE_PARTS:
+                self.diagnostics.error(
+                    "LS236", f"'{values['part']}' is not a date part",
+                    self.at(nodes["part"], f"{where}.part"), text=values["part"] or None,
+                    hint=did_you_mean(part, DATE_PARTS) or f"use one of: {', '.join(DATE_PARTS)}")
+                continue
+            self.lines[f"{where}.from"] = nodes["from"].start_mark.line + 1
+            taken.add(name)
+            found.append(DerivedColumn(name, values["from"], part))
+        return tuple(found)
 
     def entries(self, node: yaml.MappingNode,
                 prefix: str) -> dict[str, tuple[yaml.Node, yaml.Node]]:

@@ -60,8 +60,8 @@ class OutcomeImportReport:
 
 
 def read_outcomes(path: str | Path, *, mapping: ContactMapping | None = None,
-                  now: datetime | None = None,
-                  progress: Progress | None = None) -> OutcomeRows:
+                  now: datetime | None = None, progress: Progress | None = None,
+                  delimiter: str | None = None) -> OutcomeRows:
     """The outcomes of a file; raises with every bad row's diagnostic."""
     path = Path(path)
     file_format = detect_format(path)
@@ -81,7 +81,8 @@ def read_outcomes(path: str | Path, *, mapping: ContactMapping | None = None,
     builder = _Builder(str(path), diagnostics)
     moment = (now or datetime.now(UTC)).astimezone(UTC)
     if file_format is FileFormat.CSV:
-        table = read_csv(path, text, diagnostics, progress)
+        table = read_csv(path, text, diagnostics, progress, delimiter=delimiter or (
+            mapping.delimiter if mapping is not None else None))
         if mapping is not None:
             _read_labels(table.header, table.rows, mapping, builder, moment)
         else:
@@ -98,12 +99,13 @@ def read_outcomes(path: str | Path, *, mapping: ContactMapping | None = None,
 
 
 def import_outcomes(store: Store, path: str | Path, *, mapping: ContactMapping | None = None,
-                    now: datetime | None = None,
-                    progress: Progress | None = None) -> OutcomeImportReport:
+                    now: datetime | None = None, progress: Progress | None = None,
+                    delimiter: str | None = None) -> OutcomeImportReport:
     """Read and check the file, then store its outcomes in one transaction. Every contact
     must already be in the store (import contacts first)."""
     started = time.perf_counter()
-    found = read_outcomes(path, mapping=mapping, now=now, progress=progress)
+    found = read_outcomes(path, mapping=mapping, now=now, progress=progress,
+                          delimiter=delimiter)
     known = store.existing_contact_ids(r.contact_id for r in found.outcomes)
     missing = DiagnosticList()
     for record, line in zip(found.outcomes, found.lines, strict=True):

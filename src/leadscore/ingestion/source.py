@@ -75,6 +75,113 @@ def snake_case(name: str) -> str:
     return text if not text[0].isdigit() else f"col_{text}"
 
 
+# -- the delimiter ---------------------------------------------------------------------------
+DELIMITERS = (",", ";", "\t", "|")
+_DELIMITER_NAMES = {",": ",", ";": ";", "|": "|", "\t": "\t", "\\t": "\t", "tab": "\t",
+                    "comma": ",", "semicolon": ";", "pipe": "|"}
+SNIFF_BYTES = 64 << 10  # the first lines the delimiter is told from
+SNIFF_RECORDS = 50
+
+
+def parse_delimiter(text: str | None, where: Location | None = None) -> str | None:
+    """A delimiter as a user writes it (`;`, `tab`, `\\t`, `|`, `,` or its name); None → detect."""
+    if text is None:
+        return None
+    found = _DELIMITER_NAMES.get(text if text in _DELIMITER_NAMES else text.strip().lower())
+    if found is None:
+        raise LeadscoreError.single(
+            "LS238", f"'{text}' is not a CSV delimiter leadscore reads",
+            where or Location(field="--delimiter"), text=text,
+            hint="use one of: ',' ';' '|' or tab (write tab or \\t)")
+    return found
+
+
+def delimiter_name(delimiter: str) -> str:
+    return {"\t": "tab", ",": "comma", ";": "semicolon", "|": "pipe"}.get(delimiter, delimiter)
+
+
+def sniff_delimiter(sample: str) -> str:
+    """The delimiter of CSV text from its first lines: of `,` `;` tab `|`, the one that splits
+    the header into the most columns and the first records into as many cells as the header
+    (a quoted cell may hold the others); `,` when none splits the header."""
+    lines = sample.splitlines(keepends=True)
+    if len(lines) > 1 and not sample.endswith(("\n", "\r")):
+        lines = lines[:-1]  # the last line of a sample may be cut short
+    text = "".join(lines)
+    best, best_key = ",", (0.0, 1)
+    for delimiter in DELIMITERS:
+        try:
+            records = []
+            for cells in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter):
+                if cells and any(c.strip() for c in cells):
+                    records.append(len(cells))
+                if len(records) > SNIFF_RECORDS:
+                    break
+        except csv.Error:
+            continue
+        if not records or records[0] < 2:
+            continue
+        header, rest = records[0], records[1:]
+        agree = sum(1 for n in rest if n == header) / len(rest) if rest else 1.0
+        key = (agree, header)
+        if key > best_key:
+            best, best_key = delimiter, key
+    return best
+
+
+def sniff_file_delimiter(path: Path) -> str:
+    """`sniff_delimiter` over the first SNIFF_BYTES of a file (undecodable bytes are left to
+    the reader, which names their line)."""
+    with _open_binary(path) as handle:
+        data = handle.read(SNIFF_BYTES)
+    return sniff_delimiter(data.decode("utf-8-sig", errors="replace"))
+
+
+def locate_record_error(text: str, delimiter: str, first_line: int,
+                        expected: int | None = None) -> tuple[int, int, str]:
+    """(line, column, what) of the mistake in one CSV record's raw text, which starts on
+    `first_line`: a quote that never closes, a character after a closing quote, or (with
+    `expected`) the cell beyond the header's count or the end of a row that is short."""
+    line, column = first_line, 1
+    in_quotes, after_quote, quote_at = False, False, (first_line, 1)
+    cells, cell_start = 1, (first_line, 1)
+    at_cell_start = True
+    for ch in text:
+        if in_quotes:
+            if ch == '"':
+                in_quotes, after_quote = False, True
+        elif after_quote:
+            if ch == '"':
+                in_quotes, after_quote = True, False  # a doubled quote inside the cell
+            elif ch == delimiter:
+                after_quote, at_cell_start = False, True
+                cells += 1
+                cell_start = (line, column + 1)
+                if expected is not None and cells == expected + 1:
+                    return (*cell_start, f"cell {cells} begins here")
+            elif ch not in "\r\n":
+                return line, column, f"'{ch}' follows the closing quote of a cell"
+        elif ch == '"' and at_cell_start:
+            in_quotes, quote_at, at_cell_start = True, (line, column), False
+        elif ch == delimiter:
+            cells += 1
+            at_cell_start = True
+            cell_start = (line, column + 1)
+            if expected is not None and cells == expected + 1:
+                return (*cell_start, f"cell {cells} begins here")
+        elif ch not in "\r\n":
+            at_cell_start = False
+        if ch == "\n":
+            line, column = line + 1, 1
+        else:
+            column += 1
+    if in_quotes:
+        return (*quote_at, "the quote that opens this cell never closes")
+    end_line = first_line + text.rstrip("\r\n").count("\n")
+    end_column = len(text.rstrip("\r\n").rsplit("\n", 1)[-1]) + 1
+    return end_line, end_column, f"the row ends after {cells} cells"
+
+
 class Ticker:
     """Calls `progress(done, total)` every PROGRESS_EVERY rows and once at the end."""
 
@@ -170,63 +277,89 @@ class CsvStream:
     header: list[str]
     header_line: int
     _rows: Iterator[tuple[int, list[str]]]
+    delimiter: str = ","
 
     def rows(self) -> Iterator[tuple[int, list[str]]]:
         return self._rows
 
 
-def stream_csv(path: Path, diagnostics: DiagnosticList,
-               progress: Progress | None = None) -> CsvStream:
-    """Like `read_csv`, but rows are read as they are asked for (bounded memory)."""
+def _unreadable(diagnostics: DiagnosticList, file: str, raw: str, delimiter: str, line: int,
+                error: csv.Error) -> None:
+    at_line, at_column, what = locate_record_error(raw, delimiter, line)
+    diagnostics.error(
+        "LS221", f"the CSV file cannot be read past this point: {what} ({error})",
+        Location(file=file, line=at_line, column=at_column),
+        hint="a quote that opens a cell must close it; double a quote inside a quoted cell "
+             "(\"\")" if "field larger" not in str(error) else
+        f"a cell may hold at most {csv.field_size_limit():,} characters",
+    )
+
+
+def _ragged(diagnostics: DiagnosticList, file: str, raw: str, delimiter: str, line: int,
+            cells: int, header: int) -> None:
+    at_line, at_column, what = locate_record_error(raw, delimiter, line, expected=header)
+    diagnostics.error(
+        "LS207", f"this row has {cells} cells but the header has {header} ({what}; the file "
+                 f"is read as {delimiter_name(delimiter)}-separated)",
+        Location(file=file, line=at_line, column=at_column),
+        hint=f"a cell holding a {delimiter_name(delimiter)} must be quoted (\"Acme{delimiter} "
+             "Inc.\"); check for a missing or extra separator, or give --delimiter",
+    )
+
+
+def stream_csv(path: Path, diagnostics: DiagnosticList, progress: Progress | None = None, *,
+               delimiter: str | None = None) -> CsvStream:
+    """Like `read_csv`, but rows are read as they are asked for (bounded memory). The
+    delimiter is detected from the first lines unless given."""
     file = str(path)
+    delimiter = delimiter or sniff_file_delimiter(path)
     ticker = ByteTicker(progress, path)
     lines = iter_text_lines(path, ticker)
-    feed = (text for _, text in lines)
-    reader = csv.reader(feed, strict=True)
+    pending: list[str] = []  # the raw lines of the record being read
+
+    def feed() -> Iterator[str]:
+        for _, text in lines:
+            pending.append(text)
+            yield text
+
+    reader = csv.reader(feed(), delimiter=delimiter, strict=True)
     state = {"end": 0}
 
-    def records() -> Iterator[tuple[int, list[str]]]:
+    def records() -> Iterator[tuple[int, list[str], str]]:
         try:
             for cells in reader:
                 line = state["end"] + 1
                 state["end"] = reader.line_num
+                raw = "".join(pending)
+                pending.clear()
                 if not cells or (len(cells) == 1 and not cells[0].strip()):
                     continue
-                yield line, cells
+                yield line, cells, raw
         except csv.Error as error:
-            diagnostics.error(
-                "LS221", f"the CSV file cannot be read past this point: {error}",
-                Location(file=file, line=state["end"] + 1),
-                hint="a quote that opens a cell must close it; double a quote inside a "
-                     "quoted cell (\"\")" if "field larger" not in str(error) else
-                     f"a cell may hold at most {csv.field_size_limit():,} characters",
-            )
+            _unreadable(diagnostics, file, "".join(pending), delimiter, state["end"] + 1, error)
+            pending.clear()
         ticker.finish()
 
     found = records()
     first = next(found, None)
     if first is None:
+        diagnostics.raise_if_errors()  # a quote in the header that never closes, say
         raise LeadscoreError.single(
             "LS204", "the file is empty: there is no header row", Location(file=file, line=1),
             hint="a CSV import starts with a header row naming the columns",
         )
-    header_line, cells = first
+    header_line, cells, _ = first
     header = [cell.strip() for cell in cells]
     _check_header(header, file, header_line, diagnostics)
 
     def body() -> Iterator[tuple[int, list[str]]]:
-        for line, row in found:
+        for line, row, raw in found:
             if len(row) != len(header):
-                diagnostics.error(
-                    "LS207", f"this row has {len(row)} cells but the header has {len(header)}",
-                    Location(file=file, line=line),
-                    hint="a cell holding a comma must be quoted (\"Acme, Inc.\"); check for a "
-                         "missing or extra separator",
-                )
+                _ragged(diagnostics, file, raw, delimiter, line, len(row), len(header))
                 continue
             yield line, row
 
-    return CsvStream(path, header, header_line, body())
+    return CsvStream(path, header, header_line, body(), delimiter)
 
 
 def json_object(raw: str, file: str, number: int, diagnostics: DiagnosticList,
@@ -275,11 +408,13 @@ def stream_jsonl(path: Path, diagnostics: DiagnosticList,
 
 
 def read_csv(path: Path, text: str, diagnostics: DiagnosticList,
-             progress: Progress | None = None) -> CsvTable:
+             progress: Progress | None = None, *, delimiter: str | None = None) -> CsvTable:
     file = str(path)
+    delimiter = delimiter or sniff_delimiter(text[:SNIFF_BYTES])
     total = text.count("\n") + (0 if text.endswith("\n") else 1)
     ticker = Ticker(progress, total)
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    physical = text.splitlines(keepends=True)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
     header: list[str] | None = None
     rows: list[tuple[int, list[str]]] = []
     previous_end = 0
@@ -294,23 +429,16 @@ def read_csv(path: Path, text: str, diagnostics: DiagnosticList,
                 _check_header(header, file, line, diagnostics)
                 continue
             if len(cells) != len(header):
-                diagnostics.error(
-                    "LS207", f"this row has {len(cells)} cells but the header has {len(header)}",
-                    Location(file=file, line=line),
-                    hint="a cell holding a comma must be quoted (\"Acme, Inc.\"); check for a "
-                         "missing or extra separator",
-                )
+                _ragged(diagnostics, file, "".join(physical[line - 1:previous_end]), delimiter,
+                        line, len(cells), len(header))
                 continue
             rows.append((line, cells))
             ticker.tick(len(rows), line)
     except csv.Error as error:
-        diagnostics.error(
-            "LS221", f"the CSV file cannot be read past this point: {error}",
-            Location(file=file, line=previous_end + 1),
-            hint="a quote that opens a cell must close it; double a quote inside a quoted "
-                 "cell (\"\")",
-        )
+        _unreadable(diagnostics, file, "".join(physical[previous_end:]), delimiter,
+                    previous_end + 1, error)
     if header is None:
+        diagnostics.raise_if_errors()
         raise LeadscoreError.single(
             "LS204", "the file is empty: there is no header row", Location(file=file, line=1),
             hint="a CSV import starts with a header row naming the columns",

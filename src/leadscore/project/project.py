@@ -207,41 +207,59 @@ class Project(AutomationOperations, CareOperations, ServiceOperations, SegmentOp
 
     # operations ------------------------------------------------------------------------------
     def import_contacts(self, path: str | Path, *, mapping: str | Path | None = None,
-                        progress: Progress | None = None) -> ImportReport:
+                        progress: Progress | None = None, delimiter: str | None = None,
+                        order_by_row: tuple[str, str] | None = None) -> ImportReport:
+        """Contacts from a CSV (a mapping, `delimiter` — `;`, `tab`, … or detected — and
+        `order_by_row` (START, STEP): created_at from the row order) or JSONL file."""
         from leadscore.automation import mark_changed_due
         from leadscore.ingestion import import_contacts, load_mapping
+        from leadscore.ingestion.contacts import CsvOptions
+        from leadscore.ingestion.mapping import parse_row_order
+        from leadscore.ingestion.source import parse_delimiter
 
+        options = CsvOptions(
+            parse_delimiter(delimiter),
+            parse_row_order(*order_by_row, Location(field="--order-by-row"))
+            if order_by_row else None)
         path, mapping = self._input(path), self._input(mapping)
         loaded = load_mapping(mapping) if mapping else None
         with mark_changed_due(self.store, "import"):
             return import_contacts(self.store, path, catalog=self.model.catalog,
                                    mapping=loaded, progress=progress,
-                                   future_tolerance=self.config.future_tolerance)
+                                   future_tolerance=self.config.future_tolerance,
+                                   options=options)
 
     def import_outcomes(self, path: str | Path, *, mapping: str | Path | None = None,
-                        progress: Progress | None = None) -> OutcomeImportReport:
+                        progress: Progress | None = None,
+                        delimiter: str | None = None) -> OutcomeImportReport:
         """Outcomes for backtests; opportunities and wins also move lifecycle stages."""
         from leadscore.automation import mark_changed_due
         from leadscore.ingestion import load_mapping
         from leadscore.ingestion.outcomes import import_outcomes
+        from leadscore.ingestion.source import parse_delimiter
 
+        chosen = parse_delimiter(delimiter)
         path, mapping = self._input(path), self._input(mapping)
         loaded = load_mapping(mapping) if mapping else None
         with mark_changed_due(self.store, "outcomes import"):
-            return import_outcomes(self.store, path, mapping=loaded, progress=progress)
+            return import_outcomes(self.store, path, mapping=loaded, progress=progress,
+                                   delimiter=chosen)
 
     def import_events(self, path: str | Path, *, create_missing_contacts: bool = False,
-                      on_conflict: str = "error",
-                      progress: Progress | None = None) -> ImportReport:
+                      on_conflict: str = "error", progress: Progress | None = None,
+                      delimiter: str | None = None) -> ImportReport:
         from leadscore.automation import mark_changed_due
         from leadscore.ingestion import import_events
+        from leadscore.ingestion.source import parse_delimiter
 
+        chosen = parse_delimiter(delimiter)
         path = self._input(path)
         with mark_changed_due(self.store, "import"):
             return import_events(self.store, path, catalog=self.model.catalog,
                                  create_missing_contacts=create_missing_contacts,
                                  on_conflict=on_conflict, progress=progress,
-                                 future_tolerance=self.config.future_tolerance)
+                                 future_tolerance=self.config.future_tolerance,
+                                 delimiter=chosen)
 
     def _input(self, path: Any) -> Any:
         return resolve_input(path, self.config.root) if path and self.resolve_inputs else path
