@@ -11,7 +11,7 @@ from typing import Annotated, Any
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from leadscore.api.state import call
+from leadscore.api.state import call_unlocked
 from leadscore.diagnostics import LeadscoreError, Location
 from leadscore.project.service_api import granted
 
@@ -30,7 +30,7 @@ def needs(scope: str) -> Any:
                 "LS602", "this request has no API key", Location(field="Authorization"),
                 hint="send the header 'Authorization: Bearer KEY' (leadscore keys create)")
         secret = credentials.credentials
-        key = call(request, lambda p: p.authenticate(secret))
+        key = call_unlocked(request, lambda p: p.authenticate(secret))  # a pooled connection
         if key is None:
             raise LeadscoreError.single(
                 "LS602", "this API key is unknown or revoked", Location(field="Authorization"),

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -139,7 +140,8 @@ def seal(database: str) -> None:
     checks the file again."""
     target = Path(database + SEAL_SUFFIX)
     try:
-        temporary = target.with_name(target.name + f".{os.getpid()}")
+        # one temporary name per thread: two threads of a process may seal at once
+        temporary = target.with_name(target.name + f".{os.getpid()}.{threading.get_ident()}")
         temporary.write_text(json.dumps(_file_state(database)), encoding="utf-8")
         os.replace(temporary, target)
     except OSError:

@@ -214,8 +214,11 @@ class Writer:
     # -- events --------------------------------------------------------------------------
 
     def add_events(self, items: Sequence[EventInput], *,
-                   received_at: datetime | None = None) -> WriteCounts:
-        """Insert events; an event whose event_id is already stored (or repeated) is ignored."""
+                   received_at: datetime | None = None,
+                   inserted_ids: set[str] | None = None) -> WriteCounts:
+        """Insert events; an event whose event_id is already stored (or repeated) is ignored.
+        Given `inserted_ids`, the ids of the events stored now are added to it (for callers
+        that write several batches in one transaction and answer each)."""
         received = to_micros(to_utc(received_at) if received_at is not None
                              else datetime.now(UTC))
         unique: dict[str, EventInput] = {}
@@ -224,6 +227,14 @@ class Writer:
         self._require_contacts({item.contact_id for item in unique.values()}, "events")
         for event_id in self._in_segments(unique.values()):
             del unique[event_id]
+        if inserted_ids is not None:
+            mark = self.codec.param()
+            for part in chunked(sorted(unique)):
+                for (event_id,) in self.connection.exec_driver_sql(
+                        f"SELECT event_id FROM events WHERE event_id IN "
+                        f"({', '.join([mark] * len(part))})", tuple(part)):
+                    unique.pop(event_id, None)
+            inserted_ids.update(unique)
         rows = [(e.event_id, e.contact_id, e.type, to_micros(to_utc(e.occurred_at)),
                  dump_json(e.attributes), received) for e in unique.values()]
         inserted = self.codec.insert_many(
