@@ -21,9 +21,11 @@ bearer = HTTPBearer(auto_error=False, description="An API key: `leadscore keys c
 def needs(scope: str) -> Any:
     """The dependency of a route that needs `scope`."""
 
-    def check(request: Request,
-              credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
-              ) -> None:
+    async def check(request: Request,
+                    credentials: Annotated[HTTPAuthorizationCredentials | None,
+                                           Depends(bearer)]) -> None:
+        # on the event loop, not the thread pool: one indexed read (a hand-off to a pool
+        # thread and back cost more than the read)
         if credentials is None or credentials.scheme.lower() != "bearer" \
                 or not credentials.credentials:
             raise LeadscoreError.single(

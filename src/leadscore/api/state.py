@@ -1,23 +1,25 @@
-"""The project an application serves, and how requests — each on a thread of the server's
-pool — reach it.
+"""The project an application serves, and how requests reach it.
 
-- `call`: under one lock. A `Project` holds one set of store connections and the embedded
-  store's one DuckDB connection, so most routes call it one at a time.
+- `call`: under one lock, on a thread of the server's pool. A `Project` holds one set of store
+  connections and the embedded store's one DuckDB connection, so most routes call it one at a
+  time.
 - `call_unlocked`: work that is safe on any thread — reads made on the thread's own
   connection (`Store.read_raw`'s readers are per thread; `Store.read` takes a pooled one):
   the API key check and the checks of a batch.
-- `ingest_events`: a batch of events is checked on the request's thread, then stored by
-  `EventWriter` — group commit: batches that arrive while one is being written are written
-  together in the next transaction, by one of their own threads, on a `Project` of the
-  writer's own (its own connections, so no wait for the lock of the reads). Each request is
-  answered after the commit that stored its batch, as before; one batch that fails alone
-  fails alone (a failed group is written again batch by batch).
+- `ingest_events`: a batch of events is checked on the event loop (a few indexed reads), then
+  stored by `EventWriter` — group commit on a thread of its own, with a `Project` of its own
+  (its own connections: no wait for the lock of the reads): every batch that arrived while
+  the previous transaction was being written goes into the next one. The request awaits the
+  commit that stored its batch and is answered after it, as before; a batch that fails
+  fails alone (a failed group is written again batch by batch). No pool thread is taken
+  per request: handing each request to a pool thread and back cost more than storing it.
 
 The worker runs on its own `Project`. `Served` also keeps the per-key rate limit's buckets
 (`ratelimit`)."""
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from collections import deque
 from collections.abc import Callable
@@ -68,14 +70,14 @@ def call_unlocked(request: Request, work: Callable[[Project], T]) -> T:
     return work(served.project)
 
 
-def ingest_events(request: Request, items: list[dict[str, Any]],
-                  create_contacts: bool) -> IngestReport:
-    """Check a batch of events on this thread, store it by group commit (`EventWriter`)."""
+async def ingest_events(request: Request, items: list[dict[str, Any]],
+                        create_contacts: bool) -> IngestReport:
+    """Check a batch of events here, then await its commit by `EventWriter`."""
     served = _served(request)
     assert served.project is not None and served.events is not None, \
         "an app made without a project serves no requests"
     checked = served.project.check_event_batch(items, create_contacts=create_contacts)
-    return served.events.submit(checked)
+    return await served.events.store(checked)
 
 
 def _served(request: Request) -> Served:
@@ -84,11 +86,17 @@ def _served(request: Request) -> Served:
 
 
 class _Slot:
-    def __init__(self, checked: CheckedEvents) -> None:
+    """One batch waiting for its commit, and how to tell its request."""
+
+    def __init__(self, checked: CheckedEvents, tell: Callable[[_Slot], None]) -> None:
         self.checked = checked
-        self.done = False
+        self.tell = tell
         self.report: IngestReport | None = None
         self.error: BaseException | None = None
+
+    def finish(self, report: IngestReport | None, error: BaseException | None) -> None:
+        self.report, self.error = report, error
+        self.tell(self)
 
     def outcome(self) -> IngestReport:
         if self.error is not None:
@@ -98,9 +106,9 @@ class _Slot:
 
 
 class EventWriter:
-    """Group commit of checked event batches (see the module docstring). The first request
-    to find no write in progress writes every batch waiting (up to `GROUP_EVENTS` events per
-    transaction) until its own is stored; the others wait for theirs."""
+    """Group commit of checked event batches on a thread of its own (see the module
+    docstring): it writes every batch waiting (up to `GROUP_EVENTS` events per transaction)
+    in one transaction, tells each request, and waits for more."""
 
     def __init__(self, project: Project, lock: threading.Lock) -> None:
         self._shared = project
@@ -108,7 +116,58 @@ class EventWriter:
         self._own: Project | None = None
         self._condition = threading.Condition(threading.Lock())
         self._waiting: deque[_Slot] = deque()
-        self._writing = False
+        self._thread: threading.Thread | None = None
+        self._closing = False
+
+    async def store(self, checked: CheckedEvents) -> IngestReport:
+        """Store a checked batch; returns after the commit that stored it."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[_Slot] = loop.create_future()
+
+        def settle(slot: _Slot) -> None:
+            if not future.done():  # the request may have been given up (client gone)
+                future.set_result(slot)
+
+        def tell(slot: _Slot) -> None:
+            loop.call_soon_threadsafe(settle, slot)
+
+        self._put(_Slot(checked, tell))
+        slot = await future
+        return slot.outcome()
+
+    def _put(self, slot: _Slot) -> None:
+        with self._condition:
+            if self._closing:
+                raise RuntimeError("the event writer is closed")
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="leadscore-events",
+                                                daemon=True)
+                self._thread.start()
+            self._waiting.append(slot)
+            self._condition.notify()
+
+    def _run(self) -> None:
+        while True:
+            with self._condition:
+                while not self._waiting and not self._closing:
+                    self._condition.wait()
+                if not self._waiting:
+                    return  # closing, and nothing left to write
+                group = self._take()
+            try:
+                self._write(group)
+            except BaseException as error:  # noqa: BLE001 - no request may wait forever
+                for slot in group:
+                    if slot.report is None and slot.error is None:
+                        slot.finish(None, error)
+
+    def _take(self) -> list[_Slot]:
+        group = [self._waiting.popleft()]
+        size = group[0].checked.size
+        while self._waiting and size + self._waiting[0].checked.size <= GROUP_EVENTS:
+            size += self._waiting[0].checked.size
+            group.append(self._waiting.popleft())
+        return group
 
     def _project(self) -> tuple[Project, AbstractContextManager[Any]]:
         """The writer's own project (its own store connections), or — for a store in memory,
@@ -120,42 +179,6 @@ class EventWriter:
             self._own = type(shared)(shared.config)
         return self._own, nullcontext()
 
-    def submit(self, checked: CheckedEvents) -> IngestReport:
-        slot = _Slot(checked)
-        with self._condition:
-            self._waiting.append(slot)
-            while not slot.done and self._writing:
-                self._condition.wait()
-            if slot.done:
-                return slot.outcome()
-            self._writing = True
-        try:
-            while not slot.done:
-                with self._condition:
-                    group = self._take()
-                try:
-                    self._write(group)
-                except BaseException as error:  # interrupted: no request may wait forever
-                    for waiting in group:
-                        if not waiting.done:
-                            waiting.error, waiting.done = error, True
-                    raise
-                with self._condition:
-                    self._condition.notify_all()
-        finally:
-            with self._condition:
-                self._writing = False
-                self._condition.notify_all()
-        return slot.outcome()
-
-    def _take(self) -> list[_Slot]:
-        group = [self._waiting.popleft()]
-        size = group[0].checked.size
-        while self._waiting and size + self._waiting[0].checked.size <= GROUP_EVENTS:
-            size += self._waiting[0].checked.size
-            group.append(self._waiting.popleft())
-        return group
-
     def _write(self, group: list[_Slot]) -> None:
         project, guard = self._project()
         try:
@@ -163,17 +186,22 @@ class EventWriter:
                 reports = project.store_event_batches([slot.checked for slot in group])
         except Exception as error:  # noqa: BLE001 - handed to the requests
             if len(group) == 1:
-                group[0].error = error
-                group[0].done = True
+                group[0].finish(None, error)
                 return
             for slot in group:  # none was stored: each on its own, so one fails alone
                 self._write([slot])
             return
         for slot, report in zip(group, reports, strict=True):
-            slot.report = report
-            slot.done = True
+            slot.finish(report, None)
 
     def close(self) -> None:
+        """Write what is waiting, stop the thread and close the writer's connections."""
+        with self._condition:
+            self._closing = True
+            self._condition.notify()
+            thread = self._thread
+        if thread is not None:
+            thread.join(timeout=60)
         if self._own is not None:
             self._own.close()
             self._own = None

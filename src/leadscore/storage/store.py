@@ -465,8 +465,8 @@ class Store:
     def api_key_by_hash(self, digest: str) -> Any:
         from leadscore.storage.api_keys import key_by_hash
 
-        with self.read() as connection:
-            return key_by_hash(connection, digest)
+        with self.read_raw() as connection:  # on every request: the driver, no pool
+            return key_by_hash(connection, digest, "?" if self.dialect == "sqlite" else "%s")
 
     def revoke_api_key(self, key_id: int, now: datetime) -> Any:
         from leadscore.storage.api_keys import revoke_key

@@ -20,6 +20,7 @@ from leadscore.catalog.forms import to_micros, typed_forms
 from leadscore.diagnostics import LeadscoreError, Location
 from leadscore.storage.codec import Codec
 from leadscore.storage.duck import quote_name
+from leadscore.storage.event_ids import candidates
 from leadscore.storage.json_value import dump_json, same_number
 from leadscore.storage.reading import Batch, HistoryRows, duck_of, segments_of
 from leadscore.storage.records import (
@@ -255,9 +256,15 @@ class Writer:
         if not live or not wanted:
             return []
         files = ", ".join("'" + str(s.path).replace("'", "''") + "'" for s in live)
+        duck = duck_of(self.connection)
+        # only the ids the segments may hold (a hash found in memory: event_ids.py)
+        maybe = set(candidates(duck, [str(s.path) for s in live], [s.rows for s in live],
+                               [e.event_id for e in wanted]))
+        wanted = [e for e in wanted if e.event_id in maybe]
+        if not wanted:
+            return []
         contacts = sorted({e.contact_id for e in wanted})
         ids = [e.event_id for e in wanted]
-        duck = duck_of(self.connection)
         found = duck.execute(
             f"SELECT DISTINCT event_id FROM read_parquet([{files}], union_by_name = true) "
             "WHERE contact_id IN (SELECT unnest($contacts)) "

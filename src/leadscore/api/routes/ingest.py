@@ -21,10 +21,10 @@ def post_contacts(body: ContactsIn, request: Request) -> IngestOut:
 
 
 @router.post("/events", response_model=IngestOut, **scoped("ingest"))
-def post_events(body: EventsIn, request: Request) -> IngestOut:
+async def post_events(body: EventsIn, request: Request) -> IngestOut:
     """Append events; an event id already stored is a no-op, so a resent batch changes
     nothing. The contacts are made due for the worker at once."""
-    report = ingest_events(request, body.events, body.create_contacts)  # group commit
+    report = await ingest_events(request, body.events, body.create_contacts)  # group commit
     return IngestOut(**report.to_dict())
 
 
