@@ -173,7 +173,7 @@ class EventWriter:
         """The writer's own project (its own store connections), or — for a store in memory,
         which one connection holds — the shared one under the lock."""
         shared = self._shared
-        if shared.store.location.database is None and shared.store_kind == "sqlite":
+        if shared.store_in_memory:
             return shared, self._lock
         if self._own is None:
             self._own = type(shared)(shared.config)
