@@ -490,6 +490,7 @@ def measure_leadscore(kind: str, folder: Path, seconds: float, contacts: int, ra
                 server.stop()
             errors = [line for line in (folder / f"serve-{kind}.log").read_text().splitlines()
                       if "Traceback" in line or "ERROR" in line]
+            passes = worker_passes(folder / f"serve-{kind}.out")
 
             def pct(p: float) -> float:
                 return round(delays[min(len(delays) - 1, int(len(delays) * p))], 1) \
@@ -505,10 +506,20 @@ def measure_leadscore(kind: str, folder: Path, seconds: float, contacts: int, ra
                        "request_p99_ms": round(fed.pct(0.99), 1), "errors": fed.errors}
             return {"store": kind, "contacts": contacts, "setup_s": round(setup, 1),
                     "single": single.summary(), "batch": batch.summary(), "webhook": webhook,
-                    "server_errors": errors[:5]}
+                    "worker": passes, "server_errors": errors[:5]}
     finally:
         if drop is not None:
             drop()
+
+
+def worker_passes(path: Path) -> dict[str, Any]:
+    """The worker's passes as `serve` echoed them: how many, contacts, pass times."""
+    found = [(int(m.group(1)), int(m.group(2))) for m in re.finditer(
+        r"processed (\d+) contacts .* in (\d+) ms", path.read_text())]
+    times = sorted(ms for _, ms in found)
+    return {"passes": len(found), "contacts": sum(n for n, _ in found),
+            "median_ms": times[len(times) // 2] if times else 0,
+            "p99_ms": times[min(len(times) - 1, int(len(times) * 0.99))] if times else 0}
 
 
 def uptime() -> str:
@@ -546,6 +557,9 @@ def report(baseline: dict[str, Any], results: list[dict[str, Any]], loads: list[
               f"the same rate {baseline['steady']['p99_ms']} ms); duplicates "
               f"{w['duplicates']}, bad signatures {w['bad_signatures']}   goal p99 ≤ 250 ms: "
               f"{'PASS' if ok else 'MISS'}")
+        p = r["worker"]
+        print(f"    worker beside them: {p['passes']:,} passes, {p['contacts']:,} contacts, a "
+              f"pass {p['median_ms']} ms (median), {p['p99_ms']} ms (p99)")
         if r["server_errors"]:
             print(f"    server log: {r['server_errors']}")
 
