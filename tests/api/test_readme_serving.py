@@ -41,3 +41,27 @@ def test_the_serving_section_runs_as_written(tmp_path):
     assert sent["inserted"] == 1
     assert scores["contact_id"] == "c0000042" and "total" in scores["scores"]
     assert code == 0, err
+
+
+@pytest.mark.skipif(shutil.which("curl") is None, reason="needs curl")
+def test_the_segment_steps_run_as_written(tmp_path):
+    section = README.split("**Send from a Segment-compatible source.**", 1)[1]
+    script = section.split("```sh", 1)[1].split("```", 1)[0]
+    assert "-u \"$KEY:\"" in script and "127.0.0.1:8000" in script
+    make_project(tmp_path, contacts=60, events=600).close()
+    server, port = start(tmp_path)
+    try:
+        script = "set -euo pipefail\n" + script.replace("127.0.0.1:8000", f"127.0.0.1:{port}")
+        done = subprocess.run(["bash", "-c", script], cwd=tmp_path, env=environment(),
+                              capture_output=True, text=True, timeout=120)
+        code, _, err = stop(server)
+    finally:
+        if server.poll() is None:
+            server.kill()
+    assert done.returncode == 0, done.stderr
+    page, identify, scores = (json.loads(x) for x in
+                              re.findall(r"\{.*?\}(?=\{|$)", done.stdout, re.S))
+    assert page["held"] == 1 and page["success"] is True
+    assert identify["attributed"] == 1 and identify["events"] == 1
+    assert scores["contact_id"] == "c0000042" and "total" in scores["scores"]
+    assert code == 0, err

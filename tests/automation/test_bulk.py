@@ -19,7 +19,8 @@ import sqlalchemy as sa
 from leadscore import Project, synthetic
 from leadscore.automation import bulk
 from leadscore.project.scaffold import init_project
-from leadscore.storage import ContactInput, EventInput
+from leadscore.storage import ContactInput, EventInput, current
+from leadscore.storage.views import DataView
 from tests.factories import NOW
 
 pytestmark = pytest.mark.slow
@@ -128,11 +129,17 @@ def _tables(project: Project) -> dict[str, list[tuple]]:
                 ("list_changes", "list, contact_id, change, at, cause"),
                 ("trigger_states", "workflow, contact_id, matching, enrollments, checked_at"),
                 ("contact_schedule", "contact_id, due_at, reason"),
-                ("scores", "contact_id, model, score, value, label, computed_us, as_of_us"),
-                ("score_history", "contact_id, model, score, value, label, computed_us, as_of_us"),
                 ("stage_changes", "contact_id, stage, previous, changed_us, cause"),
                 ("property_changes", "contact_id, name, changed_us, source, value")]:
             found[table] = rows(f"SELECT {columns} FROM {table}")
+        # scores and their history wherever they are kept (the bulk path writes segments, as
+        # `leadscore score` does): the current value and label of each, every recorded change
+        with DataView(connection) as view:
+            found["scores"] = [(s.contact_id, s.model, s.score, s.value, s.label)
+                               for s in current.stored_scores(view)]
+            found["score_history"] = [tuple(_plain(v) for v in row) for row in view.query(
+                "SELECT contact_id, model, score, value, label, computed_us, as_of_us "
+                f"FROM {view.relation('score_history')}")]
     for table in found:
         found[table] = sorted(found[table], key=repr)
     return found

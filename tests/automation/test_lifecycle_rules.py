@@ -3,6 +3,8 @@ notifications by e-mail — through the automation processor on a real store."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
 from leadscore.automation import Automation
@@ -133,3 +135,33 @@ def test_scoring_alone_follows_the_same_stage_rules(store_url):
         run = score_store(store, model, as_of=day(2))
         assert run.stage_moves == {"mql": 1}
         assert (stage(store, "p"), stage(store, "q")) == (None, "mql")
+
+
+EXCLUDED_A_WHILE = ORDERED + "  exclude:\n    - {event: email_bounce, within_last: 7d}\n"
+
+
+@pytest.mark.parametrize("bulk", [False, True], ids=["per-contact", "bulk"])
+def test_a_stage_exclusion_that_lapses_wakes_the_contact(store_url, monkeypatch, bulk):
+    """A contact kept from its stage by a time-bound exclusion is due again when the
+    exclusion lapses — not only when something else about it changes — and then moves (both
+    ways of processing: contact by contact, and set-wise)."""
+    from leadscore.automation import bulk as bulk_path
+
+    monkeypatch.setattr(bulk_path, "BULK_MIN", 1 if bulk else 10**9)
+    model = parse_model(EXCLUDED_A_WHILE, "excluded.yaml")
+    with Store.open(store_url) as store:
+        automation = Automation(store, model)
+        automation.activate(now=day(0))
+        automation.update_contacts([ContactInput("q", day(0), created_at=day(0)),
+                                    ContactInput("r", day(0), created_at=day(0))],
+                                   source="crm", now=day(0))
+        automation.ingest_events(
+            [*(EventInput(f"{cid}-v{i}", cid, "visit", day(1), {})
+               for cid in ("q", "r") for i in range(3)),
+             EventInput("q-bounce", "q", "email_bounce", day(1), {})], now=day(1))
+        automation.process_all(now=day(1))
+        assert (stage(store, "q"), stage(store, "r")) == (None, "mql")
+        due = automation.next_due_at()
+        assert due is not None and day(8) <= due <= day(8) + timedelta(seconds=1)  # it lapses
+        automation.process_all(now=day(9))
+        assert stage(store, "q") == "mql"

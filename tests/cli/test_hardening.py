@@ -280,6 +280,8 @@ def test_a_store_overwritten_in_the_middle_is_never_a_bug(cli):
         read = cli(*command, ok=False)
         assert read.code in (0, 1) and "bug" not in read.err
         assert read.code == 0 or "LS296" in read.err
+        if read.code:  # the error names the damaged file
+            assert "store.db" in read.err.replace("\n", ""), read.err
     for command in (["score"], ["import", "contacts", "data/contacts.csv"]):
         write = cli(*command, ok=False)
         assert write.code == 1 and "LS296" in write.err

@@ -8,14 +8,16 @@ from fastapi import FastAPI
 
 from leadscore.api import errors
 from leadscore.api.limits import BodyLimit
-from leadscore.api.routes import contacts, drafts, ingest, leads, work
+from leadscore.api.routes import contacts, drafts, ingest, leads, segment, work
 from leadscore.api.state import Served
 
 if TYPE_CHECKING:
     from leadscore.project import Project
 
 DESCRIPTION = """Activity in, scores and everything else out. Every route needs an API key
-(`Authorization: Bearer KEY`, made by `leadscore keys create`) with the route's scope
+(`Authorization: Bearer KEY`, or HTTP Basic with the key as user name and an empty password, as
+Segment-compatible senders send a write key; made by `leadscore keys create`) with the route's
+scope
 (`x-scope`: ingest, read, sales or admin). Every mistake is answered in one shape,
 `{"errors": [{code, severity, message, place, text, hint}]}` (codes: docs/errors.md)."""
 
@@ -28,7 +30,7 @@ def create_app(project: Project | None, *, cors_origins: list[str] | None = None
     app = FastAPI(title="leadscore", version=__version__, description=DESCRIPTION,
                   docs_url=None, redoc_url=None)
     app.state.served = Served(project)
-    for module in (ingest, contacts, leads, work, drafts):
+    for module in (ingest, segment, contacts, leads, work, drafts):
         app.include_router(module.router)
     errors.install(app)
     if cors_origins:

@@ -1,5 +1,6 @@
-"""Request size limits: 32 KB for a single message, 500 KB for a batch (the ingestion routes),
-1 MB for a draft model (the model file's limit).
+"""Request size limits: 32 KB for a single message (the Segment routes `/v1/identify`, `/v1/track`
+…), 500 KB for a batch (the native ingestion routes and `/v1/batch`, whose messages are each held
+to 32 KB by `ingestion.segment`), 1 MB for a draft model (the model file's limit).
 The body is read — no further than the limit — before the application sees it; beyond it the
 answer is 413 in the error shape, and nothing of the request is looked at."""
 
@@ -13,7 +14,7 @@ from leadscore.model.limits import MAX_FILE_BYTES
 MESSAGE_LIMIT = 32 * 1024
 BATCH_LIMIT = 500 * 1024
 MODEL_LIMIT = MAX_FILE_BYTES  # a draft model: as large as a model file may be
-BATCH_PATHS = frozenset({"/v1/contacts", "/v1/events", "/v1/outcomes"})
+BATCH_PATHS = frozenset({"/v1/contacts", "/v1/events", "/v1/outcomes", "/v1/batch"})
 MODEL_PATHS = frozenset({"/v1/models/dry-run"})
 
 

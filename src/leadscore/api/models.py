@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 ROW_ID_MAX = 2**63 - 1  # the largest row id a store can hold
 RowId = Annotated[int, Field(ge=1, le=ROW_ID_MAX)]
@@ -43,8 +43,8 @@ ERRORS: dict[int | str, dict[str, Any]] = {
         (401, "No API key, or an unknown or revoked one"),
         (403, "The key's scopes do not allow this route"),
         (404, "No such contact, list, task or route"),
-        (413, "The body is larger than the limit (32 KB, a batch 500 KB, a draft model "
-              "1 MB)"),
+        (413, "The body is larger than the limit (32 KB, a batch 500 KB — a message in it "
+              "32 KB —, a draft model 1 MB)"),
         (422, "A mistake in the request (every one named, with its place)"),
         (429, "The key's rate limit is used up: wait Retry-After seconds"))}
 ERRORS[429]["headers"] = {"Retry-After": {
@@ -85,6 +85,97 @@ class IngestOut(BaseModel):
     unchanged: int = Field(description="Already stored (a resent item).")
     repeated: int = Field(description="Repeated within the batch.")
     contacts_created: int = 0
+
+
+# -- Segment spec ----------------------------------------------------------------------------
+
+class SegmentMessage(BaseModel):
+    """The fields every Segment message may carry; other fields are accepted and ignored."""
+
+    model_config = ConfigDict(extra="allow")
+
+    type: Any = Field(None, description="identify, track, page, screen, group or alias "
+                                        "(in a batch: required).")
+    userId: Any = Field(None, description="The contact's id (a text).")
+    anonymousId: Any = Field(None, description="A visitor's id before it is identified.")
+    messageId: Any = Field(None, description="Unique per message: a resent message is a "
+                                             "no-op (derived from the content when missing).")
+    timestamp: Any = Field(None, description="When it happened (ISO 8601), by the sender's "
+                                             "clock.")
+    originalTimestamp: Any = Field(None, description="Used when there is no timestamp.")
+    sentAt: Any = Field(None, description="When the sender sent it: with it the time is "
+                                          "timestamp + (receivedAt − sentAt).")
+    receivedAt: Any = Field(None, description="When it was received (default: now).")
+    context: Any = Field(None, description="An object; `context.page` fills a page's url, "
+                                           "path, title, referrer and search.")
+
+
+class IdentifyIn(SegmentMessage):
+    model_config = ConfigDict(extra="allow", json_schema_extra={"examples": [{
+        "userId": "c0000042", "anonymousId": "a-7f3e", "messageId": "m-1",
+        "timestamp": "2026-11-30T10:00:00Z",
+        "traits": {"email": "ann@example.com", "title": "VP Marketing", "employees": 250}}]})
+
+    traits: Any = Field(None, description="Become contact properties (snake_case names; "
+                                          "title → job_title; email the contact's e-mail).")
+
+
+class TrackIn(SegmentMessage):
+    event: Any = Field(None, description="The event's name; its snake_case is the event "
+                                         "type (\"Demo Requested\" → demo_requested).")
+    properties: Any = Field(None, description="The event's attributes.")
+
+
+class PageIn(SegmentMessage):
+    name: Any = Field(None, description="The page's name.")
+    category: Any = None
+    properties: Any = Field(None, description="The page_view's attributes (url, path, title, "
+                                              "referrer, search, …).")
+
+
+class ScreenIn(SegmentMessage):
+    name: Any = Field(None, description="The screen's name.")
+    category: Any = None
+    properties: Any = Field(None, description="The screen_view's attributes.")
+
+
+class GroupIn(SegmentMessage):
+    groupId: Any = Field(None, description="The company's id (→ company_id).")
+    traits: Any = Field(None, description="The company's traits (name → company, industry, "
+                                          "employees, annual_revenue, others company_<name>).")
+
+
+class AliasIn(SegmentMessage):
+    previousId: Any = Field(None, description="The old id: an anonymousId or a userId.")
+
+
+class SegmentBatchIn(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    batch: list[Any] | None = Field(None, description="Messages of any type, each with its "
+                                    "`type` (or, without `batch`, the body is one message "
+                                    "with its `type`).",
+                             examples=[[{"type": "page", "anonymousId": "a-7f3e",
+                                         "messageId": "m-2", "name": "Pricing",
+                                         "properties": {"url": "https://example.com/pricing"}},
+                                        {"type": "identify", "userId": "c0000042",
+                                         "anonymousId": "a-7f3e", "messageId": "m-3",
+                                         "traits": {"email": "ann@example.com"}}]])
+    sentAt: Any = Field(None, description="For the messages without their own sentAt.")
+    context: Any = Field(None, description="Merged into each message's context.")
+
+
+class SegmentOut(BaseModel):
+    success: bool = Field(description="Always true on a 200: everything was stored.")
+    received: int = Field(description="Messages in the request.")
+    accepted: int = Field(description="New messages, acted on.")
+    repeated: int = Field(description="Message ids already accepted or repeated: no-ops.")
+    events: int = Field(description="Events stored (held activity now a contact's included).")
+    contacts_created: int
+    held: int = Field(description="Messages of visitors not yet identified, held until an "
+                                  "identify or alias names their contact.")
+    attributed: int = Field(description="Held messages written as an identified contact's.")
+    merged: int = Field(description="Contacts merged into another by alias.")
 
 
 # -- contacts --------------------------------------------------------------------------------

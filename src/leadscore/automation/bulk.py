@@ -31,9 +31,9 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
-from sqlalchemy import Connection, bindparam, func, select
+from sqlalchemy import Connection, func, select
 
-from leadscore.automation.schedule import write_schedule
+from leadscore.automation.schedule import write_schedule, write_schedule_rows
 from leadscore.catalog.forms import to_micros
 from leadscore.diagnostics import LeadscoreError
 from leadscore.evaluation.arithmetic import micros_to_seconds
@@ -130,8 +130,7 @@ def _compile(automation: Automation, moment: datetime, triggers: list[_Trigger],
         else:
             assert wf.trigger.changed_property is not None
             changed[trigger.key] = wf.trigger.changed_property
-    probes = Probes(holds=holds, latest=latest, changed=changed, values=(LIFECYCLE,),
-                    schedule_stage_rules=False)  # as the per-contact schedule
+    probes = Probes(holds=holds, latest=latest, changed=changed, values=(LIFECYCLE,))
     return compile_model(automation.model, as_of=to_micros(moment), dialect=dialect,
                          lists=automation.lists, stage_rules=True, schedule=True,
                          targets=True, probes=probes)
@@ -234,10 +233,81 @@ def _select(automation: Automation, connection: Connection, results: pa.Table,
 def _write(automation: Automation, writer: Any, settled: pa.Table, triggers: list[_Trigger],
            versions: dict[str, int], moment: datetime) -> None:
     """What the per-contact path would write for these contacts: scores, trigger states and
-    the schedule."""
-    model = automation.model
+    the schedule — each kind set-wise, its rows made in DuckDB."""
+    import duckdb
+
     ids: list[str] = settled.column("contact_id").to_pylist()
     writer.note_existing(ids)
+    _write_scores(automation, writer, settled, ids, moment)
+    connection = writer.connection
+    codec = Codec(connection.dialect.name)
+    sqlite = codec.sqlite
+    duck = duckdb.connect()
+    try:
+        duck.register("s", settled)
+        parts = []
+        for trigger in triggers:
+            key = trigger.key
+            known = quote_name(f"t:{key}:state")
+            stored = quote_name(f"t:{key}:matching")
+            count = quote_name(f"t:{key}:enrollments")
+            matching = "false" if trigger.occurrence else \
+                f"coalesce({quote_name(trigger.column)}, false)"
+            keep = "true" if trigger.occurrence else \
+                f"NOT {known} OR {stored} IS DISTINCT FROM {matching}"
+            parts.append(f"SELECT {quote_text(trigger.workflow)} AS workflow, contact_id, "
+                         f"{matching} AS matching, coalesce({count}, 0) AS enrollments "
+                         f"FROM s WHERE {keep}")
+        if parts:
+            rows = duck.execute(" UNION ALL ".join(parts)  # in the table's key order
+                                + " ORDER BY contact_id, workflow").fetchall()
+            at = codec.time_in(moment)
+            codec.insert_many(connection, "trigger_states",
+                              ("workflow", "contact_id", "matching", "enrollments",
+                               "checked_at"),
+                              [(*row, at) for row in rows],
+                              kinds=("text", "text", "bool", "int8", "timestamptz"),
+                              upsert_on=("contact_id", "workflow"),
+                              update=("matching", "enrollments", "checked_at"), chunk=50_000)
+        if sqlite:  # the schedule's rows made here, bound as SQLite keeps times
+            duck.register("v", pa.table({"contact_id": pa.array(list(versions), pa.string()),
+                                         "version": pa.array(list(versions.values()),
+                                                             pa.int64())}))
+            done = duck.execute("SELECT s.contact_id, v.version FROM s JOIN v USING "
+                                "(contact_id) WHERE s.next_change_us IS NULL").fetchall()
+            later = duck.execute(
+                "SELECT s.contact_id, strftime(make_timestamp(s.next_change_us), "
+                f"'%Y-%m-%d %H:%M:%S.%f'), {quote_text(NEXT_REASON)}, v.version "
+                "FROM s JOIN v USING (contact_id) WHERE s.next_change_us IS NOT NULL"
+            ).fetchall()
+            write_schedule_rows(connection, done, later)
+            return
+    finally:
+        duck.close()
+    schedule: dict[str, tuple[datetime, str] | None] = {}
+    for cid, later_us in zip(ids, settled.column("next_change_us").to_pylist(), strict=True):
+        schedule[cid] = None if later_us is None else (
+            datetime.fromtimestamp(micros_to_seconds(later_us), tz=UTC), NEXT_REASON)
+    write_schedule(connection, schedule, {cid: versions[cid] for cid in ids})
+
+
+def _write_scores(automation: Automation, writer: Any, settled: pa.Table, ids: list[str],
+                  moment: datetime) -> None:
+    """On the embedded store as `leadscore score` stores a run (a score segment and history
+    where a value or label changed); on PostgreSQL as rows, only the changed ones."""
+    model = automation.model
+    store = automation.store
+    if store.segments is not None:
+        from leadscore.storage.bulk import staging
+        from leadscore.storage.score_writes import store_results
+        from leadscore.storage.views import DataView
+
+        at = to_micros(moment)
+        with staging(store) as staged, DataView(writer.connection) as view:
+            results = view.register(settled)
+            store_results(staged, view, model, results, as_of_us=at, computed_us=at,
+                          full=False, stage_rules=False, writer=writer)
+        return
     records: list[ScoreRecord] = []
     for name in model.scores:
         values = settled.column(name).to_pylist()
@@ -248,38 +318,6 @@ def _write(automation: Automation, writer: Any, settled: pa.Table, triggers: lis
                     in zip(ids, settled.column("grade").to_pylist(), strict=True)
                     if grade is not None]
     writer.save_scores(model.name, records, computed_at=moment, as_of=moment, only_changed=True)
-    connection = writer.connection
-    codec = Codec(connection.dialect.name)
-    at = codec.time_in(moment)
-    new: list[tuple[Any, ...]] = []
-    changed: list[dict[str, Any]] = []
-    for trigger in triggers:
-        known = settled.column(f"t:{trigger.key}:state").to_pylist()
-        stored = settled.column(f"t:{trigger.key}:matching").to_pylist()
-        counts = settled.column(f"t:{trigger.key}:enrollments").to_pylist()
-        now = ([False] * len(ids) if trigger.occurrence
-               else [bool(v) for v in settled.column(trigger.column).to_pylist()])
-        for cid, was_known, before, count, matching in zip(ids, known, stored, counts, now,
-                                                           strict=True):
-            if not was_known:
-                new.append((trigger.workflow, cid, matching, 0, at))
-            elif trigger.occurrence or bool(before) != matching:
-                changed.append({"b_workflow": trigger.workflow, "b_contact": cid,
-                                "matching": matching, "enrollments": int(count),
-                                "checked_at": moment})
-    codec.insert_many(connection, "trigger_states",
-                      ("workflow", "contact_id", "matching", "enrollments", "checked_at"), new,
-                      kinds=("text", "text", "bool", "int8", "timestamptz"))
-    if changed:
-        t = trigger_states
-        connection.execute(t.update().where(
-            t.c.workflow == bindparam("b_workflow"), t.c.contact_id == bindparam("b_contact")),
-            changed)
-    schedule: dict[str, tuple[datetime, str] | None] = {}
-    for cid, later in zip(ids, settled.column("next_change_us").to_pylist(), strict=True):
-        schedule[cid] = None if later is None else (
-            datetime.fromtimestamp(micros_to_seconds(later), tz=UTC), NEXT_REASON)
-    write_schedule(connection, schedule, {cid: versions[cid] for cid in ids})
 
 
 _TYPES = {"contact_id": pa.string(), "list": pa.string(), "workflow": pa.string(),

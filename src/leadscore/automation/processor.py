@@ -157,6 +157,27 @@ class _Contact:
     cleared_from: str | None = None  # the stage before an explicit clear, for the next set
     changed: bool = False
     result: Any = None  # the latest ContactScores
+    edits: int = 0  # changes made to the snapshot while processing (properties, stage)
+    _scored: dict[bool, tuple[int, Any]] = field(default_factory=dict)  # detail → (edits, …)
+
+    def edited(self, name: str, scorer: Scorer) -> None:
+        """The snapshot's property `name` changed: the scores are computed again if they
+        read it."""
+        if name in scorer.reads:
+            self.edits += 1
+        self.changed = True
+
+    def score(self, scorer: Scorer, *, detail: bool = False) -> Any:
+        """The scores of the snapshot as it is now: computed again only after an edit of a
+        property they read (the scores are a function of the snapshot: a workflow step that
+        changes nothing they read — a stage the model does not score, an enrollment, a
+        notification, a task — costs no rescoring)."""
+        found = self._scored.get(detail)
+        if found is not None and found[0] == self.edits:
+            return found[1]
+        result = scorer.score(self.snap, detail=detail)
+        self._scored[detail] = (self.edits, result)
+        return result
 
     def tick(self) -> datetime:
         """A distinct moment for each write, so history keeps their order."""
@@ -182,6 +203,7 @@ class Automation:
             wf.name: compile_criterion(wf.trigger.criterion or wf.trigger.event)  # type: ignore
             for wf in self.workflows if wf.trigger.criterion or wf.trigger.event}
         self._schedule_matchers = time_sensitive([*self.scorer.matchers(),
+                                                  *self.stage_rules.matchers(),
                                                   *self.lists.matchers(),
                                                   *self.trigger_matchers.values()])
 
@@ -417,7 +439,7 @@ class Automation:
         for _ in range(MAX_PASSES):
             contact.changed = False
             snap = contact.snap
-            result = contact.result = self.scorer.score(snap)
+            result = contact.result = contact.score(self.scorer)
             snap.scores = {n: (s.value, s.label) for n, s in result.scores.items()}
             self._move_stage(contact, result)
             members = self.lists.evaluate(snap)
@@ -426,7 +448,7 @@ class Automation:
             self._run_enrollments(connection, contact, writes, report)
             if not contact.changed:
                 return
-        contact.result = self.scorer.score(contact.snap)
+        contact.result = contact.score(self.scorer)
 
     # stage ----------------------------------------------------------------------------------
     def _move_stage(self, contact: _Contact, result: ContactScores) -> None:
@@ -447,7 +469,7 @@ class Automation:
                                                     contact.tick(), cause))
         contact.snap.properties["lifecycle_stage"] = stage
         contact.snap.changes.setdefault("lifecycle_stage", []).append(contact.snap.as_of)
-        contact.changed = True
+        contact.edited("lifecycle_stage", self.scorer)
 
     # lists ----------------------------------------------------------------------------------
     def _record_lists(self, contact: _Contact, members: set[str], writes: _Writes,
@@ -618,12 +640,12 @@ class _Effects:
 
     def snapshot(self) -> ContactSnapshot:
         snap = self.contact.snap
-        result = self.automation.scorer.score(snap)
+        result = self.contact.score(self.automation.scorer)
         snap.scores = {n: (s.value, s.label) for n, s in result.scores.items()}
         return snap
 
     def top_reasons(self) -> list[dict[str, Any]]:
-        result = self.automation.scorer.score(self.contact.snap, detail=True)
+        result = self.contact.score(self.automation.scorer, detail=True)
         top = sorted(((r.rule.name, round(r.final, 2)) for s in result.scores.values()
                       for r in s.all_rules() if r.matched and r.final),
                      key=lambda pair: -abs(pair[1]))[:3]
@@ -639,7 +661,7 @@ class _Effects:
         else:
             contact.snap.properties[name] = value
         contact.snap.changes.setdefault(name, []).append(contact.snap.as_of)
-        contact.changed = True
+        contact.edited(name, self.automation.scorer)
 
     def set_stage(self, stage: str | None, cause: str) -> bool:
         contact = self.contact
@@ -662,7 +684,7 @@ class _Effects:
         scorer = self.automation.scorer
         total = 0.0
         for _ in range(6):
-            value = scorer.score(snap).scores[score].value
+            value = self.contact.score(scorer).scores[score].value
             if value < below:
                 break
             delta = (below - 1) - value

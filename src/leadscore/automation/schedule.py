@@ -9,7 +9,7 @@ read, so a contact made due again meanwhile (an event arrived) stays due.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
@@ -117,6 +117,26 @@ def write_schedule(connection: Connection, schedule: dict[str, tuple[datetime, s
         connection.execute(statement, later)
 
 
+def write_schedule_rows(connection: Connection, done: Sequence[tuple[str, int]],
+                        later: Sequence[tuple[str, str, str, int]]) -> None:
+    """`write_schedule` for many contacts of the embedded store, with rows already bound:
+    `done` (contact, version) leave the schedule, `later` (contact, due_at as SQLite keeps
+    it, reason, version) are due then — unless made due again meanwhile (another version),
+    when they stay due at the earlier moment."""
+    assert connection.dialect.name == "sqlite"
+    if done:
+        connection.exec_driver_sql("DELETE FROM contact_schedule WHERE contact_id = ? AND "
+                                   "version = ?", list(done))
+    if later:
+        connection.exec_driver_sql(
+            "INSERT INTO contact_schedule (contact_id, due_at, reason, version) "
+            "VALUES (?, ?, ?, ?) ON CONFLICT (contact_id) DO UPDATE SET "
+            "due_at = CASE WHEN contact_schedule.version = excluded.version "
+            "THEN excluded.due_at ELSE min(contact_schedule.due_at, excluded.due_at) END, "
+            "reason = CASE WHEN contact_schedule.version = excluded.version "
+            "THEN excluded.reason ELSE contact_schedule.reason END", list(later))
+
+
 def _schedule_insert(dialect: str) -> Any:
     if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
@@ -148,4 +168,5 @@ def mark_changed_due(store: Store, reason: str) -> Iterator[None]:
         make_due(writer.connection, ids, moment, reason)
 
 
-__all__ = ["chunks", "earlier", "make_due", "mark_changed_due", "write_schedule"]
+__all__ = ["chunks", "earlier", "make_due", "mark_changed_due", "write_schedule",
+           "write_schedule_rows"]

@@ -515,9 +515,11 @@ def main() -> None:
         if isinstance(exc, typer.TyperException) and hasattr(exc, "show"):
             exc.show()  # a usage mistake: click's own message names the option
             sys.exit(1)
+        from leadscore.cli.context import store_file
         from leadscore.project import damage_error
 
-        damaged = damage_error(exc)  # a store another program overwrote, found by a read
+        damaged = damage_error(exc, store_file())  # another program overwrote it: a read
+        # found it before any check ran
         if damaged is not None:
             print_diagnostics(damaged.diagnostics)
             sys.exit(1)

@@ -30,7 +30,18 @@ def open_project(*, reading: bool = False) -> Project:
     project.resolve_inputs = False  # file arguments are relative to where the command runs
     project.create_store = not reading
     atexit.register(project.close)  # closed, the store's file is sealed as this run left it
+    opened.append(project)
     return project
+
+
+opened: list[Project] = []  # the command's project, for naming its store in a last error
+
+
+def store_file() -> str | None:
+    """The embedded store's file of the command's project (None: none opened, or a server)."""
+    from leadscore.project.config import sqlite_file
+
+    return sqlite_file(opened[-1].config.store_url) if opened else None
 
 
 def parse_moment(text: str | None) -> datetime | None:

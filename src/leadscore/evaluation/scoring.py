@@ -264,6 +264,19 @@ class _CompiledRule:
         return reason
 
 
+def properties_read(model: Model) -> frozenset[str]:
+    """The contact properties a model's scores read (their values or change times): a change
+    to any other property leaves every score as it was."""
+    found: set[str] = set()
+    for score in model.scores.values():
+        for rule in (*score.rules, *(r for g in score.groups for r in g.rules)):
+            if rule.points_from is not None:
+                found.add(rule.points_from)
+            found.update(node.property for node in c.walk(rule.criterion)
+                         if isinstance(node, c.PropertyCriterion))
+    return frozenset(found)
+
+
 class Scorer:
     """A model compiled for evaluation. Build once, then score any number of snapshots."""
 
@@ -278,6 +291,7 @@ class Scorer:
             self._scores.append((score, rules, groups))
         self._grade = model.grade
         self._stage_score = model.stage_score.name if model.stage_score else None
+        self.reads = properties_read(model)
 
     def score(self, snap: ContactSnapshot, *, detail: bool = False,
               explain: bool = False) -> ContactScores:

@@ -5,21 +5,47 @@ offending text, a hint). The criteria language (`criteria.py`) is a tree shared 
 workflow triggers and stage rules; `operators.py` is its table of value operators.
 """
 
-from leadscore.model.compile import load_model, parse_model
-from leadscore.model.criteria import (
-    AllOf,
-    AnyOf,
-    AttributeFilter,
-    CountRange,
-    Criterion,
-    EventCriterion,
-    Not,
-    PropertyCriterion,
-    ValueTest,
-    Window,
-)
-from leadscore.model.model import Decay, Grade, Group, Model, Rule, Score, Threshold, Tier
-from leadscore.model.spec import model_json_schema
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+# names are imported on first use: the compiled tree (`model.py`, `criteria.py`) loads without
+# the YAML reader, pydantic and the compiler (a cached model needs only the tree)
+_WHERE = {
+    **dict.fromkeys(("AllOf", "AnyOf", "AttributeFilter", "CountRange", "Criterion",
+                     "EventCriterion", "Not", "PropertyCriterion", "ValueTest", "Window"),
+                    "leadscore.model.criteria"),
+    **dict.fromkeys(("Decay", "Grade", "Group", "Model", "Rule", "Score", "Threshold", "Tier"),
+                    "leadscore.model.model"),
+    "load_model": "leadscore.model.compile", "parse_model": "leadscore.model.compile",
+    "model_json_schema": "leadscore.model.spec",
+}
+
+if TYPE_CHECKING:
+    from leadscore.model.compile import load_model, parse_model
+    from leadscore.model.criteria import (
+        AllOf,
+        AnyOf,
+        AttributeFilter,
+        CountRange,
+        Criterion,
+        EventCriterion,
+        Not,
+        PropertyCriterion,
+        ValueTest,
+        Window,
+    )
+    from leadscore.model.model import Decay, Grade, Group, Model, Rule, Score, Threshold, Tier
+    from leadscore.model.spec import model_json_schema
+
+
+def __getattr__(name: str) -> Any:
+    where = _WHERE.get(name)
+    if where is None:
+        raise AttributeError(f"module 'leadscore.model' has no attribute {name!r}")
+    value = getattr(import_module(where), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "AllOf", "AnyOf", "AttributeFilter", "CountRange", "Criterion", "Decay", "EventCriterion",

@@ -17,7 +17,7 @@ from leadscore.project.settings import (
 )
 
 __all__ = ["CONFIG_FILE", "DEFAULT_MODEL", "DEFAULT_STORE", "STORE_ENV", "ProjectConfig",
-           "RateLimit", "find_project_root", "parse_rate_limit", "resolve_input",
+           "RateLimit", "find_project_root", "parse_rate_limit", "resolve_input", "sqlite_file",
            "resolve_store_url"]
 
 STORE_ENV = "LEADSCORE_STORE_URL"
@@ -120,6 +120,12 @@ def resolve_store_url(url: str, root: Path) -> str:
     if url.startswith(prefix) and not url.startswith(prefix + "/") and ":memory:" not in url:
         return prefix + str((root / url[len(prefix):]).resolve())
     return url
+
+
+def sqlite_file(url: str) -> str | None:
+    """The database file of an embedded store's URL; None for a server's."""
+    prefix = "sqlite:///"
+    return url[len(prefix):] or None if url.startswith(prefix) else None
 
 
 def find_project_root(start: Path | None = None) -> Path | None:

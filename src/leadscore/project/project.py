@@ -25,7 +25,9 @@ from leadscore.project.config import (
     find_project_root,
     resolve_input,
 )
+from leadscore.project.segment_api import SegmentOperations
 from leadscore.project.service_api import ServiceOperations
+from leadscore.project.settings import DATA_FOLDER
 
 if TYPE_CHECKING:  # the parts are imported by the methods that use them: a command loads
     # only what it needs (`leadscore leads` never loads the automation or SQLAlchemy)
@@ -94,7 +96,7 @@ def _typed(changes: list[PropertyChange], model: Model) -> list[PropertyChange]:
     return out
 
 
-class Project(AutomationOperations, CareOperations, ServiceOperations):
+class Project(AutomationOperations, CareOperations, ServiceOperations, SegmentOperations):
     """A project folder (leadscore.toml + model + store), or just a store and a model.
 
     The import methods look a relative path that does not exist from the current folder up in
@@ -131,9 +133,10 @@ class Project(AutomationOperations, CareOperations, ServiceOperations):
     @property
     def model(self) -> Model:
         if self._model is None:
-            from leadscore.model import load_model
+            from leadscore.model.cache import load_model_cached
 
-            self._model = load_model(self.config.model_path)
+            self._model = load_model_cached(self.config.model_path,
+                                            self.config.root / DATA_FOLDER / "cache")
         return self._model
 
     @property

@@ -24,7 +24,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from leadscore.diagnostics import Diagnostic, DiagnosticList, LeadscoreError, Location, did_you_mean
 
 CONFIG_FILE = "leadscore.toml"
-DEFAULT_STORE = "sqlite:///.leadscore/store.db"
+DATA_FOLDER = ".leadscore"  # the project's own data: the embedded store, cached models
+DEFAULT_STORE = f"sqlite:///{DATA_FOLDER}/store.db"
 DEFAULT_MODEL = "models/model.yaml"
 MAX_CONFIG_BYTES = 1_000_000
 

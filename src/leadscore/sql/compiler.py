@@ -79,14 +79,12 @@ class Probes:
     use them), the time in µs of the latest event matching each named event criterion
     (`latest:<key>`), of the latest recorded change of each named property (`changed:<key>`),
     and a property's typed value (`value:<property>`). The `holds` and `latest` criteria
-    count in the schedule; `schedule_stage_rules=False` leaves the stage rules' criteria out
-    of it."""
+    count in the schedule."""
 
     holds: Mapping[str, c.Criterion] = field(default_factory=dict)
     latest: Mapping[str, c.EventCriterion] = field(default_factory=dict)
     changed: Mapping[str, str] = field(default_factory=dict)
     values: tuple[str, ...] = ()
-    schedule_stage_rules: bool = True
 
 
 def compile_model(model: Model, *, as_of: datetime | int, dialect: str | Dialect = "duckdb",
@@ -158,7 +156,7 @@ class _Compiler:
                      if not (r.tiers and isinstance(r.criterion, c.PropertyCriterion))]
             nodes += list_criteria
             nodes += [*probes.holds.values(), *probes.latest.values()]
-            if stage_rules and probes.schedule_stage_rules:
+            if stage_rules:  # an exclusion or qualification may end or begin with time
                 nodes += [*model.lifecycle.exclude, *(n for _, n in model.lifecycle.qualify)]
             with self.ctx.at("the schedule"):
                 candidates = schedule.moments(nodes, self.criteria) + moments

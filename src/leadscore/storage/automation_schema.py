@@ -34,12 +34,13 @@ list_changes = Table(
 trigger_states = Table(
     "trigger_states",
     metadata,
-    Column("workflow", Text, primary_key=True),
+    # keyed by contact first: every read is a contact's states (migration 0008)
     Column("contact_id", Text, primary_key=True),
+    Column("workflow", Text, primary_key=True),
     Column("matching", Boolean, nullable=False),
     Column("enrollments", Integer, nullable=False, default=0),
     Column("checked_at", UTCDateTime, nullable=False),  # occurrences after this are new
-    Index("ix_trigger_states_contact", "contact_id"),  # a contact's states, every workflow
+    sqlite_with_rowid=False,
 )
 
 automation_state = Table(

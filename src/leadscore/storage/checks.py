@@ -90,9 +90,10 @@ DAMAGE_WORDS = ("database disk image is malformed", "file is not a database",
                 "disk i/o error")
 
 
-def damage_error(error: BaseException) -> LeadscoreError | None:
+def damage_error(error: BaseException, file: str | None = None) -> LeadscoreError | None:
     """A driver error that says the store's file is damaged (found while reading, before any
-    check ran: another program overwrote part of it) as LS296; None for any other error."""
+    check ran: another program overwrote part of it) as LS296, placed at `file` (the
+    store's file, when the caller knows it); None for any other error."""
     cause = getattr(error, "orig", None) or error
     if not _driver_error(cause) and not _driver_error(error):
         return None
@@ -101,7 +102,7 @@ def damage_error(error: BaseException) -> LeadscoreError | None:
         return None
     return LeadscoreError.single(
         "LS296", f"the store is damaged ({_first_line(cause)}); the command stopped there",
-        Location(field="store"),
+        Location(file=file, field="store"),
         hint=DAMAGED_HINT)
 
 

@@ -86,9 +86,12 @@ class HistoryRows:
         return f"contact_id IN ({marks})", list(batch.ids)
 
     def _tail(self, sql_columns: str, table: str, time_column: str,
-              batch: Batch) -> list[tuple[Any, ...]]:
+              batch: Batch, names: Sequence[str] | None = None) -> list[tuple[Any, ...]]:
         mark = "?" if self.sqlite else "%s"
         where, params = self._where(batch, mark)
+        if names is not None:
+            where += f" AND name IN ({', '.join([mark] * len(names))})"
+            params = [*params, *names]
         sql = (f"SELECT {sql_columns} FROM {table} WHERE {where} AND {time_column} <= {mark} "
                f"ORDER BY contact_id, {time_column}, seq")
         cursor = self.connection.connection.cursor()
@@ -99,7 +102,8 @@ class HistoryRows:
             cursor.close()
 
     def _segment_rows(self, kind: str, columns: Sequence[str], time_column: str,
-                      batch: Batch) -> list[tuple[Any, ...]]:
+                      batch: Batch, names: Sequence[str] | None = None
+                      ) -> list[tuple[Any, ...]]:
         source = self.prefetched.get(kind)
         if source is None:
             live = self._live(kind)
@@ -111,18 +115,23 @@ class HistoryRows:
         if not batch.contiguous:  # the range lets sorted files skip their other row groups
             where = f"contact_id BETWEEN ? AND ? AND {where}"
             params = [batch.low, batch.high, *params]
+        if names is not None:
+            where += f" AND name IN ({', '.join(['?'] * len(names))})"
+            params = [*params, *names]
         sql = (f"SELECT {', '.join(columns)} FROM {source} WHERE {where} AND {time_column} <= ? "
                f"ORDER BY contact_id, {time_column}, seq")
         return [tuple(row) for row in duck.execute(sql, [*params, self.until_us]).fetchall()]
 
-    def properties(self, batch: Batch) -> list[tuple[Any, ...]]:
+    def properties(self, batch: Batch, names: Sequence[str] | None = None
+                   ) -> list[tuple[Any, ...]]:
         """(contact_id, name, changed_us, seq, value, v_text, v_num, v_bool, v_time, source)
-        rows."""
+        rows — of the properties `names` only, if given."""
         value = "value" if self.sqlite else "value::text"
         columns = ", ".join(("contact_id", "name", "changed_us", "seq", value, "v_text", "v_num",
                              "v_bool", "v_time", "source"))
-        tail = self._tail(columns, "property_changes", "changed_us", batch)
-        stored = self._segment_rows(SegmentKind.PROPS, PROPERTY_COLUMNS, "changed_us", batch)
+        tail = self._tail(columns, "property_changes", "changed_us", batch, names)
+        stored = self._segment_rows(SegmentKind.PROPS, PROPERTY_COLUMNS, "changed_us", batch,
+                                    names)
         if not stored:
             return tail
         if not tail:

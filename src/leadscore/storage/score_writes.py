@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import time
 from collections import Counter
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -84,9 +85,10 @@ def cause_sql(model: Model, reason: str, target: str, *, dialect: str = "duckdb"
 
 def store_results(staged: Staging, view: DataView, model: Model, results: str, *,
                   as_of_us: int, computed_us: int, full: bool,
-                  stage_rules: bool = True) -> StoredRun:
+                  stage_rules: bool = True, writer: Any = None) -> StoredRun:
     """Store `results` (SQL of the compiled query's output in the store's DuckDB) of the
-    embedded store. `full`: every contact was scored."""
+    embedded store. `full`: every contact was scored. `writer`: write in that open
+    transaction (the caller commits), not in one of its own."""
     store = staged.store
     segments = store.segments
     assert segments is not None
@@ -141,7 +143,7 @@ def store_results(staged: Staging, view: DataView, model: Model, results: str, *
         FROM {joined} WHERE moved_to IS NOT NULL""")
     log.debug("compared %d results in %.2fs", run.contacts, time.perf_counter() - started)
     _publish(staged, model, joined, history, moves, as_of_us=as_of_us,
-             computed_us=computed_us, full=full, run=run)
+             computed_us=computed_us, full=full, run=run, writer=writer)
     return run
 
 
@@ -162,7 +164,8 @@ def _count(duck: Any, relation: str) -> int:
 
 
 def _publish(staged: Staging, model: Model, joined: str, history: str, moves: str, *,
-             as_of_us: int, computed_us: int, full: bool, run: StoredRun) -> None:
+             as_of_us: int, computed_us: int, full: bool, run: StoredRun,
+             writer: Any = None) -> None:
     store = staged.store
     segments = store.segments
     assert segments is not None
@@ -181,7 +184,7 @@ def _publish(staged: Staging, model: Model, joined: str, history: str, moves: st
                   FROM {joined} ORDER BY contact_id)
             TO {quote_text(str(score_file))} (FORMAT parquet, COMPRESSION zstd,
                                              ROW_GROUP_SIZE {ROW_GROUP_ROWS})""")
-    with store.write() as writer:
+    with nullcontext(writer) if writer is not None else store.write() as writer:
         connection = writer.connection
         if score_file is not None:
             old = score_segments_of(segments, connection, model.name) if full else []

@@ -127,7 +127,11 @@ class Writer:
         items = merge_same_moments(items)
         ids = list(dict.fromkeys(item.contact_id for item in items))
         rows = self.contact_rows(ids)
-        history = self.property_histories([i for i in ids if i in rows])
+        # the plan compares each written property with its own history alone
+        names = sorted({name for item in items for name in item.properties}
+                       | ({"email"} if any(i.email is not None for i in items) else set()))
+        history = self.property_histories([i for i in ids if i in rows],
+                                          names=names) if names else {}
         plan = plan_upsert(items, rows, history, source=source,
                            repeats_are_news=repeats_are_news)
         self.write_plan(plan)
@@ -188,11 +192,12 @@ class Writer:
                 rows[contact_id] = ContactRow(contact_id, email, int(created), int(updated))
         return rows
 
-    def property_histories(self, ids: Sequence[str], *, prefetched: str | None = None
+    def property_histories(self, ids: Sequence[str], *, prefetched: str | None = None,
+                           names: Sequence[str] | None = None
                            ) -> dict[str, dict[str, PropertyHistory]]:
-        """The recorded property changes of these contacts (tail and segments), by name.
-        `prefetched`: the segments' rows of (at least) these contacts, gathered beforehand
-        (`reading.prefetch_sql`)."""
+        """The recorded property changes of these contacts (tail and segments), by name —
+        of the properties `names` only, if given. `prefetched`: the segments' rows of (at
+        least) these contacts, gathered beforehand (`reading.prefetch_sql`)."""
         found: dict[str, dict[str, PropertyHistory]] = {}
         if not ids:
             return found
@@ -202,7 +207,7 @@ class Writer:
         for part in chunked(sorted(ids)):
             batch = Batch.of(part, contiguous=False)
             for contact_id, name, changed_us, _seq, value, *_forms, source in \
-                    reader.properties(batch):
+                    reader.properties(batch, names):
                 per_contact = found.setdefault(contact_id, {})
                 past = per_contact.get(name)
                 if past is None:
