@@ -331,6 +331,9 @@ class Writer:
 
             with DataView(self.connection) as view:
                 if score_segments(view, model):
+                    if len(ids) <= CHUNK:  # the table's rows of these contacts, not all
+                        view.only_tail_rows("scores", "WHERE model = ? AND contact_id IN ("
+                                            + ", ".join("?" * len(ids)) + ")", (model, *ids))
                     targets = view.register_columns([("contact_id", "VARCHAR", ids)])
                     picks = ", ".join(f"{quote_name(n)}, {quote_name(n + ':label')}"
                                       for n in names)
