@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 DEMO_DIR ?= build/demo
 
-.PHONY: demo test test-fast bench bench-scale lint typecheck schema clean
+.PHONY: demo test test-fast bench bench-api bench-scale lint typecheck schema clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "leadscore needs Python 3.11 or newer"'
@@ -48,6 +48,12 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_score.py
 	$(BIN)/python benchmarks/bench_backtest.py
 	$(BIN)/python benchmarks/bench_automation.py
+	$(BIN)/python benchmarks/bench_api.py
+
+# the HTTP API beside a bare FastAPI + SQLite insert endpoint, on SQLite and PostgreSQL
+# (ARGS="--store sqlite --seconds 5" for a shorter run)
+bench-api: $(STAMP)
+	$(BIN)/python benchmarks/bench_api.py $(ARGS)
 
 # leadscore at 1,000,000 contacts / 10,000,000 events beside a hand-written DuckDB query
 # (ARGS="--contacts 200000 --events 2000000 --skip-record" for a shorter run)

@@ -1,6 +1,8 @@
 """Events that arrive while a batch is being processed. On PostgreSQL they are stored beside
 the batch (no waiting for it); the batch must then leave the contact due, so that the next
-pass sees the event. On SQLite the arriving write waits for the batch instead."""
+pass sees the event. On SQLite a batch reads its contacts before it takes the one write lock
+(arriving events are stored meanwhile), then reads again, inside its write transaction, what
+changed since: a contact made due again, or everything after any other kind of write."""
 
 from __future__ import annotations
 
@@ -59,6 +61,67 @@ def test_an_event_stored_during_a_batch_keeps_its_contact_due(store_url):
         second = automation.process_due(now=moment)
         assert second.contacts == 1 and total(store, "c1") == 20
         assert automation.process_due(now=moment).contacts == 0  # and then it is done
+
+
+def _arriving(automation: Automation, write) -> list:
+    """Make the automation's next read of its batch run `write` right after it (once)."""
+    load = automation._load
+    done: list = []
+
+    def load_then_write(connection, ids, at):
+        states = load(connection, ids, at)
+        if not done:
+            done.append(write())
+        return states
+
+    automation._load = load_then_write
+    return done
+
+
+def _two_contacts(store: Store) -> tuple[Automation, object]:
+    automation = Automation(store, parse_model(MODEL, "visits.yaml"))
+    t0 = day(0)
+    automation.update_contacts([ContactInput("c1", t0, created_at=t0),
+                                ContactInput("c2", t0, created_at=t0)], source="crm", now=t0)
+    automation.ingest_events([EventInput("v1", "c1", "visit", t0, {}),
+                              EventInput("w1", "c2", "visit", t0, {})], now=t0)
+    return automation, t0
+
+
+@pytest.mark.parametrize("store_url", ["sqlite"], indirect=True)
+def test_sqlite_an_event_stored_while_a_batch_reads_is_read_again_inside_it(store_url):
+    with Store.open(store_url) as store:
+        automation, t0 = _two_contacts(store)
+        moment = t0 + timedelta(hours=1)
+        arrived = _arriving(automation, lambda: automation.ingest_events(
+            [EventInput("v2", "c1", "visit", t0 + timedelta(minutes=5), {})],
+            now=t0 + timedelta(minutes=30)))
+        first = automation.process_due(now=moment)
+        assert first.contacts == 2 and arrived[0].inserted == 1
+        # c1's row moved on while the batch read: read again under the write lock, with v2
+        assert total(store, "c1") == 20 and total(store, "c2") == 10
+        assert automation.process_due(now=moment).contacts == 0
+
+
+@pytest.mark.parametrize("store_url", ["sqlite"], indirect=True)
+def test_sqlite_any_other_write_while_a_batch_reads_makes_it_read_everything_again(store_url):
+    from sqlalchemy import text
+
+    with Store.open(store_url) as store:
+        automation, t0 = _two_contacts(store)
+        moment = t0 + timedelta(hours=1)
+
+        def sneak_in() -> None:  # a write that makes nobody due (say, an import's own
+            with store.write() as writer:  # bookkeeping): only the count tells
+                writer.connection.execute(text(
+                    "INSERT INTO events (event_id, contact_id, type, occurred_us, "
+                    "attributes, received_us) VALUES ('w2', 'c2', 'visit', :at, '{}', :at)"),
+                    {"at": int((t0 + timedelta(minutes=1)).timestamp() * 1e6)})
+
+        _arriving(automation, sneak_in)
+        assert automation.process_due(now=moment).contacts == 2
+        assert total(store, "c1") == 10
+        assert total(store, "c2") == 20  # read again inside the batch: the batch saw w2
 
 
 def test_events_that_arrive_between_batches_are_processed_once(store_url):

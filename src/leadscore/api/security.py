@@ -14,7 +14,7 @@ from typing import Annotated, Any
 from fastapi import Depends, Request
 from fastapi.security import HTTPBasic, HTTPBearer
 
-from leadscore.api.state import call
+from leadscore.api.state import call_unlocked
 from leadscore.diagnostics import LeadscoreError, Location
 from leadscore.project.service_api import granted
 
@@ -59,15 +59,17 @@ def secret_of(header: str | None) -> str | None:
 def needs(scope: str) -> Any:
     """The dependency of a route that needs `scope`."""
 
-    def check(request: Request, _bearer: Annotated[Any, Depends(bearer)],
-              _basic: Annotated[Any, Depends(basic)]) -> None:
+    async def check(request: Request, _bearer: Annotated[Any, Depends(bearer)],
+                    _basic: Annotated[Any, Depends(basic)]) -> None:
+        # on the event loop, not the thread pool: one indexed read through the driver (a
+        # hand-off to a pool thread and back cost more than the read)
         found = secret_of(request.headers.get("authorization"))
         if found is None:
             raise LeadscoreError.single(
                 "LS602", "this request has no API key", Location(field="Authorization"),
                 hint=NO_KEY + ", or HTTP Basic with the key as user name (curl -u KEY:)")
         secret = found
-        key = call(request, lambda p: p.authenticate(secret))
+        key = call_unlocked(request, lambda p: p.authenticate(secret))
         if key is None:
             raise LeadscoreError.single(
                 "LS602", "this API key is unknown or revoked", Location(field="Authorization"),

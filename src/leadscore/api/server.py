@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import signal
 import socket
+import sys
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -29,6 +30,15 @@ if TYPE_CHECKING:
 
 PROJECT_ENV = "LEADSCORE_SERVE_PROJECT"  # the project folder, for --workers' processes
 GRACE_SECONDS = 30  # how long in-flight requests may take to finish after SIGTERM
+# the worker beside the API starts a pass at most this often while events stream in: each
+# pass has a fixed cost (reading the due contacts' history) and, on SQLite, holds the write
+# lock the API's requests need (ARCHITECTURE.md, "Decisions in `api`")
+WORKER_GATHER_SECONDS = 0.1
+# a thread holding the GIL (the worker, scoring) keeps it up to this long before a thread
+# whose I/O finished (a request's commit) may run on: Python's default, 5 ms, made every
+# request wait a few times that for the worker (ARCHITECTURE.md)
+SWITCH_INTERVAL = 0.0005
+WORKER_BATCH_SQLITE = 100  # due contacts per pass on SQLite (500: a pass of 0.4–0.75 s)
 
 
 @dataclass
@@ -41,8 +51,10 @@ class ServeResult:
 def bind(host: str, port: int) -> socket.socket:
     """A listening socket on host:port (port 0: any free one); LS610 when it cannot be."""
     try:
-        family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
-        sock = socket.socket(family, socket.SOCK_STREAM)
+        family, _, proto = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][:3]
+        # the protocol named (IPPROTO_TCP, not 0): asyncio sets TCP_NODELAY only on sockets
+        # that say so, and without it every answer waited ~40 ms for the client's delayed ACK
+        sock = socket.socket(family, socket.SOCK_STREAM, proto or socket.IPPROTO_TCP)
     except (OSError, UnicodeError) as error:
         raise LeadscoreError.single(
             "LS610", f"cannot listen on {host}:{port}: {getattr(error, 'strerror', None) or error}",
@@ -96,7 +108,10 @@ class _Worker(threading.Thread):
         from leadscore.automation.worker import run_worker
 
         try:
-            self.stats = run_worker(self.project, stop=self.stop, echo=self.echo)
+            # on SQLite a pass holds the one write lock the API's requests wait for
+            batch = WORKER_BATCH_SQLITE if self.project.store_kind == "sqlite" else 500
+            self.stats = run_worker(self.project, stop=self.stop, echo=self.echo,
+                                    gather=WORKER_GATHER_SECONDS, batch=batch)
         except BaseException as error:  # noqa: BLE001 - handed to the main thread
             self.error = error
             self.on_error()
@@ -114,6 +129,7 @@ def serve(root: Path, *, host: str = "127.0.0.1", port: int = 8000, workers: int
 
     api_project = Project.open(root)
     worker_project: Project | None = None
+    closing: list[Callable[[], None]] = []  # the app's own connections (its event writer)
     try:
         check_workers(api_project, workers)
         _ = api_project.model, api_project.automation  # a broken model: an error before serving
@@ -129,7 +145,9 @@ def serve(root: Path, *, host: str = "127.0.0.1", port: int = 8000, workers: int
             config = uvicorn.Config("leadscore.api.server:app_from_environment", factory=True,
                                     workers=workers, **options)
         else:
-            config = uvicorn.Config(create_app(api_project), **options)
+            app = create_app(api_project)
+            closing.append(app.state.served.close)
+            config = uvicorn.Config(app, **options)
         server = uvicorn.Server(config)
 
         def stop_server() -> None:
@@ -143,6 +161,8 @@ def serve(root: Path, *, host: str = "127.0.0.1", port: int = 8000, workers: int
             stopping["signal"] = True
 
         previous = {sig: signal.signal(sig, handled) for sig in (signal.SIGTERM, signal.SIGINT)}
+        switch = sys.getswitchinterval()
+        sys.setswitchinterval(SWITCH_INTERVAL)
         worker.start()
         try:
             announce(f"Serving the leadscore API on http://{shown}:{bound} ({workers} "
@@ -157,6 +177,7 @@ def serve(root: Path, *, host: str = "127.0.0.1", port: int = 8000, workers: int
         finally:
             worker.stop.request()
             worker.join(timeout=120)
+            sys.setswitchinterval(switch)
             sock.close()
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
@@ -164,6 +185,8 @@ def serve(root: Path, *, host: str = "127.0.0.1", port: int = 8000, workers: int
             raise worker.error
         return ServeResult(host, bound, worker.stats)
     finally:
+        for close in closing:
+            close()
         api_project.close()
         if worker_project is not None:
             worker_project.close()

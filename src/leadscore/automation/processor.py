@@ -223,6 +223,35 @@ class Automation:
             make_due(writer.connection, {e.contact_id for e in events}, moment, "event")
         return counts
 
+    def ingest_event_batches(self, batches: Sequence[tuple[Sequence[EventInput],
+                                                          Sequence[ContactInput]]], *,
+                             now: datetime | None = None) -> list[set[str]]:
+        """Several batches of events (each with the contacts it creates) in ONE transaction,
+        as `ingest_events` stores one: what a server does with requests that arrive together
+        (one commit for all). Returns, per batch, the ids of its events stored now — an id
+        repeated across batches counts for the first. A contact created by several batches
+        is created once, dated by the earliest of their first events."""
+        moment = to_utc(now or datetime.now(UTC))
+        created: dict[str, ContactInput] = {}
+        for _, new in batches:
+            for contact in new:
+                seen = created.get(contact.contact_id)
+                if seen is None or contact.changed_at < seen.changed_at:
+                    created[contact.contact_id] = contact
+        events = [event for batch, _ in batches for event in batch]
+        stored: set[str] = set()
+        with self.store.write(exclusive=bool(created)) as writer:
+            if created:
+                writer.upsert_contacts([created[cid] for cid in sorted(created)], source="api")
+            writer.add_events(events, received_at=moment, inserted_ids=stored)
+            make_due(writer.connection, {e.contact_id for e in events}, moment, "event")
+        found: list[set[str]] = []
+        for batch, _ in batches:
+            mine = {e.event_id for e in batch} & stored
+            stored -= mine
+            found.append(mine)
+        return found
+
     def update_contacts(self, contacts: Sequence[ContactInput], *, source: str,
                         now: datetime | None = None) -> WriteCounts:
         """Store property changes (e.g. sales feedback) and make the contacts due at once."""
@@ -273,6 +302,10 @@ class Automation:
         started = clock.perf_counter()
         moment = to_utc(now or datetime.now(UTC))
         report = ProcessReport()
+        if self.store.dialect == "sqlite" and self.store.location.database is not None:
+            if self._process_read_first(moment, limit, report):
+                report.seconds = clock.perf_counter() - started
+            return report
         with self.store.write() as writer:
             connection = writer.connection
             cs = contact_schedule.c
@@ -285,6 +318,50 @@ class Automation:
             write_schedule(connection, schedule, versions)
         report.seconds = clock.perf_counter() - started
         return report
+
+    def _process_read_first(self, moment: datetime, limit: int, report: ProcessReport
+                            ) -> bool:
+        """`process_due` on a SQLite file: the batch's contacts are read (the costly part:
+        their history from the segments) in a read transaction — SQLite's one write lock
+        stays free for arriving events meanwhile — then processed and written in one write
+        transaction, as before. What changed in between is read again inside it: a contact
+        whose schedule row moved on (an event arrived: its version; another process settled
+        it: its due time), or — when any exclusive write (not an append of events) committed
+        in between (`exclusive_writes`) — the whole batch. A contact no longer scheduled is
+        left out. Returns whether there was anything due."""
+        from leadscore.storage.store import exclusive_writes
+
+        cs = contact_schedule.c
+        with self.store.read() as connection:
+            writes_before = exclusive_writes(connection)
+            due = {cid: (version, at) for cid, version, at in connection.execute(
+                select(cs.contact_id, cs.version, cs.due_at).where(cs.due_at <= moment)
+                .order_by(cs.due_at).limit(limit))}
+            if not due:
+                return False
+            states: dict[str, _Contact] | None = self._load(connection, list(due), moment)
+        with self.store.write() as writer:
+            connection = writer.connection
+            if exclusive_writes(connection) != writes_before:
+                states = None  # anything may have changed: read it all again, here
+            current: dict[str, tuple[int, datetime]] = {}
+            for part in chunks(list(due)):
+                current.update((cid, (version, at)) for cid, version, at in connection.execute(
+                    select(cs.contact_id, cs.version, cs.due_at)
+                    .where(cs.contact_id.in_(part))))
+            ids = [cid for cid in due if cid in current]
+            if not ids:
+                return True
+            if states is not None:
+                stale = [cid for cid in ids if current[cid] != due[cid]]
+                if stale:
+                    for cid in stale:
+                        states.pop(cid, None)
+                    states.update(self._load(connection, stale, moment))
+            versions = {cid: current[cid][0] for cid in ids}
+            schedule = self._process(writer, ids, moment, report, states)
+            write_schedule(connection, schedule, versions)
+        return True
 
     def process_all(self, *, now: datetime | None = None, limit: int = 500,
                     bulk: bool = True) -> ProcessReport:
@@ -318,11 +395,13 @@ class Automation:
                 setattr(total, name, getattr(total, name) + getattr(report, name))
 
     def _process(self, writer: Writer, ids: list[str], moment: datetime,
-                 report: ProcessReport
+                 report: ProcessReport, states: dict[str, _Contact] | None = None
                  ) -> dict[str, tuple[datetime, str] | None]:
-        """Process the batch; returns each contact's next due moment (or None)."""
+        """Process the batch (read here unless `states` holds it, read as current);
+        returns each contact's next due moment (or None)."""
         connection = writer.connection
-        states = self._load(connection, ids, moment)
+        if states is None:
+            states = self._load(connection, ids, moment)
         writer.note_existing(states)
         writes = _Writes()
         score_rows: list[ScoreRecord] = []

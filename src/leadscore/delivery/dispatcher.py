@@ -282,7 +282,7 @@ def _transaction(store: Store) -> Iterator[Connection]:
     """A short write transaction of its own: BEGIN IMMEDIATE on SQLite (the write lock up
     front); on PostgreSQL row locks only, not the store's writer lock, so a dispatcher does
     not wait for a long scoring run to finish."""
-    with store.engine.connect() as connection:
+    with store.write_turn(), store.engine.connect() as connection:
         if store.dialect == "sqlite":
             connection = connection.execution_options(sqlite_begin="BEGIN IMMEDIATE")
         with connection.begin():

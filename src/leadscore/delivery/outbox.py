@@ -148,7 +148,7 @@ def retry(store: Store, ids: Iterable[int] | None = None, *,
     values = {"status": "pending", "attempts": 0, "next_attempt_at": moment}
     base = update(outbox).where(outbox.c.status == "dead").values(values)
     moved = 0
-    with store.engine.connect() as connection:
+    with store.write_turn(), store.engine.connect() as connection:
         if store.dialect == "sqlite":
             connection = connection.execution_options(sqlite_begin="BEGIN IMMEDIATE")
         with connection.begin():

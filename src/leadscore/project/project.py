@@ -153,6 +153,12 @@ class Project(AutomationOperations, CareOperations, ServiceOperations, SegmentOp
         return self.store.dialect
 
     @property
+    def store_in_memory(self) -> bool:
+        """A SQLite store in memory: held by one connection, so no second `Project` (say,
+        the API's event writer) can open it."""
+        return self.store.dialect == "sqlite" and self.store.location.database is None
+
+    @property
     def channels(self) -> Channels:
         if self._channels is None:
             from leadscore.delivery import load_channels

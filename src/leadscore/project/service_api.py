@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from leadscore.model import Model
     from leadscore.project.drafts import DraftReport
     from leadscore.scoring import ScoreRun
-    from leadscore.storage import Store
+    from leadscore.storage import ContactInput, EventInput, Store
     from leadscore.storage.api_keys import ApiKey
     from leadscore.storage.automation_reads import Page
 
@@ -49,6 +49,24 @@ class IngestReport:
 
     def to_dict(self) -> dict[str, int]:
         return dict(self.__dict__)
+
+
+@dataclass(frozen=True)
+class CheckedEvents:
+    """A batch of events that passed the checks (`check_event_batch`), ready to be stored."""
+
+    received: int
+    events: list[EventInput]
+    new_contacts: list[ContactInput]
+    repeated: int
+
+    @property
+    def size(self) -> int:
+        return len(self.events)
+
+    def report(self, inserted: int) -> IngestReport:
+        return IngestReport(self.received, inserted, 0, len(self.events) - inserted,
+                            self.repeated, len(self.new_contacts))
 
 
 @dataclass(frozen=True)
@@ -121,6 +139,16 @@ class ServiceOperations:
                       now: datetime | None = None) -> IngestReport:
         """Append events (a JSONL events file's objects); a stored event id is a no-op, so a
         resent batch changes nothing. Their contacts are made due in the same transaction."""
+        checked = self.check_event_batch(items, create_contacts=create_contacts)
+        counts = self.automation.ingest_events(checked.events, now=now,
+                                               new_contacts=checked.new_contacts)
+        return checked.report(counts.inserted)
+
+    def check_event_batch(self, items: list[dict[str, Any]], *,
+                          create_contacts: bool = False) -> CheckedEvents:
+        """The checks of `ingest_events`, nothing written: every mistake of the batch (LS2xx,
+        placed by index), and the contacts it would create. Reads the store (which contacts
+        exist) on the calling thread's own connection."""
         from leadscore.ingestion.items import check_events
         from leadscore.storage import ContactInput
 
@@ -147,9 +175,15 @@ class ServiceOperations:
                     first[event.contact_id] = min(seen, event.occurred_at) if seen \
                         else event.occurred_at
             new = [ContactInput(cid, at, created_at=at) for cid, at in sorted(first.items())]
-        counts = self.automation.ingest_events(checked.items, now=now, new_contacts=new)
-        return IngestReport(len(items), counts.inserted, 0, counts.unchanged, checked.repeated,
-                            len(new))
+        return CheckedEvents(len(items), list(checked.items), new, checked.repeated)
+
+    def store_event_batches(self, batches: list[CheckedEvents], *,
+                            now: datetime | None = None) -> list[IngestReport]:
+        """Checked batches (`check_event_batch`) stored in ONE transaction — all of them or
+        none — and each one's report; what `ingest_events` does for one."""
+        stored = self.automation.ingest_event_batches(
+            [(batch.events, batch.new_contacts) for batch in batches], now=now)
+        return [batch.report(len(ids)) for batch, ids in zip(batches, stored, strict=True)]
 
     def ingest_outcomes(self, items: list[dict[str, Any]]) -> IngestReport:
         """Outcomes (opportunity, won, lost times) of contacts the store has; opportunities and
@@ -306,5 +340,6 @@ def granted(scopes: tuple[str, ...] | list[str], needed: str) -> bool:
     return any(needed in GRANTS.get(scope, ()) for scope in scopes)
 
 
-__all__ = ["GRANTS", "SCOPES", "ContactView", "IngestReport", "NewKey", "ServiceOperations",
+__all__ = ["GRANTS", "SCOPES", "CheckedEvents", "ContactView", "IngestReport", "NewKey",
+           "ServiceOperations",
            "bad_cursor", "decode_page_cursor", "encode_page_cursor", "granted", "hash_key"]

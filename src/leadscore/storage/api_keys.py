@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import BigInteger, Column, Connection, Table, Text, UniqueConstraint, select
 
@@ -67,8 +68,12 @@ def all_keys(connection: Connection) -> list[ApiKey]:
             connection.execute(select(*_COLUMNS).order_by(api_keys.c.id))]
 
 
-def key_by_hash(connection: Connection, digest: str) -> ApiKey | None:
-    row = connection.execute(select(*_COLUMNS).where(api_keys.c.hash == digest)).first()
+def key_by_hash(connection: Any, digest: str, mark: str = "?") -> ApiKey | None:
+    """The key of this hash, read through the driver (`Store.read_raw`, or any connection
+    with `exec_driver_sql`; `mark`: the driver's placeholder): asked on every request."""
+    row = connection.exec_driver_sql(
+        "SELECT id, prefix, name, scopes, created_us, revoked_us FROM api_keys "
+        f"WHERE hash = {mark}", (digest,)).first()
     return None if row is None else _key(tuple(row))
 
 

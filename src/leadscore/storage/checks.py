@@ -107,6 +107,7 @@ def damage_error(error: BaseException, file: str | None = None) -> LeadscoreErro
 
 
 SEAL_SUFFIX = ".sealed"  # beside the database: how leadscore last left the file
+SEAL_WIDTH = 128  # bytes a seal is padded to (see `seal`)
 
 
 def _file_state(database: str) -> list[Any]:
@@ -137,14 +138,24 @@ def sealed(database: str) -> bool:
 def seal(database: str) -> None:
     """Record how this process leaves the file (after a commit, and after closing, when
     SQLite has folded the log into the file). Best effort: without a seal the next writer
-    checks the file again."""
-    target = Path(database + SEAL_SUFFIX)
+    checks the file again.
+
+    Written in place, padded to a fixed width, not renamed over the old seal: on ext4 a
+    rename over an existing file flushes the new one to disk first (auto_da_alloc), 2 ms on
+    every commit. A write torn by a crash leaves a seal that does not parse or does not
+    match — the next writer then checks the file, as it would without a seal."""
+    target = database + SEAL_SUFFIX
+    data = json.dumps(_file_state(database)).ljust(SEAL_WIDTH).encode("utf-8")
     try:
-        temporary = target.with_name(target.name + f".{os.getpid()}")
-        temporary.write_text(json.dumps(_file_state(database)), encoding="utf-8")
-        os.replace(temporary, target)
+        descriptor = os.open(target, os.O_WRONLY | os.O_CREAT, 0o644)
+        try:
+            os.pwrite(descriptor, data, 0)
+            if os.fstat(descriptor).st_size > len(data):
+                os.ftruncate(descriptor, len(data))
+        finally:
+            os.close(descriptor)
     except OSError:
-        target.unlink(missing_ok=True)
+        Path(target).unlink(missing_ok=True)
 
 
 def quick_check(connection: Any, database: str) -> None:

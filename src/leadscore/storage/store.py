@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from datetime import datetime
 from pathlib import Path
 from types import TracebackType
@@ -224,23 +224,38 @@ class Store:
 
         Write transactions take turns (SQLite has one writer; on PostgreSQL an advisory
         lock). `exclusive=False` lets a PostgreSQL transaction that only appends — events
-        arriving — run beside the others, on row locks alone."""
+        arriving — run beside the others, on row locks alone. On SQLite an exclusive
+        transaction counts itself (`exclusive_writes`) as it commits, so that the worker,
+        which reads a batch before it takes the write lock, can tell whether anything but
+        arriving events was written meanwhile."""
         from leadscore.storage.writer import Writer
 
-        connection = self._engine.connect()
-        if self.dialect == "sqlite":
-            connection = connection.execution_options(sqlite_begin="BEGIN IMMEDIATE")
-        try:
-            with connection.begin():
-                if not self._checked:
-                    self._quick_check(connection)
-                if self.dialect == "postgresql" and exclusive:
-                    connection.exec_driver_sql("SELECT pg_advisory_xact_lock(%s)",
-                                               (_WRITE_LOCK_KEY,))
-                yield Writer(self._bind(connection))
-            self._seal()
-        finally:
-            connection.close()
+        with self.write_turn():
+            connection = self._engine.connect()
+            if self.dialect == "sqlite":
+                connection = connection.execution_options(sqlite_begin="BEGIN IMMEDIATE")
+            try:
+                with connection.begin():
+                    if not self._checked:
+                        self._quick_check(connection)
+                    if self.dialect == "postgresql" and exclusive:
+                        connection.exec_driver_sql("SELECT pg_advisory_xact_lock(%s)",
+                                                   (_WRITE_LOCK_KEY,))
+                    yield Writer(self._bind(connection))
+                    if self.dialect == "sqlite" and exclusive:
+                        count_exclusive_write(connection)
+                self._seal()
+            finally:
+                connection.close()
+
+    def write_turn(self) -> AbstractContextManager[None]:
+        """This process's turn to write (`storage.gate`): on a SQLite file, writers of one
+        process take SQLite's write lock in arrival order; elsewhere, nothing to wait for."""
+        if self.dialect != "sqlite" or self.location.database is None:
+            return nullcontext()
+        from leadscore.storage.gate import gate_for
+
+        return gate_for(str(Path(self.location.database).expanduser().resolve())).turn()
 
     def _quick_check(self, connection: Any) -> None:
         """Before the first write to a SQLite file (see `checks.quick_check`) — unless the
@@ -450,8 +465,8 @@ class Store:
     def api_key_by_hash(self, digest: str) -> Any:
         from leadscore.storage.api_keys import key_by_hash
 
-        with self.read() as connection:
-            return key_by_hash(connection, digest)
+        with self.read_raw() as connection:  # on every request: the driver, no pool
+            return key_by_hash(connection, digest, "?" if self.dialect == "sqlite" else "%s")
 
     def revoke_api_key(self, key_id: int, now: datetime) -> Any:
         from leadscore.storage.api_keys import revoke_key
@@ -488,6 +503,26 @@ class Store:
                     f"SELECT contact_id, email FROM contacts WHERE contact_id IN "
                     f"({', '.join([mark] * len(part))})", tuple(part))})
         return found
+
+
+EXCLUSIVE_WRITES = "exclusive_writes"  # store_state: committed exclusive writes (SQLite)
+
+
+def count_exclusive_write(connection: Any) -> None:
+    """Add one to the store's count of exclusive write transactions (in the transaction)."""
+    found = connection.exec_driver_sql(
+        "UPDATE store_state SET value = value + 1 WHERE name = ? RETURNING value",
+        (EXCLUSIVE_WRITES,)).scalar()
+    if found is None:
+        connection.exec_driver_sql("INSERT INTO store_state (name, value) VALUES (?, 1)",
+                                   (EXCLUSIVE_WRITES,))
+
+
+def exclusive_writes(connection: Any) -> int:
+    """The count `count_exclusive_write` keeps (0 before the first)."""
+    found = connection.exec_driver_sql("SELECT value FROM store_state WHERE name = ?",
+                                       (EXCLUSIVE_WRITES,)).scalar()
+    return int(found or 0)
 
 
 def _sqlite_path(url: StoreUrl) -> str | None:

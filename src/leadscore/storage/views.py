@@ -83,6 +83,17 @@ class DataView:
 
     # -- bulk ---------------------------------------------------------------------------------
 
+    def only_tail_rows(self, table: str, where: str, params: Sequence[Any]) -> None:
+        """From now on, this view's `table` is only the tail's rows that `where` keeps — for a
+        caller that reads a few contacts of a table with no segments of its own kind (the
+        `scores` table, patched over by score segments): pulling the whole tail into DuckDB
+        on every call cost more the longer the worker ran."""
+        kind, columns = TABLES[table]
+        assert kind is None, "only for a table that is its tail alone"
+        names = ", ".join(name for name, _ in columns)
+        self._relations[table] = (f"(SELECT {names} FROM "
+                                  f"{self.tail_relation(table, where, params)})")
+
     def relation(self, table: str) -> str:
         """SQL (a parenthesised query or a table name) reading the whole logical table."""
         if not self.embedded:

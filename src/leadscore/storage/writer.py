@@ -20,6 +20,7 @@ from leadscore.catalog.forms import to_micros, typed_forms
 from leadscore.diagnostics import LeadscoreError, Location
 from leadscore.storage.codec import Codec
 from leadscore.storage.duck import quote_name
+from leadscore.storage.event_ids import candidates
 from leadscore.storage.json_value import dump_json, same_number
 from leadscore.storage.reading import Batch, HistoryRows, duck_of, segments_of
 from leadscore.storage.records import (
@@ -219,8 +220,11 @@ class Writer:
     # -- events --------------------------------------------------------------------------
 
     def add_events(self, items: Sequence[EventInput], *,
-                   received_at: datetime | None = None) -> WriteCounts:
-        """Insert events; an event whose event_id is already stored (or repeated) is ignored."""
+                   received_at: datetime | None = None,
+                   inserted_ids: set[str] | None = None) -> WriteCounts:
+        """Insert events; an event whose event_id is already stored (or repeated) is ignored.
+        Given `inserted_ids`, the ids of the events stored now are added to it (for callers
+        that write several batches in one transaction and answer each)."""
         received = to_micros(to_utc(received_at) if received_at is not None
                              else datetime.now(UTC))
         unique: dict[str, EventInput] = {}
@@ -229,6 +233,14 @@ class Writer:
         self._require_contacts({item.contact_id for item in unique.values()}, "events")
         for event_id in self._in_segments(unique.values()):
             del unique[event_id]
+        if inserted_ids is not None:
+            mark = self.codec.param()
+            for part in chunked(sorted(unique)):
+                for (event_id,) in self.connection.exec_driver_sql(
+                        f"SELECT event_id FROM events WHERE event_id IN "
+                        f"({', '.join([mark] * len(part))})", tuple(part)):
+                    unique.pop(event_id, None)
+            inserted_ids.update(unique)
         rows = [(e.event_id, e.contact_id, e.type, to_micros(to_utc(e.occurred_at)),
                  dump_json(e.attributes), received) for e in unique.values()]
         inserted = self.codec.insert_many(
@@ -249,9 +261,15 @@ class Writer:
         if not live or not wanted:
             return []
         files = ", ".join("'" + str(s.path).replace("'", "''") + "'" for s in live)
+        duck = duck_of(self.connection)
+        # only the ids the segments may hold (a hash found in memory: event_ids.py)
+        maybe = set(candidates(duck, [str(s.path) for s in live], [s.rows for s in live],
+                               [e.event_id for e in wanted]))
+        wanted = [e for e in wanted if e.event_id in maybe]
+        if not wanted:
+            return []
         contacts = sorted({e.contact_id for e in wanted})
         ids = [e.event_id for e in wanted]
-        duck = duck_of(self.connection)
         found = duck.execute(
             f"SELECT DISTINCT event_id FROM read_parquet([{files}], union_by_name = true) "
             "WHERE contact_id IN (SELECT unnest($contacts)) "
@@ -313,6 +331,9 @@ class Writer:
 
             with DataView(self.connection) as view:
                 if score_segments(view, model):
+                    if len(ids) <= CHUNK:  # the table's rows of these contacts, not all
+                        view.only_tail_rows("scores", "WHERE model = ? AND contact_id IN ("
+                                            + ", ".join("?" * len(ids)) + ")", (model, *ids))
                     targets = view.register_columns([("contact_id", "VARCHAR", ids)])
                     picks = ", ".join(f"{quote_name(n)}, {quote_name(n + ':label')}"
                                       for n in names)

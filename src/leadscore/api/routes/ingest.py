@@ -8,7 +8,7 @@ from fastapi import APIRouter, Request
 
 from leadscore.api.models import ERRORS, ContactsIn, EventsIn, IngestOut, OutcomesIn
 from leadscore.api.security import scoped
-from leadscore.api.state import call
+from leadscore.api.state import call, ingest_events
 
 router = APIRouter(prefix="/v1", tags=["ingestion"], responses=ERRORS)
 
@@ -21,11 +21,10 @@ def post_contacts(body: ContactsIn, request: Request) -> IngestOut:
 
 
 @router.post("/events", response_model=IngestOut, **scoped("ingest"))
-def post_events(body: EventsIn, request: Request) -> IngestOut:
+async def post_events(body: EventsIn, request: Request) -> IngestOut:
     """Append events; an event id already stored is a no-op, so a resent batch changes
     nothing. The contacts are made due for the worker at once."""
-    report = call(request, lambda p: p.ingest_events(body.events,
-                                                     create_contacts=body.create_contacts))
+    report = await ingest_events(request, body.events, body.create_contacts)  # group commit
     return IngestOut(**report.to_dict())
 
 
