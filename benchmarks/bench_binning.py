@@ -3,7 +3,7 @@ to the trend, monotonic kept within 0.002 internal-validation AUC) against optbi
 OptimalBinning (a mixed-integer program, `monotonic_trend="auto_asc_desc"`), per numeric input
 of the shared datasets: held-out ROC AUC of the input's WoE, bins, fit time.
 
-    python benchmarks/bench_binning.py            # needs ../shared/data and `pip install optbinning`
+    python benchmarks/bench_binning.py    # needs ../shared/data and `pip install optbinning`
 
 The result and the choice are in ARCHITECTURE.md (Decisions in `calibration`).
 """
