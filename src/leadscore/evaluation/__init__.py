@@ -5,8 +5,9 @@ snapshots; `explain_snapshot` gives every rule's verdict, reason and points. Thi
 the reference every other engine (SQL, batch) must agree with.
 """
 
-from importlib import import_module
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from leadscore.lazy import lazy_names
 
 # names are imported on first use: a module that needs one part (the arithmetic, snapshots)
 # does not load the evaluator and the explanation with it
@@ -36,14 +37,7 @@ if TYPE_CHECKING:
     )
 
 
-def __getattr__(name: str) -> Any:
-    where = _WHERE.get(name)
-    if where is None:
-        raise AttributeError(f"module 'leadscore.evaluation' has no attribute {name!r}")
-    value = getattr(import_module(where), name)
-    globals()[name] = value
-    return value
-
+__getattr__ = lazy_names(__name__, _WHERE)
 
 __all__ = [
     "ContactScores", "ContactSnapshot", "EventRecord", "EventSeries", "Explanation",

@@ -5,8 +5,9 @@ offending text, a hint). The criteria language (`criteria.py`) is a tree shared 
 workflow triggers and stage rules; `operators.py` is its table of value operators.
 """
 
-from importlib import import_module
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from leadscore.lazy import lazy_names
 
 # names are imported on first use: the compiled tree (`model.py`, `criteria.py`) loads without
 # the YAML reader, pydantic and the compiler (a cached model needs only the tree)
@@ -38,14 +39,7 @@ if TYPE_CHECKING:
     from leadscore.model.spec import model_json_schema
 
 
-def __getattr__(name: str) -> Any:
-    where = _WHERE.get(name)
-    if where is None:
-        raise AttributeError(f"module 'leadscore.model' has no attribute {name!r}")
-    value = getattr(import_module(where), name)
-    globals()[name] = value
-    return value
-
+__getattr__ = lazy_names(__name__, _WHERE)
 
 __all__ = [
     "AllOf", "AnyOf", "AttributeFilter", "CountRange", "Criterion", "Decay", "EventCriterion",

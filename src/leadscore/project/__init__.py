@@ -5,8 +5,9 @@ which imports what a command needs when it runs) stays fast."""
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from leadscore.lazy import lazy_names
 
 _WHERE = {
     "Lead": "leadscore.storage.leads", "Project": "leadscore.project.project",
@@ -40,7 +41,4 @@ if TYPE_CHECKING:
     from leadscore.storage.leads import Lead
 
 
-def __getattr__(name: str) -> Any:
-    if name in _WHERE:
-        return getattr(import_module(_WHERE[name]), name)
-    raise AttributeError(f"module 'leadscore.project' has no attribute {name!r}")
+__getattr__ = lazy_names(__name__, _WHERE)

@@ -8,8 +8,9 @@ Names are imported on first use: a reading command never loads SQLAlchemy."""
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from leadscore.lazy import lazy_names
 
 _WHERE = {
     "ContactInput": "leadscore.storage.records", "EventInput": "leadscore.storage.records",
@@ -42,7 +43,4 @@ if TYPE_CHECKING:
     from leadscore.storage.writer import Writer
 
 
-def __getattr__(name: str) -> Any:
-    if name in _WHERE:
-        return getattr(import_module(_WHERE[name]), name)
-    raise AttributeError(f"module 'leadscore.storage' has no attribute {name!r}")
+__getattr__ = lazy_names(__name__, _WHERE)
