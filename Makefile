@@ -38,11 +38,12 @@ demo: $(STAMP)
 	  cut -d, -f2) && $(LS) feedback $$lead not_ready && $(LS) log $$lead
 	cd $(DEMO_DIR) && $(LS) stats
 
+# the suite on every core (at most 4): each worker its own process, databases and Spark
 test: $(STAMP)
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n auto --maxprocesses 4
 
 test-fast: $(STAMP)
-	$(BIN)/python -m pytest -q -m "not slow"
+	$(BIN)/python -m pytest -q -n auto --maxprocesses 4 -m "not slow"
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_score.py
