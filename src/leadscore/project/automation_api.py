@@ -28,6 +28,9 @@ if TYPE_CHECKING:
 FEEDBACK = ("true_sql", "not_ready", "unqualified")
 
 
+MAINTAIN_AFTER = 10_000  # processed contacts from which `process` tidies the store after
+
+
 @dataclass(frozen=True)
 class ProcessResult:
     report: ProcessReport
@@ -66,6 +69,13 @@ class AutomationOperations:
         automation = self.automation
         automation.activate(now=moment)
         report = automation.process_all(now=moment, bulk=bulk)
+        if report.contacts >= MAINTAIN_AFTER and self.store.segments is not None:
+            # what processing wrote sits in the tables' tails, which every read loads whole
+            # (200,000 contacts: a first `process` left 122,694 property changes there, and
+            # `leads` took 1.0 s until the next `score` folded them into segments)
+            from leadscore.storage.maintenance import maintain
+
+            maintain(self.store)
         sent = None
         if deliver:
             from leadscore.delivery import deliver_due
