@@ -240,12 +240,13 @@ def _targets(view: DataView, model: Model, marks: Marks, now_us: int) -> set[str
     mark = "?" if view.connection.dialect.name == "sqlite" else "%s"
     found.update(row[0] for row in view.connection.exec_driver_sql(
         f"SELECT contact_id FROM contacts WHERE rev > {mark}", (int(state["contacts"]),)))
+    # contacts never scored, and those whose next time-based change has come: one pass
     current = current_wide_sql(view, model.name, list(model.scores))
     found.update(row[0] for row in view.query(
-        f"SELECT contact_id FROM {current} AS s WHERE next_change_us <= ?", [now_us]))
-    found.update(row[0] for row in view.query(
-        f"SELECT c.contact_id FROM {view.relation('contacts')} AS c ANTI JOIN {current} AS s "
-        f"ON s.contact_id = c.contact_id"))
+        f"SELECT c.contact_id FROM {view.relation('contacts')} AS c LEFT JOIN "
+        f"(SELECT contact_id, next_change_us FROM {current}) AS s "
+        f"ON s.contact_id = c.contact_id "
+        f"WHERE s.contact_id IS NULL OR s.next_change_us <= ?", [now_us]))
     return found
 
 

@@ -43,11 +43,18 @@ def bind_embedded(view: DataView, *, required_properties: Mapping[str, tuple[Pro
     canonical name → view name."""
     duck = view.duck
     names = {c: c for c in (CONTACTS, VALUES, EVENTS, TARGETS)}  # the compiled query's own
+    within = None
+    if targets is not None:  # the contacts and their values read for these alone
+        table = view.register_columns([("contact_id", "VARCHAR", list(targets))])
+        duck.execute(f"CREATE OR REPLACE TEMP VIEW {names[TARGETS]} AS SELECT contact_id "
+                     f"FROM {table}")
+        within = names[TARGETS]
     duck.execute(f"CREATE OR REPLACE TEMP VIEW {names[CONTACTS]} AS SELECT contact_id, "
-                 f"created_us FROM {view.relation('contacts')}")
+                 f"created_us FROM {view.relation('contacts')}"
+                 + (f" WHERE contact_id IN (SELECT contact_id FROM {within})" if within else ""))
     duck.execute(f"CREATE OR REPLACE TEMP VIEW {names[VALUES]} AS SELECT * FROM "
                  + typed_values_sql(view, required_properties,
-                                    as_of_us=None if now else as_of_us))
+                                    as_of_us=None if now else as_of_us, within=within))
     required = list(required_attributes)
     segment_cols, json_cols = event_columns(required, promoted=promoted_attributes())
     base = "contact_id, type, occurred_us"
@@ -65,10 +72,6 @@ def bind_embedded(view: DataView, *, required_properties: Mapping[str, tuple[Pro
         parts.insert(0, f"SELECT {', '.join([base, *segment_cols])} FROM {source} {where}")
     duck.execute(f"CREATE OR REPLACE TEMP VIEW {names[EVENTS]} AS "
                  + " UNION ALL ".join(parts))
-    if targets is not None:
-        table = view.register_columns([("contact_id", "VARCHAR", list(targets))])
-        duck.execute(f"CREATE OR REPLACE TEMP VIEW {names[TARGETS]} AS SELECT contact_id "
-                     f"FROM {table}")
     return names
 
 

@@ -99,7 +99,7 @@ def store_results(staged: Staging, view: DataView, model: Model, results: str, *
     stage = ("CAST(NULL AS VARCHAR)" if not stage_rules else
              forward_move_sql(f"v.{value_column(LIFECYCLE, 'text')}", "r.stage_target",
                               model.lifecycle.order))
-    current = values_sql(view, [LIFECYCLE])
+    current = values_sql(view, [LIFECYCLE], within=None if full else results)
     joined = staged.write("joined", f"""
         SELECT r.contact_id, {wide}, r.grade,
                {stage} AS moved_to, v.{value_column(LIFECYCLE, 'text')} AS stage_before,

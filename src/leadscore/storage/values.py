@@ -39,10 +39,13 @@ def column(name: str, form: str) -> str:
 
 # -- the history, pivoted -----------------------------------------------------------------------
 
-def pivot_sql(changes: str, names: Sequence[str], *, until_us: int | None = None) -> str:
+def pivot_sql(changes: str, names: Sequence[str], *, until_us: int | None = None,
+              within: str | None = None) -> str:
     """SQL of (contact_id, and per name its forms, :changed and :seq): the latest change of
-    each property (at or before `until_us`) per contact, from the long `changes` relation."""
+    each property (at or before `until_us`) per contact, from the long `changes` relation
+    (only the contacts of the relation `within`, when given)."""
     when = f" AND changed_us <= {int(until_us)}" if until_us is not None else ""
+    when += _within(within)
     listed = ", ".join(quote_text(n) for n in names) or "NULL"
     latest = ", ".join(
         f"arg_max(struct_pack(v_text, v_num, v_bool, v_time, changed_us, seq), "
@@ -55,9 +58,15 @@ def pivot_sql(changes: str, names: Sequence[str], *, until_us: int | None = None
                             ("time", "v_time"), ("changed", "changed_us"), ("seq", "seq")):
             picks.append(f"{struct}.{field} AS {column(name, form)}")
     if not names:
-        return f"(SELECT DISTINCT contact_id FROM {changes})"
+        return f"(SELECT DISTINCT contact_id FROM {changes} WHERE true{_within(within)})"
     return (f"(SELECT contact_id, {', '.join(picks)} FROM (SELECT contact_id, {latest} "
             f"FROM {changes} WHERE name IN ({listed}){when} GROUP BY contact_id))")
+
+
+def _within(relation: str | None) -> str:
+    """The condition that keeps the contacts of `relation` (a relation with contact_id)."""
+    return "" if relation is None else \
+        f" AND contact_id IN (SELECT contact_id FROM {relation})"
 
 
 # -- the cache ----------------------------------------------------------------------------------
@@ -85,17 +94,24 @@ def delta_sql(view: DataView, cache: Segment) -> str:
     return "(" + " UNION ALL ".join(parts) + ")"
 
 
-def values_sql(view: DataView, names: Sequence[str], *, as_of_us: int | None = None) -> str:
+def values_sql(view: DataView, names: Sequence[str], *, as_of_us: int | None = None,
+               within: str | None = None) -> str:
     """SQL of every contact's latest values of `names` (all forms, :changed, :seq), as of
     `as_of_us` (None: now) — from the cache with the delta laid over it where the cache can
-    answer, else pivoted from the history."""
+    answer, else pivoted from the history. `within`: only the contacts of this relation (a
+    relation with contact_id), filtered before the cache and the delta are joined — a filter
+    above the join is not pushed through it, and the cache's every row was read (200,000
+    contacts: 0.54 s of an incremental run that scored 2)."""
     cache = cache_of(view)
     if cache is None or (as_of_us is not None
                          and as_of_us < int(cache.meta.get("max_changed_us", 0))):
-        return pivot_sql(view.relation("property_changes"), names, until_us=as_of_us)
+        return pivot_sql(view.relation("property_changes"), names, until_us=as_of_us,
+                         within=within)
     cached = set(cache.meta.get("names", []))
-    delta = pivot_sql(delta_sql(view, cache), names, until_us=as_of_us)
+    delta = pivot_sql(delta_sql(view, cache), names, until_us=as_of_us, within=within)
     base = parquet_source([str(cache.path)])
+    if within is not None:
+        base = f"(SELECT * FROM {base} WHERE true{_within(within)})"
     picks = []
     for name in names:
         if name not in cached:
@@ -168,13 +184,13 @@ def rebuild(store: Any) -> Segment | None:
 
 
 def typed_values_sql(view: DataView, required: Mapping[str, tuple[PropertyType, bool]], *,
-                     as_of_us: int | None) -> str:
+                     as_of_us: int | None, within: str | None = None) -> str:
     """`ls_values` for a compiled query: per required property its declared type's form as
     `"<name>"` and, where asked, `"<name>:changed"`."""
     names = sorted(required)
     if not names:
         return "(SELECT CAST(NULL AS VARCHAR) AS contact_id WHERE false)"
-    source = values_sql(view, names, as_of_us=as_of_us)
+    source = values_sql(view, names, as_of_us=as_of_us, within=within)
     picks = []
     for name, (kind, changed) in required.items():
         picks.append(f"{column(name, FORM_OF[kind])} AS {quote_name(name)}")
