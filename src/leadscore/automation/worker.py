@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from leadscore.project import Project
 
 log = logging.getLogger("leadscore.worker")
+MAINTAIN_EVERY = 60.0  # seconds between the idle worker's tidying of the store
 
 
 @dataclass
@@ -38,19 +39,24 @@ class WorkerStats:
 def run_worker(project: Project, *, interval: float = 1.0, once: bool = False,
                max_seconds: float | None = None, batch: int = 500,
                echo: Callable[[str], None] | None = None,
-               stop: StopFlag | None = None, gather: float = 0.0) -> WorkerStats:
+               stop: StopFlag | None = None, gather: float = 0.0,
+               maintain_every: float = MAINTAIN_EVERY) -> WorkerStats:
     """Run until SIGTERM — or, given `stop` (a worker on a thread beside a server, which owns
     the signals), until the caller sets it; the pass in progress is finished first.
 
     `gather` (seconds): after a pass that emptied the queue, let at least this long pass
     from its start before the next — a server beside the worker (`leadscore serve`) is then
     not made to wait on a pass after every arriving event: a pass costs about the same for
-    one contact as for fifty, and on SQLite it holds the one write lock throughout."""
+    one contact as for fifty, and on SQLite it holds the one write lock throughout.
+
+    `maintain_every` (seconds): when the queue is empty and this long has passed since it
+    last did, the worker tidies the embedded store (`Project.maintain`): what its passes and
+    the server's events wrote sits in the tables' tails, which every bulk read loads whole."""
     automation = project.automation
     stats = WorkerStats()
     stopping = stop or StopFlag()
     previous = None if stop is not None else signal.signal(signal.SIGTERM, stopping.request)
-    started = time.monotonic()
+    started = maintained = time.monotonic()
     automation.activate()
     # beside processing only where writers can work side by side: SQLite has one writer, so
     # a dispatcher thread there would only queue for the lock (and make the batches wait)
@@ -94,6 +100,11 @@ def run_worker(project: Project, *, interval: float = 1.0, once: bool = False,
                 break
             if more or report.contacts >= batch:
                 continue  # more is waiting
+            if not once and time.monotonic() - maintained >= maintain_every:
+                begun = time.perf_counter()
+                project.maintain()
+                maintained = time.monotonic()
+                log.debug("tidied the store in %.2fs", time.perf_counter() - begun)
             rest = gather - (time.monotonic() - begun_pass)
             if rest > 0 and stopping.wait(rest):
                 continue  # stopping

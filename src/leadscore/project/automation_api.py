@@ -52,6 +52,7 @@ class AutomationOperations:
         @property
         def channels(self) -> Channels: ...
         def context_snapshot(self, contact_id: str) -> Any: ...
+        def maintain(self) -> None: ...
 
     def require_contact(self, contact_id: str) -> None:
         """LS310 unless the store has the contact."""
@@ -73,9 +74,7 @@ class AutomationOperations:
             # what processing wrote sits in the tables' tails, which every read loads whole
             # (200,000 contacts: a first `process` left 122,694 property changes there, and
             # `leads` took 1.0 s until the next `score` folded them into segments)
-            from leadscore.storage.maintenance import maintain
-
-            maintain(self.store)
+            self.maintain()
         sent = None
         if deliver:
             from leadscore.delivery import deliver_due

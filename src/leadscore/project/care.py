@@ -37,6 +37,14 @@ class CareOperations:
         def close(self) -> None: ...
         def score(self) -> ScoreRun: ...
 
+    def maintain(self) -> None:
+        """Tidy the embedded store: fold grown tails into segments, merge many segments, fold
+        score patches, mirror the contacts, refresh the values cache, remove old files — each
+        only when due (`storage.maintenance`). Nothing to do on PostgreSQL."""
+        from leadscore.storage.maintenance import maintain
+
+        maintain(self.store)
+
     def backup(self, file: str | Path) -> BackupReport:
         """A consistent backup of the embedded store in one file (while others write);
         PostgreSQL: LS298 with pg_dump guidance."""

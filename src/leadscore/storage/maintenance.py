@@ -40,10 +40,12 @@ TAIL_KINDS = (("events", SegmentKind.EVENTS), ("property_changes", SegmentKind.P
               ("score_history", SegmentKind.HISTORY), ("stage_changes", SegmentKind.STAGES))
 
 
-def maintain(store: Store, *, flush_rows: int = FLUSH_ROWS) -> None:
-    """Flush grown tails, merge many segments, refresh the values cache, remove old files."""
+def maintain(store: Store, *, flush_rows: int | None = None) -> None:
+    """Flush grown tails (more than `flush_rows`, FLUSH_ROWS unless given), merge many
+    segments, refresh the values cache, remove old files."""
     if store.segments is None:
         return
+    flush_rows = FLUSH_ROWS if flush_rows is None else flush_rows
     for table, kind in TAIL_KINDS:
         flush_tail(store, table, kind, min_rows=flush_rows)
     for _, kind in TAIL_KINDS:
