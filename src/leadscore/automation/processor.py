@@ -311,7 +311,7 @@ class Automation:
             cs = contact_schedule.c
             versions: dict[str, int] = {cid: version for cid, version in connection.execute(
                 select(cs.contact_id, cs.version).where(cs.due_at <= moment)
-                .order_by(cs.due_at).limit(limit))}
+                .order_by(cs.due_at, cs.contact_id).limit(limit))}
             if not versions:
                 return report
             schedule = self._process(writer, list(versions), moment, report)
@@ -334,9 +334,12 @@ class Automation:
         cs = contact_schedule.c
         with self.store.read() as connection:
             writes_before = exclusive_writes(connection)
+            # ties by contact id: a batch is then a narrow range of ids, and the sorted
+            # segments are read only where it lies (by due time alone, the rest of a bulk
+            # import's contacts fell all over the range and each batch scanned every file)
             due = {cid: (version, at) for cid, version, at in connection.execute(
                 select(cs.contact_id, cs.version, cs.due_at).where(cs.due_at <= moment)
-                .order_by(cs.due_at).limit(limit))}
+                .order_by(cs.due_at, cs.contact_id).limit(limit))}
             if not due:
                 return False
             states: dict[str, _Contact] | None = self._load(connection, list(due), moment)
