@@ -75,7 +75,14 @@ class ModelDiff:
 class VersionOperations:
     """Mixed into `Project`, which gives `store`, `config` and the model caches."""
 
-    store: Store
+    if TYPE_CHECKING:
+        @property
+        def store(self) -> Store: ...
+        @property
+        def model(self) -> Model: ...
+        def require_contact(self, contact_id: str) -> None: ...
+        def dry_run(self, model: Model, *, as_of: datetime | None = None) -> Any: ...
+
     config: Any
     _model: Model | None
     _automation: Any
@@ -142,7 +149,7 @@ class VersionOperations:
         (edited since, or another file): `score` says so. None otherwise."""
         from leadscore.storage import versions
 
-        model = self.model  # type: ignore[attr-defined]
+        model = self.model
         if model.published is None:
             return None
         try:
@@ -351,10 +358,10 @@ class VersionOperations:
         from leadscore.storage import versions
 
         if moment is None:
-            return self.model  # type: ignore[attr-defined, no-any-return]
-        live_now = self.model  # type: ignore[attr-defined]
+            return self.model
+        live_now = self.model
         if live_now.published is None:
-            return live_now  # type: ignore[no-any-return]
+            return live_now
         with self.store.read() as connection:
             found = versions.live_at(connection, to_micros(moment))
         return self.file_model() if found is None else self.version_model(found.version)
@@ -367,7 +374,7 @@ class VersionOperations:
         from leadscore.catalog.forms import to_micros
         from leadscore.storage import versions
 
-        self.require_contact(contact_id)  # type: ignore[attr-defined]
+        self.require_contact(contact_id)
         with self.store.read() as connection:
             found = versions.live_at(connection, to_micros(at))
         version = None if found is None else found.version
@@ -384,7 +391,7 @@ class VersionOperations:
         "v3"), "live", "file" (the project's model file) or a model file's path."""
         text = name.strip()
         if text == "live":
-            return self.model  # type: ignore[attr-defined, no-any-return]
+            return self.model
         if text == "file":
             return self.file_model()
         number = text[1:] if text[:1] in ("v", "V") else text
@@ -402,8 +409,8 @@ class VersionOperations:
         from leadscore.project.drafts import compare
 
         model_a, model_b = self.resolve_model(a), self.resolve_model(b)
-        run_a = self.dry_run(model_a, as_of=as_of)  # type: ignore[attr-defined]
-        run_b = self.dry_run(model_b, as_of=as_of)  # type: ignore[attr-defined]
+        run_a = self.dry_run(model_a, as_of=as_of)
+        run_b = self.dry_run(model_b, as_of=as_of)
         labels_a = {(r.contact_id, name): r.labels.get(name)
                     for r in run_a.results for name in model_b.scores}
         effect = compare(run_b, model_b, labels_a, self.store.current_stages(),
