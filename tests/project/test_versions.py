@@ -6,7 +6,7 @@ then."""
 from __future__ import annotations
 
 import time
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -139,3 +139,31 @@ def _example_text() -> str:
     with tempfile.TemporaryDirectory() as folder:
         init_project(Path(folder))
         return (Path(folder) / "models" / "model.yaml").read_text()
+
+
+def test_processing_keeps_the_old_version_until_the_new_one_is_live(versioned):
+    from leadscore.storage import EventInput
+
+    root, _ = versioned
+    worker, other = Project.open(root), Project.open(root)
+    try:
+        assert worker.model.published is None  # loaded: the file, nothing published
+        other.publish_model(message="first")
+        assert worker.follow_live(every=0) and worker.model.published == 1
+        lower = other.config.model_path.read_text().replace(FIT_A, FIT_A_LOWER)
+        pending = other.publish_model(text=lower, message="A from 25", wait=False)
+        assert pending.state == "rescoring" and not worker.follow_live(every=0)
+        contact = worker.leads(limit=None)[-1].contact_id  # a demo request changes its scores
+        moment = datetime.now(UTC)
+        worker.automation.ingest_events([EventInput(
+            "versions-demo", contact, "form_submission", moment,
+            {"form_id": "demo-request"})], now=moment)
+        worker.process(deliver=False)
+        newest = [r for r in worker.store.score_history(contact) if r.computed_at >= moment]
+        assert newest and {r.version for r in newest} == {1}  # under the live version
+        other.resume_publish()
+        assert worker.follow_live(every=0) and worker.model.published == 2
+        assert worker.store.score_history(contact)[-1].version == 2
+    finally:
+        worker.close()
+        other.close()
