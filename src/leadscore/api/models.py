@@ -201,6 +201,9 @@ class ScoresOut(BaseModel):
     grade: str | None
     grade_label: str | None
     stage: str | None = Field(description="The stage the scores qualify the contact for.")
+    version: int | None = Field(None, description="The published model version live at "
+                                                  "`as_of` that computed them (null: the "
+                                                  "model file, nothing published then).")
 
 
 class ScoreChangeOut(BaseModel):
@@ -210,6 +213,17 @@ class ScoreChangeOut(BaseModel):
     label: str | None
     computed_at: datetime = Field(description="When the run that recorded it ran.")
     as_of: datetime | None = Field(description="The moment that run scored as of.")
+    version: int | None = Field(None, description="The published model version that "
+                                                  "computed it (null: the model file).")
+
+
+class StoredScoresAt(BaseModel):
+    contact_id: str
+    at: datetime
+    model: str
+    version: int | None = Field(description="The version live at `at` (null: the model "
+                                            "file, nothing published then).")
+    scores: list[ScoreChangeOut] = Field(description="Each score as the store held it at `at`.")
 
 
 class ScoreHistoryPage(BaseModel):
@@ -388,3 +402,84 @@ class DryRunOut(BaseModel):
     label_changes: int = Field(description="Contacts with at least one label changed.")
     stage_changes: int = Field(description="Contacts whose stage would move.")
     changes: list[ChangeOut] = Field(description="Each change, most contacts first.")
+
+
+class PublishIn(BaseModel):
+    model: str = Field(description="The model to publish, as YAML text (a model file's "
+                                   "rules and limits apply).")
+    message: str = Field(description="Why this version: kept with it in the history.")
+    author: str | None = Field(None, description="Who publishes it.")
+
+
+class RollbackIn(BaseModel):
+    version: int | None = Field(None, description="The version to make live again "
+                                                  "(default: the one live before).")
+    message: str | None = None
+    author: str | None = None
+
+
+class PublishOut(BaseModel):
+    id: int = Field(description="The publish: `GET /v1/models/publishes/{id}` follows it.")
+    version: int
+    previous: int | None = Field(description="The version live when it started.")
+    action: str = Field(description="`publish` or `rollback`.")
+    state: str = Field(description="`rescoring` (the previous version is live meanwhile) "
+                                   "or `live`.")
+    phase: str | None
+    contacts: int | None = Field(description="Contacts to rescore.")
+    attempts: int = Field(description="Runs of the rescore (more than one: resumed).")
+    author: str | None
+    message: str | None
+    started_at: datetime
+    updated_at: datetime
+    live_at: datetime | None
+
+
+class VersionOut(BaseModel):
+    version: int
+    model: str
+    digest: str
+    author: str | None
+    message: str
+    source: str | None
+    published_at: datetime
+    live: bool
+
+
+class VersionsOut(BaseModel):
+    live: int | None = Field(description="The live version (null: nothing published: the "
+                                         "project's model file is live).")
+    versions: list[VersionOut] = Field(description="Newest first.")
+    publishes: list[PublishOut] = Field(description="Newest first.")
+
+
+class RuleChangeOut(BaseModel):
+    score: str
+    rule: str = Field(description="`group/rule`, the rule, `thresholds` or empty (the score).")
+    change: str = Field(description="added, removed or changed.")
+    before: str | None
+    after: str | None
+
+
+class SpreadOut(BaseModel):
+    min: float | None
+    p50: float | None
+    p90: float | None
+    max: float | None
+    mean: float | None
+
+
+class DiffOut(BaseModel):
+    a: str
+    b: str
+    model_a: str
+    model_b: str
+    rules: list[RuleChangeOut]
+    contacts: int = Field(description="Stored contacts scored under both (nothing written).")
+    labels_a: dict[str, dict[str, int]]
+    labels_b: dict[str, dict[str, int]]
+    spread_a: dict[str, SpreadOut]
+    spread_b: dict[str, SpreadOut]
+    label_changes: int = Field(description="Contacts with at least one label changed.")
+    stage_changes: int = Field(description="Contacts whose stage B would move.")
+    changes: list[ChangeOut]

@@ -59,6 +59,7 @@ def call(request: Request, work: Callable[[Project], T]) -> T:
     served = _served(request)
     assert served.project is not None, "an app made without a project serves no requests"
     with served.lock:
+        served.project.follow_live()  # a version published elsewhere: answer under it
         return work(served.project)
 
 

@@ -307,7 +307,8 @@ def _write_scores(automation: Automation, writer: Any, settled: pa.Table, ids: l
         records += [ScoreRecord(cid, "grade", None, grade) for cid, grade
                     in zip(ids, settled.column("grade").to_pylist(), strict=True)
                     if grade is not None]
-    writer.save_scores(model.name, records, computed_at=moment, as_of=moment, only_changed=True)
+    writer.save_scores(model.name, records, computed_at=moment, as_of=moment, only_changed=True,
+                       version=model.published)
 
 
 _TYPES = {"contact_id": pa.string(), "list": pa.string(), "workflow": pa.string(),

@@ -425,7 +425,7 @@ class Automation:
             report.contacts += 1
         report.outbox += writes.flush(connection)
         writer.save_scores(self.model.name, score_rows, computed_at=moment, as_of=moment,
-                           only_changed=True)
+                           only_changed=True, version=self.model.published)
         # contacts are independent, so each kind of write goes in one call for the batch
         property_writes = [w for c in states.values() for w in c.property_writes]
         stage_writes = [w for c in states.values() for w in c.stage_writes]

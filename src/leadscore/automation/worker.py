@@ -76,6 +76,12 @@ def run_worker(project: Project, *, interval: float = 1.0, once: bool = False,
         while not stopping.requested:
             more = False  # a full batch, or a full delivery run: go on without a pause
             begun_pass = time.monotonic()
+            if project.follow_live():  # another model version went live: process under it
+                automation = project.automation
+                automation.activate()
+                if echo:
+                    echo(f"model version {project.model.published} is live; processing "
+                         "under it")
             now = datetime.now(UTC)
             report = automation.process_due(now=now, limit=batch)
             stats.passes += 1

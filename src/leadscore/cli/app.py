@@ -283,8 +283,13 @@ def export_parquet(
         console.print(f"Wrote {item.path}: {item.rows:,} rows")
 
 
-@app.command()
+score_app = typer.Typer(invoke_without_command=True, no_args_is_help=False)
+app.add_typer(score_app, name="score")
+
+
+@score_app.callback()
 def score(
+    ctx: typer.Context,
     as_of: Annotated[str | None, typer.Option(
         "--as-of", help="Score as of this moment (ISO date/time); default now.")] = None,
     model: Annotated[Path | None, typer.Option(
@@ -312,9 +317,13 @@ def score(
     fmt: Annotated[TextFormat, typer.Option("--format")] = TextFormat.text,
 ) -> None:
     """Score contacts (only those that can have changed, unless --full); store the scores and
-    move lifecycle stages forward."""
+    move lifecycle stages forward. `score history CONTACT`: a contact's stored scores."""
+    if ctx.invoked_subcommand is not None:
+        return
     project = _project(reading=dry_run or bool(contacts or events))
     chosen = _model(project, model)
+    if model is None and not (contacts or events):
+        _say_which_model(project)
     moment = _moment(as_of, "--as-of")
     if out is not None and not (contacts or events):
         raise LeadscoreError.single("LS304", "--out writes the results of scoring files",
@@ -359,6 +368,24 @@ def score(
         rows = [[i + 1, r.contact_id, *(_scored(r, n) for n in chosen.scores), r.grade]
                 for i, r in enumerate(ranked)]
         print_rows(headers, rows, Format.table, title=f"Top {len(rows)} by {primary}")
+
+
+def _say_which_model(project: Project) -> None:
+    """When a published version is live and the model file is not it, say which one scores."""
+    live = project.file_differs()
+    if live is not None:
+        err_console.print(
+            f"note: scoring with the live version {live.version} (live since "
+            f"{live.live_at:%Y-%m-%d %H:%M} UTC); the model file {project.config.model_path} "
+            "differs from it. `leadscore model diff live file` shows how; `leadscore model "
+            "publish -m \"why\"` makes the file live; `--model FILE` scores a file "
+            "(unversioned).", markup=False)
+    pending = project.unfinished_publish()
+    if pending is not None:
+        err_console.print(
+            f"note: version {pending.version} is being published ({pending.phase}); until it "
+            "is live, the current version scores. If its process died: `leadscore model "
+            "resume`.", markup=False)
 
 
 def _scored(result, name: str) -> str:

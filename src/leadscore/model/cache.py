@@ -77,6 +77,31 @@ def load_model_cached(path: str | Path, folder: Path | None) -> Model:
     return model
 
 
+def parse_model_cached(text: str, file: str, folder: Path | None) -> Model:
+    """`parse_model(text, file)` through the cache in `folder` (a published version's text:
+    the store holds it, so the key is the text itself)."""
+    from leadscore.model.compile import parse_model
+
+    if folder is None or not folder.parent.is_dir():
+        return parse_model(text, file)
+    key = hashlib.sha256(f"{code_digest()}|{file}|".encode() + text.encode()).hexdigest()[:32]
+    target = folder / f"model-{key}.pickle"
+    try:
+        with target.open("rb") as handle:
+            found = pickle.load(handle)
+        from leadscore.model.model import Model
+
+        if isinstance(found, Model):
+            return found
+    except FileNotFoundError:
+        pass
+    except Exception as error:  # a damaged cache file is only a cache miss
+        log.debug("ignoring the cached model %s: %s", target, error)
+    model = parse_model(text, file)
+    _write(folder, target, model)
+    return model
+
+
 def _compile(path: str | Path) -> Model:
     from leadscore.model.compile import load_model
 
@@ -101,4 +126,4 @@ def _write(folder: Path, target: Path, model: Model) -> None:
         log.debug("cannot cache the model in %s: %s", folder, error)
 
 
-__all__ = ["code_digest", "load_model_cached"]
+__all__ = ["code_digest", "load_model_cached", "parse_model_cached"]

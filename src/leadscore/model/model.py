@@ -187,6 +187,9 @@ class Model:
     version: int = 1
     path: str | None = None
     digest: str = ""
+    # the published version this model is (`storage.versions`), None for a model file: every
+    # score it computes is stored naming it
+    published: int | None = None
 
     @property
     def stage_score(self) -> Score | None:

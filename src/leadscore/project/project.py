@@ -27,7 +27,7 @@ from leadscore.project.config import (
 )
 from leadscore.project.segment_api import SegmentOperations
 from leadscore.project.service_api import ServiceOperations
-from leadscore.project.settings import DATA_FOLDER
+from leadscore.project.versions import VersionOperations
 
 if TYPE_CHECKING:  # the parts are imported by the methods that use them: a command loads
     # only what it needs (`leadscore leads` never loads the automation or SQLAlchemy)
@@ -96,7 +96,8 @@ def _typed(changes: list[PropertyChange], model: Model) -> list[PropertyChange]:
     return out
 
 
-class Project(AutomationOperations, CareOperations, ServiceOperations, SegmentOperations):
+class Project(AutomationOperations, CareOperations, ServiceOperations, SegmentOperations,
+              VersionOperations):
     """A project folder (leadscore.toml + model + store), or just a store and a model.
 
     The import methods look a relative path that does not exist from the current folder up in
@@ -112,6 +113,8 @@ class Project(AutomationOperations, CareOperations, ServiceOperations, SegmentOp
         self._store: Store | None = None
         self._automation: Automation | None = None
         self._channels: Channels | None = None
+        self._live_seen: int | None = None  # the live publish the loaded model is
+        self._live_checked = 0.0
 
     @classmethod
     def open(cls, path: str | Path | None = None) -> Project:
@@ -132,11 +135,10 @@ class Project(AutomationOperations, CareOperations, ServiceOperations, SegmentOp
     # parts -----------------------------------------------------------------------------------
     @property
     def model(self) -> Model:
+        """The live model: the store's live published version, or — until the first
+        publish — the project's model file (`project.versions`)."""
         if self._model is None:
-            from leadscore.model.cache import load_model_cached
-
-            self._model = load_model_cached(self.config.model_path,
-                                            self.config.root / DATA_FOLDER / "cache")
+            self._model = self._live_model() or self.file_model()
         return self._model
 
     @property

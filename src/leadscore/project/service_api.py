@@ -122,6 +122,7 @@ class ServiceOperations:
         def context_snapshot(self, contact_id: str,
                              at: datetime | None = None) -> ContactSnapshot: ...
         def dry_run(self, model: Model, *, as_of: datetime | None = None) -> ScoreRun: ...
+        def model_at(self, moment: datetime | None) -> Model: ...
 
     # batches ---------------------------------------------------------------------------------
     def ingest_contacts(self, items: list[dict[str, Any]], *,
@@ -220,16 +221,19 @@ class ServiceOperations:
                            dict(snapshot.properties))
 
     def contact_scores(self, contact_id: str, *, at: datetime | None = None) -> dict[str, Any]:
-        """Every score, label, the grade and the qualifying stage under the project's model,
-        computed from the contact's data as of `at` (default now)."""
+        """Every score, label, the grade and the qualifying stage computed from the contact's
+        data as of `at` (default now) under the model live then: the version published at
+        that moment (`version`), or the model file before any publish."""
         from leadscore.evaluation import Scorer
 
         self._contact_at(contact_id, at)
         snapshot = self.context_snapshot(contact_id, at)
-        result = Scorer(self.model).score(snapshot)
+        model = self.model_at(at)
+        result = Scorer(model).score(snapshot)
         data = result.to_dict()
         data["as_of"] = datetime.fromtimestamp(snapshot.as_of, UTC).isoformat()
-        data["model"] = self.model.name
+        data["model"] = model.name
+        data["version"] = model.published
         return data
 
     def score_history_page(self, contact_id: str, *, model: str | None = None,

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
@@ -87,7 +87,8 @@ def bind_views(cursor: Any, query: Any, as_of_us: int, targets: Iterable[str] | 
 
 
 def score_postgres(store: Store, model: Model, *, as_of: datetime | None, write: bool,
-                   full: bool, keep_results: bool) -> ScoreRun:
+                   full: bool, keep_results: bool,
+                   finish: Callable[[Any], None] | None = None) -> ScoreRun:
     from leadscore.sql import compile_model
 
     started = time.perf_counter()
@@ -131,6 +132,8 @@ def score_postgres(store: Store, model: Model, *, as_of: datetime | None, write:
                 run.changed, run.stage_moves, own = _store(cursor, model, as_of_us,
                                                            computed_us)
                 _remember(connection, model, marks, revision, as_of_us, own)
+                if finish is not None:
+                    finish(connection)
             cursor.execute("DROP VIEW IF EXISTS ls_events, ls_values, ls_history, ls_contacts")
         finally:
             cursor.close()
@@ -170,6 +173,7 @@ def _store(cursor: Any, model: Model, as_of_us: int, computed_us: int
     """Scores, history and stage moves from ls_results; returns (changed values, moves,
     own property-change sequence ranges)."""
     name_literal = quote_text(model.name)
+    version = "NULL::integer" if model.published is None else f"{int(model.published)}"
     parts = []
     for name in model.scores:
         parts.append(f"SELECT contact_id, {quote_text(name)} AS score, "
@@ -183,20 +187,22 @@ def _store(cursor: Any, model: Model, as_of_us: int, computed_us: int
                    + " UNION ALL ".join(parts))
     cursor.execute(
         f"INSERT INTO score_history (contact_id, model, score, value, label, computed_us, "
-        f"as_of_us) SELECT n.contact_id, {name_literal}, n.score, n.value, n.label, "
-        f"{computed_us}, {as_of_us} FROM ls_new_scores n LEFT JOIN scores s "
+        f"as_of_us, version) SELECT n.contact_id, {name_literal}, n.score, n.value, n.label, "
+        f"{computed_us}, {as_of_us}, {version} FROM ls_new_scores n LEFT JOIN scores s "
         f"ON s.contact_id = n.contact_id AND s.model = {name_literal} AND s.score = n.score "
-        f"WHERE s.contact_id IS NULL OR s.label IS DISTINCT FROM n.label OR NOT "
+        f"WHERE s.contact_id IS NULL OR s.label IS DISTINCT FROM n.label "
+        f"OR s.version IS DISTINCT FROM {version} OR NOT "
         f"(abs(coalesce(s.value, 'NaN') - coalesce(n.value, 'NaN')) <= 1e-9 "
         f"OR (s.value IS NULL AND n.value IS NULL))")
     changed = cursor.rowcount
     cursor.execute(
         f"INSERT INTO scores (contact_id, model, score, value, label, computed_us, as_of_us, "
-        f"next_change_us) SELECT contact_id, {name_literal}, score, value, label, "
-        f"{computed_us}, {as_of_us}, next_change_us FROM ls_new_scores "
+        f"next_change_us, version) SELECT contact_id, {name_literal}, score, value, label, "
+        f"{computed_us}, {as_of_us}, next_change_us, {version} FROM ls_new_scores "
         f"ON CONFLICT (contact_id, model, score) DO UPDATE SET value = excluded.value, "
         f"label = excluded.label, computed_us = excluded.computed_us, "
-        f"as_of_us = excluded.as_of_us, next_change_us = excluded.next_change_us")
+        f"as_of_us = excluded.as_of_us, next_change_us = excluded.next_change_us, "
+        f"version = excluded.version")
     current = ("(SELECT DISTINCT ON (contact_id) contact_id, v_text AS stage FROM "
                f"property_changes WHERE name = '{LIFECYCLE}' "
                "ORDER BY contact_id, changed_us DESC, seq DESC)")

@@ -55,7 +55,8 @@ def score_store_python(store: Store, model: Model, *, as_of: datetime | None = N
     if progress:
         progress(run.contacts, total)
     if write:
-        run.changed = store.save_scores(model.name, records, computed_at=now, as_of=as_of)
+        run.changed = store.save_scores(model.name, records, computed_at=now, as_of=as_of,
+                                        version=model.published)
         if moves:
             store.record_stage_changes(moves)
         store.refresh_statistics(("scores", "score_history", "stage_changes"))

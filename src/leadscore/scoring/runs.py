@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -107,10 +108,17 @@ def pick_engine(store: Store, engine: str) -> str:
 def score_store(store: Store, model: Model, *, as_of: datetime | None = None,
                 write: bool = True, full: bool = False, engine: str = "auto",
                 keep_results: bool = False, progress: Any = None,
-                master: str | None = None) -> ScoreRun:
+                master: str | None = None,
+                finish: Callable[[Any], None] | None = None) -> ScoreRun:
     """Score the store's contacts under `model` as of `as_of` (default now); with `write`,
-    store the scores (history kept on change) and move lifecycle stages forward."""
+    store the scores (history kept on change) and move lifecycle stages forward.
+    `finish(connection)`: called last inside the transaction that stores the results (a
+    publish makes its version live there; DuckDB and PostgreSQL engines only)."""
     chosen = pick_engine(store, engine)
+    if finish is not None and chosen not in ("duckdb", "postgres"):
+        raise LeadscoreError.single(
+            "LS364", f"publishing rescores with the store's own engine, not {chosen}",
+            Location(field="--engine"), hint="leave out --engine")
     if chosen == "python":
         from leadscore.scoring.python import score_store_python
 
@@ -125,15 +133,16 @@ def score_store(store: Store, model: Model, *, as_of: datetime | None = None,
         from leadscore.scoring.postgres import score_postgres
 
         return score_postgres(store, model, as_of=as_of, write=write, full=full,
-                              keep_results=keep_results)
+                              keep_results=keep_results, finish=finish)
     return score_embedded(store, model, as_of=as_of, write=write, full=full,
-                          keep_results=keep_results)
+                          keep_results=keep_results, finish=finish)
 
 
 # -- the embedded store, in DuckDB ------------------------------------------------------------
 
 def score_embedded(store: Store, model: Model, *, as_of: datetime | None, write: bool,
-                   full: bool, keep_results: bool) -> ScoreRun:
+                   full: bool, keep_results: bool,
+                   finish: Callable[[Any], None] | None = None) -> ScoreRun:
     from leadscore.scoring.sources import bind_embedded, drop_views
     from leadscore.sql import compile_model
     from leadscore.storage.bulk import staging
@@ -176,7 +185,8 @@ def score_embedded(store: Store, model: Model, *, as_of: datetime | None, write:
                 run.results = _results(staged.duck, results, model)
             if write:
                 stored = store_results(staged, view, model, results, as_of_us=as_of_us,
-                                       computed_us=computed_us, full=targets is None)
+                                       computed_us=computed_us, full=targets is None,
+                                       finish=finish)
                 run.contacts, run.changed = stored.contacts, stored.changed
                 run.labels, run.stage_moves = stored.labels, stored.stage_moves
                 own = [stored.own_changes] if stored.own_changes else []

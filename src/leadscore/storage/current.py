@@ -70,21 +70,23 @@ def stored_scores(view: DataView, model: str | None = None) -> list[StoredScore]
 
 def score_history(view: DataView, contact_id: str, model: str | None = None
                   ) -> list[StoredScore]:
-    """The contact's score changes, oldest first: a row is kept where the value or label
-    differs from the previous row of the same model and score."""
+    """The contact's score changes, oldest first: a row is kept where the value, label or
+    the model version that computed it differs from the previous row of the same model and
+    score."""
     rows = view.rows_of("score_history", contact_id, "computed_us, seq")
     email = _email(view, contact_id)
-    last: dict[tuple[str, str], tuple[Any, Any]] = {}
+    last: dict[tuple[str, str], tuple[Any, Any, Any]] = {}
     found = []
-    for _seq, cid, name, score, value, label, computed, as_of in rows:
+    for _seq, cid, name, score, value, label, computed, as_of, version in rows:
         if model is not None and name != model:
             continue
         key = (name, score)
-        if last.get(key) == (value, label):
+        version = None if version is None else int(version)
+        if last.get(key) == (value, label, version):
             continue
-        last[key] = (value, label)
+        last[key] = (value, label, version)
         found.append(StoredScore(cid, email, score, value, label, from_micros(computed), name,
-                                 from_micros(as_of)))
+                                 from_micros(as_of), version))
     return found
 
 

@@ -70,3 +70,4 @@ class StoredScore:
     computed_at: datetime
     model: str | None = None
     as_of: datetime | None = None
+    version: int | None = None  # the published model version that computed it

@@ -124,6 +124,7 @@ scores = Table(
     Column("computed_us", MICROS, nullable=False),
     Column("as_of_us", MICROS, nullable=False),
     Column("next_change_us", MICROS),  # when time alone changes the contact's scores next
+    Column("version", Integer),  # the published model version that computed it (migration 0010)
     Index("ix_scores_model_score", "model", "score", "value"),
 )
 
@@ -138,6 +139,7 @@ score_history = Table(
     Column("label", Text),
     Column("computed_us", MICROS, nullable=False),
     Column("as_of_us", MICROS, nullable=False),
+    Column("version", Integer),  # the published model version that computed it (migration 0010)
     Index("ix_score_history_contact", "contact_id", "model", "computed_us"),
     sqlite_autoincrement=True,  # seq never goes back: segments hold lower ones
 )
@@ -193,6 +195,42 @@ store_state = Table(
     Column("name", Text, primary_key=True),
     Column("value", MICROS, nullable=False),
     Column("detail", JSON_VALUE),
+)
+
+# Published model versions (migration 0010, `storage.versions`): each version's content, and
+# each publish or rollback — the rescore's state, and when the version went live.
+model_versions = Table(
+    "model_versions",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("model", Text, nullable=False),
+    Column("digest", Text, nullable=False),
+    Column("content", Text, nullable=False),
+    Column("source", Text),
+    Column("author", Text),
+    Column("message", Text, nullable=False),
+    Column("created_us", BigInteger, nullable=False),
+    sqlite_autoincrement=True,
+)
+
+model_publishes = Table(
+    "model_publishes",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("version", Integer, ForeignKey("model_versions.id"), nullable=False),
+    Column("previous", Integer),
+    Column("action", Text, nullable=False),  # publish | rollback
+    Column("state", Text, nullable=False),  # rescoring | live | superseded
+    Column("phase", Text),
+    Column("contacts", BigInteger),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("author", Text),
+    Column("message", Text),
+    Column("started_us", BigInteger, nullable=False),
+    Column("updated_us", BigInteger, nullable=False),
+    Column("live_us", BigInteger),
+    Index("ix_model_publishes_state", "state", "live_us"),
+    sqlite_autoincrement=True,
 )
 
 BULK_TABLES = ("contacts", "property_changes", "events", "scores", "score_history",

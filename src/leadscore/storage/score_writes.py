@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import time
 from collections import Counter
+from collections.abc import Callable
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import Any
@@ -85,10 +86,16 @@ def cause_sql(model: Model, reason: str, target: str, *, dialect: str = "duckdb"
 
 def store_results(staged: Staging, view: DataView, model: Model, results: str, *,
                   as_of_us: int, computed_us: int, full: bool,
-                  stage_rules: bool = True, writer: Any = None) -> StoredRun:
+                  stage_rules: bool = True, writer: Any = None,
+                  finish: Callable[[Any], None] | None = None) -> StoredRun:
     """Store `results` (SQL of the compiled query's output in the store's DuckDB) of the
     embedded store. `full`: every contact was scored. `writer`: write in that open
-    transaction (the caller commits), not in one of its own."""
+    transaction (the caller commits), not in one of its own. `finish(connection)` runs last
+    in the same transaction (a publish makes its version live there).
+
+    Every row names the version that computed it (`model.published`, a constant of the run);
+    a score whose value and label are unchanged but whose version is new gains a history row,
+    so that the history says under which version each score held."""
     store = staged.store
     segments = store.segments
     assert segments is not None
@@ -119,18 +126,20 @@ def store_results(staged: Staging, view: DataView, model: Model, results: str, *
     # the previous current scores of these contacts → history where something changed: one
     # join, each score's verdict unnested from it (a join per score cost 5× as much)
     previous = current_wide_sql(view, model.name, names)
+    new_version = f"p.version IS DISTINCT FROM {version_sql(model)}"
     facts = []
     for name in names:
         value, label = quote_name(name), quote_name(name + ":label")
         same_value = (f"(abs(coalesce(p.{value}, 'nan'::DOUBLE) - coalesce(r.{value}, "
                       f"'nan'::DOUBLE)) <= 1e-9 OR (p.{value} IS NULL AND r.{value} IS NULL))")
         changed = (f"p.contact_id IS NULL OR NOT {same_value} "
-                   f"OR p.{label} IS DISTINCT FROM r.{label}")
+                   f"OR p.{label} IS DISTINCT FROM r.{label} OR {new_version}")
         facts.append(f"{{'score': {quote_text(name)}, 'value': CAST(r.{value} AS DOUBLE), "
                      f"'label': r.{label}, 'changed': {changed}}}")
     if model.grade is not None:
         facts.append(f"{{'score': '{GRADE}', 'value': CAST(NULL AS DOUBLE), 'label': r.grade, "
-                     f"'changed': p.contact_id IS NULL OR p.grade IS DISTINCT FROM r.grade}}")
+                     f"'changed': p.contact_id IS NULL OR p.grade IS DISTINCT FROM r.grade "
+                     f"OR {new_version}}}")
     history = staged.write("history", f"""
         SELECT contact_id, f.score AS score, f.value AS value, f.label AS label FROM (
           SELECT r.contact_id, unnest([{', '.join(facts)}]) AS f
@@ -143,8 +152,14 @@ def store_results(staged: Staging, view: DataView, model: Model, results: str, *
         FROM {joined} WHERE moved_to IS NOT NULL""")
     log.debug("compared %d results in %.2fs", run.contacts, time.perf_counter() - started)
     _publish(staged, model, joined, history, moves, as_of_us=as_of_us,
-             computed_us=computed_us, full=full, run=run, writer=writer)
+             computed_us=computed_us, full=full, run=run, writer=writer, finish=finish)
     return run
+
+
+def version_sql(model: Model) -> str:
+    """The version a model's rows name, as a SQL constant (NULL for a model file)."""
+    return "CAST(NULL AS BIGINT)" if model.published is None else \
+        f"CAST({int(model.published)} AS BIGINT)"
 
 
 def _wide(names: list[str]) -> list[str]:
@@ -165,7 +180,7 @@ def _count(duck: Any, relation: str) -> int:
 
 def _publish(staged: Staging, model: Model, joined: str, history: str, moves: str, *,
              as_of_us: int, computed_us: int, full: bool, run: StoredRun,
-             writer: Any = None) -> None:
+             writer: Any = None, finish: Callable[[Any], None] | None = None) -> None:
     store = staged.store
     segments = store.segments
     assert segments is not None
@@ -180,7 +195,8 @@ def _publish(staged: Staging, model: Model, joined: str, history: str, moves: st
         duck.execute(f"""
             COPY (SELECT contact_id, {wide}, grade, coalesce(moved_to, stage_before) AS stage,
                          next_change_us, CAST({computed_us} AS BIGINT) AS computed_us,
-                         CAST({as_of_us} AS BIGINT) AS as_of_us
+                         CAST({as_of_us} AS BIGINT) AS as_of_us,
+                         {version_sql(model)} AS version
                   FROM {joined} ORDER BY contact_id)
             TO {quote_text(str(score_file))} (FORMAT parquet, COMPRESSION zstd,
                                              ROW_GROUP_SIZE {ROW_GROUP_ROWS})""")
@@ -205,23 +221,27 @@ def _publish(staged: Staging, model: Model, joined: str, history: str, moves: st
                     later = row["next_change_us"]
                     for name in names:
                         rows.append((row["contact_id"], model.name, name, row[name],
-                                     row[name + ":label"], computed_us, as_of_us, later))
+                                     row[name + ":label"], computed_us, as_of_us, later,
+                                     model.published))
                     if model.grade is not None:
                         rows.append((row["contact_id"], model.name, GRADE, None, row["grade"],
-                                     computed_us, as_of_us, later))
+                                     computed_us, as_of_us, later, model.published))
             writer.codec.insert_many(
                 connection, "scores", ("contact_id", "model", "score", "value", "label",
-                                       "computed_us", "as_of_us", "next_change_us"), rows,
-                kinds=("text", "text", "text", "float8", "text", "int8", "int8", "int8"),
+                                       "computed_us", "as_of_us", "next_change_us", "version"),
+                rows, kinds=("text", "text", "text", "float8", "text", "int8", "int8", "int8",
+                             "int8"),
                 upsert_on=("contact_id", "model", "score"),
-                update=("value", "label", "computed_us", "as_of_us", "next_change_us"))
+                update=("value", "label", "computed_us", "as_of_us", "next_change_us",
+                        "version"))
         _append(writer, duck, f"SELECT contact_id, '{_q(model.name)}' AS model, score, value, "
                               f"label, CAST({computed_us} AS BIGINT) AS computed_us, "
-                              f"CAST({as_of_us} AS BIGINT) AS as_of_us FROM {history}",
+                              f"CAST({as_of_us} AS BIGINT) AS as_of_us, "
+                              f"{version_sql(model)} AS version FROM {history}",
                 "score_history", ("contact_id", "model", "score", "value", "label",
-                                  "computed_us", "as_of_us"),
-                ("text", "text", "text", "float8", "text", "int8", "int8"), SegmentKind.HISTORY,
-                staged)
+                                  "computed_us", "as_of_us", "version"),
+                ("text", "text", "text", "float8", "text", "int8", "int8", "int8"),
+                SegmentKind.HISTORY, staged)
         if moved:
             _append(writer, duck, f"SELECT contact_id, stage, previous, "
                                   f"CAST({as_of_us} AS BIGINT) AS changed_us, cause "
@@ -239,6 +259,8 @@ def _publish(staged: Staging, model: Model, joined: str, history: str, moves: st
                                          "v_text", "v_num", "v_bool", "v_time"),
                 ("text", "text", "int8", "text", "jsonb", "text", "float8", "bool", "int8"),
                 SegmentKind.PROPS, staged)
+        if finish is not None:
+            finish(connection)
 
 
 def score_segments_of(segments: Any, connection: Any, model: str) -> list[Any]:

@@ -43,8 +43,19 @@ def tail_wide_sql(view: DataView, model: str, names: Sequence[str]) -> str:
     picks.append(f"max(CASE WHEN score = '{GRADE}' THEN label END) AS grade")
     table = view.relation("scores")
     return (f"(SELECT contact_id, {', '.join(picks)}, max(computed_us) AS computed_us, "
-            f"max(as_of_us) AS as_of_us, max(next_change_us) AS next_change_us FROM {table} "
+            f"max(as_of_us) AS as_of_us, max(next_change_us) AS next_change_us, "
+            f"CAST(max(version) AS BIGINT) AS version FROM {table} "
             f"WHERE model = {quote_text(model)} GROUP BY contact_id)")
+
+
+def segment_columns(view: DataView, segment: Segment, values: Sequence[str]) -> str:
+    """`values` as a SELECT list from a score segment: `version` is NULL in a segment written
+    before versions were (migration 0010)."""
+    from leadscore.storage.views import file_columns
+
+    present = file_columns(view.duck, str(segment.path))
+    return ", ".join(c if c != "version" or "version" in present
+                     else "CAST(NULL AS BIGINT) AS version" for c in values)
 
 
 def current_wide_sql(view: DataView, model: str, names: Sequence[str]) -> str:
@@ -57,7 +68,8 @@ def current_wide_sql(view: DataView, model: str, names: Sequence[str]) -> str:
     the `scores` table's rows are *patches* over it, each contact's newest patch winning.
     Patches are small (the maintenance folds them into a new base when they grow), so only
     they are ranked — never the base's million rows."""
-    values = [*wide_columns(names), "grade", "computed_us", "as_of_us", "next_change_us"]
+    values = [*wide_columns(names), "grade", "computed_us", "as_of_us", "next_change_us",
+              "version"]
     columns = ", ".join(values)
     tail = tail_wide_sql(view, model, names)
     segments = score_segments(view, model)
@@ -67,11 +79,12 @@ def current_wide_sql(view: DataView, model: str, names: Sequence[str]) -> str:
     patch_parts = [f"SELECT contact_id, {columns}, CAST(NULL AS VARCHAR) AS stage, "
                    f"-1 AS k FROM {tail}"]
     for k, segment in enumerate(segments[first + 1:]):
-        patch_parts.append(f"SELECT contact_id, {columns}, stage, {k} AS k FROM "
-                           f"{parquet_source([str(segment.path)])}")
+        patch_parts.append(f"SELECT contact_id, {segment_columns(view, segment, values)}, "
+                           f"stage, {k} AS k FROM {parquet_source([str(segment.path)])}")
     if base_segment is None:
         return f"(SELECT contact_id, {columns}, CAST(NULL AS VARCHAR) AS stage FROM {tail})"
-    base = parquet_source([str(base_segment.path)])
+    base = (f"(SELECT contact_id, {segment_columns(view, base_segment, values)}, stage "
+            f"FROM {parquet_source([str(base_segment.path)])})")
     if len(patch_parts) == 1:  # the usual case: one base, patched by newer rows of the table
         patches = f"(SELECT * EXCLUDE (k) FROM ({patch_parts[0]}))"
     else:

@@ -54,7 +54,7 @@ if TYPE_CHECKING:
 CHUNK = 5_000
 
 MIGRATIONS = Path(__file__).parent / "migrations"
-HEAD_REVISION = "0008"  # the newest file in migrations/versions; a test keeps them in step
+HEAD_REVISION = "0010"  # the newest file in migrations/versions; a test keeps them in step
 _WRITE_LOCK_KEY = 7_365_100  # pg_advisory_xact_lock key: one writer at a time, as on SQLite
 
 
@@ -280,9 +280,10 @@ class Store:
             return writer.add_events(items)
 
     def save_scores(self, model: str, records: Sequence[ScoreRecord], *, computed_at: datetime,
-                    as_of: datetime) -> int:
+                    as_of: datetime, version: int | None = None) -> int:
         with self.write() as writer:
-            return writer.save_scores(model, records, computed_at=computed_at, as_of=as_of)
+            return writer.save_scores(model, records, computed_at=computed_at, as_of=as_of,
+                                      version=version)
 
     def record_stage_changes(self, changes: Sequence[StageChange]) -> None:
         with self.write() as writer:

@@ -40,7 +40,7 @@ TABLES: dict[str, tuple[str | None, tuple[tuple[str, Any], ...]]] = {
     "score_history": (SegmentKind.HISTORY, (
         ("seq", "int64"), ("contact_id", "string"), ("model", "string"),
         ("score", "string"), ("value", "float64"), ("label", "string"),
-        ("computed_us", "int64"), ("as_of_us", "int64"))),
+        ("computed_us", "int64"), ("as_of_us", "int64"), ("version", "int64"))),
     "stage_changes": (SegmentKind.STAGES, (
         ("seq", "int64"), ("contact_id", "string"), ("stage", "string"),
         ("previous", "string"), ("changed_us", "int64"), ("cause", "string"))),
@@ -50,8 +50,11 @@ TABLES: dict[str, tuple[str | None, tuple[tuple[str, Any], ...]]] = {
     "scores": (None, (
         ("contact_id", "string"), ("model", "string"), ("score", "string"),
         ("value", "float64"), ("label", "string"), ("computed_us", "int64"),
-        ("as_of_us", "int64"), ("next_change_us", "int64"))),
+        ("as_of_us", "int64"), ("next_change_us", "int64"), ("version", "int64"))),
 }
+# columns added after segments of their kind were first written (`version`, migration 0010):
+# a segment written before has none, and reads as NULL there
+LATER_COLUMNS = {("score_history", "version")}
 INLINE_ROWS = 500  # a tail this small is written into the query (no Arrow to load)
 _DUCK_TYPES = {"int64": "BIGINT", "string": "VARCHAR", "float64": "DOUBLE", "bool": "BOOLEAN"}
 JSON_COLUMNS = {("property_changes", "value"), ("events", "attributes")}
@@ -110,11 +113,28 @@ class DataView:
         if kind is not None:
             assert self.segments is not None
             live = self.segments.live(self.connection, kind)
-            source = parquet_source([str(s.path) for s in live], ", ".join(names))
-            if source is not None:
-                parts.insert(0, f"SELECT {', '.join(names)} FROM {source}")
+            parts[:0] = self._segment_parts(table, [str(s.path) for s in live])
         found = self._relations[table] = "(" + " UNION ALL ".join(parts) + ")"
         return found
+
+    def _segment_parts(self, table: str, files: list[str]) -> list[str]:
+        """SELECTs of `table`'s columns from these segment files: one for the files that have
+        every column, one for those written before a later column (NULL there)."""
+        _, columns = TABLES[table]
+        names = [name for name, _ in columns]
+        later = [n for n in names if (table, n) in LATER_COLUMNS]
+        groups: dict[tuple[str, ...], list[str]] = {}
+        for file in files:
+            missing = tuple(n for n in later if n not in file_columns(self.duck, file))
+            groups.setdefault(missing, []).append(file)
+        parts = []
+        for missing, chosen in groups.items():
+            present = ", ".join(n for n in names if n not in missing)
+            source = parquet_source(chosen, present)
+            picks = ", ".join(f"CAST(NULL AS {_DUCK_TYPES[k]}) AS {n}" if n in missing else n
+                              for n, k in columns)
+            parts.append(f"SELECT {picks} FROM {source}")
+        return parts
 
     def _contacts(self, names: list[str]) -> str:
         """The contacts: the newest mirror segment (every contact up to a revision) with the
@@ -242,13 +262,24 @@ class DataView:
         if self.embedded and kind is not None:
             assert self.segments is not None
             live = self.segments.live(self.connection, kind)
-            source = parquet_source([str(s.path) for s in live], ", ".join(names))
-            if source is not None:
+            for part in self._segment_parts(table, [str(s.path) for s in live]):
                 found.extend(tuple(r) for r in self.duck.execute(
-                    f"SELECT * FROM {source} WHERE contact_id = ?", [contact_id]).fetchall())
+                    f"SELECT * FROM ({part}) WHERE contact_id = ?", [contact_id]).fetchall())
         keys = [names.index(column.strip()) for column in order.split(",")]
         found.sort(key=lambda row: tuple(row[i] for i in keys))
         return found
+
+
+_FILE_COLUMNS: dict[str, frozenset[str]] = {}
+
+
+def file_columns(duck: Any, file: str) -> frozenset[str]:
+    """The columns of a Parquet segment (segments are immutable: read once per process)."""
+    found = _FILE_COLUMNS.get(file)
+    if found is None:
+        found = _FILE_COLUMNS[file] = frozenset(row[0] for row in duck.execute(
+            "SELECT name FROM parquet_schema(?)", [file]).fetchall())
+    return found
 
 
 def _row(table: str, columns: tuple[tuple[str, Any], ...], row: Sequence[Any]

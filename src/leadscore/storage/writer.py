@@ -80,8 +80,9 @@ def touch_contacts(connection: Connection, contact_ids: list[str]) -> None:
         cursor.close()
 
 
-class _Stored(dict[tuple[str, str], tuple[float | None, str | None]]):
-    """Stored (value, label) by (contact, score); `segments`: read from score segments."""
+class _Stored(dict[tuple[str, str], tuple[float | None, str | None, int | None]]):
+    """Stored (value, label, version) by (contact, score); `segments`: read from score
+    segments."""
 
     segments = False
 
@@ -280,8 +281,10 @@ class Writer:
     # -- scores --------------------------------------------------------------------------
 
     def save_scores(self, model: str, records: Sequence[ScoreRecord], *, computed_at: datetime,
-                    as_of: datetime, only_changed: bool = False) -> int:
-        """Upsert the current scores; append history where value or label changed. With
+                    as_of: datetime, only_changed: bool = False,
+                    version: int | None = None) -> int:
+        """Upsert the current scores; append history where value, label or the model version
+        that computed it (`version`, None for a model file) changed. With
         `only_changed`, a score whose value and label are as stored keeps its row (and its
         computed time: when that value was first computed) — what continuous processing
         wants, where most recomputations change one score of several."""
@@ -298,10 +301,10 @@ class Writer:
         touched: set[str] = set()
         for (contact_id, score), record in latest.items():
             value = None if record.value is None else float(record.value)
-            row = (contact_id, model, score, value, record.label, computed, cutoff)
+            row = (contact_id, model, score, value, record.label, computed, cutoff, version)
             before = previous.get((contact_id, score))
             changed = (before is None or not same_number(before[0], value)
-                       or before[1] != record.label)
+                       or before[1] != record.label or before[2] != version)
             if changed or not only_changed:
                 rows.append(row)
                 touched.add(contact_id)
@@ -312,11 +315,12 @@ class Writer:
         # a contact the table holds has every score there (the table's rows patch a segment's
         # per contact, not per score): its unchanged scores go with its changed ones
         rows += [row for row in kept if row[0] in touched]
-        columns = ("contact_id", "model", "score", "value", "label", "computed_us", "as_of_us")
-        kinds = ("text", "text", "text", "float8", "text", "int8", "int8")
+        columns = ("contact_id", "model", "score", "value", "label", "computed_us", "as_of_us",
+                   "version")
+        kinds = ("text", "text", "text", "float8", "text", "int8", "int8", "int8")
         self.codec.insert_many(self.connection, "scores", columns, rows, kinds=kinds,
                                upsert_on=("contact_id", "model", "score"),
-                               update=("value", "label", "computed_us", "as_of_us"))
+                               update=("value", "label", "computed_us", "as_of_us", "version"))
         self.codec.insert_many(self.connection, "score_history", columns, history, kinds=kinds)
         return len(history)
 
@@ -338,21 +342,25 @@ class Writer:
                     picks = ", ".join(f"{quote_name(n)}, {quote_name(n + ':label')}"
                                       for n in names)
                     found = view.duck.execute(
-                        f"SELECT s.contact_id, {picks + ', ' if picks else ''}s.grade "
-                        f"FROM {current_wide_sql(view, model, names)} AS s "
+                        f"SELECT s.contact_id, {picks + ', ' if picks else ''}s.grade, "
+                        f"s.version FROM {current_wide_sql(view, model, names)} AS s "
                         f"SEMI JOIN {targets} AS t ON t.contact_id = s.contact_id").fetchall()
                     for row in found:
+                        version = None if row[-1] is None else int(row[-1])
                         for i, name in enumerate(names):
-                            previous[(row[0], name)] = (row[1 + 2 * i], row[2 + 2 * i])
-                        previous[(row[0], "grade")] = (None, row[-1])
+                            previous[(row[0], name)] = (row[1 + 2 * i], row[2 + 2 * i],
+                                                        version)
+                        previous[(row[0], "grade")] = (None, row[-2], version)
                     previous.segments = True
                     return previous
         mark = self.codec.param()
         for part in chunked(ids):
-            for contact_id, score, value, label in self.connection.exec_driver_sql(
-                    f"SELECT contact_id, score, value, label FROM scores WHERE model = {mark} "
+            for contact_id, score, value, label, version in self.connection.exec_driver_sql(
+                    f"SELECT contact_id, score, value, label, version FROM scores "
+                    f"WHERE model = {mark} "
                     f"AND contact_id IN ({', '.join([mark] * len(part))})", (model, *part)):
-                previous[(contact_id, score)] = (value, label)
+                previous[(contact_id, score)] = (value, label,
+                                                 None if version is None else int(version))
         return previous
 
     # -- lifecycle stages ----------------------------------------------------------------

@@ -21,6 +21,7 @@ from leadscore.api.models import (
     StageIn,
     StageOut,
     StagesOut,
+    StoredScoresAt,
 )
 from leadscore.api.routes import moment
 from leadscore.api.security import scoped
@@ -59,10 +60,31 @@ def get_score_history(
     page = call(request, lambda p: p.score_history_page(contact_id, model=model, limit=limit,
                                                         cursor=cursor))
     return ScoreHistoryPage(contact_id=contact_id, total=page.total, cursor=page.cursor,
-                            changes=[ScoreChangeOut(model=r.model, score=r.score,
-                                                    value=r.value, label=r.label,
-                                                    computed_at=r.computed_at, as_of=r.as_of)
-                                     for r in page.items])
+                            changes=[_change(r) for r in page.items])
+
+
+def _change(r: Any) -> ScoreChangeOut:
+    return ScoreChangeOut(model=r.model, score=r.score, value=r.value, label=r.label,
+                          computed_at=r.computed_at, as_of=r.as_of, version=r.version)
+
+
+@router.get("/{contact_id}/scores/stored", response_model=StoredScoresAt, **scoped("read"))
+def get_stored_scores(
+    contact_id: str, request: Request,
+    at: str = Query(description="The moment (2026-03-01, 2026-03-01T09:30Z, now-30d)."),
+) -> StoredScoresAt:
+    """The contact's scores as the store held them at `at`, under the model version live
+    then (`leadscore score history CONTACT --at T`)."""
+    when = moment(at, "at")
+    found = call(request, lambda p: p.stored_scores_at(contact_id, when or _now()))
+    return StoredScoresAt(contact_id=found.contact_id, at=found.at, model=found.model,
+                          version=found.version, scores=[_change(r) for r in found.scores])
+
+
+def _now() -> Any:
+    from datetime import UTC, datetime
+
+    return datetime.now(UTC)
 
 
 @router.get("/{contact_id}/explain", **scoped("read"))
