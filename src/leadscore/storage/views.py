@@ -51,6 +51,8 @@ TABLES: dict[str, tuple[str | None, tuple[tuple[str, Any], ...]]] = {
         ("contact_id", "string"), ("model", "string"), ("score", "string"),
         ("value", "float64"), ("label", "string"), ("computed_us", "int64"),
         ("as_of_us", "int64"), ("next_change_us", "int64"))),
+    # read a list at a time (`tail_relation(..., "WHERE list = ?")`): the leads page's filter
+    "list_memberships": (None, (("list", "string"), ("contact_id", "string"))),
 }
 INLINE_ROWS = 500  # a tail this small is written into the query (no Arrow to load)
 _DUCK_TYPES = {"int64": "BIGINT", "string": "VARCHAR", "float64": "DOUBLE", "bool": "BOOLEAN"}
