@@ -41,9 +41,9 @@ def create_app(project: Project | None, *, cors_origins: list[str] | None = None
                            allow_headers=["Authorization", "Content-Type"])
     app.add_middleware(BodyLimit)
     if project is not None:  # the web app at / (docs/web.md); the API's routes come first
-        from leadscore.web import create_web_app
+        from leadscore.web import mount
 
-        app.mount("/", create_web_app(app.state.served), name="web")
+        mount(app, app.state.served)
     return app
 
 

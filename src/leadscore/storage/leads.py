@@ -116,16 +116,18 @@ def _narrowing(view: DataView, query: LeadQuery) -> tuple[list[str], list[Any]]:
         where.append(f"contact_id IN (SELECT contact_id FROM {members} AS m)")
     if query.search is not None and query.search.strip():
         words = query.search.strip().lower()
-        pattern = "%" + words.replace("\\", "").replace("%", "").replace("_", "") + "%"
+        escaped = words.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        pattern = f"%{escaped}%"
         contacts = view.relation("contacts")
         first = text_relation(view, "first_name", "first")
         last = text_relation(view, "last_name", "last")
+        like = "LIKE ? ESCAPE '\\'"
         where.append(
             f"(contact_id = ? OR contact_id IN (SELECT contact_id FROM {contacts} AS c "
-            f"WHERE lower(email) LIKE ?) OR contact_id IN (SELECT f.contact_id FROM {first} "
+            f"WHERE lower(email) {like}) OR contact_id IN (SELECT f.contact_id FROM {first} "
             f"AS f FULL OUTER JOIN {last} AS n ON n.contact_id = f.contact_id WHERE "
-            f"lower(coalesce(f.first, '') || ' ' || coalesce(n.last, '')) LIKE ?) OR "
-            f"contact_id IN (SELECT contact_id FROM {last} AS n2 WHERE lower(n2.last) LIKE ?))")
+            f"lower(coalesce(f.first, '') || ' ' || coalesce(n.last, '')) {like}) OR "
+            f"contact_id IN (SELECT contact_id FROM {last} AS n2 WHERE lower(n2.last) {like}))")
         params += [query.search.strip(), pattern, pattern, pattern]
     return where, params
 

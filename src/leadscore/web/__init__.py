@@ -3,6 +3,6 @@ served by `leadscore serve` at / beside the HTTP API."""
 
 from __future__ import annotations
 
-from leadscore.web.app import create_web_app
+from leadscore.web.app import create_web_app, mount
 
-__all__ = ["create_web_app"]
+__all__ = ["create_web_app", "mount"]

@@ -5,7 +5,7 @@ calls only `Project` methods (`tests/test_layers.py` holds it to that).
 Answers: a page (200), a redirect after a form (303), the login page for nobody (303), 403
 for a role that may not, 404 for what is not there, 422 for a form's mistakes (shown beside
 its fields). A bug is a page saying so (500), which the crawl test looks for. Paths under
-/v1 that no API route took get the API's JSON 404, not a page."""
+/v1 are never the web app's (`WebMount`): the API answers them, a wrong one too."""
 
 from __future__ import annotations
 
@@ -14,9 +14,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
+from starlette.routing import Match, Mount
+from starlette.types import Scope
 
 from leadscore.diagnostics import LeadscoreError
 from leadscore.web.render import page
@@ -31,8 +34,24 @@ API_PATHS = ("/v1", "/openapi.json")
 # what a page may load: only leadscore's own files (no CDN, no inline script)
 POLICY = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
           "form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+STALE_FORM = "LS647"  # a form without its session's CSRF token (403)
 NOT_FOUND = {"LS310", "LS162", "LS324", "LS604", "LS612", "LS644"}
 log = logging.getLogger("leadscore.web")
+
+
+class WebMount(Mount):
+    """The web app at /, for every path but the API's: those stay the API's to answer (its
+    JSON 404, and 405 for a route's wrong method)."""
+
+    def matches(self, scope: Scope) -> tuple[Match, Scope]:
+        if scope.get("path", "").startswith(API_PATHS):
+            return Match.NONE, {}
+        return super().matches(scope)
+
+
+def mount(app: FastAPI, served: Served) -> None:
+    """Serve the web app at / of `app` (the API's)."""
+    app.router.routes.append(WebMount("/", app=create_web_app(served), name="web"))
 
 
 def create_web_app(served: Served) -> FastAPI:
@@ -86,7 +105,7 @@ def _install(web: FastAPI) -> None:
     async def _token(request: Request, error: BadToken) -> Response:
         return page(request, "error.html", status=403, title="Form expired",
                     message="This form was sent without its security token, or from an old "
-                            "page (LS647). Go back, reload the page and send it again.")
+                            f"page ({STALE_FORM}). Go back, reload the page and send it again.")
 
     @web.exception_handler(LeadscoreError)
     async def _mistake(request: Request, error: LeadscoreError) -> Response:
@@ -97,13 +116,17 @@ def _install(web: FastAPI) -> None:
                     message=str(first.message) if first else "not valid",
                     code=first.code if first else None, hint=first.hint if first else None)
 
+    @web.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, error: RequestValidationError) -> Response:
+        from leadscore.api.errors import _validation
+
+        found = _validation(error)
+        return page(request, "error.html", status=422, title="Cannot do that",
+                    message="; ".join(f"{d.location.field or 'the request'}: {d.message}"
+                                      for d in found))
+
     @web.exception_handler(HTTPException)
     async def _http(request: Request, error: HTTPException) -> Response:
-        if request.url.path.startswith(API_PATHS):
-            from leadscore.api.errors import single
-
-            return single("LS604", f"no route {request.url.path}", 404,
-                          hint="the routes are in docs/api.md and /openapi.json")
         if error.status_code == 405:
             return page(request, "error.html", status=405, title="Not allowed",
                         message=f"{request.method} is not allowed here.")
@@ -125,4 +148,4 @@ def _https(request: Request) -> bool:
     return request.url.scheme == "https" or forwarded == "https"
 
 
-__all__ = ["create_web_app"]
+__all__ = ["create_web_app", "mount"]

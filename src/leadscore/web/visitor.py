@@ -6,7 +6,7 @@ page reads anything."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import Any
 from urllib.parse import quote
 
 from fastapi import Request
@@ -15,15 +15,12 @@ from leadscore.api.state import call
 from leadscore.project.web_users import allowed
 from leadscore.web.session import COOKIE, Session, Sessions, new_session, same_token
 
-if TYPE_CHECKING:
-    from leadscore.storage.web_users import WebUser
 
-
-class LoginNeeded(Exception):  # noqa: N818 - a redirect, not an error
+class LoginNeeded(Exception):  # a redirect, not an error
     """Nobody is logged in: answered with a redirect to the login page."""
 
 
-class NotAllowed(Exception):  # noqa: N818 - answered 403
+class NotAllowed(Exception):  # answered 403
     """The user's role does not allow this page or action."""
 
     def __init__(self, what: str) -> None:
@@ -31,14 +28,14 @@ class NotAllowed(Exception):  # noqa: N818 - answered 403
         self.what = what
 
 
-class BadToken(Exception):  # noqa: N818 - answered 403
+class BadToken(Exception):  # answered 403
     """A form sent without the session's CSRF token."""
 
 
 @dataclass
 class Visitor:
     session: Session
-    user: WebUser | None
+    user: Any  # the user (`Project.web_user`), or None: nobody is logged in
 
     @property
     def role(self) -> str | None:
