@@ -75,7 +75,10 @@ class WebReadOperations:
                                           else f"→ {_text(change.value)}"))
         for entry in self.contact_log(contact_id):
             kind, _, name = entry.what.partition(" ")
-            items.append(TimelineItem(_utc(entry.at), kind, name or entry.what,
+            if not name:  # a stage change: what changed, and why
+                items.append(TimelineItem(_utc(entry.at), kind, entry.change, entry.detail))
+                continue
+            items.append(TimelineItem(_utc(entry.at), kind, name,
                                       " ".join(x for x in (entry.change, entry.detail) if x)))
         for sent in outbox_items(self.store, contact_id=contact_id, limit=limit):
             items.append(TimelineItem(_utc(sent.created_at), "notification",

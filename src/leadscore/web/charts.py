@@ -46,9 +46,10 @@ def step_chart(points: Sequence[tuple[datetime, float]], *, until: datetime,
                     f'text-anchor="end">{value:g}</text>')
     first = datetime.fromtimestamp(start, points[0][0].tzinfo)
     last = datetime.fromtimestamp(end, points[0][0].tzinfo)
-    axis = (f'<text class="axis" x="{PAD_LEFT}" y="{HEIGHT - 6}">{first:%Y-%m-%d}</text>'
+    shown = "%Y-%m-%d" if end - start >= 2 * 86400 else "%Y-%m-%d %H:%M"  # a short span
+    axis = (f'<text class="axis" x="{PAD_LEFT}" y="{HEIGHT - 6}">{first:{shown}}</text>'
             f'<text class="axis" x="{WIDTH - PAD_RIGHT}" y="{HEIGHT - 6}" '
-            f'text-anchor="end">{last:%Y-%m-%d}</text>')
+            f'text-anchor="end">{last:{shown}}</text>')
     return (f'<svg class="chart" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" '
             f'aria-label="{escape(title)}" xmlns="http://www.w3.org/2000/svg">'
             f'<title>{escape(title)}</title>{"".join(grid)}{axis}'

@@ -30,6 +30,7 @@ def environment() -> Any:
                       trim_blocks=True, lstrip_blocks=True)
     env.filters["when"] = when
     env.filters["number"] = number
+    env.filters["points"] = points
     return env
 
 
@@ -47,6 +48,13 @@ def number(value: float | int | None) -> str:
     return f"{value:,}"
 
 
+def points(value: float | None) -> str:
+    """Points as `explain` prints them: signed, to the hundredth."""
+    if value is None:
+        return "—"
+    return f"{round(value, 2) + 0.0:+g}"
+
+
 def page(request: Request, template: str, *, status: int = 200, **context: Any) -> HTMLResponse:
     who = visitor(request)
     navigation = [(path, title) for permission, path, title in NAVIGATION if who.may(permission)]
@@ -56,4 +64,4 @@ def page(request: Request, template: str, *, status: int = 200, **context: Any) 
     return HTMLResponse(html, status_code=status)
 
 
-__all__ = ["NAVIGATION", "page"]
+__all__ = ["NAVIGATION", "number", "page", "points", "when"]

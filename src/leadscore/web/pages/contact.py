@@ -72,7 +72,7 @@ def contact(request: Request, contact_id: ContactId,
                          if h.score == name and h.value is not None), key=lambda p: p[0])
         charts.append((name, step_chart(points, until=datetime.now(UTC),
                                         title=f"{name} over time"), len(points)))
-    timeline = call(request, lambda p: p.contact_timeline(contact_id, limit=200))
+    timeline = call(request, lambda p: p.contact_timeline(contact_id, limit=100))
     stage = call(request, lambda p: p.contact_stage(contact_id))
     reasons = explanation.top_reasons(n=3)
     said_title = FEEDBACK_TITLES.get(said or "")
