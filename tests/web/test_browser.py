@@ -102,6 +102,10 @@ class Journey:
             self.problems[before:] = [p for p in self.problems[before:]
                                       if f"status of {status}" not in p]
 
+    def answered(self, status: int) -> None:
+        """The page just shown answered `status`, as expected (e.g. 422 for a mistake)."""
+        self.problems[:] = [p for p in self.problems if f"status of {status}" not in p]
+
     def shot(self, name: str) -> None:
         self.page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
 
@@ -149,6 +153,41 @@ def test_a_salesperson_says_the_top_lead_is_not_ready_and_it_falls_to_mql(server
     me.go("/admin/users", status=403)
     assert "Not allowed" in me.page.inner_text("h1")
     me.shot("forbidden")
+    me.close()
+
+
+def test_a_marketer_fixes_a_draft_and_sees_which_contacts_would_change(server, chromium,
+                                                                       tmp_path):
+    me = Journey(chromium, server)
+    me.log_in(EMAILS["marketing"])
+    me.page.wait_for_url("**/leads")
+    me.page.click("nav >> text=Model")
+    me.page.wait_for_url("**/model")
+    me.shot("model")
+    live = me.page.input_value("textarea[name=text]")
+    line = live[:live.index("points: 5}")].count("\n") + 1
+    draft = tmp_path / "draft.yaml"
+    draft.write_text(live.replace("points: 5}", "pionts: 5}", 1))
+    me.page.set_input_files("input[name=upload]", str(draft))
+    me.page.click("#draft button[type=submit]")
+    me.page.wait_for_selector("#problems")
+    me.answered(422)
+    shown = me.page.inner_text("#problems")
+    assert f"model:{line}:" in shown and "LS103" in shown and "did you mean 'points'?" in shown
+    assert "^^^^^^" in shown
+    me.shot("model-draft-mistake")
+    typed = me.page.input_value("textarea[name=text]")
+    me.page.fill("textarea[name=text]", typed.replace("pionts: 5}", "points: 45}", 1))
+    me.page.click("#draft button[type=submit]")
+    me.page.wait_for_selector("#dry-run")
+    assert me.page.locator("#problems").count() == 0
+    changes = me.page.locator("#changes tbody tr")
+    assert changes.count() >= 1
+    first = changes.first.locator("td").nth(4).locator("a").first
+    contact = first.inner_text()
+    me.shot("model-dry-run")
+    first.click()
+    me.page.wait_for_url(f"**/contacts/{contact}")
     me.close()
 
 

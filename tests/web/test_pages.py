@@ -123,3 +123,36 @@ def test_an_admin_cannot_lock_themselves_out(web):
     refused = admin.post(f"/admin/users/{me.id}", {"role": "sales"})
     assert refused.status_code == 422 and "LS648" in refused.text
     assert web.project.find_user("ada@example.com").role == "admin"
+
+
+def test_a_draft_shows_each_mistake_at_its_line_then_dry_runs(web):
+    marketer = web.browser("marketing")
+    live = marketer.get("/model")
+    assert live.status_code == 200
+    table = web.project.model_table()
+    for row in table.rules:
+        assert row.rule in live.text
+    text = table.text
+    assert "points: 5}" in text
+    line = text[:text.index("points: 5}")].count("\n") + 1
+    wrong = text.replace("points: 5}", "pionts: 5}", 1)
+    token = csrf_of(live.text)
+    answer = marketer.client.post("/model/draft", data={"text": wrong, "csrf": token})
+    assert answer.status_code == 422
+    shown = re.findall(r'<pre class="diagnostic">(.*?)</pre>', answer.text, re.DOTALL)
+    assert any(f"model:{line}:" in s and "LS103" in s and "did you mean &#39;points&#39;?" in s
+               for s in shown), shown
+    assert any(f"{line:>5} | " in s and "^^^^^^" in s for s in shown)  # the line, a caret
+    assert "pionts: 5}" in answer.text  # what was sent stays in the editor
+    fixed = text.replace("points: 5}", "points: 45}", 1)
+    ran = marketer.client.post("/model/draft", data={"csrf": token},
+                               files={"upload": ("draft.yaml", fixed.encode(), "text/yaml")})
+    assert ran.status_code == 200
+    report = web.project.dry_run_draft(fixed, limit=10)
+    assert f"<b>{report.label_changes:,}</b> contacts would change label" in ran.text
+    for change in report.changes:
+        for cid in change.contact_ids:
+            assert f'href="/contacts/{cid}"' in ran.text
+    binary = marketer.client.post("/model/draft", data={"csrf": token},
+                                  files={"upload": ("x.yaml", b"\xff\xfe\x00", "text/yaml")})
+    assert binary.status_code == 422 and "is not UTF-8 text" in binary.text

@@ -4,6 +4,8 @@ redirect to the login page — and never shows the data behind it (issue 11, ite
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from tests.web.conftest import EMAILS, ROLES
@@ -11,13 +13,16 @@ from tests.web.conftest import EMAILS, ROLES
 # (method, path, what it needs) — written out here, not read from the app, so that a page
 # whose permission is changed by mistake fails; a route missing from here fails the next test
 SALES = {"leads", "contacts", "feedback", "tasks"}
-GRANTS = {"sales": SALES, "marketing": SALES, "admin": SALES | {"users", "keys"}}
+MARKETING = SALES | {"models"}
+GRANTS = {"sales": SALES, "marketing": MARKETING, "admin": MARKETING | {"users", "keys"}}
 ROUTES = [
     ("GET", "/leads", "leads"),
     ("GET", "/contacts/{contact}", "contacts"),
     ("POST", "/contacts/{contact}/feedback", "feedback"),
     ("GET", "/tasks", "tasks"),
     ("POST", "/tasks/{task}/done", "tasks"),
+    ("GET", "/model", "models"),
+    ("POST", "/model/draft", "models"),
     ("GET", "/admin/users", "users"),
     ("POST", "/admin/users", "users"),
     ("POST", "/admin/users/{user}", "users"),
@@ -49,7 +54,9 @@ def ids(web):
             "user": spare.id, "key": key.key.id, "email": lead.email or lead.contact_id}
 
 
-def _body(method: str, path: str, n: int) -> dict[str, object]:
+def _body(method: str, path: str, n: int, web: Any) -> dict[str, object]:
+    if path == "/model/draft":
+        return {"text": web.project.model_table().text}
     if path == "/contacts/{contact}/feedback":
         return {"verdict": "true_sql"}
     if path == "/admin/users":
@@ -66,13 +73,13 @@ def test_each_role_gets_what_it_may_and_nothing_else(web, ids, role):
     browser = web.browser(role)
     try:
         secrets_shown = {"contacts": ids["email"], "users": EMAILS["admin"],
-                         "keys": "spare", "leads": ids["email"]}
+                         "keys": "spare", "leads": ids["email"], "models": "Target country"}
         for n, (method, template, needs) in enumerate(ROUTES):
             path = template.format(**ids)
             if method == "GET":
                 answer = browser.get(path)
             else:
-                answer = browser.post(path, _body(method, template, n))
+                answer = browser.post(path, _body(method, template, n, web))
             where = f"{role or 'nobody'} {method} {path}"
             allowed = role is not None and needs in GRANTS[role]
             if allowed:

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from leadscore.lists import ListSet
     from leadscore.model import Model
+    from leadscore.project.config import ProjectConfig
     from leadscore.storage import Store
     from leadscore.storage.automation_reads import Task, TimelineEntry
 
@@ -26,6 +27,35 @@ class TimelineItem:
     kind: str
     what: str
     detail: str
+
+
+@dataclass(frozen=True)
+class ModelRow:
+    score: str
+    group: str | None
+    rule: str
+    points: str
+    decay: str
+    caps: str
+    description: str
+
+
+@dataclass(frozen=True)
+class ModelScore:
+    name: str
+    thresholds: list[tuple[str, str]]  # (label, range)
+    sum_of: list[str]
+    description: str
+    caps: str
+
+
+@dataclass(frozen=True)
+class ModelTable:
+    name: str
+    scores: list[ModelScore]
+    rules: list[ModelRow]
+    text: str  # the live model file
+    file: str
 
 
 @dataclass(frozen=True)
@@ -54,6 +84,7 @@ class WebReadOperations:
         def contact_log(self, contact_id: str) -> list[TimelineEntry]: ...
         @property
         def lists(self) -> ListSet: ...
+        config: ProjectConfig
 
     def contact_timeline(self, contact_id: str, *, limit: int = 200) -> list[TimelineItem]:
         """The contact's newest `limit` timeline lines (LS310 for an unknown contact)."""
@@ -98,6 +129,40 @@ class WebReadOperations:
                            list(model.lifecycle.stages), _grades(model),
                            [item.name for item in self.lists])
 
+    def model_table(self) -> ModelTable:
+        """The live model as rows a person reads: per score, its rules (in their groups) with
+        their points or tiers, decay and caps; and the file's text, to start a draft from."""
+        model = self.model
+        rows: list[ModelRow] = []
+        for score in model.scores.values():
+            plain = [(None, rule) for rule in score.rules]
+            grouped = [(group, rule) for group in score.groups for rule in group.rules]
+            for group, rule in plain + grouped:
+                if rule.tiers:
+                    points = ", ".join(f"{t.describe()} → {t.points:+g}" for t in rule.tiers)
+                elif rule.points_from:
+                    points = f"the value of {rule.points_from}"
+                else:
+                    points = f"{rule.points or 0:+g}" + (" each" if rule.per_event else "")
+                caps = ", ".join(x for x in (
+                    f"max {rule.max:,.10g}" if rule.max is not None else "",
+                    f"min {rule.min:,.10g}" if rule.min is not None else "",
+                    f"group max {group.max:,.10g}" if group and group.max is not None else "",
+                    f"group min {group.min:,.10g}" if group and group.min is not None else "")
+                    if x)
+                rows.append(ModelRow(score.name, group.name if group else None, rule.name,
+                                     points, rule.decay.describe() if rule.decay else "", caps,
+                                     rule.description or ""))
+        scores = [ModelScore(s.name, [(t.label, t.describe()) for t in s.thresholds],
+                             list(s.sum_of), s.description or "",
+                             ", ".join(x for x in (
+                                 f"max {s.max:,.10g}" if s.max is not None else "",
+                                 f"min {s.min:,.10g}" if s.min is not None else "") if x))
+                  for s in model.scores.values()]
+        path = self.config.model_path
+        text = path.read_text(encoding="utf-8") if path.is_file() else ""
+        return ModelTable(model.name, scores, rows, text, str(path.name))
+
     def contact_stage(self, contact_id: str) -> str | None:
         """The contact's lifecycle stage now (None: none); LS310 for an unknown contact."""
         self.require_contact(contact_id)
@@ -134,4 +199,5 @@ def _attributes(attributes: Any) -> str:
     return ", ".join(f"{k}={_text(v)}" for k, v in list(dict(attributes).items())[:6])
 
 
-__all__ = ["LeadChoices", "TimelineItem", "WebReadOperations"]
+__all__ = ["LeadChoices", "ModelRow", "ModelScore", "ModelTable", "TimelineItem",
+           "WebReadOperations"]

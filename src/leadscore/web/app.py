@@ -55,13 +55,13 @@ def mount(app: FastAPI, served: Served) -> None:
 
 
 def create_web_app(served: Served) -> FastAPI:
-    from leadscore.web.pages import admin, contact, leads, login, tasks
+    from leadscore.web.pages import admin, contact, leads, login, model, tasks
 
     web = FastAPI(openapi_url=None, docs_url=None, redoc_url=None)
     web.state.served = served
     web.state.sessions = None
     web.state.logins = LoginLimiter()
-    for module in (login, leads, contact, tasks, admin):
+    for module in (login, leads, contact, tasks, model, admin):
         web.include_router(module.router)
     web.mount("/static", StaticFiles(directory=STATIC), name="static")
     _install(web)

@@ -56,4 +56,26 @@ def step_chart(points: Sequence[tuple[datetime, float]], *, until: datetime,
             f'<path class="line" d="{"".join(path)}"/>{dots}</svg>')
 
 
-__all__ = ["step_chart"]
+
+
+
+def bar_chart(counts: Sequence[tuple[str, int]], *, title: str) -> str:
+    """An SVG of horizontal bars: one per (label, count), longest at the largest count."""
+    if not counts:
+        return ""
+    row, label_width, width = 24, 110, 520
+    most = max(count for _, count in counts) or 1
+    bars = []
+    for i, (label, count) in enumerate(counts):
+        y = 6 + i * row
+        length = max(1.0, (width - label_width - 70) * count / most)
+        bars.append(f'<text class="axis" x="{label_width - 8}" y="{y + 14}" text-anchor="end">'
+                    f'{escape(label)}</text><rect class="bar" x="{label_width}" y="{y + 2}" '
+                    f'width="{length:.1f}" height="{row - 8}"/><text class="axis" '
+                    f'x="{label_width + length + 6:.1f}" y="{y + 14}">{count:,}</text>')
+    height = 12 + len(counts) * row
+    return (f'<svg class="chart bars" viewBox="0 0 {width} {height}" role="img" '
+            f'aria-label="{escape(title)}" xmlns="http://www.w3.org/2000/svg">'
+            f'<title>{escape(title)}</title>{"".join(bars)}</svg>')
+
+__all__ = ["bar_chart", "step_chart"]

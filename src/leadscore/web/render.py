@@ -16,6 +16,7 @@ from leadscore.web.visitor import visitor
 NAVIGATION = (
     ("leads", "/leads", "Leads"),
     ("tasks", "/tasks", "Tasks"),
+    ("models", "/model", "Model"),
     ("users", "/admin/users", "Users"),
     ("keys", "/admin/keys", "API keys"),
 )
