@@ -37,6 +37,7 @@ demo: $(STAMP)
 	cd $(DEMO_DIR) && lead=$$($(LS) leads --label SQL --limit 1 --format csv | tail -1 | \
 	  cut -d, -f2) && $(LS) feedback $$lead not_ready && $(LS) log $$lead
 	cd $(DEMO_DIR) && $(LS) stats
+	@$(BIN)/python scripts/demo_web.py $(DEMO_DIR)
 
 # Debian's Chromium for the web app's browser tests (tests/web/test_browser.py), installed when
 # absent and this is root with apt-get; otherwise those tests skip, saying why (not under CI)
