@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import sys
-from pathlib import Path
 
 # (role, e-mail, password): a demo's logins, printed for anyone to read — never for real data
 USERS = (

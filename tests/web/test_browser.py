@@ -188,6 +188,15 @@ def test_a_marketer_fixes_a_draft_and_sees_which_contacts_would_change(server, c
     me.shot("model-dry-run")
     first.click()
     me.page.wait_for_url(f"**/contacts/{contact}")
+    for name, path in (("funnel", "/funnel"), ("lists", "/lists"), ("list", "/lists/sql"),
+                       ("workflows", "/workflows")):
+        me.go(path)
+        me.shot(name)
+    me.go("/lists/sql")
+    me.page.fill("input[name=contact]", contact)
+    me.page.click("form.inline button[type=submit]")
+    me.page.wait_for_selector("#list-test")
+    me.shot("list-test")
     me.close()
 
 

@@ -13,7 +13,7 @@ from tests.web.conftest import EMAILS, ROLES
 # (method, path, what it needs) — written out here, not read from the app, so that a page
 # whose permission is changed by mistake fails; a route missing from here fails the next test
 SALES = {"leads", "contacts", "feedback", "tasks"}
-MARKETING = SALES | {"models"}
+MARKETING = SALES | {"models", "funnel", "lists", "workflows"}
 GRANTS = {"sales": SALES, "marketing": MARKETING, "admin": MARKETING | {"users", "keys"}}
 ROUTES = [
     ("GET", "/leads", "leads"),
@@ -23,6 +23,11 @@ ROUTES = [
     ("POST", "/tasks/{task}/done", "tasks"),
     ("GET", "/model", "models"),
     ("POST", "/model/draft", "models"),
+    ("GET", "/funnel", "funnel"),
+    ("GET", "/lists", "lists"),
+    ("GET", "/lists/{list}", "lists"),
+    ("GET", "/workflows", "workflows"),
+    ("POST", "/workflows/retry", "workflows"),
     ("GET", "/admin/users", "users"),
     ("POST", "/admin/users", "users"),
     ("POST", "/admin/users/{user}", "users"),
@@ -39,7 +44,8 @@ def test_every_route_of_the_app_is_in_the_matrix(web):
     for path, methods in mounted.app.openapi()["paths"].items():  # the web app, at /
         found |= {(method.upper(), path) for method in methods}
     listed = {(method, path.replace("{contact}", "{contact_id}").replace("{task}", "{task_id}")
-               .replace("{user}", "{user_id}").replace("{key}", "{key_id}"))
+               .replace("{user}", "{user_id}").replace("{key}", "{key_id}")
+               .replace("{list}", "{name}"))
               for method, path, _ in ROUTES}
     assert found - PUBLIC == listed
 
@@ -51,7 +57,8 @@ def ids(web):
     spare = web.project.create_user("spare@example.com", "sales", "a long password 1")
     key = web.project.create_api_key(["read"], name="spare")
     return {"contact": lead.contact_id, "task": task[0].id if task else 1,
-            "user": spare.id, "key": key.key.id, "email": lead.email or lead.contact_id}
+            "user": spare.id, "key": key.key.id, "email": lead.email or lead.contact_id,
+            "list": "sql"}
 
 
 def _body(method: str, path: str, n: int, web: Any) -> dict[str, object]:
@@ -73,7 +80,8 @@ def test_each_role_gets_what_it_may_and_nothing_else(web, ids, role):
     browser = web.browser(role)
     try:
         secrets_shown = {"contacts": ids["email"], "users": EMAILS["admin"],
-                         "keys": "spare", "leads": ids["email"], "models": "Target country"}
+                         "keys": "spare", "leads": ids["email"], "models": "Target country",
+                         "lists": "Sales qualified leads", "workflows": "mql-stage"}
         for n, (method, template, needs) in enumerate(ROUTES):
             path = template.format(**ids)
             if method == "GET":

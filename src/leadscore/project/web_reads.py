@@ -5,7 +5,7 @@ notifications — newest first, and its owner (for `[web] sales_leads = "own"`).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -27,6 +27,32 @@ class TimelineItem:
     kind: str
     what: str
     detail: str
+
+
+@dataclass(frozen=True)
+class Funnel:
+    stages: list[str]  # in lifecycle order
+    now: dict[str, int]  # stage (or "none") → contacts now
+    moves: list[tuple[datetime, str | None, str, int]]  # (week, from, to, contacts)
+    reached: dict[str, int]  # stage → contacts that reached it or a later one
+    conversion: list[tuple[str, str, int, int]]  # (stage, next, reached it, reached next)
+    since: datetime
+
+
+@dataclass(frozen=True)
+class ListPage:
+    name: str
+    description: str
+    definition: str  # the list's entry of the lists file, as YAML
+    members: Any  # a Page of members
+    activity: list[tuple[datetime, int, int]]  # (week, joins, leaves)
+
+
+@dataclass(frozen=True)
+class WorkflowSummary:
+    workflows: list[tuple[str, dict[str, int]]]  # (name, status → enrollments)
+    steps: list[tuple[Any, ...]]  # (id, workflow, contact, position, action, outcome, at)
+    dead: list[Any]  # outbox items
 
 
 @dataclass(frozen=True)
@@ -82,6 +108,11 @@ class WebReadOperations:
         def model(self) -> Model: ...
         def require_contact(self, contact_id: str) -> None: ...
         def contact_log(self, contact_id: str) -> list[TimelineEntry]: ...
+        def list_members(self, name: str, *, limit: int | None = 50,
+                         cursor: str | None = None) -> Any: ...
+        def workflows(self, lists: Any = None) -> list[Any]: ...
+        def outbox_page(self, *, status: str | None = None, limit: int | None = 50,
+                        cursor: str | None = None) -> Any: ...
         @property
         def lists(self) -> ListSet: ...
         config: ProjectConfig
@@ -163,6 +194,66 @@ class WebReadOperations:
         text = path.read_text(encoding="utf-8") if path.is_file() else ""
         return ModelTable(model.name, scores, rows, text, str(path.name))
 
+    def funnel(self, *, weeks: int = 8) -> Funnel:
+        """Contacts per stage now, stage moves per week (the last `weeks`), and how many
+        contacts ever reached each stage with the share that went on to the next."""
+        from leadscore.storage.views import DataView
+        from leadscore.storage.web_reads import stage_moves, stages_reached, week_of
+
+        order = list(self.model.lifecycle.stages)
+        now = {k or "none": v for k, v in self.store.stage_counts().items()}
+        since = week_of(datetime.now(UTC)) - timedelta(weeks=weeks - 1)
+        with self.store.read_raw() as connection, DataView(connection) as view:
+            moves = stage_moves(view, since)
+            reached = stages_reached(view, order)
+        steps = []
+        path = [stage for stage in order if stage != "other"]  # HubSpot's stage off the path
+        for before, after in zip(path, path[1:], strict=False):
+            base = reached.get(before, 0)
+            steps.append((before, after, base, reached.get(after, 0)))
+        return Funnel(order, now, moves, reached, steps, since)
+
+    def list_page(self, name: str, *, weeks: int = 12, limit: int = 50,
+                  cursor: str | None = None) -> ListPage:
+        """A list's definition, newest members and joins and leaves per week (LS162 for no
+        such list)."""
+        from leadscore.storage.web_reads import list_activity, week_of
+
+        members = self.list_members(name, limit=limit, cursor=cursor)  # LS162 first
+        item = next(x for x in self.lists if x.name == name)
+        since = week_of(datetime.now(UTC)) - timedelta(weeks=weeks - 1)
+        with self.store.read() as connection:
+            activity = list_activity(connection, name, since)
+        return ListPage(name, item.description or "", self._list_source(name), members,
+                        activity)
+
+    def _list_source(self, name: str) -> str:
+        """The list's entry of the lists file, as YAML (aliases written out)."""
+        import yaml
+
+        path = self.config.lists_path
+        if path is None or not path.is_file():
+            return ""
+        try:
+            data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        except yaml.YAMLError:
+            return ""
+        entries = data.get("lists", []) if isinstance(data, dict) else []
+        entry = next((x for x in entries if isinstance(x, dict) and x.get("name") == name), {})
+        return yaml.safe_dump(entry, sort_keys=False, allow_unicode=True, width=90)
+
+    def workflow_summary(self, *, steps: int = 50) -> WorkflowSummary:
+        """Each workflow with its enrollments by status, the newest steps, and the dead
+        letters (notifications that gave up) waiting for a retry."""
+        from leadscore.storage.web_reads import enrollment_counts, recent_steps
+
+        with self.store.read() as connection:
+            counts = enrollment_counts(connection)
+            recent = recent_steps(connection, None, steps)
+        names = [w.name for w in self.workflows()]
+        dead = self.outbox_page(status="dead", limit=100).items
+        return WorkflowSummary([(n, counts.get(n, {})) for n in names], recent, dead)
+
     def contact_stage(self, contact_id: str) -> str | None:
         """The contact's lifecycle stage now (None: none); LS310 for an unknown contact."""
         self.require_contact(contact_id)
@@ -199,5 +290,6 @@ def _attributes(attributes: Any) -> str:
     return ", ".join(f"{k}={_text(v)}" for k, v in list(dict(attributes).items())[:6])
 
 
-__all__ = ["LeadChoices", "ModelRow", "ModelScore", "ModelTable", "TimelineItem",
+__all__ = ["Funnel", "LeadChoices", "ListPage", "ModelRow", "ModelScore", "ModelTable",
+           "TimelineItem", "WorkflowSummary",
            "WebReadOperations"]

@@ -55,13 +55,23 @@ def mount(app: FastAPI, served: Served) -> None:
 
 
 def create_web_app(served: Served) -> FastAPI:
-    from leadscore.web.pages import admin, contact, leads, login, model, tasks
+    from leadscore.web.pages import (
+        admin,
+        contact,
+        funnel,
+        leads,
+        lists,
+        login,
+        model,
+        tasks,
+        workflows,
+    )
 
     web = FastAPI(openapi_url=None, docs_url=None, redoc_url=None)
     web.state.served = served
     web.state.sessions = None
     web.state.logins = LoginLimiter()
-    for module in (login, leads, contact, tasks, model, admin):
+    for module in (login, leads, contact, tasks, model, funnel, lists, workflows, admin):
         web.include_router(module.router)
     web.mount("/static", StaticFiles(directory=STATIC), name="static")
     _install(web)

@@ -17,6 +17,9 @@ NAVIGATION = (
     ("leads", "/leads", "Leads"),
     ("tasks", "/tasks", "Tasks"),
     ("models", "/model", "Model"),
+    ("funnel", "/funnel", "Funnel"),
+    ("lists", "/lists", "Lists"),
+    ("workflows", "/workflows", "Workflows"),
     ("users", "/admin/users", "Users"),
     ("keys", "/admin/keys", "API keys"),
 )
