@@ -15,11 +15,13 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
 import pytest
 
+from leadscore import synthetic
 from tests.api.conftest import make_project
 from tests.web.conftest import EMAILS, PASSWORD
 
@@ -49,6 +51,9 @@ def _browser_or_skip():  # type: ignore[no-untyped-def]
 def server(tmp_path_factory) -> Iterator[str]:
     root = tmp_path_factory.mktemp("browser")
     project = make_project(root)
+    data = synthetic.generate(120, 2400, seed=5, now=datetime.now(UTC), days=120)
+    synthetic.write_outcomes_csv(data, root / "outcomes.csv")  # for the Reports page
+    project.import_outcomes(root / "outcomes.csv")
     for role, email in EMAILS.items():
         project.create_user(email, role, PASSWORD)
     project.close()
@@ -197,6 +202,12 @@ def test_a_marketer_fixes_a_draft_and_sees_which_contacts_would_change(server, c
     me.page.click("form.inline button[type=submit]")
     me.page.wait_for_selector("#list-test")
     me.shot("list-test")
+    me.go("/reports")
+    me.shot("reports")
+    me.page.click("#new-report button[type=submit]")
+    me.page.wait_for_selector("#report", timeout=300_000)  # reloading itself until done
+    assert me.page.locator("img.report-chart").count() == 4
+    me.shot("report")
     me.close()
 
 

@@ -29,6 +29,7 @@ from leadscore.project.segment_api import SegmentOperations
 from leadscore.project.service_api import ServiceOperations
 from leadscore.project.settings import DATA_FOLDER
 from leadscore.project.web_reads import WebReadOperations
+from leadscore.project.web_reports import WebReportOperations
 from leadscore.project.web_users import WebUserOperations
 
 if TYPE_CHECKING:  # the parts are imported by the methods that use them: a command loads
@@ -99,7 +100,7 @@ def _typed(changes: list[PropertyChange], model: Model) -> list[PropertyChange]:
 
 
 class Project(AutomationOperations, CareOperations, ServiceOperations, SegmentOperations,
-              WebUserOperations, WebReadOperations):
+              WebUserOperations, WebReadOperations, WebReportOperations):
     """A project folder (leadscore.toml + model + store), or just a store and a model.
 
     The import methods look a relative path that does not exist from the current folder up in

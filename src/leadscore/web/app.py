@@ -63,6 +63,7 @@ def create_web_app(served: Served) -> FastAPI:
         lists,
         login,
         model,
+        reports,
         tasks,
         workflows,
     )
@@ -71,7 +72,8 @@ def create_web_app(served: Served) -> FastAPI:
     web.state.served = served
     web.state.sessions = None
     web.state.logins = LoginLimiter()
-    for module in (login, leads, contact, tasks, model, funnel, lists, workflows, admin):
+    for module in (login, leads, contact, tasks, model, funnel, lists, workflows, reports,
+                   admin):
         web.include_router(module.router)
     web.mount("/static", StaticFiles(directory=STATIC), name="static")
     _install(web)

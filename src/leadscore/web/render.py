@@ -20,6 +20,7 @@ NAVIGATION = (
     ("funnel", "/funnel", "Funnel"),
     ("lists", "/lists", "Lists"),
     ("workflows", "/workflows", "Workflows"),
+    ("reports", "/reports", "Reports"),
     ("users", "/admin/users", "Users"),
     ("keys", "/admin/keys", "API keys"),
 )
