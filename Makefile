@@ -5,7 +5,8 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 DEMO_DIR ?= build/demo
 
-.PHONY: demo test test-fast bench bench-api bench-scale lint typecheck schema clean
+.PHONY: demo test test-fast bench bench-api bench-scale bench-web lint typecheck schema clean \
+	browser
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "leadscore needs Python 3.11 or newer"'
@@ -37,12 +38,21 @@ demo: $(STAMP)
 	cd $(DEMO_DIR) && lead=$$($(LS) leads --label SQL --limit 1 --format csv | tail -1 | \
 	  cut -d, -f2) && $(LS) feedback $$lead not_ready && $(LS) log $$lead
 	cd $(DEMO_DIR) && $(LS) stats
+	@$(BIN)/python scripts/demo_web.py $(DEMO_DIR)
+
+# Debian's Chromium for the web app's browser tests (tests/web/test_browser.py), installed when
+# absent and this is root with apt-get; otherwise those tests skip, saying why (not under CI)
+browser:
+	@command -v chromium >/dev/null 2>&1 || [ "$$(id -u)" != 0 ] || \
+	  ! command -v apt-get >/dev/null 2>&1 || { echo "installing chromium (apt-get)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium \
+	  >/dev/null; } || echo "could not install chromium: the browser tests will skip"
 
 # the suite on every core (at most 4): each worker its own process, databases and Spark
-test: $(STAMP)
+test: $(STAMP) browser
 	$(BIN)/python -m pytest -q -n auto --maxprocesses 4
 
-test-fast: $(STAMP)
+test-fast: $(STAMP) browser
 	$(BIN)/python -m pytest -q -n auto --maxprocesses 4 -m "not slow"
 
 bench: $(STAMP)
@@ -60,6 +70,11 @@ bench-api: $(STAMP)
 # (ARGS="--contacts 200000 --events 2000000 --skip-record" for a shorter run)
 bench-scale: $(STAMP)
 	$(BIN)/python benchmarks/bench_scale.py $(ARGS)
+
+# the web app's first Leads page at 1,000,000 contacts beside the API's page and the store's
+# query (ARGS="--contacts 20000" for a shorter run)
+bench-web: $(STAMP)
+	$(BIN)/python benchmarks/bench_web.py $(ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks

@@ -96,3 +96,24 @@ def test_the_readme_commands_and_python_snippet_run_as_written(tmp_path):
 def test_the_readme_names_ids_the_generator_makes():
     ids = set(re.findall(r"\bc-?\d{6,7}\b", README))
     assert ids == {EXAMPLE_ID}
+
+
+def test_the_readme_shows_what_make_demo_prints_about_the_web_app(tmp_path):
+    """`make demo` ends with scripts/demo_web.py: its users exist and can log in, and the
+    README shows its lines as printed."""
+    from leadscore.project import Project, init_project
+    from scripts.demo_web import USERS, announcement, main
+
+    makefile = (REPO / "Makefile").read_text(encoding="utf-8")
+    assert "DEMO_DIR ?= build/demo" in makefile
+    assert "scripts/demo_web.py $(DEMO_DIR)" in makefile
+    assert announcement("build/demo") in README
+    init_project(tmp_path)
+    main(str(tmp_path))
+    main(str(tmp_path))  # twice: the users are there once
+    project = Project.open(tmp_path)
+    assert sorted((u.role, u.email) for u in project.users()) == \
+        sorted((role, email) for role, email, _ in USERS)
+    for _, email, password in USERS:
+        assert project.check_login(email, password) is not None
+    project.close()

@@ -40,6 +40,10 @@ def create_app(project: Project | None, *, cors_origins: list[str] | None = None
                            allow_methods=["GET", "POST", "PUT"],
                            allow_headers=["Authorization", "Content-Type"])
     app.add_middleware(BodyLimit)
+    if project is not None:  # the web app at / (docs/web.md); the API's routes come first
+        from leadscore.web import mount
+
+        mount(app, app.state.served)
     return app
 
 

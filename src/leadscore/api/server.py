@@ -167,7 +167,8 @@ def serve(root: Path, *, host: str = "127.0.0.1", port: int = 8000, workers: int
         try:
             announce(f"Serving the leadscore API on http://{shown}:{bound} ({workers} "
                      f"process{'es' if workers > 1 else ''}, store {api_project.store_kind}"
-                     "; the worker runs beside it). Stop with Ctrl-C or SIGTERM.")
+                     "; the worker runs beside it), and the web app on "
+                     f"http://{shown}:{bound}/. Stop with Ctrl-C or SIGTERM.")
             if workers > 1:
                 from uvicorn.supervisors import Multiprocess
 

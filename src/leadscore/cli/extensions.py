@@ -6,8 +6,8 @@ from collections.abc import Callable
 
 import typer
 
-from leadscore.cli import automation, calibration, care, serve, versions
+from leadscore.cli import automation, calibration, care, serve, users, versions
 
 REGISTRATIONS: list[Callable[[typer.Typer], None]] = [automation.register, calibration.register,
                                                      care.register, serve.register,
-                                                     versions.register]
+                                                     users.register, versions.register]

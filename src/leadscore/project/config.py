@@ -44,6 +44,7 @@ class ProjectConfig:
     future_tolerance: timedelta = timedelta(days=1)  # [import] future_tolerance
     retention_events_days: int | None = None  # [retention] events_days
     rate_limit: RateLimit | None = RateLimit(600, 60.0)  # [api] rate_limit (None: off)
+    sales_leads: str = "all"  # [web] sales_leads: all, or own (the owner property)
 
     @classmethod
     def load(cls, root: Path) -> ProjectConfig:
@@ -56,7 +57,8 @@ class ProjectConfig:
                    read.data, _duration(read, "import.future_tolerance",
                                         settings.import_.future_tolerance),
                    _days(read, "retention.events_days", settings.retention.events_days),
-                   parse_rate_limit(read, "api.rate_limit", settings.api.rate_limit))
+                   parse_rate_limit(read, "api.rate_limit", settings.api.rate_limit),
+                   settings.web.sales_leads)
 
 
 def _duration(read: SettingsFile, key: str, value: str) -> timedelta:

@@ -27,7 +27,11 @@ from leadscore.project.config import (
 )
 from leadscore.project.segment_api import SegmentOperations
 from leadscore.project.service_api import ServiceOperations
+from leadscore.project.settings import DATA_FOLDER
 from leadscore.project.versions import VersionOperations
+from leadscore.project.web_reads import WebReadOperations
+from leadscore.project.web_reports import WebReportOperations
+from leadscore.project.web_users import WebUserOperations
 
 if TYPE_CHECKING:  # the parts are imported by the methods that use them: a command loads
     # only what it needs (`leadscore leads` never loads the automation or SQLAlchemy)
@@ -97,7 +101,8 @@ def _typed(changes: list[PropertyChange], model: Model) -> list[PropertyChange]:
 
 
 class Project(AutomationOperations, CareOperations, ServiceOperations, SegmentOperations,
-              VersionOperations):
+              VersionOperations, WebUserOperations, WebReadOperations,
+              WebReportOperations):
     """A project folder (leadscore.toml + model + store), or just a store and a model.
 
     The import methods look a relative path that does not exist from the current folder up in
@@ -304,11 +309,20 @@ class Project(AutomationOperations, CareOperations, ServiceOperations, SegmentOp
     def leads_page(self, *, model: Model | None = None, label: str | None = None,
                    stage: str | None = None, grade: str | None = None,
                    min_scores: dict[str, float] | None = None, limit: int | None = 25,
-                   sort: str | None = None, after: str | None = None) -> LeadPage:
-        """A page of leads (`limit` of them) and the cursor of the next page (`after`)."""
+                   sort: str | None = None, after: str | None = None,
+                   owner: str | None = None, in_list: str | None = None,
+                   search: str | None = None) -> LeadPage:
+        """A page of leads (`limit` of them) and the cursor of the next page (`after`);
+        `owner`: only contacts whose owner property this is (ignoring case); `in_list`: only
+        the list's members; `search`: a part of the e-mail or name, or the contact id."""
         model = model or self.model
+        if in_list is not None and in_list not in self.lists:
+            raise LeadscoreError.single("LS162", f"no list named '{in_list}'",
+                                        Location(field="list"), text=in_list,
+                                        hint=did_you_mean(in_list, self.lists.lists))
         return list_leads(self.store, model, label=label, stage=stage, grade=grade,
-                          min_scores=min_scores, limit=limit, sort=sort, after=after)
+                          min_scores=min_scores, limit=limit, sort=sort, after=after,
+                          owner=owner, in_list=in_list, search=search)
 
     def context_snapshot(self, contact_id: str, at: datetime | None = None) -> ContactSnapshot:
         """The contact as of `at` (default now) with its computed scores, for testing lists
@@ -381,7 +395,9 @@ class Project(AutomationOperations, CareOperations, ServiceOperations, SegmentOp
 def list_leads(store: Store, model: Model, *, label: str | None = None,
                stage: str | None = None, grade: str | None = None,
                min_scores: dict[str, float] | None = None, limit: int | None = None,
-               sort: str | None = None, after: str | None = None) -> LeadPage:
+               sort: str | None = None, after: str | None = None,
+               owner: str | None = None, in_list: str | None = None,
+               search: str | None = None) -> LeadPage:
     """A page of scored contacts, best first, filtered and sorted in the store."""
     from leadscore.project.filters import check_lead_filters
     from leadscore.storage.leads import LeadQuery, decode_cursor
@@ -403,7 +419,8 @@ def list_leads(store: Store, model: Model, *, label: str | None = None,
                 text=after[:40], hint="pass the cursor the previous page ended with") from None
     query = LeadQuery(model.name, list(model.scores), sort_by, primary, label=label,
                       stage=stage, grade=grade, min_scores=dict(min_scores or {}),
-                      limit=limit, after=after)
+                      limit=limit, after=after, owner=owner, in_list=in_list,
+                      search=search or None)
     return store.lead_page(query)
 
 

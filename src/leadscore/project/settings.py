@@ -104,6 +104,12 @@ class ApiSettings(_Table):
                            "process; beyond it 429 with Retry-After); \"off\": no limit")
 
 
+class WebSettings(_Table):
+    sales_leads: typing.Literal["all", "own"] = _key(
+        "all", "Which leads a user of the sales role sees in the web app: \"all\", or \"own\" "
+        "— only contacts whose `owner` property is the user's e-mail")
+
+
 class Settings(_Table):
     """Everything leadscore reads from leadscore.toml."""
 
@@ -115,6 +121,7 @@ class Settings(_Table):
                                    alias="import")
     retention: RetentionSettings = _key(RetentionSettings(), "How long events are kept")
     api: ApiSettings = _key(ApiSettings(), "The HTTP API (`leadscore serve`)")
+    web: WebSettings = _key(WebSettings(), "The web app (`leadscore serve`, at /)")
 
 
 @dataclass(frozen=True)

@@ -38,6 +38,9 @@ class LeadQuery:
     min_scores: dict[str, float] = field(default_factory=dict)
     limit: int | None = 25
     after: str | None = None  # a cursor from the previous page
+    owner: str | None = None  # the owner property, ignoring case
+    in_list: str | None = None  # members of this list now
+    search: str | None = None  # a part of the e-mail or the name, or the whole contact id
 
 
 @dataclass
@@ -83,12 +86,50 @@ def decode_cursor(cursor: str) -> tuple[float, str]:
 
 def stage_relation(view: DataView) -> str:
     """(contact_id, stage) of every contact with a lifecycle stage now."""
+    return text_relation(view, LIFECYCLE, "stage")
+
+
+def text_relation(view: DataView, name: str, alias: str) -> str:
+    """(contact_id, `alias`): every contact's text value of property `name` now."""
     if view.embedded:
-        return (f"(SELECT contact_id, {value_column(LIFECYCLE, 'text')} AS stage "
-                f"FROM {values_sql(view, [LIFECYCLE])})")
-    return ("(SELECT DISTINCT ON (contact_id) contact_id, v_text AS stage FROM "
-            f"property_changes WHERE name = '{LIFECYCLE}' "
+        return (f"(SELECT contact_id, {value_column(name, 'text')} AS {alias} "
+                f"FROM {values_sql(view, [name])})")
+    return (f"(SELECT DISTINCT ON (contact_id) contact_id, v_text AS {alias} FROM "
+            f"property_changes WHERE name = {quote_text(name)} "
             "ORDER BY contact_id, changed_us DESC, seq DESC)")
+
+
+def _narrowing(view: DataView, query: LeadQuery) -> tuple[list[str], list[Any]]:
+    """The conditions (and their parameters) of the owner, list and search filters: each a
+    `contact_id IN (…)` over the few contacts it keeps, so the ranking stays as it is."""
+    where: list[str] = []
+    params: list[Any] = []
+    if query.owner is not None:
+        where.append(f"contact_id IN (SELECT contact_id FROM "
+                     f"{text_relation(view, 'owner', 'owner')} AS o WHERE lower(owner) = ?)")
+        params.append(query.owner.strip().lower())
+    if query.in_list is not None:
+        members = (view.tail_relation("list_memberships", "WHERE list = ?", [query.in_list])
+                   if view.embedded else
+                   f"(SELECT contact_id FROM list_memberships WHERE list = "
+                   f"{quote_text(query.in_list)})")
+        where.append(f"contact_id IN (SELECT contact_id FROM {members} AS m)")
+    if query.search is not None and query.search.strip():
+        words = query.search.strip().lower()
+        escaped = words.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        pattern = f"%{escaped}%"
+        contacts = view.relation("contacts")
+        first = text_relation(view, "first_name", "first")
+        last = text_relation(view, "last_name", "last")
+        like = "LIKE ? ESCAPE '\\'"
+        where.append(
+            f"(contact_id = ? OR contact_id IN (SELECT contact_id FROM {contacts} AS c "
+            f"WHERE lower(email) {like}) OR contact_id IN (SELECT f.contact_id FROM {first} "
+            f"AS f FULL OUTER JOIN {last} AS n ON n.contact_id = f.contact_id WHERE "
+            f"lower(coalesce(f.first, '') || ' ' || coalesce(n.last, '')) {like}) OR "
+            f"contact_id IN (SELECT contact_id FROM {last} AS n2 WHERE lower(n2.last) {like}))")
+        params += [query.search.strip(), pattern, pattern, pattern]
+    return where, params
 
 
 def scored_relation(view: DataView, model: str, scores: Sequence[str]) -> str:
@@ -126,6 +167,9 @@ def lead_page(view: DataView, query: LeadQuery) -> LeadPage:
     for name, minimum in query.min_scores.items():
         where.append(f"coalesce({quote_name(name)}, 0) >= ?")
         params.append(float(minimum))
+    narrowing, narrowing_params = _narrowing(view, query)
+    where += narrowing
+    params += narrowing_params
     if query.after is not None:
         value, contact_id = decode_cursor(query.after)
         where.append(f"({sort} < ? OR ({sort} = ? AND contact_id > ?))")

@@ -239,4 +239,9 @@ BULK_TABLES = ("contacts", "property_changes", "events", "scores", "score_histor
 
 # the automation tables and the API keys share this metadata: whoever reads the schema sees
 # them all
-from leadscore.storage import api_keys, automation_schema, identities  # noqa: E402, F401
+from leadscore.storage import (  # noqa: E402, F401
+    api_keys,
+    automation_schema,
+    identities,
+    web_users,
+)

@@ -51,6 +51,8 @@ TABLES: dict[str, tuple[str | None, tuple[tuple[str, Any], ...]]] = {
         ("contact_id", "string"), ("model", "string"), ("score", "string"),
         ("value", "float64"), ("label", "string"), ("computed_us", "int64"),
         ("as_of_us", "int64"), ("next_change_us", "int64"), ("version", "int64"))),
+    # read a list at a time (`tail_relation(..., "WHERE list = ?")`): the leads page's filter
+    "list_memberships": (None, (("list", "string"), ("contact_id", "string"))),
 }
 # columns added after segments of their kind were first written (`version`, migration 0010):
 # a segment written before has none, and reads as NULL there
