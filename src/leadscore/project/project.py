@@ -27,7 +27,6 @@ from leadscore.project.config import (
 )
 from leadscore.project.segment_api import SegmentOperations
 from leadscore.project.service_api import ServiceOperations
-from leadscore.project.settings import DATA_FOLDER
 from leadscore.project.versions import VersionOperations
 from leadscore.project.web_reads import WebReadOperations
 from leadscore.project.web_reports import WebReportOperations
