@@ -100,7 +100,7 @@ class VersionOperations:
         if found_file is not None and not Path(found_file).exists():
             self._live_seen, self._live_checked = None, time.monotonic()
             return None
-        with self.store.read() as connection:
+        with self.store.read_raw() as connection:
             live = versions.live(connection)
         self._live_seen, self._live_checked = (live.id if live else None), time.monotonic()
         return None if live is None else self.version_model(live.version)
@@ -111,7 +111,7 @@ class VersionOperations:
         from leadscore.project.settings import DATA_FOLDER
         from leadscore.storage import versions
 
-        with self.store.read() as connection:
+        with self.store.read_raw() as connection:
             found = versions.version(connection, version_id)
         if found is None:
             raise _no_version(version_id)
@@ -127,7 +127,7 @@ class VersionOperations:
 
         if self._model is None or time.monotonic() - self._live_checked < every:
             return False
-        with self.store.read() as connection:
+        with self.store.read_raw() as connection:
             live = versions.live(connection)
         self._live_checked = time.monotonic()
         if (live.id if live else None) == self._live_seen:
