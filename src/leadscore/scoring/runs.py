@@ -162,7 +162,7 @@ def score_embedded(store: Store, model: Model, *, as_of: datetime | None, write:
                 _remember(store, model, marks, revision, as_of_us, [])
             return run
         query = compile_model(model, as_of=as_of_us, dialect="duckdb", stage_rules=True,
-                              schedule=True, targets=targets is not None)
+                              schedule=True, targets=targets is not None, ledger=True)
         names = bind_embedded(view, required_properties=query.required_properties,
                               required_attributes=query.required_attributes,
                               event_types=query.event_types or None, as_of_us=as_of_us,
@@ -234,7 +234,7 @@ def _targets(view: DataView, model: Model, marks: Marks, now_us: int) -> set[str
     state = _state(view.connection, model)
     if state is None or state.get("digest") != model.digest:
         return None
-    before = Marks(int(state["events"]), int(state["properties"]))
+    before = Marks.from_state(state)
     found = contacts_changed_since(view.connection, before, except_properties=[
         (int(a), int(b)) for a, b in state.get("own", [])])
     mark = "?" if view.connection.dialect.name == "sqlite" else "%s"
@@ -255,5 +255,5 @@ def _remember(store: Store, model: Model, marks: Marks, revision: int, as_of_us:
     what changed since."""
     with store.write() as writer:
         write_state(writer.connection, STATE_PREFIX + model.name, as_of_us, {
-            "digest": model.digest, "events": marks.events, "properties": marks.properties,
+            "digest": model.digest, **marks.to_dict(),
             "contacts": revision, "as_of_us": as_of_us, "own": [list(r) for r in own]})

@@ -201,4 +201,4 @@ BULK_TABLES = ("contacts", "property_changes", "events", "scores", "score_histor
 
 # the automation tables and the API keys share this metadata: whoever reads the schema sees
 # them all
-from leadscore.storage import api_keys, automation_schema, identities  # noqa: E402, F401
+from leadscore.storage import api_keys, automation_schema, identities, ledger  # noqa: E402, F401
