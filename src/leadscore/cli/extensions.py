@@ -6,7 +6,8 @@ from collections.abc import Callable
 
 import typer
 
-from leadscore.cli import automation, calibration, care, serve
+from leadscore.cli import automation, calibration, care, ledger, serve
 
 REGISTRATIONS: list[Callable[[typer.Typer], None]] = [automation.register, calibration.register,
-                                                     care.register, serve.register]
+                                                     care.register, ledger.register,
+                                                     serve.register]

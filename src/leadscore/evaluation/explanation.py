@@ -1,5 +1,6 @@
 """Why a contact has its scores: every rule, whether it matched, why, its points, the decay and
-each cap that applied — as of any moment, under any model (a draft included)."""
+each cap that applied, and each score ledger entry that counts — as of any moment, under any
+model (a draft included)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from leadscore.evaluation.arithmetic import round2, round6
+from leadscore.evaluation.ledger import LedgerEntry
 from leadscore.evaluation.matchers import INF, Reason
 from leadscore.evaluation.scoring import ContactScores, RuleResult, Scorer, ScoreResult
 from leadscore.evaluation.snapshot import ContactSnapshot
@@ -94,10 +96,26 @@ def _render_score(name: str, score: ScoreResult, as_of: float, only_matched: boo
         for rule in group.rules:
             if rule.matched or not only_matched:
                 lines.extend(_render_rule(rule, as_of, "    "))
-    if round2(score.total) != score.value:
-        bound = score.score.max if score.total > score.value else score.score.min
+    before = score.value if score.model_value is None else score.model_value
+    if round2(score.total) != before:
+        bound = score.score.max if score.total > before else score.score.min
         lines.append(f"  score capped at {bound:g} (adds up to {_num(score.total)})")
+    if score.model_value is not None:
+        lines.append(f"  score ledger: {score.model_value:g} from the model → {score.value:g}")
+        lines.extend(f"    #{e.id} {_entry_text(e)}" for e in score.ledger)
     return lines
+
+
+def _entry_text(entry: LedgerEntry) -> str:
+    when = datetime.fromtimestamp(entry.effective_us / 1e6, tz=UTC)
+    text = f"{entry.describe()} ({entry.reason}) since {when:%Y-%m-%d %H:%M}"
+    if entry.expires_us is not None:
+        text += f", until {datetime.fromtimestamp(entry.expires_us / 1e6, tz=UTC):%Y-%m-%d %H:%M}"
+    if entry.author:
+        text += f", by {entry.author}"
+    if entry.note:
+        text += f": {entry.note}"
+    return text
 
 
 def _render_rule(rule: RuleResult, as_of: float, indent: str) -> list[str]:
@@ -142,6 +160,9 @@ def _score_dict(score: ScoreResult) -> dict[str, Any]:
     }
     if score.parts:
         out["parts"] = score.parts
+    if score.model_value is not None:
+        out["model_value"] = score.model_value
+    out["ledger"] = [e.to_dict() for e in score.ledger]
     out["rules"] = [_rule_dict(r, None) for r in score.rules]
     out["groups"] = [
         {"name": g.group.name, "points": g.final, "uncapped": round6(g.total),

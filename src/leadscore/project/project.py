@@ -25,6 +25,7 @@ from leadscore.project.config import (
     find_project_root,
     resolve_input,
 )
+from leadscore.project.ledger_api import LedgerOperations
 from leadscore.project.segment_api import SegmentOperations
 from leadscore.project.service_api import ServiceOperations
 from leadscore.project.settings import DATA_FOLDER
@@ -104,7 +105,8 @@ def _typed(changes: list[PropertyChange], model: Model) -> list[PropertyChange]:
     return out
 
 
-class Project(AutomationOperations, CareOperations, ServiceOperations, SegmentOperations):
+class Project(AutomationOperations, CareOperations, ServiceOperations, SegmentOperations,
+              LedgerOperations):
     """A project folder (leadscore.toml + model + store), or just a store and a model.
 
     The import methods look a relative path that does not exist from the current folder up in
