@@ -80,10 +80,11 @@ class LedgerEntry:
 
 
 def to_cents(amount: float) -> int:
-    """An amount in hundredths, half away from zero (what the ledger stores)."""
-    scaled = abs(amount) * 100.0
-    cents = int(scaled + 0.5)
-    return cents if amount >= 0 else -cents
+    """An amount in hundredths, half away from zero on the number as written (1.005 → 101,
+    though the binary 1.005 is a little less): what the ledger stores."""
+    from decimal import ROUND_HALF_UP, Decimal
+
+    return int(Decimal(repr(float(amount))).quantize(Decimal("0.01"), ROUND_HALF_UP) * 100)
 
 
 def applying(entries: Iterable[LedgerEntry], score: str, at_us: int) -> list[LedgerEntry]:
