@@ -24,6 +24,9 @@ class Explanation:
     result: ContactScores
     email: str | None = None
     stage: str | None = None  # the contact's current lifecycle stage, when known
+    # the stage the lifecycle rules give (`lifecycle.StageRules.target`) and why
+    qualifies_for: str | None = None
+    qualifies_because: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -33,7 +36,8 @@ class Explanation:
             "model": self.model.name,
             "grade": self.result.grade,
             "grade_label": self.result.grade_label,
-            "qualifies_for_stage": self.result.stage,
+            "qualifies_for_stage": self.qualifies_for,
+            "qualifies_because": self.qualifies_because,
             "stage": self.stage,
             "scores": {name: _score_dict(s) for name, s in self.result.scores.items()},
         }
@@ -57,8 +61,8 @@ class Explanation:
             grade = self.result.grade + (f" ({self.result.grade_label})"
                                          if self.result.grade_label else "")
             extra.append(f"grade {grade}")
-        if self.result.stage:
-            extra.append(f"qualifies for stage {self.result.stage}")
+        if self.qualifies_for:
+            extra.append(f"qualifies for stage {self.qualifies_for}")
         if self.stage:
             extra.append(f"current stage {self.stage}")
         if extra:
@@ -71,9 +75,14 @@ class Explanation:
 
 def explain_snapshot(model: Model, snapshot: ContactSnapshot, *, scorer: Scorer | None = None,
                      email: str | None = None, stage: str | None = None) -> Explanation:
+    from leadscore.lifecycle.rules import StageRules
+
     scorer = scorer or Scorer(model)
     result = scorer.score(snapshot, explain=True)
-    return Explanation(model, snapshot.contact_id, snapshot.as_of_datetime(), result, email, stage)
+    target = StageRules(model).target(snapshot, result)
+    return Explanation(model, snapshot.contact_id, snapshot.as_of_datetime(), result, email,
+                       stage, target.stage if target else None,
+                       target.cause if target else None)
 
 
 def _render_score(name: str, score: ScoreResult, as_of: float, only_matched: bool) -> list[str]:

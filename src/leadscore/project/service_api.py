@@ -226,8 +226,12 @@ class ServiceOperations:
 
         self._contact_at(contact_id, at)
         snapshot = self.context_snapshot(contact_id, at)
+        from leadscore.lifecycle import StageRules
+
         result = Scorer(self.model).score(snapshot)
         data = result.to_dict()
+        target = StageRules(self.model).target(snapshot, result)
+        data["stage"] = target.stage if target else None  # the one rule for stages
         data["as_of"] = datetime.fromtimestamp(snapshot.as_of, UTC).isoformat()
         data["model"] = self.model.name
         return data

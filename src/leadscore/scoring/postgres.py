@@ -164,7 +164,8 @@ def _results(cursor: Any, model: Model) -> list[ScoredContact]:
         found.append(ScoredContact(
             data["contact_id"], {n: data.get(n) for n in model.scores},
             {n: data.get(f"{n}:label") for n in model.scores}, data.get("grade"),
-            data.get("grade_label"), data.get("stage"), data.get("stage_target")))
+            data.get("grade_label"), data.get("stage_target"),
+            data.get("stage_target")))
     return found
 
 

@@ -43,8 +43,10 @@ class ScoredContact:
     labels: dict[str, str | None]
     grade: str | None = None
     grade_label: str | None = None
+    # the stage the lifecycle rules give (`lifecycle.StageRules.target`: outcomes, exclusions,
+    # criteria or else thresholds) — the one rule every command and answer reports
     stage: str | None = None
-    stage_target: str | None = None  # where the lifecycle rules would move the contact
+    stage_target: str | None = None  # the same (kept for callers that name it so)
 
     def value(self, score: str) -> float:
         found = self.values.get(score)
@@ -212,7 +214,7 @@ def _results(duck: Any, results: str, model: Model) -> list[ScoredContact]:
             found.append(ScoredContact(
                 row["contact_id"], {n: row.get(n) for n in model.scores},
                 {n: row.get(f"{n}:label") for n in model.scores}, row.get("grade"),
-                row.get("grade_label"), row.get("stage"), row.get("stage_target")))
+                row.get("grade_label"), row.get("stage_target"), row.get("stage_target")))
     return found
 
 

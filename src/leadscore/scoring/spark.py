@@ -201,7 +201,8 @@ def score_files_spark(model: Model, *, events: Path | None, contacts: Path | Non
 def _scored(row: dict[str, Any], model: Model) -> ScoredContact:
     return ScoredContact(row["contact_id"], {n: row.get(n) for n in model.scores},
                          {n: row.get(f"{n}:label") for n in model.scores}, row.get("grade"),
-                         row.get("grade_label"), row.get("stage"))
+                         row.get("grade_label"), row.get("stage_target"),
+                         row.get("stage_target"))
 
 
 def score_store_spark(store: Store, model: Model, *, as_of: datetime | None = None,
