@@ -10,10 +10,13 @@ import pytest
 from leadscore.project.service_api import GRANTS
 from tests.api.conftest import SCOPE_SETS
 
-PARAMS = {"contact_id": "c0000001", "name": "sql", "task_id": "1", "publish_id": "1"}
+PARAMS = {"contact_id": "c0000001", "name": "sql", "task_id": "1", "publish_id": "1",
+          "entry_id": "1"}
 BODIES = {"/v1/contacts": {"contacts": []}, "/v1/events": {"events": []},
           "/v1/outcomes": {"outcomes": []}, "/v1/contacts/{contact_id}/feedback":
           {"verdict": "true_sql"}, "/v1/contacts/{contact_id}/stage": {"stage": "lead"},
+          "/v1/contacts/{contact_id}/ledger": {"score": "total", "change_by": 0},
+          "/v1/ledger/{entry_id}/void": {},
           "/v1/identify": {"anonymousId": "a-walk", "traits": {"plan": "walk"}},
           "/v1/track": {"anonymousId": "a-walk", "event": "Walked"},
           "/v1/page": {"anonymousId": "a-walk", "name": "Walk"},

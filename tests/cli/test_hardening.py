@@ -252,7 +252,8 @@ def test_score_out_writes_every_contact_or_names_the_mistake(cli):
 @pytest.mark.parametrize("command", [["stats"], ["leads"], ["explain", "c1"], ["list", "show"],
                                      ["tasks"], ["log", "c1"], ["stage", "history", "c1"],
                                      ["outbox"], ["score", "--dry-run"],
-                                     ["export", "parquet", "out"], ["contact", "export", "c1"]])
+                                     ["export", "parquet", "out"], ["contact", "export", "c1"],
+                                     ["ledger", "list"]])
 def test_a_reading_command_never_creates_a_store(cli, command):
     cli("init", ".")
     config = cli.cwd / "leadscore.toml"

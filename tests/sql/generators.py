@@ -14,6 +14,7 @@ import yaml
 from hypothesis import strategies as st
 
 from leadscore.catalog import duration_micros, parse_duration, to_micros
+from leadscore.evaluation.ledger import LedgerEntry
 from leadscore.sql.reference import History
 
 AS_OF = datetime(2026, 3, 1, 12, 0, 0, 123456, tzinfo=UTC)
@@ -386,4 +387,21 @@ def histories(draw, max_contacts: int = 5) -> History:
             kind = draw(st.sampled_from(EVENT_TYPES + ["deal_won", "opportunity_created"]))
             attrs = draw(attributes(kind)) if kind in EVENT_TYPES else {}
             history.events.append((cid, kind, draw(moments()), attrs))
+        for _ in range(draw(st.integers(0, 4))):
+            history.ledger.append(draw(ledger_entries(cid, len(history.ledger) + 1)))
     return history
+
+
+@st.composite
+def ledger_entries(draw, contact_id: str, entry_id: int) -> LedgerEntry:
+    """A score ledger entry: set-to or change-by, of a score of the generated models (or of
+    none), effective before, at or after the moment of scoring, with or without an expiry
+    (on the moment, before it, after it), sometimes voided."""
+    effective = draw(moments())
+    expires = draw(st.one_of(st.none(), st.sampled_from([AS_OF_US, AS_OF_US + 1]),
+                             ages().map(lambda age: effective + abs(age) + 1)))
+    cents = draw(st.one_of(st.integers(-20_000, 20_000), st.sampled_from([0, 1, -1, 6_500])))
+    return LedgerEntry(entry_id, contact_id, draw(st.sampled_from(["one", "two", "total",
+                                                                   "gone"])),
+                       draw(st.sampled_from(["set", "change"])), cents, effective, expires,
+                       voided_us=draw(st.sampled_from([None, None, None, AS_OF_US])))

@@ -11,13 +11,14 @@ from leadscore.sql.compiler import CompiledQuery, compile_model
 from leadscore.sql.reference import History, detail_names, score_rows
 
 OPTIONS = {"stage_rules": True, "schedule": True, "detail": True}
+ENGINE_OPTIONS = {**OPTIONS, "ledger": True}  # the evaluator reads the snapshots' ledger
 
 
 def run(engine: str, model: Model, history: History, as_of: datetime, *,
         lists: ListSet | None = None, pg: Any = None, spark: Any = None
         ) -> tuple[CompiledQuery, list[dict[str, Any]]]:
     """The engine's output rows (as dicts) for the model with every option on."""
-    query = compile_model(model, as_of=as_of, dialect=engine, lists=lists, **OPTIONS)
+    query = compile_model(model, as_of=as_of, dialect=engine, lists=lists, **ENGINE_OPTIONS)
     relations = history.arrow(query)
     if engine == "duckdb":
         from leadscore.sql.duckdb_engine import run_duckdb

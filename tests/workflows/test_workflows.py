@@ -44,7 +44,7 @@ class Recorder:
         self.done.append(("stage", stage))
         return True
 
-    def adjust_score(self, score, below, cause):
+    def adjust_score(self, score, below, cause, reason="workflow"):
         self.done.append(("adjust", (score, below)))
         return -10.0
 

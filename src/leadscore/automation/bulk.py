@@ -131,7 +131,7 @@ def _compile(automation: Automation, moment: datetime, triggers: list[_Trigger],
     probes = Probes(holds=holds, latest=latest, changed=changed, values=(LIFECYCLE,))
     return compile_model(automation.model, as_of=to_micros(moment), dialect=dialect,
                          lists=automation.lists, stage_rules=True, schedule=True,
-                         targets=True, probes=probes)
+                         targets=True, probes=probes, ledger=True)
 
 
 def _run(connection: Connection, query: CompiledQuery, targets: list[str]) -> pa.Table:
@@ -146,7 +146,8 @@ def _run(connection: Connection, query: CompiledQuery, targets: list[str]) -> pa
             cursor.execute(query.sql)
             names = [d[0] for d in cursor.description]
             rows = cursor.fetchall()
-            cursor.execute("DROP VIEW IF EXISTS ls_events, ls_values, ls_history, ls_contacts")
+            cursor.execute("DROP VIEW IF EXISTS ls_events, ls_values, ls_history, ls_contacts, "
+                           "ls_ledger")
             cursor.execute("DROP TABLE IF EXISTS ls_targets")
         finally:
             cursor.close()

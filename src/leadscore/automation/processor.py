@@ -22,9 +22,10 @@ import sqlalchemy as sa
 from sqlalchemy import Connection, select
 
 from leadscore.automation.schedule import chunks, make_due, write_schedule
-from leadscore.catalog import to_utc
+from leadscore.catalog import to_micros, to_utc
 from leadscore.delivery import enqueue_rows, outbox_row
 from leadscore.evaluation import ContactScores, Scorer
+from leadscore.evaluation.ledger import CHANGE, LedgerEntry, to_cents
 from leadscore.evaluation.matchers import compile_criterion
 from leadscore.evaluation.schedule import next_change_at, time_sensitive
 from leadscore.evaluation.snapshot import ContactSnapshot
@@ -44,12 +45,14 @@ from leadscore.storage.automation_schema import (
 )
 from leadscore.storage.changes import current_stage
 from leadscore.storage.codec import Codec
+from leadscore.storage.ledger import add_entries
 from leadscore.storage.records import ScoreRecord, StageChange, WriteCounts
 from leadscore.storage.snapshots import load_snapshots
 from leadscore.workflows import RunResult, Workflow, run_steps
 
 MAX_PASSES = 4  # a workflow's effects can change scores and lists: settle, within reason
 TICK = timedelta(microseconds=1)
+LOCAL_ENTRY_IDS = 2**62  # ids of ledger entries made in a batch, until the store gives theirs
 BULK_BATCH = 5_000  # contacts per batch after a bulk settle (each batch scans the segments)
 REFRESH_EVERY = 20_000  # contacts processed in one run between planner statistics updates
 AUTOMATION_TABLES = ("contact_schedule", "trigger_states", "list_memberships", "enrollments",
@@ -154,6 +157,7 @@ class _Contact:
     moment: datetime
     property_writes: list[ContactInput] = field(default_factory=list)
     stage_writes: list[StageChange] = field(default_factory=list)
+    ledger_writes: list[LedgerEntry] = field(default_factory=list)  # new score ledger entries
     cleared_from: str | None = None  # the stage before an explicit clear, for the next set
     changed: bool = False
     result: Any = None  # the latest ContactScores
@@ -434,6 +438,9 @@ class Automation:
         if stage_writes:
             writer.record_stage_changes(stage_writes)
             report.stage_moves += len(stage_writes)
+        ledger_writes = [w for c in states.values() for w in c.ledger_writes]
+        if ledger_writes:
+            add_entries(connection, ledger_writes)
         return schedule
 
     def _settle(self, connection: Connection, contact: _Contact, writes: _Writes,
@@ -682,19 +689,26 @@ class _Effects:
         contact.cleared_from = None
         return True
 
-    def adjust_score(self, score: str, below: float, cause: str) -> float:
-        snap = self.contact.snap
-        scorer = self.automation.scorer
-        total = 0.0
-        for _ in range(6):
-            value = self.contact.score(scorer).scores[score].value
-            if value < below:
-                break
-            delta = (below - 1) - value
-            adjustment = float(snap.properties.get("score_adjustment") or 0) + delta
-            self.set_property("score_adjustment", round(adjustment, 2), cause)
-            total += delta
-        return round(total, 2)
+    def adjust_score(self, score: str, below: float, cause: str,
+                     reason: str = "workflow") -> float:
+        """One score ledger entry: change the score by what takes it to `below` − 1 (nothing
+        when it is below already). The entry is written with the batch; the snapshot's ledger
+        holds it meanwhile, so the next scoring of this contact sees it."""
+        contact = self.contact
+        value = contact.score(self.automation.scorer).scores[score].value
+        if value < below:
+            return 0.0
+        cents = to_cents((below - 1) - value)
+        at_us = contact.snap.as_of_us  # effective as of the moment being processed
+        entry = LedgerEntry(
+            LOCAL_ENTRY_IDS + len(contact.ledger_writes), contact.snap.contact_id, score,
+            CHANGE, cents, at_us, None, reason, f"below {below:g}", cause,
+            to_micros(contact.tick()))
+        contact.ledger_writes.append(entry)
+        contact.snap.ledger = (*contact.snap.ledger, entry)
+        contact.edits += 1
+        contact.changed = True
+        return cents / 100
 
     def enqueue(self, key: str, channel: str, payload: dict[str, Any]) -> None:
         kind = self.automation.channel_kinds.get(channel, "webhook")

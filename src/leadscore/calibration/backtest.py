@@ -23,7 +23,8 @@ import numpy as np
 from leadscore.calibration import metrics
 from leadscore.calibration.population import Case, LeftOut
 from leadscore.diagnostics import Diagnostic
-from leadscore.evaluation import ContactSnapshot, Scorer, explain_snapshot
+from leadscore.evaluation import ContactScores, ContactSnapshot, Scorer, explain_snapshot
+from leadscore.lifecycle import StageRules
 from leadscore.model import Model
 
 Progress = Callable[[int, int], None]
@@ -114,12 +115,20 @@ class _Tracker:
         return build(self.low), build(self.high)
 
 
-def qualifying_stage(model: Model, stage: str | None, label: str | None) -> str | None:
-    """The stage thresholds qualify a contact for; with no stage thresholds, an MQL or SQL
-    label of the primary score stands for the stage."""
-    if model.stage_score is not None:
-        return stage
+def qualifying_stage(model: Model, rules: StageRules, snap: ContactSnapshot,
+                     result: ContactScores, label: str | None) -> str | None:
+    """The stage the model's lifecycle rules give the contact (`StageRules.target`: outcome
+    events, exclusions, then qualification by criteria or else by the stage thresholds) —
+    the rule `score` and the automation follow. A model with neither stage thresholds nor
+    `qualify` criteria has no stage rule: an MQL or SQL label of its primary score stands for
+    the stage, as long as no exclusion holds."""
+    if model.stage_score is not None or model.lifecycle.qualify:
+        target = rules.target(snap, result)
+        return target.stage if target else None
     if label is not None and label.lower() in ("mql", "sql"):
+        memo: dict = {}
+        if any(m.evidence(snap, memo) is not None for m in rules.excluded):
+            return None
         return label.lower()
     return None
 
@@ -130,6 +139,7 @@ def score_cases(models: Sequence[Model], pairs: Iterable[tuple[ContactSnapshot, 
     """Score every pair under every model (the fast path: no result objects are kept).
     The values of the `watch` properties are kept per case (for the leakage guard)."""
     scorers = [Scorer(m) for m in models]
+    stage_rules = [StageRules(m) for m in models]
     names = [list(m.scores) for m in models]
     primaries = [m.primary_score.name for m in models]
     values: list[dict[str, list[float]]] = [{n: [] for n in ns} for ns in names]
@@ -156,7 +166,8 @@ def score_cases(models: Sequence[Model], pairs: Iterable[tuple[ContactSnapshot, 
                 values[j][name].append(result.scores[name].value)
             primary = result.scores[primaries[j]]
             labels[j].append(primary.label)
-            stages[j].append(qualifying_stage(models[j], result.stage, primary.label))
+            stages[j].append(qualifying_stage(models[j], stage_rules[j], snap, result,
+                                              primary.label))
             trackers[j].offer(primary.value, snap, case)
         if progress and count % 2000 == 0:
             progress(count, total)

@@ -44,8 +44,15 @@ def store_file() -> str | None:
     return sqlite_file(opened[-1].config.store_url) if opened else None
 
 
-def parse_moment(text: str | None) -> datetime | None:
-    """A --at / --as-of value (see `leadscore.project.parse_moment`)."""
+def parse_moment(text: str | None, option: str = "--at") -> datetime | None:
+    """A --at / --as-of value (see `leadscore.project.parse_moment`); a value that is no
+    moment is LS303, naming `option`."""
+    from leadscore.diagnostics import LeadscoreError, Location
     from leadscore.project.moments import parse_moment as parse
 
-    return parse(text)
+    try:
+        return parse(text)
+    except ValueError as error:
+        raise LeadscoreError.single("LS303", f"{option}: {error}", Location(field=option),
+                                    text=(text or "")[:40], hint="write a date like "
+                                    "2026-03-01 or 2026-03-01T09:30Z, or now-30d") from None

@@ -6,8 +6,9 @@ from collections.abc import Callable
 
 import typer
 
-from leadscore.cli import automation, calibration, care, serve, users, versions
+from leadscore.cli import automation, calibration, care, ledger, serve, users, versions
 
 REGISTRATIONS: list[Callable[[typer.Typer], None]] = [automation.register, calibration.register,
-                                                     care.register, serve.register,
-                                                     users.register, versions.register]
+                                                     care.register, ledger.register,
+                                                     serve.register, users.register,
+                                                     versions.register]

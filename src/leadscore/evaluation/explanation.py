@@ -1,5 +1,6 @@
 """Why a contact has its scores: every rule, whether it matched, why, its points, the decay and
-each cap that applied — as of any moment, under any model (a draft included)."""
+each cap that applied, and each score ledger entry that counts — as of any moment, under any
+model (a draft included)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from leadscore.evaluation.arithmetic import round2, round6
+from leadscore.evaluation.ledger import LedgerEntry
 from leadscore.evaluation.matchers import INF, Reason
 from leadscore.evaluation.scoring import ContactScores, RuleResult, Scorer, ScoreResult
 from leadscore.evaluation.snapshot import ContactSnapshot
@@ -22,6 +24,9 @@ class Explanation:
     result: ContactScores
     email: str | None = None
     stage: str | None = None  # the contact's current lifecycle stage, when known
+    # the stage the lifecycle rules give (`lifecycle.StageRules.target`) and why
+    qualifies_for: str | None = None
+    qualifies_because: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -31,7 +36,8 @@ class Explanation:
             "model": self.model.name,
             "grade": self.result.grade,
             "grade_label": self.result.grade_label,
-            "qualifies_for_stage": self.result.stage,
+            "qualifies_for_stage": self.qualifies_for,
+            "qualifies_because": self.qualifies_because,
             "stage": self.stage,
             "scores": {name: _score_dict(s) for name, s in self.result.scores.items()},
         }
@@ -55,8 +61,8 @@ class Explanation:
             grade = self.result.grade + (f" ({self.result.grade_label})"
                                          if self.result.grade_label else "")
             extra.append(f"grade {grade}")
-        if self.result.stage:
-            extra.append(f"qualifies for stage {self.result.stage}")
+        if self.qualifies_for:
+            extra.append(f"qualifies for stage {self.qualifies_for}")
         if self.stage:
             extra.append(f"current stage {self.stage}")
         if extra:
@@ -69,9 +75,14 @@ class Explanation:
 
 def explain_snapshot(model: Model, snapshot: ContactSnapshot, *, scorer: Scorer | None = None,
                      email: str | None = None, stage: str | None = None) -> Explanation:
+    from leadscore.lifecycle.rules import StageRules
+
     scorer = scorer or Scorer(model)
     result = scorer.score(snapshot, explain=True)
-    return Explanation(model, snapshot.contact_id, snapshot.as_of_datetime(), result, email, stage)
+    target = StageRules(model).target(snapshot, result)
+    return Explanation(model, snapshot.contact_id, snapshot.as_of_datetime(), result, email,
+                       stage, target.stage if target else None,
+                       target.cause if target else None)
 
 
 def _render_score(name: str, score: ScoreResult, as_of: float, only_matched: bool) -> list[str]:
@@ -94,10 +105,26 @@ def _render_score(name: str, score: ScoreResult, as_of: float, only_matched: boo
         for rule in group.rules:
             if rule.matched or not only_matched:
                 lines.extend(_render_rule(rule, as_of, "    "))
-    if round2(score.total) != score.value:
-        bound = score.score.max if score.total > score.value else score.score.min
+    before = score.value if score.model_value is None else score.model_value
+    if round2(score.total) != before:
+        bound = score.score.max if score.total > before else score.score.min
         lines.append(f"  score capped at {bound:g} (adds up to {_num(score.total)})")
+    if score.model_value is not None:
+        lines.append(f"  score ledger: {score.model_value:g} from the model → {score.value:g}")
+        lines.extend(f"    #{e.id} {_entry_text(e)}" for e in score.ledger)
     return lines
+
+
+def _entry_text(entry: LedgerEntry) -> str:
+    when = datetime.fromtimestamp(entry.effective_us / 1e6, tz=UTC)
+    text = f"{entry.describe()} ({entry.reason}) since {when:%Y-%m-%d %H:%M}"
+    if entry.expires_us is not None:
+        text += f", until {datetime.fromtimestamp(entry.expires_us / 1e6, tz=UTC):%Y-%m-%d %H:%M}"
+    if entry.author:
+        text += f", by {entry.author}"
+    if entry.note:
+        text += f": {entry.note}"
+    return text
 
 
 def _render_rule(rule: RuleResult, as_of: float, indent: str) -> list[str]:
@@ -142,6 +169,9 @@ def _score_dict(score: ScoreResult) -> dict[str, Any]:
     }
     if score.parts:
         out["parts"] = score.parts
+    if score.model_value is not None:
+        out["model_value"] = score.model_value
+    out["ledger"] = [e.to_dict() for e in score.ledger]
     out["rules"] = [_rule_dict(r, None) for r in score.rules]
     out["groups"] = [
         {"name": g.group.name, "points": g.final, "uncapped": round6(g.total),

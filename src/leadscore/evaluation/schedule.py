@@ -1,6 +1,7 @@
 """When will a contact's scores or memberships change with no new data? Timeframes end, decay
-steps and expiries fall due. `next_change_at` finds the earliest such moment after the snapshot,
-so a worker looks at each contact only when something can have changed."""
+steps and expiries fall due, ledger entries start or stop applying. `next_change_at` finds the
+earliest such moment after the snapshot, so a worker looks at each contact only when something
+can have changed."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from typing import Any
 
 from leadscore.catalog import to_micros
 from leadscore.evaluation.arithmetic import micros_to_seconds, seconds_to_micros
+from leadscore.evaluation.ledger import next_moment_us
 from leadscore.evaluation.matchers import (
     INF,
     AllMatcher,
@@ -44,8 +46,9 @@ def time_sensitive(matchers: Iterable[Any]) -> list[Any]:
 def next_change_at(snap: ContactSnapshot, matchers: Iterable[Any],
                    decays: Iterable[tuple[Decay, float | None]] = ()) -> float | None:
     """The earliest moment after `snap.as_of` at which a time window of `matchers` lets an event
-    go, a date property leaves a `within_last`, a `changed_within` lapses, or one of `decays`
-    (decay, time of the event that earned points) changes the points. None: never.
+    go, a date property leaves a `within_last`, a `changed_within` lapses, one of `decays`
+    (decay, time of the event that earned points) changes the points, or one of the
+    snapshot's ledger entries starts or stops applying. None: never.
     Pass `time_sensitive(...)` of the matchers to skip walking whole trees per contact.
     Moments are worked out in microseconds; the answer is POSIX seconds."""
     best = next_change_us(snap, matchers, decays)
@@ -67,6 +70,10 @@ def next_change_us(snap: ContactSnapshot, matchers: Iterable[Any],
             continue
         due = _decay_moment(decay, seconds_to_micros(evidence), now)
         if due is not None and now < due and (best is None or due < best):
+            best = due
+    if snap.ledger:
+        due = next_moment_us(snap.ledger, now)
+        if due is not None and (best is None or due < best):
             best = due
     return best
 

@@ -4,7 +4,9 @@ Order of work for each score: every rule's points (tiers pick one band, per-even
 each event, decay shrinks points by the age of the event that earned them) → the rule's own
 cap → each group's sum and cap → the score's sum and cap. Sum scores add their parts and apply
 their own cap. Then thresholds label each score, the grade matrix combines two labels, and the
-stage score's label names the lifecycle stage the contact qualifies for.
+stage score's label names the lifecycle stage the contact qualifies for. The contact's score
+ledger (`ledger.py`) adjusts each score after its cap, before its label and before a sum score
+reads it.
 
 The arithmetic is `arithmetic.py`'s, which every SQL engine reproduces: decayed points round
 to 10⁻⁶, per-event decayed points add as integer millionths, sums add left to right (the
@@ -19,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from leadscore.catalog import PropertyType
+from leadscore.evaluation import ledger as ledger_rules
 from leadscore.evaluation.arithmetic import (
     MICROS,
     add_in_order,
@@ -80,6 +83,8 @@ class ScoreResult:
     rules: list[RuleResult] = field(default_factory=list)  # ungrouped rules
     groups: list[GroupResult] = field(default_factory=list)
     parts: dict[str, float] = field(default_factory=dict)  # for sum scores
+    model_value: float | None = None  # before the ledger, when ledger entries apply
+    ledger: list[Any] = field(default_factory=list)  # the ledger entries that count
 
     @property
     def name(self) -> str:
@@ -306,8 +311,8 @@ class Scorer:
                 parts = {name: results[name].value for name in score.sum_of}
                 total = add_in_order(parts.values())
                 value = round2(clamp(total, score.min, score.max))
-                results[score.name] = ScoreResult(score, value, total, score.label_for(value),
-                                                  parts=parts)
+                results[score.name] = self._adjusted(
+                    ScoreResult(score, value, total, None, parts=parts), snap)
                 continue
             rule_results: list[RuleResult] = []
             group_results: list[GroupResult] = []
@@ -332,8 +337,8 @@ class Scorer:
                     group_results.append(GroupResult(group, in_group, group_total, group_final))
                 total += group_final
             value = round2(clamp(total, score.min, score.max))
-            results[score.name] = ScoreResult(score, value, total, score.label_for(value),
-                                              rule_results, group_results)
+            results[score.name] = self._adjusted(
+                ScoreResult(score, value, total, None, rule_results, group_results), snap)
         scored = ContactScores(snap.contact_id, snap.as_of, results,
                                 decaying=memo.get(DECAYING, []))
         if self._grade is not None:
@@ -346,6 +351,18 @@ class Scorer:
             threshold = results[self._stage_score].threshold
             scored.stage = threshold.stage if threshold else None
         return scored
+
+    @staticmethod
+    def _adjusted(result: ScoreResult, snap: ContactSnapshot) -> ScoreResult:
+        """The score after the contact's ledger entries that apply, labelled."""
+        if snap.ledger:
+            entries = ledger_rules.applying(snap.ledger, result.score.name, snap.as_of_us)
+            if entries:
+                result.model_value = result.value
+                result.value = ledger_rules.adjust(result.value, entries)
+                result.ledger = ledger_rules.in_effect(entries)
+        result.threshold = result.score.label_for(result.value)
+        return result
 
     def matchers(self) -> list[Any]:
         """Every rule's compiled criterion (for `schedule.next_change_at`)."""

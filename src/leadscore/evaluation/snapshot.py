@@ -53,11 +53,11 @@ EMPTY_SERIES = EventSeries()
 
 class ContactSnapshot:
     __slots__ = ("contact_id", "as_of", "as_of_us", "created_at", "properties", "changes",
-                 "events", "scores", "lists")
+                 "events", "ledger", "scores", "lists")
 
     def __init__(self, contact_id: str, as_of: float, created_at: float | None,
                  properties: dict[str, Any], changes: dict[str, list[float]],
-                 events: dict[str, EventSeries]) -> None:
+                 events: dict[str, EventSeries], ledger: tuple[Any, ...] = ()) -> None:
         self.contact_id = contact_id
         self.as_of = as_of
         self.as_of_us = seconds_to_micros(as_of)  # the moment in exact microseconds
@@ -65,6 +65,10 @@ class ContactSnapshot:
         self.properties = properties  # value as of `as_of` (unknown properties are absent)
         self.changes = changes  # property → times of its recorded changes, oldest first
         self.events = events  # event type → series
+        # the contact's score ledger entries (`evaluation.ledger.LedgerEntry`, not voided),
+        # those not in effect yet included: the scorer applies only those in effect at as_of,
+        # and the schedule wakes the contact when one starts or stops applying
+        self.ledger = ledger
         # computed context for lists, workflows and stage rules (never for scoring rules):
         self.scores: dict[str, tuple[float, str | None]] = {}  # score → (value, label)
         self.lists: set[str] = set()  # lists the contact is a member of
@@ -72,7 +76,8 @@ class ContactSnapshot:
     @classmethod
     def build(cls, contact_id: str, as_of: datetime, *, created_at: datetime | None = None,
               property_changes: Iterable[PropertyChange] = (),
-              events: Iterable[EventRecord] = ()) -> ContactSnapshot:
+              events: Iterable[EventRecord] = (),
+              ledger: Iterable[Any] = ()) -> ContactSnapshot:
         """Build the snapshot from any amount of history; anything after `as_of` is ignored."""
         cutoff = to_utc(as_of).timestamp()
         ordered = sorted(
@@ -103,14 +108,16 @@ class ContactSnapshot:
         created = to_utc(created_at).timestamp() if created_at is not None else None
         if created is not None and "created_at" not in properties and created <= cutoff:
             properties["created_at"] = to_utc(created_at)  # type: ignore[arg-type]
-        return cls(contact_id, cutoff, created, properties, changes, series)
+        return cls(contact_id, cutoff, created, properties, changes, series,
+                   tuple(e for e in ledger if e.voided_us is None))
 
     @classmethod
     def from_sorted(cls, contact_id: str, as_of: float, created_at: float | None,
                     properties: dict[str, Any], changes: dict[str, list[float]],
-                    events: dict[str, EventSeries]) -> ContactSnapshot:
+                    events: dict[str, EventSeries], ledger: tuple[Any, ...] = ()
+                    ) -> ContactSnapshot:
         """Fast path for loaders that already hold sorted data up to `as_of` (no copies)."""
-        return cls(contact_id, as_of, created_at, properties, changes, events)
+        return cls(contact_id, as_of, created_at, properties, changes, events, ledger)
 
     def as_of_datetime(self) -> datetime:
         return datetime.fromtimestamp(self.as_of, tz=UTC)

@@ -25,6 +25,7 @@ from leadscore.project.config import (
     find_project_root,
     resolve_input,
 )
+from leadscore.project.ledger_api import LedgerOperations
 from leadscore.project.segment_api import SegmentOperations
 from leadscore.project.service_api import ServiceOperations
 from leadscore.project.versions import VersionOperations
@@ -76,9 +77,17 @@ def explain_contact(store: Store, model: Model, contact_id: str,
             Location(field="at"), hint=f"it was created {created_at:%Y-%m-%d %H:%M} UTC")
     snapshot = ContactSnapshot.build(contact_id, as_of, created_at=created_at,
                                      property_changes=_typed(changes, model),
-                                     events=events)
+                                     events=events, ledger=ledger_of(store, contact_id))
     stage = snapshot.properties.get("lifecycle_stage")
     return explain_snapshot(model, snapshot, email=email, stage=stage)
+
+
+def ledger_of(store: Store, contact_id: str) -> list[Any]:
+    """The contact's score ledger entries that are not voided."""
+    from leadscore.storage.ledger import entries_of
+
+    with store.read_raw() as connection:
+        return entries_of(connection, [contact_id]).get(contact_id, [])
 
 
 def _typed(changes: list[PropertyChange], model: Model) -> list[PropertyChange]:
@@ -100,7 +109,7 @@ def _typed(changes: list[PropertyChange], model: Model) -> list[PropertyChange]:
 
 
 class Project(AutomationOperations, CareOperations, ServiceOperations, SegmentOperations,
-              VersionOperations, WebUserOperations, WebReadOperations,
+              LedgerOperations, VersionOperations, WebUserOperations, WebReadOperations,
               WebReportOperations):
     """A project folder (leadscore.toml + model + store), or just a store and a model.
 

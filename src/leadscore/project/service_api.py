@@ -228,9 +228,13 @@ class ServiceOperations:
 
         self._contact_at(contact_id, at)
         snapshot = self.context_snapshot(contact_id, at)
+        from leadscore.lifecycle import StageRules
+
         model = self.model_at(at)
         result = Scorer(model).score(snapshot)
         data = result.to_dict()
+        target = StageRules(model).target(snapshot, result)
+        data["stage"] = target.stage if target else None  # the one rule for stages
         data["as_of"] = datetime.fromtimestamp(snapshot.as_of, UTC).isoformat()
         data["model"] = model.name
         data["version"] = model.published

@@ -114,7 +114,8 @@ def score_files(model: Model, *, events: Path | None, contacts: Path | None,
             run.results = [ScoredContact(
                 row["contact_id"], {n: _number(row.get(n)) for n in model.scores},
                 {n: row.get(f"{n}:label") for n in model.scores}, row.get("grade"),
-                row.get("grade_label"), row.get("stage")) for row in top]
+                row.get("grade_label"), row.get("stage_target"), row.get("stage_target"))
+                for row in top]
     finally:
         duck.close()
     run.full = True

@@ -61,6 +61,7 @@ def date_attribute_sql(text: str, fits: str = "true") -> str:
 
 def bind_views(cursor: Any, query: Any, as_of_us: int, targets: Iterable[str] | None) -> None:
     from leadscore.sql.pivot import pivot_values
+    from leadscore.storage.ledger import LEDGER_SELECT
 
     view = "CREATE OR REPLACE TEMPORARY VIEW"
     cursor.execute(f"{view} ls_contacts AS SELECT contact_id, created_us FROM contacts")
@@ -78,6 +79,7 @@ def bind_views(cursor: Any, query: Any, as_of_us: int, targets: Iterable[str] | 
         kinds = " AND type IN (" + ", ".join(quote_text(t) for t in query.event_types) + ")"
     cursor.execute(f"{view} ls_events AS SELECT contact_id, type, occurred_us{attributes} "
                    f"FROM events WHERE occurred_us <= {int(as_of_us)}{kinds}")
+    cursor.execute(f"{view} ls_ledger AS {LEDGER_SELECT}")
     if targets is not None:
         cursor.execute("CREATE TEMPORARY TABLE ls_targets (contact_id TEXT PRIMARY KEY) "
                        "ON COMMIT DROP")
@@ -114,7 +116,7 @@ def score_postgres(store: Store, model: Model, *, as_of: datetime | None, write:
                 run.seconds = time.perf_counter() - started
                 return run
             query = compile_model(model, as_of=as_of_us, dialect="postgres", stage_rules=True,
-                                  schedule=True, targets=targets is not None)
+                                  schedule=True, targets=targets is not None, ledger=True)
             bind_views(cursor, query, as_of_us, sorted(targets) if targets is not None else None)
             cursor.execute(f"CREATE TEMPORARY TABLE ls_results ON COMMIT DROP AS {query.sql}")
             cursor.execute("SELECT count(*) FROM events")
@@ -134,7 +136,8 @@ def score_postgres(store: Store, model: Model, *, as_of: datetime | None, write:
                 _remember(connection, model, marks, revision, as_of_us, own)
                 if finish is not None:
                     finish(connection)
-            cursor.execute("DROP VIEW IF EXISTS ls_events, ls_values, ls_history, ls_contacts")
+            cursor.execute("DROP VIEW IF EXISTS ls_events, ls_values, ls_history, ls_contacts, "
+                           "ls_ledger")
         finally:
             cursor.close()
     if write:
@@ -164,7 +167,8 @@ def _results(cursor: Any, model: Model) -> list[ScoredContact]:
         found.append(ScoredContact(
             data["contact_id"], {n: data.get(n) for n in model.scores},
             {n: data.get(f"{n}:label") for n in model.scores}, data.get("grade"),
-            data.get("grade_label"), data.get("stage"), data.get("stage_target")))
+            data.get("grade_label"), data.get("stage_target"),
+            data.get("stage_target")))
     return found
 
 
@@ -234,7 +238,7 @@ def _targets(connection: Any, model: Model, marks: Marks, now_us: int) -> set[st
     state = None if found_state is None else found_state[1]
     if state is None or state.get("digest") != model.digest:
         return None
-    before = Marks(int(state["events"]), int(state["properties"]))
+    before = Marks.from_state(state)
     found = contacts_changed_since(connection, before, except_properties=[
         (int(a), int(b)) for a, b in state.get("own", [])])
     found.update(row[0] for row in connection.exec_driver_sql(
@@ -251,5 +255,5 @@ def _targets(connection: Any, model: Model, marks: Marks, now_us: int) -> set[st
 def _remember(connection: Any, model: Model, marks: Marks, revision: int, as_of_us: int,
               own: list[tuple[int, int]]) -> None:
     write_state(connection, STATE_PREFIX + model.name, as_of_us, {
-        "digest": model.digest, "events": marks.events, "properties": marks.properties,
+        "digest": model.digest, **marks.to_dict(),
         "contacts": revision, "as_of_us": as_of_us, "own": [list(r) for r in own]})

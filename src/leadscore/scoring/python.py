@@ -12,7 +12,7 @@ from typing import Any
 from leadscore.evaluation import Scorer
 from leadscore.lifecycle import StageRules
 from leadscore.model import Model
-from leadscore.scoring.runs import ScoreRun
+from leadscore.scoring.runs import ScoredContact, ScoreRun
 from leadscore.storage import Store
 from leadscore.storage.records import ScoreRecord, StageChange
 
@@ -44,7 +44,12 @@ def score_store_python(store: Store, model: Model, *, as_of: datetime | None = N
         if result.grade is not None:
             records.append(ScoreRecord(snap.contact_id, "grade", None, result.grade))
         if keep_results:
-            run.results.append(result)
+            qualified = rules.target(snap, result)
+            stage = qualified.stage if qualified else None
+            run.results.append(ScoredContact(
+                snap.contact_id, {n: s.value for n, s in result.scores.items()},
+                {n: s.label for n, s in result.scores.items()}, result.grade,
+                result.grade_label, stage, stage))
         if write:
             previous = current.get(snap.contact_id)
             found = rules.move(snap, result, previous)

@@ -44,8 +44,10 @@ class ScoredContact:
     labels: dict[str, str | None]
     grade: str | None = None
     grade_label: str | None = None
+    # the stage the lifecycle rules give (`lifecycle.StageRules.target`: outcomes, exclusions,
+    # criteria or else thresholds) — the one rule every command and answer reports
     stage: str | None = None
-    stage_target: str | None = None  # where the lifecycle rules would move the contact
+    stage_target: str | None = None  # the same (kept for callers that name it so)
 
     def value(self, score: str) -> float:
         found = self.values.get(score)
@@ -171,7 +173,7 @@ def score_embedded(store: Store, model: Model, *, as_of: datetime | None, write:
                 _remember(store, model, marks, revision, as_of_us, [])
             return run
         query = compile_model(model, as_of=as_of_us, dialect="duckdb", stage_rules=True,
-                              schedule=True, targets=targets is not None)
+                              schedule=True, targets=targets is not None, ledger=True)
         names = bind_embedded(view, required_properties=query.required_properties,
                               required_attributes=query.required_attributes,
                               event_types=query.event_types or None, as_of_us=as_of_us,
@@ -222,7 +224,7 @@ def _results(duck: Any, results: str, model: Model) -> list[ScoredContact]:
             found.append(ScoredContact(
                 row["contact_id"], {n: row.get(n) for n in model.scores},
                 {n: row.get(f"{n}:label") for n in model.scores}, row.get("grade"),
-                row.get("grade_label"), row.get("stage"), row.get("stage_target")))
+                row.get("grade_label"), row.get("stage_target"), row.get("stage_target")))
     return found
 
 
@@ -244,7 +246,7 @@ def _targets(view: DataView, model: Model, marks: Marks, now_us: int) -> set[str
     state = _state(view.connection, model)
     if state is None or state.get("digest") != model.digest:
         return None
-    before = Marks(int(state["events"]), int(state["properties"]))
+    before = Marks.from_state(state)
     found = contacts_changed_since(view.connection, before, except_properties=[
         (int(a), int(b)) for a, b in state.get("own", [])])
     mark = "?" if view.connection.dialect.name == "sqlite" else "%s"
@@ -266,5 +268,5 @@ def _remember(store: Store, model: Model, marks: Marks, revision: int, as_of_us:
     what changed since."""
     with store.write() as writer:
         write_state(writer.connection, STATE_PREFIX + model.name, as_of_us, {
-            "digest": model.digest, "events": marks.events, "properties": marks.properties,
+            "digest": model.digest, **marks.to_dict(),
             "contacts": revision, "as_of_us": as_of_us, "own": [list(r) for r in own]})

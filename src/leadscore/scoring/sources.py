@@ -1,9 +1,9 @@
 """The canonical relations of a compiled model, bound to where the data is.
 
-`leadscore.sql` compiles a model to SQL over `ls_contacts`, `ls_values`, `ls_events` and
-`ls_targets`. Here they become views: on the embedded store over its segments and SQLite tail
-(in DuckDB); for files given on the command line over the files themselves (CSV, JSON Lines,
-Parquet). PostgreSQL's views live in `postgres.py`.
+`leadscore.sql` compiles a model to SQL over `ls_contacts`, `ls_values`, `ls_events`,
+`ls_targets` and `ls_ledger` (the score ledger). Here they become views: on the embedded
+store over its segments and SQLite tail (in DuckDB); for files given on the command line over
+the files themselves (CSV, JSON Lines, Parquet). PostgreSQL's views live in `postgres.py`.
 """
 
 from __future__ import annotations
@@ -19,6 +19,11 @@ from leadscore.storage.values import typed_values_sql
 from leadscore.storage.views import DataView
 
 CONTACTS, VALUES, EVENTS, TARGETS = "ls_contacts", "ls_values", "ls_events", "ls_targets"
+LEDGER = "ls_ledger"
+EMPTY_LEDGER = ("SELECT CAST(NULL AS VARCHAR) AS contact_id, CAST(NULL AS VARCHAR) AS score, "
+                "CAST(NULL AS VARCHAR) AS op, CAST(NULL AS BIGINT) AS cents, "
+                "CAST(NULL AS BIGINT) AS effective_us, CAST(NULL AS BIGINT) AS expires_us, "
+                "CAST(NULL AS BIGINT) AS entry_id WHERE false")
 
 
 def event_columns(required: Iterable[tuple[str, str]], *, promoted: Mapping[str, str]
@@ -42,7 +47,7 @@ def bind_embedded(view: DataView, *, required_properties: Mapping[str, tuple[Pro
     """Create the canonical views over the embedded store (in `view`'s DuckDB); returns
     canonical name → view name."""
     duck = view.duck
-    names = {c: c for c in (CONTACTS, VALUES, EVENTS, TARGETS)}  # the compiled query's own
+    names = {c: c for c in (CONTACTS, VALUES, EVENTS, TARGETS, LEDGER)}  # the query's own
     within = None
     if targets is not None:  # the contacts and their values read for these alone
         table = view.register_columns([("contact_id", "VARCHAR", list(targets))])
@@ -72,7 +77,25 @@ def bind_embedded(view: DataView, *, required_properties: Mapping[str, tuple[Pro
         parts.insert(0, f"SELECT {', '.join([base, *segment_cols])} FROM {source} {where}")
     duck.execute(f"CREATE OR REPLACE TEMP VIEW {names[EVENTS]} AS "
                  + " UNION ALL ".join(parts))
+    bind_ledger(view, names[LEDGER])
     return names
+
+
+def bind_ledger(view: DataView, name: str) -> None:
+    """`ls_ledger` over the score ledger's entries that are not voided (a SQLite table of a
+    few rows per adjusted contact, read here and registered in DuckDB)."""
+    from leadscore.storage.ledger import LEDGER_SELECT
+
+    rows = list(view.connection.exec_driver_sql(LEDGER_SELECT))
+    if not rows:
+        view.duck.execute(f"CREATE OR REPLACE TEMP VIEW {name} AS {EMPTY_LEDGER}")
+        return
+    kinds = ("VARCHAR", "VARCHAR", "VARCHAR", "BIGINT", "BIGINT", "BIGINT", "BIGINT")
+    names = ("contact_id", "score", "op", "cents", "effective_us", "expires_us", "entry_id")
+    table = view.register_columns([(column, kind, [row[i] for row in rows])
+                                   for i, (column, kind) in enumerate(zip(names, kinds,
+                                                                          strict=True))])
+    view.duck.execute(f"CREATE OR REPLACE TEMP VIEW {name} AS SELECT * FROM {table}")
 
 
 def drop_views(duck: Any, names: Mapping[str, str]) -> None:

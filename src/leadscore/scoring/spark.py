@@ -201,7 +201,8 @@ def score_files_spark(model: Model, *, events: Path | None, contacts: Path | Non
 def _scored(row: dict[str, Any], model: Model) -> ScoredContact:
     return ScoredContact(row["contact_id"], {n: row.get(n) for n in model.scores},
                          {n: row.get(f"{n}:label") for n in model.scores}, row.get("grade"),
-                         row.get("grade_label"), row.get("stage"))
+                         row.get("grade_label"), row.get("stage_target"),
+                         row.get("stage_target"))
 
 
 def score_store_spark(store: Store, model: Model, *, as_of: datetime | None = None,
@@ -227,7 +228,7 @@ def score_store_spark(store: Store, model: Model, *, as_of: datetime | None = No
     run = ScoreRun(model.name, moment, written=write, engine="spark",
                    labels={name: Counter() for name in model.scores})
     query = compile_model(model, as_of=as_of_us, dialect="spark", stage_rules=True,
-                          schedule=True)
+                          schedule=True, ledger=True)
     with staging(store) as staged, store.read_raw() as connection, \
             DataView(connection) as view, tempfile.TemporaryDirectory(
                 prefix="leadscore-spark-", dir=staged.folder) as folder:
@@ -236,7 +237,7 @@ def score_store_spark(store: Store, model: Model, *, as_of: datetime | None = No
                               event_types=query.event_types or None, as_of_us=as_of_us,
                               now=as_of is None)
         try:
-            for canonical in ("ls_contacts", "ls_values", "ls_events"):
+            for canonical in ("ls_contacts", "ls_values", "ls_events", "ls_ledger"):
                 target = quote_text(str(Path(folder) / f"{canonical}.parquet"))
                 staged.duck.execute(f"COPY (SELECT * FROM {names[canonical]}) TO {target} "
                                     "(FORMAT parquet)")
@@ -244,7 +245,7 @@ def score_store_spark(store: Store, model: Model, *, as_of: datetime | None = No
             drop_views(staged.duck, names)
         spark = _session(master)
         try:
-            for canonical in ("ls_contacts", "ls_values", "ls_events"):
+            for canonical in ("ls_contacts", "ls_values", "ls_events", "ls_ledger"):
                 spark.read.parquet(str(Path(folder) / f"{canonical}.parquet")) \
                     .createOrReplaceTempView(canonical)
             spark.sql(query.sql).write.mode("overwrite").parquet(str(Path(folder) / "results"))

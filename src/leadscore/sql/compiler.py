@@ -3,10 +3,11 @@
 The query is a chain of layers, each `SELECT *, <new columns> FROM <previous>`:
 
     events   one scan of ls_events, one conditional aggregate per fact the criteria need
-    base     ls_contacts ⋈ ls_values ⋈ events: typed properties, event facts
+    ledger   (with `ledger`) per contact, each score's set-to and change-by of ls_ledger
+    base     ls_contacts ⋈ ls_values ⋈ events ⋈ ledger: typed properties, event facts
     rules    each rule's points after its cap (and when its decayed points next change)
     groups   each group's total after its cap
-    scores   scores, then sum scores (one layer per depth of sums)
+    scores   scores, then sum scores (one layer per depth of sums), each after its ledger
     labels   threshold labels, the grade, the threshold stage
     lists    list memberships (one layer per depth of `list:` conditions)
     stage    the stage target and the kind of its cause
@@ -30,6 +31,7 @@ from leadscore.lists import ListSet
 from leadscore.model import criteria as c
 from leadscore.model.model import Model
 from leadscore.sql import expr as x
+from leadscore.sql import ledger as ledger_sql
 from leadscore.sql import lifecycle, lists, schedule, scores
 from leadscore.sql.context import NAMES, UNKNOWN_DIALECT, CompileContext
 from leadscore.sql.criteria import CriteriaSql, Resolver
@@ -38,6 +40,7 @@ from leadscore.sql.events import EventScan
 from leadscore.sql.relations import (
     CONTACTS,
     EVENTS,
+    LEDGER,
     TARGETS,
     VALUES,
     relation_names,
@@ -91,11 +94,12 @@ def compile_model(model: Model, *, as_of: datetime | int, dialect: str | Dialect
                   lists: ListSet | None = None, stage_rules: bool = False,
                   schedule: bool = False, detail: bool = False, targets: bool = False,
                   relations: Mapping[str, str] | None = None,
-                  pretty: bool = False, probes: Probes | None = None) -> CompiledQuery:
+                  pretty: bool = False, probes: Probes | None = None,
+                  ledger: bool = False) -> CompiledQuery:
     """Compile the whole model (with `lists`, the stage target when `stage_rules`, the next
     change time when `schedule`, every rule's and group's points when `detail`, only the
-    contacts of `ls_targets` when `targets`, the `probes` columns) as of `as_of` (a datetime,
-    or microseconds).
+    contacts of `ls_targets` when `targets`, the `probes` columns, the score ledger of
+    `ls_ledger` when `ledger`) as of `as_of` (a datetime, or microseconds).
     Raises LeadscoreError with every construct the dialect cannot express."""
     found = dialect_named(dialect)
     if found is None:
@@ -103,14 +107,15 @@ def compile_model(model: Model, *, as_of: datetime | int, dialect: str | Dialect
             UNKNOWN_DIALECT, f"unknown SQL dialect '{dialect}'", Location(field="dialect"),
             hint=did_you_mean(str(dialect), DIALECTS) or "dialects: " + ", ".join(DIALECTS))
     as_of_us = as_of if isinstance(as_of, int) else to_micros(as_of)
-    return _Compiler(model, found, as_of_us, relation_names(relations)).run(
+    return _Compiler(model, found, as_of_us, relation_names(relations), ledger).run(
         lists, stage_rules, schedule, detail, targets, pretty, probes or Probes())
 
 
 class _Compiler:
     def __init__(self, model: Model, dialect: Dialect, as_of_us: int,
-                 names: dict[str, str]) -> None:
+                 names: dict[str, str], ledger: bool = False) -> None:
         self.model = model
+        self.ledger = ledger
         self.names = names
         self.ctx = CompileContext(model, dialect, as_of_us)
         self.values = PropertyValues()
@@ -160,6 +165,8 @@ class _Compiler:
                 nodes += [*model.lifecycle.exclude, *(n for _, n in model.lifecycle.qualify)]
             with self.ctx.at("the schedule"):
                 candidates = schedule.moments(nodes, self.criteria) + moments
+                if self.ledger:
+                    candidates.append(x.column(ledger_sql.NEXT_COLUMN))
                 next_change = schedule.earliest(self.criteria, candidates)
         output = self.output(stage_rules, next_change, rule_cols if detail else {},
                              group_cols if detail else {}, list_set)
@@ -270,8 +277,11 @@ class _Compiler:
                 inputs: list[exp.Expression] = (
                     [x.column(self.score_cols[p]) for p in score.sum_of] if score.sum_of
                     else parts[score.name])
-                columns.append(x.alias(scores.score_value(self.ctx.dialect, score, inputs),
-                                       name))
+                value = scores.score_value(self.ctx.dialect, score, inputs)
+                if self.ledger:
+                    index = list(self.model.scores).index(score.name) + 1
+                    value = ledger_sql.adjusted(self.ctx.dialect, value, index)
+                columns.append(x.alias(value, name))
                 self.score_cols[score.name] = name
             self.layer(f"scores{level}", columns)
 
@@ -357,6 +367,18 @@ class _Compiler:
                 exp.alias_(exp.to_table("lsq_events"), "e"),
                 on=x.eq(x.column("contact_id", "e"), x.column("contact_id", "c")),
                 join_type="left")
+        if self.ledger:
+            ctes.append(("lsq_ledger", ledger_sql.ledger_select(
+                names[LEDGER], names[TARGETS] if targets else None, list(self.model.scores),
+                self.ctx.as_of_us)))
+            ledger_cols = [ledger_sql.NEXT_COLUMN]
+            for i in range(1, len(self.model.scores) + 1):
+                ledger_cols += [ledger_sql.set_column(i), ledger_sql.change_column(i)]
+            query = query.select(*(x.alias(x.column(col, "lg"), col) for col in ledger_cols)
+                                 ).join(exp.alias_(exp.to_table("lsq_ledger"), "lg"),
+                                        on=x.eq(x.column("contact_id", "lg"),
+                                                x.column("contact_id", "c")),
+                                        join_type="left")
         where = x.lte(x.column("created_us", "c"), now)
         if targets:
             where = x.and_(where, in_targets(x.column("contact_id", "c")))

@@ -6,8 +6,9 @@ in the shape of the compiled query's output, so that differential tests compare 
 JSON value, None for a clear, in the order (changed µs, seq)) and every event (raw JSON
 attributes). `history_rows` gives the long relation the pivot reads (the value's typed forms),
 `event_rows` the events with a column per (attribute, kind) the query compares, and
-`snapshots` the evaluator's view (`ContactSnapshot.build`, each value read as its declared
-type). `score_rows` runs the evaluator (Scorer, ListSet, StageRules, next_change_at).
+`ledger` the score ledger's entries, `snapshots` the evaluator's view
+(`ContactSnapshot.build`, each value read as its declared type). `score_rows` runs the
+evaluator (Scorer, ListSet, StageRules, next_change_at).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from leadscore.catalog import (
     typed_forms,
 )
 from leadscore.evaluation import ContactSnapshot, EventRecord, PropertyChange, Scorer
+from leadscore.evaluation.ledger import LedgerEntry
 from leadscore.evaluation.schedule import next_change_us, time_sensitive
 from leadscore.lifecycle.rules import StageRules
 from leadscore.lists import ListSet
@@ -51,6 +53,8 @@ class History:
     changes: list[tuple[str, str, int, int, Any]] = field(default_factory=list)
     # (id, type, occurred µs, raw JSON attributes)
     events: list[tuple[str, str, int, Mapping[str, Any]]] = field(default_factory=list)
+    # the score ledger's entries (`evaluation.ledger.LedgerEntry`; voided ones are left out)
+    ledger: list[LedgerEntry] = field(default_factory=list)
 
     @classmethod
     def from_synthetic(cls, data: Any) -> History:
@@ -115,7 +119,17 @@ class History:
             kinds[n.rsplit(":", 1)[1]] for n in names[3:]]
         events = pa.table({name: pa.array([r[i] for r in event_rows], t)
                            for i, (name, t) in enumerate(zip(names, event_types, strict=True))})
-        return {"ls_contacts": contacts, "ls_history": history, "ls_events": events}
+        live = [e for e in self.ledger if e.voided_us is None]
+        ledger = pa.table({
+            "contact_id": pa.array([e.contact_id for e in live], pa.string()),
+            "score": pa.array([e.score for e in live], pa.string()),
+            "op": pa.array([e.op for e in live], pa.string()),
+            "cents": pa.array([e.cents for e in live], pa.int64()),
+            "effective_us": pa.array([e.effective_us for e in live], pa.int64()),
+            "expires_us": pa.array([e.expires_us for e in live], pa.int64()),
+            "entry_id": pa.array([e.id for e in live], pa.int64())})
+        return {"ls_contacts": contacts, "ls_history": history, "ls_events": events,
+                "ls_ledger": ledger}
 
     # the evaluator's view ------------------------------------------------------------------------
     def snapshots(self, model: Model, as_of: datetime) -> Iterator[ContactSnapshot]:
@@ -134,12 +148,16 @@ class History:
         for contact_id, kind, occurred_us, values in self.events:
             events.setdefault(contact_id, []).append(
                 EventRecord(kind, from_micros(occurred_us), values))
+        ledger: dict[str, list[LedgerEntry]] = {}
+        for entry in self.ledger:
+            ledger.setdefault(entry.contact_id, []).append(entry)
         for contact_id, created_us in sorted(self.contacts):
             if created_us > cutoff:
                 continue
             yield ContactSnapshot.build(contact_id, as_of, created_at=from_micros(created_us),
                                         property_changes=changes.get(contact_id, ()),
-                                        events=events.get(contact_id, ()))
+                                        events=events.get(contact_id, ()),
+                                        ledger=ledger.get(contact_id, ()))
 
 
 def score_rows(model: Model, snapshots: Iterable[ContactSnapshot], *,

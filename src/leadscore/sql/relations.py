@@ -12,6 +12,9 @@
   attribute compared as kind K is the column `"<attribute>:<K>"` (K = string, number, bool,
   date), NULL when the stored JSON value does not fit K (`catalog.attribute_forms`).
 - `ls_targets(contact_id VARCHAR)` — optional: score only these contacts.
+- `ls_ledger(contact_id VARCHAR, score VARCHAR, op VARCHAR, cents BIGINT, effective_us
+  BIGINT, expires_us BIGINT, entry_id BIGINT)` — optional: the score ledger's entries that
+  are not voided (`evaluation.ledger`; op is 'set' or 'change', the amount in hundredths).
 
 The caller binds each name to a view, table, Arrow table or Parquet file; `compile_model`
 takes a mapping canonical name → actual relation name. Contacts and values bound to the same
@@ -28,8 +31,9 @@ CONTACTS = "ls_contacts"
 VALUES = "ls_values"
 EVENTS = "ls_events"
 TARGETS = "ls_targets"
+LEDGER = "ls_ledger"
 HISTORY = "ls_history"  # the long property history the pivot reads
-CANONICAL = (CONTACTS, VALUES, EVENTS, TARGETS, HISTORY)
+CANONICAL = (CONTACTS, VALUES, EVENTS, TARGETS, HISTORY, LEDGER)
 
 # attribute kinds: how an event attribute is compared, and the SQL type of its column
 ATTRIBUTE_KINDS = {PropertyType.STRING: "string", PropertyType.ENUM: "string",

@@ -1,7 +1,8 @@
 """What changed in the store since a moment of its own: marks and the contacts they concern.
 
 A *mark* is the highest sequence number recorded so far in the events and property-change
-tables (their SQLite tail and every segment). Rows recorded later have higher numbers, so
+tables (their SQLite tail and every segment) and in the score ledger (an entry added or
+voided). Rows recorded later have higher numbers, so
 "which contacts got new data since mark M" is a query on sequence numbers — what `score`
 (rescoring only what changed) and the automation (making changed contacts due) ask.
 """
@@ -12,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from leadscore.storage.ledger import changed_since, ledger_mark
 from leadscore.storage.reading import Batch, HistoryRows, segments_of
 from leadscore.storage.segments import SegmentKind
 from leadscore.storage.views import DataView
@@ -26,9 +28,15 @@ LIFECYCLE = "lifecycle_stage"
 class Marks:
     events: int
     properties: int
+    ledger: int = 0
 
     def to_dict(self) -> dict[str, int]:
-        return {"events": self.events, "properties": self.properties}
+        return {"events": self.events, "properties": self.properties, "ledger": self.ledger}
+
+    @classmethod
+    def from_state(cls, state: dict) -> Marks:
+        """The marks a run remembered (a state written before the ledger has none: 0)."""
+        return cls(int(state["events"]), int(state["properties"]), int(state.get("ledger", 0)))
 
 
 def recorded_marks(connection: Connection) -> Marks:
@@ -46,14 +54,14 @@ def recorded_marks(connection: Connection) -> Marks:
                     "SELECT seq FROM sqlite_sequence WHERE name = ?", (table,)).scalar()
                 top = max(top, int(reserved or 0))
         found.append(top)
-    return Marks(*found)
+    return Marks(found[0], found[1], ledger_mark(connection))
 
 
 def contacts_changed_since(connection: Connection, marks: Marks, *,
                            except_properties: Sequence[tuple[int, int]] = ()) -> set[str]:
-    """Contacts with an event or a property change recorded after `marks` (property changes
-    in the `except_properties` sequence ranges aside)."""
-    ids: set[str] = set()
+    """Contacts with an event, a property change or a ledger entry recorded after `marks`
+    (property changes in the `except_properties` sequence ranges aside)."""
+    ids: set[str] = changed_since(connection, marks.ledger)
     mark_sql = "?" if connection.dialect.name == "sqlite" else "%s"
     skip = "".join(f" AND seq NOT BETWEEN {int(a)} AND {int(b)}" for a, b in except_properties)
     for table, mark in (("events", marks.events), ("property_changes", marks.properties)):

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from leadscore.catalog import Catalog, PropertyDef
 from leadscore.evaluation.snapshot import ContactSnapshot, EventSeries
+from leadscore.storage.ledger import entries_of
 from leadscore.storage.reading import Batch, HistoryRows, contact_batches
 from leadscore.storage.snapshots import ValueReader
 
@@ -34,6 +35,7 @@ class ContactHistory:
     change_names: list[str] = field(default_factory=list)
     change_values: list[Any] = field(default_factory=list)
     events: dict[str, EventSeries] = field(default_factory=dict)
+    ledger: tuple[Any, ...] = ()  # score ledger entries, not voided (the scorer picks by time)
 
     def snapshot_at(self, cutoff: float) -> ContactSnapshot:
         """The contact as of `cutoff`: only changes and events at or before it count."""
@@ -67,7 +69,7 @@ class ContactHistory:
             part.attributes = full.attributes[:n]
             series[kind] = part
         return ContactSnapshot.from_sorted(self.contact_id, cutoff, self.created_at, properties,
-                                           changes, series)
+                                           changes, series, self.ledger)
 
 
 def iter_histories(connection: Connection, *,
@@ -80,7 +82,10 @@ def iter_histories(connection: Connection, *,
     ids = None if contact_ids is None else sorted(set(contact_ids))
     for batch, contacts in contact_batches(connection, created_until_us=2**62,
                                            contact_ids=ids, size=batch_size):
-        yield from _histories(rows, batch, contacts, reader)
+        ledger = entries_of(connection, [c[0] for c in contacts])
+        for history in _histories(rows, batch, contacts, reader):
+            history.ledger = tuple(ledger.get(history.contact_id, ()))
+            yield history
 
 
 def _histories(rows: HistoryRows, batch: Batch, contacts: list[tuple[str, int, str | None]],

@@ -243,5 +243,6 @@ from leadscore.storage import (  # noqa: E402, F401
     api_keys,
     automation_schema,
     identities,
+    ledger,
     web_users,
 )

@@ -3,7 +3,8 @@
 Contacts are read in batches (`storage.reading`): one read of property changes and one of
 events per batch, merged into snapshots here. A declared property reads through its type from
 the typed forms stored with each change (`catalog.forms`), exactly as the SQL engines read it;
-an undeclared one keeps its JSON value.
+an undeclared one keeps its JSON value. Each snapshot carries the contact's score ledger
+entries that are not voided (`storage.ledger`).
 """
 
 from __future__ import annotations
@@ -16,7 +17,9 @@ from typing import TYPE_CHECKING, Any
 from leadscore.catalog import STANDARD_PROPERTIES, Catalog, PropertyDef
 from leadscore.catalog import to_utc as _to_utc
 from leadscore.catalog.forms import TypedForms, from_micros, read_forms, to_micros
+from leadscore.evaluation.ledger import LedgerEntry
 from leadscore.evaluation.snapshot import ContactSnapshot, EventRecord, EventSeries, PropertyChange
+from leadscore.storage.ledger import entries_of
 from leadscore.storage.reading import Batch, HistoryRows, contact_batches
 
 if TYPE_CHECKING:
@@ -83,11 +86,13 @@ def load_snapshots(connection: Connection, as_of: datetime, *,
     ids = None if contact_ids is None else sorted(set(contact_ids))
     for batch, contacts in contact_batches(connection, created_until_us=until, contact_ids=ids,
                                            size=batch_size):
-        yield from _snapshots(rows, batch, contacts, cutoff, reader)
+        ledger = entries_of(connection, [c[0] for c in contacts])
+        yield from _snapshots(rows, batch, contacts, cutoff, reader, ledger)
 
 
 def _snapshots(rows: HistoryRows, batch: Batch, contacts: list[tuple[str, int, str | None]],
-               cutoff: float, reader: ValueReader) -> Iterator[ContactSnapshot]:
+               cutoff: float, reader: ValueReader, ledger: dict[str, list[LedgerEntry]]
+               ) -> Iterator[ContactSnapshot]:
     properties: dict[str, dict[str, Any]] = {c[0]: {} for c in contacts}
     changes: dict[str, dict[str, list[float]]] = {c[0]: {} for c in contacts}
     series: dict[str, dict[str, EventSeries]] = {c[0]: {} for c in contacts}
@@ -123,7 +128,8 @@ def _snapshots(rows: HistoryRows, batch: Batch, contacts: list[tuple[str, int, s
         if "created_at" not in values:
             values["created_at"] = created_at
         yield ContactSnapshot.from_sorted(contact_id, cutoff, created_us / 1_000_000, values,
-                                          changes[contact_id], series[contact_id])
+                                          changes[contact_id], series[contact_id],
+                                          tuple(ledger.get(contact_id, ())))
 
 
 def load_contact(connection: Connection, contact_id: str, *,

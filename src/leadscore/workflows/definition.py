@@ -66,6 +66,9 @@ class NurtureSpec(_Spec):
 class AdjustSpec(_Spec):
     score: str
     below: str = Field(description="Take away enough points to fall below this label")
+    reason: Literal["manual", "correction", "reset", "not_ready", "unqualified",
+                    "workflow"] = Field(
+        "workflow", description="The reason the score ledger entry records")
 
 
 class BranchSpec(_Spec):
@@ -355,7 +358,7 @@ class _Builder:
                            hint=did_you_mean(value.below, [t.label for t in score.thresholds]))
                 return None
             return Step(action, {"score": value.score, "below": threshold.min,
-                                 "label": value.below})
+                                 "label": value.below, "reason": value.reason})
         # branch
         condition = self.compiler.criterion(value.if_, where + ("if",))
         then = self.steps(value.then, where + ("then",))

@@ -20,7 +20,9 @@ class Effects(Protocol):
     def top_reasons(self) -> list[dict[str, Any]]: ...  # the rules that gave most points
     def set_property(self, name: str, value: Any, cause: str) -> None: ...
     def set_stage(self, stage: str | None, cause: str) -> bool: ...  # False: not moved
-    def adjust_score(self, score: str, below: float, cause: str) -> float: ...
+    # a score ledger entry (change-by) that takes the score just below `below`
+    def adjust_score(self, score: str, below: float, cause: str,
+                     reason: str = "workflow") -> float: ...
     def enqueue(self, key: str, channel: str, payload: dict[str, Any]) -> None: ...
     def create_task(self, key: str, title: str, owner: str | None, due_at: float | None,
                     detail: dict[str, Any]) -> None: ...
@@ -81,7 +83,8 @@ def _act(step: Step, key: str, cause: str, effects: Effects) -> dict[str, Any]:
                     "why": "would move the stage backward; clear it first"}
         return {"stage": args["stage"]}
     if step.action == "adjust_score":
-        delta = effects.adjust_score(args["score"], args["below"], cause)
+        delta = effects.adjust_score(args["score"], args["below"], cause,
+                                     reason=args.get("reason", "workflow"))
         return {"score": args["score"], "below": args["label"], "points": delta}
     snap = effects.snapshot()
     scores = snap.scores
