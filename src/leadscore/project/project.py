@@ -305,8 +305,15 @@ class Project(AutomationOperations, CareOperations, ServiceOperations, SegmentOp
                    sort: str | None = None, after: str | None = None) -> LeadPage:
         """A page of leads (`limit` of them) and the cursor of the next page (`after`)."""
         model = model or self.model
-        return list_leads(self.store, model, label=label, stage=stage, grade=grade,
+        page = list_leads(self.store, model, label=label, stage=stage, grade=grade,
                           min_scores=min_scores, limit=limit, sort=sort, after=after)
+        calibration = model.primary_score.probability
+        if calibration is not None:  # the model's calibrated probability of converting
+            for lead in page.leads:
+                value = lead.scores.get(model.primary_score.name)
+                if value is not None:
+                    lead.probability = round(calibration.of(value), 6)
+        return page
 
     def context_snapshot(self, contact_id: str, at: datetime | None = None) -> ContactSnapshot:
         """The contact as of `at` (default now) with its computed scores, for testing lists
