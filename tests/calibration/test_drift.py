@@ -175,9 +175,11 @@ def test_backtest_by_month_and_thresholds_on_the_recent_period(drifting):
     assert sum(p["converted"] for p in periods) == data["converted"]
     # the score moves with the source mix of the last months
     assert max(p["score_psi"] for p in periods[-3:]) > 0.1
+    page = drifting.cwd / "by-quarter.html"
     text = drifting("backtest", "--model", "models/s.yaml", "--as-of", "created+0d",
-                    "--by", "quarter", "--replicates", "100").out
+                    "--by", "quarter", "--replicates", "100", "--html", str(page)).out
     assert "By quarter of creation" in text and "2024-Q1" in text
+    assert "By quarter of creation" in page.read_text() and "2024-Q1" in page.read_text()
     wrong = drifting("backtest", "--by", "fortnight", ok=False)
     assert wrong.code == 1 and "LS415" in wrong.err and "month" in wrong.err
 

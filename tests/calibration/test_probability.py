@@ -107,7 +107,9 @@ def test_suggest_writes_a_probability_that_explain_leads_and_backtest_show(tmp_p
     assert held["probability"]["brier"] == pytest.approx(fit["brier_held_out"], abs=1e-4)
     assert held["probability"]["reliability"] == fit["reliability_held_out"]
     assert "probability of converting on these contacts" in run(
-        "backtest", "--as-of", "created+0d", *split, "--replicates", "100").out
+        "backtest", "--as-of", "created+0d", *split, "--replicates", "100", "--html",
+        str(tmp_path / "held.html")).out
+    assert "The model&#x27;s probability of converting" in (tmp_path / "held.html").read_text()
     # explain and leads show it
     run("score")
     top = run("leads", "--limit", "3", "--format", "json").json()

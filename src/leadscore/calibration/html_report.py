@@ -79,6 +79,14 @@ def _result_sections(r: BacktestResult) -> str:
                   ["group", "contacts", "min score", "max score", "predicted", "observed"],
                   [[row["group"], row["contacts"], row["min_score"], row["max_score"],
                     _pct(row["predicted"]), _pct(row["observed"])] for row in c.rows])]
+    if r.probability:
+        p = r.probability
+        parts += [f"<h3>The model's {_e(p['described'])}</h3><p class='note'>Mean "
+                  f"{_pct(p['mean_predicted'])} against {_pct(p['observed'])} observed; log "
+                  f"loss {p['log_loss']:.4f}, Brier {p['brier']:.4f}.</p>", _table(
+                      ["group", "contacts", "predicted", "observed"],
+                      [[row["group"], row["contacts"], _pct(row["predicted"]),
+                        _pct(row["observed"])] for row in p["reliability"]])]
     if r.period:
         parts += [f"<h3>By {_e(r.period)} of creation</h3><p class='note'>Score PSI: the "
                   "score's population stability against the first period (above 0.25 it "
