@@ -109,7 +109,7 @@ def test_suggest_writes_a_probability_that_explain_leads_and_backtest_show(tmp_p
     assert "probability of converting on these contacts" in run(
         "backtest", "--as-of", "created+0d", *split, "--replicates", "100", "--html",
         str(tmp_path / "held.html")).out
-    assert "The model&#x27;s probability of converting" in (tmp_path / "held.html").read_text()
+    assert "The model's probability of converting" in (tmp_path / "held.html").read_text()
     # explain and leads show it
     run("score")
     top = run("leads", "--limit", "3", "--format", "json").json()
