@@ -36,6 +36,9 @@ def errors_of(text: str) -> list:
 
 HEAD = "version: 1\nname: m\nscores:\n  s:\n    rules:\n"
 
+PROB = (HEAD + "      - {name: r, when: {event: visit}, points: 1}\n"
+        "    probability:\n")
+
 # (case id, rules section or whole file, expected code, expected line, text in message or hint)
 CASES = [
     ("yaml syntax", "version: 1\nname: [m\nscores: {}\n", "LS101", 3, "YAML syntax"),
@@ -80,6 +83,15 @@ CASES = [
     ("unknown summed score", "version: 1\nname: m\nscores:\n  s:\n    rules:\n"
      "      - {name: r, when: {event: visit}, points: 1}\n  total:\n    sum: [s, engagment]\n",
      "LS140", 8, "engagment"),
+    ("probability neither", PROB + "      within: 90d\n", "LS148", 7, "points"),
+    ("probability both", PROB + "      points: [[0, 0.1]]\n"
+     "      logistic: {intercept: 0, slope: 1}\n", "LS148", 7, "one of them"),
+    ("probability above one", PROB + "      points: [[0, 0.1], [5, 1.5]]\n", "LS148", 8,
+     "between 0 and 1"),
+    ("probability scores fall", PROB + "      points: [[5, 0.1], [0, 0.2]]\n", "LS148", 8,
+     "must rise"),
+    ("probability bad within", PROB + "      within: soon\n      points: [[0, 0.1]]\n",
+     "LS114", 8, "duration"),
     ("decay kinds", HEAD + "      - name: r\n        when: {event: visit}\n        points: 1\n"
      "        decay: {half_life: 30d, linear: 90d}\n", "LS116", 9, "one kind"),
 ]

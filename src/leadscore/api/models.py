@@ -287,6 +287,9 @@ class LeadOut(BaseModel):
     labels: dict[str, str | None]
     grade: str | None
     stage: str | None
+    probability: float | None = Field(
+        None, description="The primary score's calibrated probability of converting, when the "
+                          "model carries one (`probability:` of the score)")
 
 
 class LeadsPage(BaseModel):

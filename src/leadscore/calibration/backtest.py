@@ -26,6 +26,7 @@ from leadscore.diagnostics import Diagnostic
 from leadscore.evaluation import ContactScores, ContactSnapshot, Scorer, explain_snapshot
 from leadscore.lifecycle import StageRules
 from leadscore.model import Model
+from leadscore.model.model import Score
 
 Progress = Callable[[int, int], None]
 STAGE_ORDER = ("sql", "mql", "lead", "subscriber")
@@ -210,6 +211,9 @@ class BacktestResult:
     notes: list[str] = field(default_factory=list)
     seconds: float = 0.0
     left_out: list[LeftOut] = field(default_factory=list)  # the cutoff report
+    probability: dict[str, Any] | None = None  # how the model's own calibration did here
+    period: str | None = None  # `--by`: month, week or quarter
+    periods: list[dict[str, Any]] = field(default_factory=list)  # drift.by_period's rows
 
     @property
     def conversion_rate(self) -> float:
@@ -226,6 +230,8 @@ class BacktestResult:
             "months": round(self.months, 2), "calibration": self.calibration.to_dict(),
             "roc_curve": [list(p) for p in self.roc], "histogram": self.histogram,
             "excluded": self.excluded, "left_out": [r.to_dict() for r in self.left_out],
+            **({"by": self.period, "by_period": self.periods} if self.period else {}),
+            **({"probability": self.probability} if self.probability else {}),
             "converted_with_low_scores": [s.to_dict() for s in self.low_converters],
             "high_scores_never_converted": [s.to_dict() for s in self.high_non_converters],
             "warnings": [d.to_dict() for d in self.warnings], "notes": self.notes,
@@ -258,7 +264,26 @@ def summarize(scored: ScoredCases, which: int, *, population: str,
         roc=metrics.roc_points(scores, labels), histogram=metrics.histogram(scores, labels),
         months=months, excluded=dict(excluded or {}),
         low_converters=ms.low_converters, high_non_converters=ms.high_non_converters,
+        probability=carried_probability(primary, scores, labels),
     )
+
+
+def carried_probability(score: Score, scores: np.ndarray, labels: np.ndarray
+                        ) -> dict[str, Any] | None:
+    """How the score's own calibration (`probability:` in the model file) predicted these
+    contacts: log loss, Brier score, reliability table."""
+    from leadscore.calibration.probability import log_loss, reliability_table
+
+    calibration = score.probability
+    if calibration is None or not len(scores):
+        return None
+    predicted = np.asarray([calibration.of(float(v)) for v in scores], dtype=np.float64)
+    return {"described": calibration.describe(), "log_loss": metrics._r(log_loss(predicted,
+                                                                                   labels)),
+            "brier": metrics._r(float(np.mean((predicted - labels) ** 2))),
+            "mean_predicted": metrics._r(float(predicted.mean())),
+            "observed": metrics._r(float(labels.mean())),
+            "reliability": reliability_table(predicted, labels)}
 
 
 def _iso(ts: float | None) -> str | None:

@@ -79,6 +79,24 @@ def _result_sections(r: BacktestResult) -> str:
                   ["group", "contacts", "min score", "max score", "predicted", "observed"],
                   [[row["group"], row["contacts"], row["min_score"], row["max_score"],
                     _pct(row["predicted"]), _pct(row["observed"])] for row in c.rows])]
+    if r.probability:
+        p = r.probability
+        parts += [f"<h3>The model's {_e(p['described'])}</h3><p class='note'>Mean "
+                  f"{_pct(p['mean_predicted'])} against {_pct(p['observed'])} observed; log "
+                  f"loss {p['log_loss']:.4f}, Brier {p['brier']:.4f}.</p>", _table(
+                      ["group", "contacts", "predicted", "observed"],
+                      [[row["group"], row["contacts"], _pct(row["predicted"]),
+                        _pct(row["observed"])] for row in p["reliability"]])]
+    if r.period:
+        parts += [f"<h3>By {_e(r.period)} of creation</h3><p class='note'>Score PSI: the "
+                  "score's population stability against the first period (above 0.25 it "
+                  "shifted).</p>", _table(
+                      [r.period, "contacts", "converted", "rate", "ROC AUC", "mean score",
+                       "score PSI", "MQL", "MQL precision", "SQL", "SQL precision"],
+                      [[p["period"], p["contacts"], p["converted"], _pct(p["conversion_rate"]),
+                        p["roc_auc"], p["mean_score"], p["score_psi"], p["mql"],
+                        _pct(p["mql_precision"]), p["sql"], _pct(p["sql_precision"])]
+                       for p in r.periods])]
     for title, items in (("Converted with low scores", r.low_converters),
                          ("High scores that never converted", r.high_non_converters)):
         if items:

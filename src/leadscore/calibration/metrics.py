@@ -271,6 +271,13 @@ def months_spanned(created: np.ndarray) -> float:
     return max(float(np.max(created) - np.min(created)) / 86400 / DAYS_PER_MONTH, 1.0)
 
 
+def iso_day(ts: float) -> str:
+    """The UTC day of an epoch time, as 2026-03-01."""
+    from datetime import UTC, datetime
+
+    return datetime.fromtimestamp(ts, tz=UTC).strftime("%Y-%m-%d")
+
+
 def _r(value: float | None, digits: int = 4) -> float | None:
     if value is None or not np.isfinite(value):
         return None

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from leadscore.calibration import leakage, metrics
+from leadscore.calibration import drift, leakage, metrics
 from leadscore.calibration.backtest import BacktestResult, ScoredCases, score_cases, summarize
 from leadscore.calibration.compare import Comparison, compare_scored
 from leadscore.calibration.features import CATEGORICAL, property_characteristic
@@ -127,9 +127,11 @@ def after_outcome_warnings(store: Store, names: Iterable[str]) -> list[Diagnosti
 def backtest_model(store: Store, model: Model, population: Population, *,
                    replicates: int = 1000, seed: int = 0, keep: int = 10,
                    auc_limit: float = leakage.AUC_LIMIT, iv_limit: float = leakage.IV_LIMIT,
-                   progress: Progress | None = None) -> BacktestResult:
+                   by: str | None = None, progress: Progress | None = None) -> BacktestResult:
     """Score every contact of `population` point in time and report how well the primary
-    score predicted conversion."""
+    score predicted conversion (`by`: month, week or quarter also splits the report by
+    creation period)."""
+    check_period(by)
     started = time.perf_counter()
     scored, excluded = score_population(store, [model], population, keep=keep,
                                         progress=progress, watch=model_properties(model))
@@ -140,8 +142,20 @@ def backtest_model(store: Store, model: Model, population: Population, *,
                                        outcomes=population.target is not Target.SALES_FEEDBACK)
     result.notes = population_notes(population)
     result.left_out = left_out_report(excluded, population)
+    if by is not None:
+        ms = scored.models[0]
+        result.period = by
+        result.periods = drift.by_period(scored.created, ms.scores, scored.labels, ms.stages,
+                                         by)
     result.seconds = time.perf_counter() - started
     return result
+
+
+def check_period(by: str | None) -> None:
+    if by is not None and by not in drift.PERIODS:
+        raise LeadscoreError.single(
+            "LS415", f"--by {by} is not a period", Location(field="--by"), text=by,
+            hint=f"use {', '.join(drift.PERIODS[:-1])} or {drift.PERIODS[-1]}")
 
 
 def compare_models(store: Store, a: Model, b: Model, population: Population, *,
@@ -170,30 +184,43 @@ class ThresholdReport:
     recommendation: Recommendation
     current: list[dict[str, Any]]  # the model's own thresholds as they performed
     left_out: list[LeftOut] = field(default_factory=list)  # the cutoff report
+    recent: str | None = None  # which contacts the volume per month was counted on
 
     def to_dict(self) -> dict[str, Any]:
         return {"model": self.model, "score": self.score, "population": self.population,
                 "contacts": self.contacts, "converted": self.converted,
-                "left_out": [r.to_dict() for r in self.left_out],
+                "left_out": [r.to_dict() for r in self.left_out], "volume_on": self.recent,
                 "months": round(self.months, 2), "current": self.current,
                 **self.recommendation.to_dict()}
 
 
 def recommend_thresholds(store: Store, model: Model, population: Population, *,
                          mql_per_month: float | None = None, sql_precision: float | None = None,
+                         sql_per_month: float | None = None, recent: float | None = None,
                          progress: Progress | None = None) -> ThresholdReport:
-    if mql_per_month is None and sql_precision is None:
-        recommend(np.zeros(0), np.zeros(0, dtype=bool), 1.0)  # raises LS413
+    """Thresholds for the targets; `recent` (seconds): count the volume per month on the
+    contacts created in this last stretch of the data (precision stays the whole history's)."""
+    recommend(np.zeros(0), np.zeros(0, dtype=bool), 1.0, mql_per_month=mql_per_month,
+              sql_precision=sql_precision, sql_per_month=sql_per_month)  # LS413 first
     scored, excluded = score_population(store, [model], population, keep=0,
                                         progress=progress)
     ms = scored.models[0]
     months = metrics.months_spanned(scored.created)
+    recent_scores, recent_months, said = None, 1.0, None
+    if recent is not None:
+        end = float(scored.created.max())
+        chosen = scored.created >= end - recent
+        recent_scores = ms.scores[chosen]
+        recent_months = recent / 86400 / metrics.DAYS_PER_MONTH
+        said = (f"the {int(chosen.sum()):,} contacts created in the last "
+                f"{recent / 86400:g} days (to {metrics.iso_day(end)})")
     result = recommend(ms.scores, scored.labels, months, mql_per_month=mql_per_month,
-                       sql_precision=sql_precision)
+                       sql_precision=sql_precision, sql_per_month=sql_per_month,
+                       recent=recent_scores, recent_months=recent_months)
     current = metrics.stage_volume(ms.stages, scored.labels, months)
     return ThresholdReport(model.name, ms.primary, population.describe(), len(scored.labels),
                            int(scored.labels.sum()), months, result, current,
-                           left_out_report(excluded, population))
+                           left_out_report(excluded, population), said)
 
 
 __all__ = ["CATEGORICAL", "ThresholdReport", "after_outcome_warnings", "backtest_model",

@@ -551,7 +551,8 @@ def neutral_note(card: Scorecard) -> list[str]:
 
 
 def model_text(card: Scorecard, inputs: Inputs, *, name: str, header: Sequence[str],
-               thresholds: tuple[int, int], description: str) -> str:
+               thresholds: tuple[int, int], description: str,
+               probability: Sequence[str] = ()) -> str:
     """The scorecard as a model file: fit (properties) + engagement (events) = total."""
     used = [b for b in card.binned if any(x.points for x in b.bins)]
     fit = [b for b in used if b.characteristic.source == "property"]
@@ -593,7 +594,7 @@ def model_text(card: Scorecard, inputs: Inputs, *, name: str, header: Sequence[s
                   "is_known: true}, points: 0}", *thresholds_lines]
     else:
         lines += ["  total:", "    description: \"fit + engagement\"",
-                  f"    sum: [{', '.join(parts)}]", *thresholds_lines]
+                  f"    sum: [{', '.join(parts)}]", *thresholds_lines, *probability]
     return "\n".join(lines) + "\n"
 
 

@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from leadscore.calibration import leakage, metrics
+from leadscore.calibration import drift, leakage, metrics, probability
 from leadscore.calibration.backtest import BacktestResult
 from leadscore.calibration.features import (
     Inputs,
@@ -98,6 +98,10 @@ class SuggestReport:
     left_out: list[LeftOut] = field(default_factory=list)  # the cutoff report
     guarded: dict[str, str] = field(default_factory=dict)  # left out by the leakage guard
     allowed: list[str] = field(default_factory=list)  # flagged, but used (--allow)
+    stability: drift.Stability | None = None  # PSI training → held out
+    thresholds: tuple[int, int] = (0, 0)  # MQL, SQL
+    thresholds_from: str = ""  # the contacts whose scores set them
+    probability: probability.ProbabilityFit | None = None  # score → p, fitted on training
 
     @property
     def held_out_auc(self) -> float:
@@ -137,6 +141,10 @@ class SuggestReport:
             "inputs": self.inputs(), "dropped": self.card.dropped, "skipped": self.skipped,
             "leakage_guard_excluded": self.guarded, "leakage_guard_allowed": self.allowed,
             "input_strength": [s.to_dict() for s in self.strengths],
+            "stability": self.stability.to_dict() if self.stability else None,
+            "thresholds": {"mql": self.thresholds[0], "sql": self.thresholds[1],
+                           "set_on": self.thresholds_from},
+            "probability": self.probability.to_dict() if self.probability else None,
             "warnings": [d.to_dict() for d in self.warnings],
             "seconds": round(self.seconds, 3),
         }
@@ -209,10 +217,18 @@ def suggest_model(store: Store, catalog: Catalog, population: Population, out: s
                                                    if ch.property])
     card = fit_scorecard(inputs, labels, train, held, max_characteristics=max_inputs,
                          max_bins=max_bins, pdo=pdo)
+    totals = card.totals() if card.binned else np.zeros(len(labels))
+    stable = drift.stability(totals, [(b.characteristic.property or b.characteristic.key,
+                                       b.codes) for b in card.binned], train, held)
+    warnings += stable.warnings()
+    recent, recent_text = recent_contacts(created)
     path = Path(out)
     reproduce = (f"leadscore backtest --model {path} --as-of {population.cutoff.to_text()} "
                  f"--target {population.target.value} {plan.backtest_options()}")
-    totals = card.totals()
+    thresholds = default_thresholds(totals[recent])
+    calibration = probability.fit_probability(totals, labels, train, held) \
+        if card.binned else None
+    within = f"{population.horizon / 86400:g}d" if population.horizon else None
     header = [
         f"Suggested by `leadscore suggest` on {datetime.now(UTC):%Y-%m-%d}: a scorecard "
         "(binned inputs, logistic regression, integer points).",
@@ -223,8 +239,8 @@ def suggest_model(store: Store, catalog: Catalog, population: Population, out: s
         f"Points: {pdo:g} points double the odds of converting; the fitted probability is "
         f"1 / (1 + exp(-(total - {card.offset:.1f}) / {card.scale:.2f})).",
         *neutral_note(card),
-        "Thresholds: MQL = the top 30 % of training contacts, SQL = the top 10 % "
-        "(`leadscore thresholds` finds others).",
+        f"Thresholds: MQL = the top 30 % of {recent_text}, SQL = the top 10 % (their "
+        "scores only, not their outcomes; `leadscore thresholds --recent 90d` finds others).",
         *([f"Left out by the leakage guard (it separates the outcome too well on its own; "
            f"--allow NAME uses it): {', '.join(guarded)}."] if guarded else []),
         *([f"Used although the leakage guard flagged it (--allow): {', '.join(allowed)}."]
@@ -232,9 +248,13 @@ def suggest_model(store: Store, catalog: Catalog, population: Population, out: s
         f"Check it: {reproduce}",
     ]
     text = model_text(card, inputs, name=name, header=header,
-                      thresholds=default_thresholds(totals[train]),
+                      thresholds=thresholds,
                       description=f"Scorecard suggested from {int(train.sum()):,} contacts "
-                                  f"({plan.kind} split)")
+                                  f"({plan.kind} split)",
+                      probability=probability.model_lines(
+                          calibration, within=within,
+                          description=calibration_note(calibration, population))
+                      if calibration else ())
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
     model = load_model(path)
@@ -245,7 +265,35 @@ def suggest_model(store: Store, catalog: Catalog, population: Population, out: s
     return SuggestReport(
         str(path), plan, population.describe(), int(train.sum()), int(labels[train].sum()),
         int(held.sum()), int(labels[held].sum()), card, strengths, warnings, result,
-        reproduce, inputs.skipped, time.perf_counter() - started, left_out, guarded, allowed)
+        reproduce, inputs.skipped, time.perf_counter() - started, left_out, guarded, allowed,
+        stable, thresholds, recent_text, calibration)
+
+
+def calibration_note(fit: probability.ProbabilityFit, population: Population) -> str:
+    other = next(m for m in fit.log_loss if m != fit.method)
+    return (f"{fit.method}, fitted on the {fit.training_contacts:,} training contacts: "
+            f"{population.target.value} after the cutoff ({population.cutoff.to_text()}); "
+            f"held-out log loss {fit.log_loss[fit.method]:.3f} ({other} "
+            f"{fit.log_loss[other]:.3f}), Brier {fit.brier:.3f}")
+
+
+RECENT_DAYS = 90  # thresholds are set on the contacts created in the last 90 days
+RECENT_MIN = 200  # or, when fewer were, on the latest 200
+
+
+def recent_contacts(created: np.ndarray, days: float = RECENT_DAYS,
+                    least: int = RECENT_MIN) -> tuple[np.ndarray, str]:
+    """The most recent contacts (a mask) and how to say which they are: those created in
+    the last `days` of the data, or the latest `least` when fewer were."""
+    if not len(created) or float(created.max() - created.min()) < 86400:
+        return np.ones(len(created), dtype=bool), "all contacts (they share one creation day)"
+    mask = created >= created.max() - days * 86400
+    if mask.sum() < min(least, len(created)):
+        order = np.argsort(-created, kind="stable")
+        mask = np.zeros(len(created), dtype=bool)
+        mask[order[:least]] = True
+        return mask, f"the latest {int(mask.sum()):,} contacts created"
+    return mask, f"the {int(mask.sum()):,} contacts created in the last {days:g} days"
 
 
 def check_allowed(allow: Sequence[str], inputs: Inputs) -> None:

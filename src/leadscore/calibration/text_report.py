@@ -105,6 +105,8 @@ def render_backtest(r: BacktestResult) -> str:
                    [[row["group"], row["contacts"],
                      f"{_num(row['min_score'])}–{_num(row['max_score'])}",
                      _pct(row["predicted"]), _pct(row["observed"])] for row in c.rows])
+    lines += carried_lines(r.probability)
+    lines += period_lines(r)
     lines += _surprises("Converted with low scores (the explanation as of the cutoff)",
                         r.low_converters)
     lines += _surprises("High scores that never converted", r.high_non_converters)
@@ -113,6 +115,38 @@ def render_backtest(r: BacktestResult) -> str:
     if r.notes:
         lines += ["", "How this was measured"] + [f"  {note}" for note in r.notes]
     return "\n".join(lines)
+
+
+def reliability_lines(rows: Sequence[dict[str, Any]]) -> list[str]:
+    return table(["group", "contacts", "predicted", "observed"],
+                 [[row["group"], row["contacts"], _pct(row["predicted"]),
+                   _pct(row["observed"])] for row in rows])
+
+
+def carried_lines(p: dict[str, Any] | None) -> list[str]:
+    """How the model's own calibration (`probability:`) predicted these contacts."""
+    if not p:
+        return []
+    return ["", f"The model's {p['described']} on these contacts: mean "
+                f"{_pct(p['mean_predicted'])} against {_pct(p['observed'])} observed; log "
+                f"loss {p['log_loss']:.4f}, Brier {p['brier']:.4f}",
+            *reliability_lines(p["reliability"])]
+
+
+def period_lines(r: BacktestResult) -> list[str]:
+    """`backtest --by month`: the model's power and volume per creation period."""
+    if not r.period:
+        return []
+    out = ["", f"By {r.period} of creation (score PSI: the score's population stability "
+               "against the first period; above 0.25 it shifted)"]
+    out += table([r.period, "contacts", "converted", "rate", "ROC AUC", "mean score",
+                  "score PSI", "MQL", "MQL prec.", "SQL", "SQL prec."],
+                 [[p["period"], p["contacts"], p["converted"], _pct(p["conversion_rate"]),
+                   "—" if p["roc_auc"] is None else f"{p['roc_auc']:.3f}", p["mean_score"],
+                   "—" if p["score_psi"] is None else f"{p['score_psi']:.3f}", p["mql"],
+                   _pct(p["mql_precision"]), p["sql"], _pct(p["sql_precision"])]
+                  for p in r.periods])
+    return out
 
 
 def _volume(row: dict[str, Any] | None) -> str:
@@ -164,9 +198,14 @@ def render_thresholds(t: ThresholdReport) -> str:
              f"  {t.contacts:,} contacts, {t.converted:,} converted, over {t.months:.1f} "
              "months of creations"]
     lines += left_out_lines(t.left_out) + [""]
+    if t.recent:
+        lines.append(f"  volume per month counted on {t.recent}; precision and recall on "
+                     "all of them")
     for name, row in (("MQL", rec.mql), ("SQL", rec.sql)):
         if row:
-            lines.append(f"  {name} threshold {row['threshold']:g}: {row['contacts']:,} contacts "
+            count = (f"{row['recent_contacts']:,} recent contacts" if "recent_contacts" in row
+                     else f"{row['contacts']:,} contacts")
+            lines.append(f"  {name} threshold {row['threshold']:g}: {count} "
                          f"({_num(row['per_month'])} a month), precision "
                          f"{_pct(row['precision'])}, recall {_pct(row['recall'])}")
     lines += [f"  note: {n}" for n in rec.notes]
@@ -184,6 +223,19 @@ def render_thresholds(t: ThresholdReport) -> str:
                        [[s["stage"].upper(), s["contacts"], s["per_month"],
                          _pct(s["precision"]), _pct(s["recall"])] for s in t.current])
     return "\n".join(lines)
+
+
+def stability_lines(s: SuggestReport) -> list[str]:
+    """The population stability of the score and each input, training → held out."""
+    if s.stability is None:
+        return []
+    data = s.stability.to_dict()
+    out = ["", "Stability between training and held out (population stability index: below "
+               "0.1 stable, 0.1–0.25 moved, above 0.25 shifted)",
+           f"  score: {_num(data['score'])} ({data['score_verdict']})"]
+    out += table(["input", "PSI", ""], [[row["input"], row["psi"], row["verdict"]]
+                                        for row in data["inputs"]])
+    return out
 
 
 def render_suggestion(s: SuggestReport) -> str:
@@ -206,8 +258,19 @@ def render_suggestion(s: SuggestReport) -> str:
                    [[row["input"], row["information_value"],
                      "; ".join(f"{b['bin']} {b['points']:+d}" for b in row["bins"])[:110]]
                     for row in s.inputs()])
+    lines += stability_lines(s)
+    if s.probability is not None:
+        fit = s.probability
+        other = next(m for m in fit.log_loss if m != fit.method)
+        lines += ["", f"Probability of converting (written into the file): {fit.method}, "
+                      f"fitted on the training contacts, kept for its held-out log loss "
+                      f"{fit.log_loss[fit.method]:.4f} ({other} {fit.log_loss[other]:.4f}); "
+                      f"held-out Brier {fit.brier:.4f}"]
+        lines += reliability_lines(fit.reliability)
+    lines.append(f"  thresholds: MQL {s.thresholds[0]}, SQL {s.thresholds[1]} (the top 30 % "
+                 f"and 10 % of {s.thresholds_from})")
     if s.warnings:
-        lines += ["", "Leakage guard"] + _warnings(s.warnings)
+        lines += ["", "Leakage guard and drift"] + _warnings(s.warnings)
     lines += ["", "Next: leadscore validate " + s.path + ", then edit the points and names as "
               "you like and backtest again."]
     return "\n".join(lines)

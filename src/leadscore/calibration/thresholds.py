@@ -1,5 +1,10 @@
 """Thresholds from history: the volume/precision trade-off of every cut of a score, and the
-cuts that give a target MQL volume per month or a target SQL precision."""
+cuts that give a target MQL or SQL volume per month or a target SQL precision.
+
+Under drift the volume of the whole history is not the volume to come: with `recent`, the
+volume per month of each cut is counted on the most recent contacts only (their scores, not
+their outcomes), while precision and recall stay those of the whole history, where the
+outcomes are settled."""
 
 from __future__ import annotations
 
@@ -74,34 +79,70 @@ def _below(value: float) -> str:
     return f"{round(value - 0.01, 2):g}"
 
 
+def per_month_on(rows: list[dict[str, Any]], recent: np.ndarray, months: float
+                 ) -> list[dict[str, Any]]:
+    """The rows with `per_month` counted on the scores `recent` (over `months` months)."""
+    ordered = np.sort(np.asarray(recent, dtype=np.float64))
+    out = []
+    for row in rows:
+        above = len(ordered) - int(np.searchsorted(ordered, row["threshold"], side="left"))
+        out.append({**row, "per_month": _r(above / months), "recent_contacts": above})
+    return out
+
+
+def _volume_cut(curve: list[dict[str, Any]], per_month: float) -> dict[str, Any] | None:
+    """The lowest threshold whose volume per month stays within `per_month`."""
+    fitting = [row for row in curve if row["per_month"] is not None
+               and row["per_month"] <= per_month]
+    return fitting[-1] if fitting else None
+
+
 def recommend(scores: np.ndarray, labels: np.ndarray, months: float, *,
               mql_per_month: float | None = None,
-              sql_precision: float | None = None) -> Recommendation:
-    if mql_per_month is None and sql_precision is None:
+              sql_precision: float | None = None, sql_per_month: float | None = None,
+              recent: np.ndarray | None = None, recent_months: float = 1.0
+              ) -> Recommendation:
+    """Thresholds for the targets; `recent` (scores) and `recent_months`: count the volume
+    per month on these contacts instead of on all of `scores`."""
+    if mql_per_month is None and sql_precision is None and sql_per_month is None:
         raise LeadscoreError.single(
             "LS413", "say what the thresholds should achieve",
             Location(field="--mql-per-month"),
-            hint="pass --mql-per-month N (MQLs you can handle a month) and/or "
-                 "--sql-precision P (share of SQLs that should convert, e.g. 0.4)")
+            hint="pass --mql-per-month N (MQLs you can handle a month), --sql-per-month N "
+                 "and/or --sql-precision P (share of SQLs that should convert, e.g. 0.4)")
+    for option, value in (("--mql-per-month", mql_per_month), ("--sql-per-month",
+                                                                 sql_per_month)):
+        if value is not None and not value > 0:
+            raise LeadscoreError.single("LS413", f"{option} {value:g} is not a volume",
+                                        Location(field=option),
+                                        hint="write how many contacts a month, e.g. 200")
     if sql_precision is not None and not 0 < sql_precision <= 1:
         raise LeadscoreError.single("LS413", f"--sql-precision {sql_precision:g} is not a share",
                                     Location(field="--sql-precision"),
                                     hint="write a number between 0 and 1, e.g. 0.4")
     curve = tradeoff(scores, labels, months, max_points=10_000)
-    result = Recommendation(curve=tradeoff(scores, labels, months))
-    if mql_per_month is not None:
-        fitting = [row for row in curve if row["per_month"] is not None
-                   and row["per_month"] <= mql_per_month]
-        if fitting:
-            result.mql = fitting[-1]
+    display = tradeoff(scores, labels, months)
+    if recent is not None:
+        curve = per_month_on(curve, recent, recent_months)
+        display = per_month_on(display, recent, recent_months)
+    result = Recommendation(curve=display)
+    for stage, target in (("MQL", mql_per_month), ("SQL", sql_per_month)):
+        if target is None:
+            continue
+        found = _volume_cut(curve, target)
+        if found is None:
+            result.notes.append(f"even the highest score gives more than {target:g} "
+                                f"{stage}s a month (many contacts share it)")
+        elif stage == "MQL":
+            result.mql = found
         else:
-            result.notes.append(f"even the highest score gives more than {mql_per_month:g} "
-                                "MQLs a month (many contacts share it)")
+            result.sql = found
     if sql_precision is not None:
         reaching = [row for row in curve if row["contacts"] >= MIN_CONTACTS
                     and row["precision"] is not None and row["precision"] >= sql_precision]
         if reaching:
-            result.sql = reaching[-1]
+            if result.sql is None or reaching[-1]["threshold"] > result.sql["threshold"]:
+                result.sql = reaching[-1]  # the stricter of a volume and a precision
         else:
             best = max((row for row in curve if row["contacts"] >= MIN_CONTACTS),
                        key=lambda row: row["precision"] or 0, default=None)

@@ -444,7 +444,10 @@ def leads(
     model: Annotated[Path | None, typer.Option(help="Model whose stored scores to show.")] = None,
     fmt: Annotated[Format, typer.Option("--format")] = Format.table,
 ) -> None:
-    """Scored contacts, best first, with filters."""
+    """Scored contacts, best first, with filters (and the primary score's probability of
+    converting when the model carries a calibration)."""
+    from leadscore.evaluation.explanation import percent
+
     project = _project(reading=True)
     chosen = _model(project, model)
     minimums = {}
@@ -461,7 +464,9 @@ def leads(
         print_json([lead.to_dict() for lead in found])
         return
     names = list(chosen.scores)
-    headers = ["#", "contact", "email", *names, "grade", "stage"]
+    calibrated = chosen.primary_score.probability is not None
+    headers = ["#", "contact", "email", *names, *(["probability"] if calibrated else []),
+               "grade", "stage"]
     rows = []
     for i, lead in enumerate(found):
         cells: list[Any] = []
@@ -473,6 +478,9 @@ def leads(
             else:
                 cells.append("" if value is None else f"{value:g}"
                              + (f" {label_text}" if label_text else ""))
+        if calibrated:
+            cells.append(lead.probability if fmt is Format.csv or lead.probability is None
+                         else percent(lead.probability))
         rows.append([i + 1, lead.contact_id, lead.email, *cells, lead.grade, lead.stage])
     if not rows and fmt is Format.table:
         filtered = any((label, stage, grade, minimums)) and project.leads(model=chosen, limit=1)

@@ -74,10 +74,27 @@ def _date(text: str | None, option: str) -> datetime | None:
                                     text=text, hint="write a date like 2026-03-01") from None
 
 
+def _duration(text: str | None, option: str) -> float | None:
+    """A duration option (90d) in seconds."""
+    from leadscore.catalog import CoercionError, parse_duration
+
+    if not text:
+        return None
+    try:
+        seconds = parse_duration(text).total_seconds()
+    except CoercionError as error:
+        raise LeadscoreError.single("LS415", f"{option}: {error}", Location(field=option),
+                                    text=text, hint="write a duration such as 90d") from None
+    if seconds <= 0:
+        raise LeadscoreError.single("LS415", f"{option} must be longer than nothing",
+                                    Location(field=option), text=text,
+                                    hint="write a duration such as 90d")
+    return seconds
+
+
 def _population(as_of: str | None, target: str, horizon: str | None, created_from: str | None,
                 created_before: str | None, held_out_share: float | None, seed: int):
     from leadscore.calibration import Cutoff, Population, Sample, Target
-    from leadscore.catalog import CoercionError, parse_duration
 
     try:
         chosen = Target(target)
@@ -88,14 +105,7 @@ def _population(as_of: str | None, target: str, horizon: str | None, created_fro
         ) from None
     if as_of is None:
         as_of = "before-feedback" if chosen is Target.SALES_FEEDBACK else "created+14d"
-    window = None
-    if horizon:
-        try:
-            window = parse_duration(horizon).total_seconds()
-        except CoercionError as error:
-            raise LeadscoreError.single("LS415", f"--horizon: {error}",
-                                        Location(field="--horizon"), text=horizon,
-                                        hint="write a duration such as 90d") from None
+    window = _duration(horizon, "--horizon")
     if held_out_share is not None and not 0 < held_out_share < 1:
         raise LeadscoreError.single("LS415", "--held-out-share must be between 0 and 1",
                                     Location(field="--held-out-share"), hint="e.g. 0.3")
@@ -152,6 +162,9 @@ def backtest(
                                                   "ROC AUC.")] = 0.9,
     iv_limit: Annotated[float, typer.Option(help="Leakage guard: warn at this information "
                                                  "value.")] = 1.5,
+    by: Annotated[str | None, typer.Option(
+        "--by", help="Also per creation period: month, week or quarter (ROC AUC, volume and "
+                     "the score's stability per period).")] = None,
     html: Html = None, png: Png = None, fmt: Fmt = TextFormat.text,
 ) -> None:
     """Score history point in time and measure how well the scores predicted sales."""
@@ -167,7 +180,7 @@ def backtest(
     with progress_bar("Backtesting") as progress:
         result = backtest_model(project.store, chosen, population, replicates=replicates,
                                 seed=seed, keep=surprises, auc_limit=auc_limit,
-                                iv_limit=iv_limit, progress=progress)
+                                iv_limit=iv_limit, by=by, progress=progress)
     charts = render_charts([result]) if (html or png) else None
     _write_reports(render_backtest_html(result, charts) if html else None, html, charts, png)
     if fmt is TextFormat.json:
@@ -214,6 +227,11 @@ def thresholds(
         "--mql-per-month", help="How many MQLs a month sales can take.")] = None,
     sql_precision: Annotated[float | None, typer.Option(
         "--sql-precision", help="Share of SQLs that should convert (e.g. 0.4).")] = None,
+    sql_per_month: Annotated[float | None, typer.Option(
+        "--sql-per-month", help="How many SQLs a month sales can take.")] = None,
+    recent: Annotated[str | None, typer.Option(
+        "--recent", help="Count the volume per month on the contacts created in this last "
+                         "stretch of the data (e.g. 90d), not on all of it.")] = None,
     as_of: AsOf = None, target: TargetOption = "opportunity-or-won",
     horizon: Horizon = None, created_from: CreatedFrom = None,
     created_before: CreatedBefore = None, held_out_share: HeldOutShare = None, seed: Seed = 7,
@@ -227,10 +245,12 @@ def thresholds(
     chosen = _model(project, model)
     population = _population(as_of, target, horizon, created_from, created_before,
                              held_out_share, seed)
+    window = _duration(recent, "--recent")
     with progress_bar("Scoring history") as progress:
         report = recommend_thresholds(project.store, chosen, population,
                                       mql_per_month=mql_per_month,
-                                      sql_precision=sql_precision, progress=progress)
+                                      sql_precision=sql_precision, sql_per_month=sql_per_month,
+                                      recent=window, progress=progress)
     if fmt is TextFormat.json:
         print_json(report.to_dict())
         return

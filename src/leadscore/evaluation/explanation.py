@@ -56,6 +56,10 @@ class Explanation:
             f"{name} {s.value:g}" + (f" ({s.label})" if s.label else "")
             for name, s in self.result.scores.items())
         lines.append(f"  {summary}")
+        for name, s in self.result.scores.items():
+            if s.score.probability is not None:
+                lines.append(f"  {name}: {s.score.probability.describe()} "
+                             f"{percent(s.score.probability.of(s.value))}")
         extra = []
         if self.result.grade:
             grade = self.result.grade + (f" ({self.result.grade_label})"
@@ -89,6 +93,9 @@ def _render_score(name: str, score: ScoreResult, as_of: float, only_matched: boo
     head = f"{name}: {score.value:g}"
     if score.label:
         head += f"  [{score.label} {score.threshold.describe()}]"  # type: ignore[union-attr]
+    calibration = score.score.probability
+    if calibration is not None:
+        head += f"  — {calibration.describe()}: {percent(calibration.of(score.value))}"
     lines = [head]
     if score.parts:
         lines.append("  = " + " + ".join(f"{part} {value:g}" for part, value in
@@ -160,6 +167,13 @@ def _render_reason(reason: Reason, indent: str) -> list[str]:
     return lines
 
 
+def percent(p: float) -> str:
+    """A probability as a person reads it: 23 %, 0.4 %, < 0.1 %."""
+    if p < 0.001:
+        return "< 0.1 %"
+    return f"{p * 100:.1f} %" if p < 0.1 else f"{p * 100:.0f} %"
+
+
 def _score_dict(score: ScoreResult) -> dict[str, Any]:
     out: dict[str, Any] = {
         "value": score.value,
@@ -167,6 +181,11 @@ def _score_dict(score: ScoreResult) -> dict[str, Any]:
         "uncapped": round6(score.total),
         "threshold": score.threshold.describe() if score.threshold else None,
     }
+    calibration = score.score.probability
+    if calibration is not None:
+        out["probability"] = round6(calibration.of(score.value))
+        out["probability_within_days"] = (round6(calibration.within / 86400)
+                                          if calibration.within is not None else None)
     if score.parts:
         out["parts"] = score.parts
     if score.model_value is not None:

@@ -32,6 +32,7 @@ from leadscore.model.model import (
     Group,
     Lifecycle,
     Model,
+    Probability,
     Rule,
     Score,
     Threshold,
@@ -46,6 +47,7 @@ from leadscore.model.spec import (
     GroupSpec,
     LifecycleSpec,
     ModelSpec,
+    ProbabilitySpec,
     RuleSpec,
     ScoreSpec,
     ThresholdSpec,
@@ -194,6 +196,8 @@ class CriteriaCompiler:
     def score(self, name: str, spec: ScoreSpec, path: Path, model: ModelSpec) -> Score | None:
         self.check_bounds(spec.min, spec.max, path)
         thresholds = self.thresholds(spec.thresholds, path + ("thresholds",))
+        probability = (self.probability(spec.probability, path + ("probability",))
+                       if spec.probability is not None else None)
         if spec.sum is not None:
             if spec.rules or spec.groups:
                 self.error("LS141", f"score '{name}' is a sum; it cannot also have rules",
@@ -205,7 +209,8 @@ class CriteriaCompiler:
                                path + ("sum", i),
                                hint=did_you_mean(part, [s for s in model.scores if s != name]))
             return Score(name, max=spec.max, min=spec.min, thresholds=thresholds,
-                         sum_of=tuple(spec.sum), description=spec.description)
+                         sum_of=tuple(spec.sum), description=spec.description,
+                         probability=probability)
         if not spec.rules and not spec.groups:
             self.error("LS105", f"score '{name}' has no rules", path, key=True,
                        hint="add 'rules:' (or 'groups:'), or 'sum: [fit, engagement]'")
@@ -218,7 +223,46 @@ class CriteriaCompiler:
             if group is not None:
                 groups.append(group)
         return Score(name, rules=rules, groups=tuple(groups), max=spec.max, min=spec.min,
-                     thresholds=thresholds, description=spec.description)
+                     thresholds=thresholds, description=spec.description,
+                     probability=probability)
+
+    def probability(self, spec: ProbabilitySpec, path: Path) -> Probability | None:
+        """A score's calibration: `points` (scores rising, probabilities from 0 to 1) or
+        `logistic`, not both (LS148)."""
+        within = self.duration_of(spec.within, path + ("within",))
+        if (spec.points is None) == (spec.logistic is None):
+            self.error("LS148", "a probability needs 'points' ([score, probability] pairs) "
+                       "or 'logistic' ({intercept, slope}), one of them", path, key=True,
+                       hint="`leadscore suggest` writes one; or leave 'probability' out")
+            return None
+        seconds = within.total_seconds() if within is not None else None
+        if spec.logistic is not None:
+            values = (spec.logistic.intercept, spec.logistic.slope)
+            if not all(math.isfinite(v) for v in values):
+                self.error("LS148", "the logistic's intercept and slope must be finite numbers",
+                           path + ("logistic",))
+                return None
+            return Probability((), *values, within=seconds, description=spec.description)
+        points: list[tuple[float, float]] = []
+        for i, pair in enumerate(spec.points or []):
+            if len(pair) != 2 or not all(math.isfinite(v) for v in pair):
+                self.error("LS148", "each point is [score, probability]",
+                           path + ("points", i), hint="e.g. [40, 0.25]")
+                return None
+            if not 0 <= pair[1] <= 1:
+                self.error("LS148", f"probability {pair[1]:g} is not between 0 and 1",
+                           path + ("points", i, 1))
+                return None
+            if points and pair[0] <= points[-1][0]:
+                self.error("LS148", f"the scores of the points must rise: {pair[0]:g} comes "
+                           f"after {points[-1][0]:g}", path + ("points", i, 0))
+                return None
+            points.append((float(pair[0]), float(pair[1])))
+        if not points:
+            self.error("LS148", "a probability's points are empty", path + ("points",),
+                       hint="e.g. points: [[0, 0.05], [40, 0.25], [80, 0.6]]")
+            return None
+        return Probability(tuple(points), within=seconds, description=spec.description)
 
     def group(self, spec: GroupSpec, path: Path, decay: Decay | None,
               names: dict[str, Path]) -> Group | None:

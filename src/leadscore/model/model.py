@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import math
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -126,6 +127,39 @@ class Threshold:
 
 
 @dataclass(frozen=True)
+class Probability:
+    """A score's calibrated probability of converting: straight lines between `points`
+    (score, probability), flat beyond the ends; or a logistic curve (`intercept`, `slope`)."""
+
+    points: tuple[tuple[float, float], ...] = ()
+    intercept: float | None = None
+    slope: float | None = None
+    within: float | None = None  # seconds: converting within this long
+    description: str | None = None
+
+    def of(self, value: float) -> float:
+        if self.points:
+            xs = [x for x, _ in self.points]
+            ys = [y for _, y in self.points]
+            if value <= xs[0]:
+                return ys[0]
+            if value >= xs[-1]:
+                return ys[-1]
+            k = bisect.bisect_right(xs, value)
+            x0, x1, y0, y1 = xs[k - 1], xs[k], ys[k - 1], ys[k]
+            return y0 + (y1 - y0) * (value - x0) / (x1 - x0)
+        logit = (self.intercept or 0.0) + (self.slope or 0.0) * value
+        return 1.0 / (1.0 + math.exp(-max(min(logit, 500.0), -500.0)))
+
+    def describe(self) -> str:
+        """'probability of converting within 90 days'"""
+        if self.within is None:
+            return "probability of converting"
+        days = self.within / 86400
+        return f"probability of converting within {days:g} day{'s' if days != 1 else ''}"
+
+
+@dataclass(frozen=True)
 class Score:
     name: str
     rules: tuple[Rule, ...] = ()
@@ -135,6 +169,7 @@ class Score:
     thresholds: tuple[Threshold, ...] = ()  # sorted by min
     sum_of: tuple[str, ...] = ()
     description: str | None = None
+    probability: Probability | None = None
 
     def label_for(self, value: float) -> Threshold | None:
         ordered = self.thresholds

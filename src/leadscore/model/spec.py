@@ -132,6 +132,24 @@ class ThresholdSpec(_Spec):
     stage: str | None = Field(None, description="Lifecycle stage a contact reaches with this label")
 
 
+class LogisticSpec(_Spec):
+    intercept: float
+    slope: float = Field(description="Per point of score")
+
+
+class ProbabilitySpec(_Spec):
+    """A calibration of the score: its probability of converting (as `leadscore suggest`
+    fits it on the training contacts)."""
+
+    description: str | None = None
+    within: str | None = Field(None, description="Converting within this long, e.g. 90d")
+    points: list[list[float]] | None = Field(
+        None, description="[score, probability] pairs, scores rising: straight lines between, "
+                          "flat beyond the ends (isotonic regression)")
+    logistic: LogisticSpec | None = Field(
+        None, description="p = 1 / (1 + exp(-(intercept + slope × score))) (Platt scaling)")
+
+
 class ScoreSpec(_Spec):
     description: str | None = None
     sum: list[str] | None = Field(None, description="A combined score: the sum of these scores")
@@ -141,6 +159,8 @@ class ScoreSpec(_Spec):
     groups: list[GroupSpec] = Field(default_factory=list)
     rules: list[RuleSpec] = Field(default_factory=list)
     thresholds: list[ThresholdSpec] = Field(default_factory=list)
+    probability: ProbabilitySpec | None = Field(
+        None, description="The score's calibrated probability of converting")
 
 
 class GradeSpec(_Spec):

@@ -328,9 +328,16 @@ class Project(AutomationOperations, CareOperations, ServiceOperations, SegmentOp
             raise LeadscoreError.single("LS162", f"no list named '{in_list}'",
                                         Location(field="list"), text=in_list,
                                         hint=did_you_mean(in_list, self.lists.lists))
-        return list_leads(self.store, model, label=label, stage=stage, grade=grade,
+        page = list_leads(self.store, model, label=label, stage=stage, grade=grade,
                           min_scores=min_scores, limit=limit, sort=sort, after=after,
                           owner=owner, in_list=in_list, search=search)
+        calibration = model.primary_score.probability
+        if calibration is not None:  # the model's calibrated probability of converting
+            for lead in page.leads:
+                value = lead.scores.get(model.primary_score.name)
+                if value is not None:
+                    lead.probability = round(calibration.of(value), 6)
+        return page
 
     def context_snapshot(self, contact_id: str, at: datetime | None = None) -> ContactSnapshot:
         """The contact as of `at` (default now) with its computed scores, for testing lists

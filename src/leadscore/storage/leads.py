@@ -53,10 +53,15 @@ class Lead:
     labels: dict[str, str | None]
     grade: str | None
     stage: str | None
+    probability: float | None = None  # the primary score's calibration, when the model has one
 
     def to_dict(self) -> dict[str, Any]:
-        return {"contact_id": self.contact_id, "email": self.email, "scores": self.scores,
-                "labels": self.labels, "grade": self.grade, "stage": self.stage}
+        data: dict[str, Any] = {
+            "contact_id": self.contact_id, "email": self.email, "scores": self.scores,
+            "labels": self.labels, "grade": self.grade, "stage": self.stage}
+        if self.probability is not None:
+            data["probability"] = self.probability
+        return data
 
 
 @dataclass
