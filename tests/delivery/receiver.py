@@ -171,6 +171,8 @@ class WebhookReceiver:
     def _handle(self, handler: BaseHTTPRequestHandler) -> None:
         length = int(handler.headers.get("Content-Length") or 0)
         body = handler.rfile.read(length) if length else b""
+        if len(body) < length:  # the sender went away mid-request (killed): nothing arrived
+            return
         with self._lock:
             hang = self._hangs.pop(0) if self._hangs else None
         if hang is not None and self._released.wait(hang):
