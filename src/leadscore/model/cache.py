@@ -24,6 +24,7 @@ import os
 import pickle
 import sys
 import tempfile
+from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -59,22 +60,7 @@ def load_model_cached(path: str | Path, folder: Path | None) -> Model:
         data = Path(path).read_bytes()
     except OSError:
         return _compile(path)  # the compiler's own read reports it, with its place
-    key = hashlib.sha256(f"{code_digest()}|{path}|".encode() + data).hexdigest()[:32]
-    target = folder / f"model-{key}.pickle"
-    try:
-        with target.open("rb") as handle:
-            found = pickle.load(handle)
-        from leadscore.model.model import Model
-
-        if isinstance(found, Model):
-            return found
-    except FileNotFoundError:
-        pass
-    except Exception as error:  # a damaged cache file is only a cache miss
-        log.debug("ignoring the cached model %s: %s", target, error)
-    model = _compile(path)
-    _write(folder, target, model)
-    return model
+    return _through(folder, f"{code_digest()}|{path}|".encode() + data, lambda: _compile(path))
 
 
 def parse_model_cached(text: str, file: str, folder: Path | None) -> Model:
@@ -84,7 +70,13 @@ def parse_model_cached(text: str, file: str, folder: Path | None) -> Model:
 
     if folder is None or not folder.parent.is_dir():
         return parse_model(text, file)
-    key = hashlib.sha256(f"{code_digest()}|{file}|".encode() + text.encode()).hexdigest()[:32]
+    return _through(folder, f"{code_digest()}|{file}|".encode() + text.encode(),
+                    lambda: parse_model(text, file))
+
+
+def _through(folder: Path, source: bytes, build: Callable[[], Model]) -> Model:
+    """The model cached under the digest of `source`, or `build()` kept there."""
+    key = hashlib.sha256(source).hexdigest()[:32]
     target = folder / f"model-{key}.pickle"
     try:
         with target.open("rb") as handle:
@@ -97,7 +89,7 @@ def parse_model_cached(text: str, file: str, folder: Path | None) -> Model:
         pass
     except Exception as error:  # a damaged cache file is only a cache miss
         log.debug("ignoring the cached model %s: %s", target, error)
-    model = parse_model(text, file)
+    model = build()
     _write(folder, target, model)
     return model
 
