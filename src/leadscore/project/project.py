@@ -84,7 +84,7 @@ def explain_contact(store: Store, model: Model, contact_id: str,
 
 def ledger_of(store: Store, contact_id: str) -> list[Any]:
     """The contact's score ledger entries that are not voided."""
-    from leadscore.storage.ledger import entries_of
+    from leadscore.storage.ledger_reads import entries_of
 
     with store.read_raw() as connection:
         return entries_of(connection, [contact_id]).get(contact_id, [])

@@ -61,7 +61,7 @@ def date_attribute_sql(text: str, fits: str = "true") -> str:
 
 def bind_views(cursor: Any, query: Any, as_of_us: int, targets: Iterable[str] | None) -> None:
     from leadscore.sql.pivot import pivot_values
-    from leadscore.storage.ledger import LEDGER_SELECT
+    from leadscore.storage.ledger_reads import LEDGER_SELECT
 
     view = "CREATE OR REPLACE TEMPORARY VIEW"
     cursor.execute(f"{view} ls_contacts AS SELECT contact_id, created_us FROM contacts")

@@ -84,7 +84,7 @@ def bind_embedded(view: DataView, *, required_properties: Mapping[str, tuple[Pro
 def bind_ledger(view: DataView, name: str) -> None:
     """`ls_ledger` over the score ledger's entries that are not voided (a SQLite table of a
     few rows per adjusted contact, read here and registered in DuckDB)."""
-    from leadscore.storage.ledger import LEDGER_SELECT
+    from leadscore.storage.ledger_reads import LEDGER_SELECT
 
     rows = list(view.connection.exec_driver_sql(LEDGER_SELECT))
     if not rows:

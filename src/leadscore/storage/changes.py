@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from leadscore.storage.ledger import changed_since, ledger_mark
+from leadscore.storage.ledger_reads import changed_since, ledger_mark
 from leadscore.storage.reading import Batch, HistoryRows, segments_of
 from leadscore.storage.segments import SegmentKind
 from leadscore.storage.views import DataView

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from leadscore.catalog import Catalog, PropertyDef
 from leadscore.evaluation.snapshot import ContactSnapshot, EventSeries
-from leadscore.storage.ledger import entries_of
+from leadscore.storage.ledger_reads import entries_of
 from leadscore.storage.reading import Batch, HistoryRows, contact_batches
 from leadscore.storage.snapshots import ValueReader
 

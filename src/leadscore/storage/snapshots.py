@@ -19,7 +19,7 @@ from leadscore.catalog import to_utc as _to_utc
 from leadscore.catalog.forms import TypedForms, from_micros, read_forms, to_micros
 from leadscore.evaluation.ledger import LedgerEntry
 from leadscore.evaluation.snapshot import ContactSnapshot, EventRecord, EventSeries, PropertyChange
-from leadscore.storage.ledger import entries_of
+from leadscore.storage.ledger_reads import entries_of
 from leadscore.storage.reading import Batch, HistoryRows, contact_batches
 
 if TYPE_CHECKING:
