@@ -96,7 +96,7 @@ class LedgerOperations:
                        voided: bool = False) -> list[LedgerEntry]:
         """The entries of one contact (or of every contact), oldest id first; voided ones
         only with `voided`."""
-        from leadscore.storage.ledger import entries_of
+        from leadscore.storage.ledger_reads import entries_of
 
         if contact_id is not None:
             self.require_contact(contact_id)

@@ -11,14 +11,7 @@ from collections.abc import Sequence
 from sqlalchemy import BigInteger, Column, Connection, Index, Table, Text, func, select
 
 from leadscore.evaluation.ledger import LedgerEntry
-from leadscore.storage.ledger_reads import (
-    LEDGER_SELECT,
-    _entry,
-    changed_since,
-    entries_of,
-    has_entries,
-    ledger_mark,
-)
+from leadscore.storage.ledger_reads import _entry
 from leadscore.storage.schema import ROW_ID, metadata
 
 score_ledger = Table(
@@ -86,5 +79,4 @@ def void_entry(connection: Connection, entry_id: int, *, at_us: int, by: str | N
     return _entry(tuple(row)), True
 
 
-__all__ = ["LEDGER_SELECT", "add_entries", "changed_since", "entries_of", "has_entries",
-           "ledger_mark", "score_ledger", "void_entry"]
+__all__ = ["add_entries", "score_ledger", "void_entry"]

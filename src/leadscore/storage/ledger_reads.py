@@ -48,11 +48,6 @@ def entries_of(connection: Any, contact_ids: Iterable[str] | None = None, *,
     return found
 
 
-def has_entries(connection: Any) -> bool:
-    return connection.exec_driver_sql(
-        "SELECT 1 FROM score_ledger WHERE voided_us IS NULL LIMIT 1").first() is not None
-
-
 def ledger_mark(connection: Any) -> int:
     """The highest `seq` so far (0: none)."""
     return int(connection.exec_driver_sql(
@@ -70,4 +65,4 @@ LEDGER_SELECT = ("SELECT contact_id, score, op, cents, effective_us, expires_us,
                  "id AS entry_id FROM score_ledger WHERE voided_us IS NULL")
 
 
-__all__ = ["LEDGER_SELECT", "changed_since", "entries_of", "has_entries", "ledger_mark"]
+__all__ = ["LEDGER_SELECT", "changed_since", "entries_of", "ledger_mark"]
