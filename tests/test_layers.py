@@ -45,3 +45,16 @@ def test_the_check_covers_every_module_of_the_shells():
     assert covered == set((SRC / "cli").rglob("*.py")) | set((SRC / "api").rglob("*.py")) \
         | set((SRC / "web").rglob("*.py"))
     assert SRC / "api/routes/contacts.py" in covered
+
+
+def test_automation_orchestrates_and_writes_no_sql_of_its_own():
+    """Issue 12, item 7: list diffing lives in `lists`, trigger semantics in `workflows`,
+    schedule and due-row SQL in `storage`, e-mail bodies in `delivery`. Only `bulk.py` writes
+    SQL in `automation/`: its selection over the compiled query's results, in DuckDB."""
+    pattern = re.compile(r"\b(SELECT|INSERT|UPDATE|DELETE)\s+\w|\bselect\(|\.execute\(|"
+                         r"automation_schema", re.IGNORECASE)
+    wrong = [f"{path.name}:{n}: {line.strip()}"
+             for path in sorted((SRC / "automation").glob("*.py")) if path.name != "bulk.py"
+             for n, line in enumerate(path.read_text().splitlines(), 1)
+             if pattern.search(line)]
+    assert wrong == []

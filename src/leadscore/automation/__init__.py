@@ -1,8 +1,10 @@
-"""Acting on scores as data arrives and as time passes: the processor that runs lifecycle,
-lists and workflows for each due contact in one transaction, and the worker loop that also
-delivers the outbox."""
+"""Acting on scores as data arrives and as time passes. `Automation` orchestrates: for each
+due contact, in one transaction per batch, it scores (`evaluation`), moves the stage
+(`lifecycle`), diffs list memberships (`lists.changes`), decides workflow triggers
+(`workflows.triggers`) and runs steps (`workflows.runner`, acting through `effects`), queues
+what leaves (`delivery`), and writes it all with the schedule (`storage.automation_writes`,
+`storage.schedule`). `bulk` settles many due contacts set-wise; `worker` loops."""
 
 from leadscore.automation.processor import Automation, ProcessReport
-from leadscore.automation.schedule import mark_changed_due
 
-__all__ = ["Automation", "ProcessReport", "mark_changed_due"]
+__all__ = ["Automation", "ProcessReport"]

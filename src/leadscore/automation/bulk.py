@@ -33,7 +33,6 @@ from typing import TYPE_CHECKING, Any
 import pyarrow as pa
 from sqlalchemy import Connection, func, select
 
-from leadscore.automation.schedule import write_schedule, write_schedule_rows
 from leadscore.catalog.forms import to_micros
 from leadscore.diagnostics import LeadscoreError
 from leadscore.evaluation.arithmetic import micros_to_seconds
@@ -45,6 +44,7 @@ from leadscore.storage.automation_schema import (
 from leadscore.storage.codec import Codec
 from leadscore.storage.duck import quote_name, quote_text
 from leadscore.storage.records import ScoreRecord
+from leadscore.storage.schedule import write_schedule, write_schedule_rows
 from leadscore.storage.score_writes import forward_move_sql
 
 if TYPE_CHECKING:

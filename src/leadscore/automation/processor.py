@@ -12,47 +12,42 @@ outbox then delivers each effect once per idempotency key.
 from __future__ import annotations
 
 import time as clock
-from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import sqlalchemy as sa
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection
 
-from leadscore.automation.schedule import chunks, make_due, write_schedule
-from leadscore.catalog import to_micros, to_utc
-from leadscore.delivery import enqueue_rows, outbox_row
+from leadscore.automation.effects import StepEffects
+from leadscore.catalog import to_utc
 from leadscore.evaluation import ContactScores, Scorer
-from leadscore.evaluation.ledger import CHANGE, LedgerEntry, to_cents
+from leadscore.evaluation.ledger import LedgerEntry
 from leadscore.evaluation.matchers import compile_criterion
 from leadscore.evaluation.schedule import next_change_at, time_sensitive
 from leadscore.evaluation.snapshot import ContactSnapshot
-from leadscore.lifecycle import StageRules, stage_rank
+from leadscore.lifecycle import StageRules
 from leadscore.lists import ListSet
 from leadscore.model import Model
 from leadscore.storage import ContactInput, EventInput, Store, Writer
-from leadscore.storage.automation_schema import (
-    automation_state,
-    contact_schedule,
-    enrollments,
-    list_changes,
-    list_memberships,
-    step_runs,
-    tasks,
-    trigger_states,
+from leadscore.storage.automation_writes import (
+    AutomationWrites,
+    activate_workflows,
+    activated_workflows,
+    due_batch,
+    schedule_rows,
+    stored_state,
 )
 from leadscore.storage.changes import current_stage
-from leadscore.storage.codec import Codec
 from leadscore.storage.ledger import add_entries
 from leadscore.storage.records import ScoreRecord, StageChange, WriteCounts
+from leadscore.storage.schedule import make_due, write_schedule
 from leadscore.storage.snapshots import load_snapshots
 from leadscore.workflows import RunResult, Workflow, run_steps
+from leadscore.workflows.triggers import TriggerState, check_trigger, enrolls, trigger_rows
 
 MAX_PASSES = 4  # a workflow's effects can change scores and lists: settle, within reason
 TICK = timedelta(microseconds=1)
-LOCAL_ENTRY_IDS = 2**62  # ids of ledger entries made in a batch, until the store gives theirs
 BULK_BATCH = 5_000  # contacts per batch after a bulk settle (each batch scans the segments)
 REFRESH_EVERY = 20_000  # contacts processed in one run between planner statistics updates
 AUTOMATION_TABLES = ("contact_schedule", "trigger_states", "list_memberships", "enrollments",
@@ -73,86 +68,12 @@ class ProcessReport:
 
 
 @dataclass
-class _Trigger:
-    matching: bool
-    enrollments: int
-    checked_at: datetime
-    new: bool = False
-    dirty: bool = False
-
-
-@dataclass
-class _Writes:
-    """Rows a batch writes at its end, many per statement."""
-
-    memberships: dict[tuple[str, str], tuple[bool, datetime | None]] = field(default_factory=dict)
-    # (list, contact) → (was a member before the batch, joined at — or None: not a member now)
-    # so that a contact that leaves and rejoins within one batch comes to one net change
-    list_changes: list[dict[str, Any]] = field(default_factory=list)
-    enrollments: list[dict[str, Any]] = field(default_factory=list)  # new, with their ids
-    tasks: list[dict[str, Any]] = field(default_factory=list)
-    outbox: list[dict[str, Any]] = field(default_factory=list)
-    new_triggers: list[dict[str, Any]] = field(default_factory=list)
-    changed_triggers: list[dict[str, Any]] = field(default_factory=list)
-    enrollment_updates: list[dict[str, Any]] = field(default_factory=list)
-    step_runs: list[dict[str, Any]] = field(default_factory=list)
-
-    _free_ids: list[int] = field(default_factory=list)
-    _next_id: int | None = None
-
-    def enrollment_id(self, connection: Connection) -> int:
-        """An id for a new enrollment, known before the row is written (its steps' keys and
-        log need it): from the sequence on PostgreSQL, a block at a time; on SQLite, whose
-        one writer is this transaction, counting on from the largest id."""
-        if connection.dialect.name == "postgresql":
-            if not self._free_ids:
-                self._free_ids = list(connection.execute(sa.text(
-                    "SELECT nextval(pg_get_serial_sequence('enrollments', 'id')) "
-                    "FROM generate_series(1, 32)")).scalars())
-            return self._free_ids.pop(0)
-        if self._next_id is None:
-            self._next_id = connection.execute(
-                select(sa.func.coalesce(sa.func.max(enrollments.c.id), 0))).scalar_one() + 1
-        self._next_id += 1
-        return self._next_id - 1
-
-    def flush(self, connection: Connection) -> int:
-        """Write everything; returns how many outbox rows were new."""
-        codec = Codec(connection.dialect.name)
-        codec.insert_rows(connection, enrollments, self.enrollments)
-        codec.insert_rows(connection, tasks, self.tasks, ignore_conflict_on="key")
-        joins = [{"list": name, "contact_id": cid, "joined_at": at}
-                 for (name, cid), (before, at) in self.memberships.items()
-                 if at is not None and not before]
-        leaves = [{"b_list": name, "b_contact": cid}
-                  for (name, cid), (before, at) in self.memberships.items()
-                  if at is None and before]
-        codec.insert_rows(connection, list_memberships, joins)
-        if leaves:
-            connection.execute(list_memberships.delete().where(
-                list_memberships.c.list == sa.bindparam("b_list"),
-                list_memberships.c.contact_id == sa.bindparam("b_contact")), leaves)
-        codec.insert_rows(connection, list_changes, self.list_changes)
-        codec.insert_rows(connection, trigger_states, self.new_triggers)
-        if self.changed_triggers:
-            connection.execute(trigger_states.update().where(
-                trigger_states.c.workflow == sa.bindparam("b_workflow"),
-                trigger_states.c.contact_id == sa.bindparam("b_contact")),
-                self.changed_triggers)
-        if self.enrollment_updates:
-            connection.execute(enrollments.update().where(
-                enrollments.c.id == sa.bindparam("b_id")), self.enrollment_updates)
-        codec.insert_rows(connection, step_runs, self.step_runs)
-        return enqueue_rows(connection, self.outbox)
-
-
-@dataclass
-class _Contact:
+class WorkingContact:
     """One contact while it is processed: its snapshot and what the batch will write."""
 
     snap: ContactSnapshot
     members: set[str]
-    triggers: dict[str, _Trigger]
+    triggers: dict[str, TriggerState]
     active: dict[str, dict[str, Any]]  # workflow → its active enrollment row
     moment: datetime
     property_writes: list[ContactInput] = field(default_factory=list)
@@ -286,20 +207,20 @@ class Automation:
         every contact due. Returns how many workflows were new."""
         moment = to_utc(now or datetime.now(UTC))
         with self.store.write() as writer:
-            known = set(writer.connection.execute(select(automation_state.c.name)).scalars())
-            new = [wf for wf in self.workflows if f"workflow:{wf.name}" not in known]
-            for wf in new:
-                writer.connection.execute(automation_state.insert().values(
-                    name=f"workflow:{wf.name}", activated_at=moment))
-            if any(wf.enroll_existing for wf in new) or (new and not known):
+            new, known = activate_workflows(writer.connection,
+                                            [wf.name for wf in self.workflows], moment)
+            existing = {wf.name for wf in self.workflows if wf.enroll_existing}
+            if existing.intersection(new) or (new and not known):
                 make_due(writer.connection, None, moment, "workflows activated")
         return len(new)
 
     # --- processing ---------------------------------------------------------------------------
 
     def next_due_at(self) -> datetime | None:
+        from leadscore.storage.automation_writes import next_due_at
+
         with self.store.read() as connection:
-            return connection.execute(select(sa.func.min(contact_schedule.c.due_at))).scalar()
+            return next_due_at(connection)
 
     def process_due(self, *, now: datetime | None = None, limit: int = 500) -> ProcessReport:
         """Process up to `limit` due contacts in one transaction."""
@@ -312,10 +233,8 @@ class Automation:
             return report
         with self.store.write() as writer:
             connection = writer.connection
-            cs = contact_schedule.c
-            versions: dict[str, int] = {cid: version for cid, version in connection.execute(
-                select(cs.contact_id, cs.version).where(cs.due_at <= moment)
-                .order_by(cs.due_at, cs.contact_id).limit(limit))}
+            versions = {cid: version for cid, (version, _) in
+                        due_batch(connection, moment, limit).items()}
             if not versions:
                 return report
             schedule = self._process(writer, list(versions), moment, report)
@@ -335,27 +254,17 @@ class Automation:
         left out. Returns whether there was anything due."""
         from leadscore.storage.store import exclusive_writes
 
-        cs = contact_schedule.c
         with self.store.read() as connection:
             writes_before = exclusive_writes(connection)
-            # ties by contact id: a batch is then a narrow range of ids, and the sorted
-            # segments are read only where it lies (by due time alone, the rest of a bulk
-            # import's contacts fell all over the range and each batch scanned every file)
-            due = {cid: (version, at) for cid, version, at in connection.execute(
-                select(cs.contact_id, cs.version, cs.due_at).where(cs.due_at <= moment)
-                .order_by(cs.due_at, cs.contact_id).limit(limit))}
+            due = due_batch(connection, moment, limit)
             if not due:
                 return False
-            states: dict[str, _Contact] | None = self._load(connection, list(due), moment)
+            states: dict[str, WorkingContact] | None = self._load(connection, list(due), moment)
         with self.store.write() as writer:
             connection = writer.connection
             if exclusive_writes(connection) != writes_before:
                 states = None  # anything may have changed: read it all again, here
-            current: dict[str, tuple[int, datetime]] = {}
-            for part in chunks(list(due)):
-                current.update((cid, (version, at)) for cid, version, at in connection.execute(
-                    select(cs.contact_id, cs.version, cs.due_at)
-                    .where(cs.contact_id.in_(part))))
+            current = schedule_rows(connection, list(due))
             ids = [cid for cid in due if cid in current]
             if not ids:
                 return True
@@ -402,7 +311,7 @@ class Automation:
                 setattr(total, name, getattr(total, name) + getattr(report, name))
 
     def _process(self, writer: Writer, ids: list[str], moment: datetime,
-                 report: ProcessReport, states: dict[str, _Contact] | None = None
+                 report: ProcessReport, states: dict[str, WorkingContact] | None = None
                  ) -> dict[str, tuple[datetime, str] | None]:
         """Process the batch (read here unless `states` holds it, read as current);
         returns each contact's next due moment (or None)."""
@@ -410,7 +319,7 @@ class Automation:
         if states is None:
             states = self._load(connection, ids, moment)
         writer.note_existing(states)
-        writes = _Writes()
+        writes = AutomationWrites()
         score_rows: list[ScoreRecord] = []
         schedule: dict[str, tuple[datetime, str] | None] = {}
         for contact_id in ids:
@@ -443,7 +352,7 @@ class Automation:
             add_entries(connection, ledger_writes)
         return schedule
 
-    def _settle(self, connection: Connection, contact: _Contact, writes: _Writes,
+    def _settle(self, connection: Connection, contact: WorkingContact, writes: AutomationWrites,
                 report: ProcessReport) -> None:
         """Score, stage, lists, triggers and steps, again while workflows change the contact."""
         for _ in range(MAX_PASSES):
@@ -461,15 +370,15 @@ class Automation:
         contact.result = contact.score(self.scorer)
 
     # stage ----------------------------------------------------------------------------------
-    def _move_stage(self, contact: _Contact, result: ContactScores) -> None:
+    def _move_stage(self, contact: WorkingContact, result: ContactScores) -> None:
         snap = contact.snap
         found = self.stage_rules.move(snap, result, snap.properties.get("lifecycle_stage"))
         if found is not None:
             stage, cause = found
-            self._write_stage(contact, stage, snap.properties.get("lifecycle_stage"),
+            self.write_stage(contact, stage, snap.properties.get("lifecycle_stage"),
                               f"{cause} (automatic)")
 
-    def _write_stage(self, contact: _Contact, stage: str, previous: str | None,
+    def write_stage(self, contact: WorkingContact, stage: str, previous: str | None,
                      cause: str) -> None:
         if stage == previous:  # cleared and set back (clear-and-set): the stage is restored,
             contact.property_writes.append(ContactInput(  # but it did not change
@@ -482,61 +391,28 @@ class Automation:
         contact.edited("lifecycle_stage", self.scorer)
 
     # lists ----------------------------------------------------------------------------------
-    def _record_lists(self, contact: _Contact, members: set[str], writes: _Writes,
-                      report: ProcessReport) -> None:
-        cid = contact.snap.contact_id
-        joined, left = members - contact.members, contact.members - members
-        if not joined and not left:
+    def _record_lists(self, contact: WorkingContact, members: set[str],
+                      writes: AutomationWrites, report: ProcessReport) -> None:
+        if members == contact.members:
             return
-        at = contact.tick()
-        for name in sorted(joined):
-            before = writes.memberships.get((name, cid), (False, None))[0]
-            writes.memberships[(name, cid)] = (before, at)
-            writes.list_changes.append({"list": name, "contact_id": cid, "change": "join",
-                                        "at": at, "cause": "now meets the list's filters"})
-        for name in sorted(left):
-            before = writes.memberships.get((name, cid), (True, None))[0]
-            writes.memberships[(name, cid)] = (before, None)
-            writes.list_changes.append({"list": name, "contact_id": cid, "change": "leave",
-                                        "at": at, "cause": "no longer meets the list's filters"})
+        joined, left = writes.lists.record(contact.snap.contact_id, contact.members, members,
+                                           contact.tick())
         report.joins += len(joined)
         report.leaves += len(left)
         contact.members = set(members)
 
     # workflows ------------------------------------------------------------------------------
-    def _enroll(self, connection: Connection, contact: _Contact, writes: _Writes,
-                report: ProcessReport) -> None:
+    def _enroll(self, connection: Connection, contact: WorkingContact,
+                writes: AutomationWrites, report: ProcessReport) -> None:
         snap = contact.snap
         now = snap.as_of_datetime()
         for wf in self.workflows:
-            matcher = self.trigger_matchers.get(wf.name)  # none: a property change
-            state = contact.triggers.get(wf.name)
-            if wf.trigger.is_occurrence:
-                since = state.checked_at if state else self._activated.get(wf.name, now)
-                fire = self._occurred(wf, matcher, snap, since.timestamp())
-                matching = fire
-            else:
-                assert matcher is not None  # a state trigger has its criterion
-                matching = matcher.evidence(snap, {}) is not None
-                if state is None:
-                    activated = self._activated.get(wf.name, now)
-                    created = snap.created_at or 0.0
-                    new_contact = created >= activated.timestamp()
-                    previous = False if (wf.enroll_existing or new_contact) else matching
-                else:
-                    previous = state.matching
-                fire = matching and not previous
-            if state is None:
-                state = contact.triggers[wf.name] = _Trigger(matching, 0, now, new=True)
-            if state.matching != matching or wf.trigger.is_occurrence:
-                state.dirty = True
-            state.matching, state.checked_at = matching, now
-            if not fire or wf.name in contact.active:
+            state, fire = check_trigger(wf, self.trigger_matchers.get(wf.name), snap,
+                                        contact.triggers.get(wf.name),
+                                        self._activated.get(wf.name, now), now)
+            contact.triggers[wf.name] = state
+            if not enrolls(wf, state, fire, wf.name in contact.active):
                 continue
-            if state.enrollments and not wf.reenroll:
-                continue
-            state.enrollments += 1
-            state.dirty = True
             row: dict[str, Any] = {
                 "id": writes.enrollment_id(connection), "workflow": wf.name,
                 "contact_id": snap.contact_id, "status": "active", "position": "0",
@@ -546,21 +422,15 @@ class Automation:
             contact.active[wf.name] = row
             report.enrolled += 1
 
-    def _occurred(self, wf: Workflow, matcher: Any, snap: ContactSnapshot, since: float) -> bool:
-        if wf.trigger.changed_property is not None:
-            times = snap.changes.get(wf.trigger.changed_property, [])
-            return bool(times) and times[-1] > since
-        return any(t > since for t in matcher.times(snap, {}))
-
-    def _run_enrollments(self, connection: Connection, contact: _Contact, writes: _Writes,
-                         report: ProcessReport) -> None:
+    def _run_enrollments(self, connection: Connection, contact: WorkingContact,
+                         writes: AutomationWrites, report: ProcessReport) -> None:
         now = contact.snap.as_of
         for name, row in list(contact.active.items()):
             resume = row["resume_at"]
             if resume is not None and to_utc(resume).timestamp() > now:
                 continue
             wf = next(w for w in self.workflows if w.name == name)
-            effects = _Effects(self, connection, contact, wf, row["id"], writes, report)
+            effects = StepEffects(self, connection, contact, wf, row["id"], writes, report)
             result: RunResult = run_steps(wf, row["id"], row["position"], effects)
             row["position"] = result.position
             row["resume_at"] = (datetime.fromtimestamp(result.resume_at, tz=UTC)
@@ -573,19 +443,13 @@ class Automation:
                 del contact.active[name]
             writes.enrollment_updates.append(update)
 
-    def _save_triggers(self, contact: _Contact, writes: _Writes) -> None:
-        cid = contact.snap.contact_id
-        for name, state in contact.triggers.items():
-            values = {"matching": state.matching, "enrollments": state.enrollments,
-                      "checked_at": state.checked_at}
-            if state.new:
-                writes.new_triggers.append({"workflow": name, "contact_id": cid, **values})
-            elif state.dirty:
-                writes.changed_triggers.append({"b_workflow": name, "b_contact": cid, **values})
-            state.new = state.dirty = False
+    def _save_triggers(self, contact: WorkingContact, writes: AutomationWrites) -> None:
+        new, changed = trigger_rows(contact.snap.contact_id, contact.triggers)
+        writes.new_triggers += new
+        writes.changed_triggers += changed
 
     # scheduling -----------------------------------------------------------------------------
-    def _next_due(self, contact: _Contact) -> tuple[datetime, str] | None:
+    def _next_due(self, contact: WorkingContact) -> tuple[datetime, str] | None:
         snap = contact.snap
         moments: list[tuple[float, str]] = []
         changes = next_change_at(snap, self._schedule_matchers, contact.result.decaying)
@@ -601,140 +465,15 @@ class Automation:
 
     # loading --------------------------------------------------------------------------------
     def _load(self, connection: Connection, ids: list[str], moment: datetime
-              ) -> dict[str, _Contact]:
-        self._activated = {
-            name.removeprefix("workflow:"): to_utc(at) for name, at in connection.execute(
-                select(automation_state.c.name, automation_state.c.activated_at))}
-        members: dict[str, set[str]] = defaultdict(set)
-        triggers: dict[str, dict[str, _Trigger]] = defaultdict(dict)
-        active: dict[str, dict[str, dict[str, Any]]] = defaultdict(dict)
-        for part in chunks(ids):
-            for name, cid in connection.execute(select(list_memberships.c.list,
-                                                       list_memberships.c.contact_id)
-                                                .where(list_memberships.c.contact_id.in_(part))):
-                members[cid].add(name)
-            t = trigger_states.c
-            for wf, cid, matching, count, checked in connection.execute(
-                    select(t.workflow, t.contact_id, t.matching, t.enrollments, t.checked_at)
-                    .where(t.contact_id.in_(part))):
-                triggers[cid][wf] = _Trigger(bool(matching), count, to_utc(checked))
-            e = enrollments.c
-            for row in connection.execute(select(e.id, e.workflow, e.contact_id, e.position,
-                                                 e.resume_at)
-                                          .where(e.contact_id.in_(part), e.status == "active")):
-                active[row.contact_id][row.workflow] = {"id": row.id, "position": row.position,
-                                                        "resume_at": row.resume_at}
-        found: dict[str, _Contact] = {}
+              ) -> dict[str, WorkingContact]:
+        self._activated = activated_workflows(connection)
+        stored = stored_state(connection, ids)
+        found: dict[str, WorkingContact] = {}
         for snap in load_snapshots(connection, moment, catalog=self.model.catalog,
                                    contact_ids=ids):
-            found[snap.contact_id] = _Contact(snap, members[snap.contact_id],
-                                              triggers[snap.contact_id],
-                                              active[snap.contact_id], moment)
+            cid = snap.contact_id
+            triggers = {wf: TriggerState(matching, count, checked) for wf, (matching, count,
+                        checked) in stored.triggers.get(cid, {}).items()}
+            found[cid] = WorkingContact(snap, set(stored.members.get(cid, ())), triggers,
+                                        stored.active.get(cid, {}), moment)
         return found
-
-
-class _Effects:
-    """What a workflow's steps do, inside the batch's transaction."""
-
-    def __init__(self, automation: Automation, connection: Connection, contact: _Contact,
-                 workflow: Workflow, enrollment_id: int, writes: _Writes,
-                 report: ProcessReport) -> None:
-        self.automation = automation
-        self.connection = connection
-        self.writes = writes
-        self.contact = contact
-        self.workflow = workflow
-        self.enrollment_id = enrollment_id
-        self.report = report
-        self.now = contact.snap.as_of
-
-    def snapshot(self) -> ContactSnapshot:
-        snap = self.contact.snap
-        result = self.contact.score(self.automation.scorer)
-        snap.scores = {n: (s.value, s.label) for n, s in result.scores.items()}
-        return snap
-
-    def top_reasons(self) -> list[dict[str, Any]]:
-        result = self.contact.score(self.automation.scorer, detail=True)
-        top = sorted(((r.rule.name, round(r.final, 2)) for s in result.scores.values()
-                      for r in s.all_rules() if r.matched and r.final),
-                     key=lambda pair: -abs(pair[1]))[:3]
-        return [{"rule": name, "points": points} for name, points in top]
-
-    def set_property(self, name: str, value: Any, cause: str) -> None:
-        contact = self.contact
-        moment = contact.tick()
-        contact.property_writes.append(ContactInput(contact.snap.contact_id, moment,
-                                                    properties={name: value}))
-        if value is None:
-            contact.snap.properties.pop(name, None)
-        else:
-            contact.snap.properties[name] = value
-        contact.snap.changes.setdefault(name, []).append(contact.snap.as_of)
-        contact.edited(name, self.automation.scorer)
-
-    def set_stage(self, stage: str | None, cause: str) -> bool:
-        contact = self.contact
-        current = contact.snap.properties.get("lifecycle_stage")
-        if stage is None:
-            contact.cleared_from = current
-            self.set_property("lifecycle_stage", None, cause)
-            return True
-        order = self.automation.model.lifecycle.order
-        if current is not None and (stage_rank(stage, order) or 0) <= (
-                stage_rank(current, order) or 0):
-            return False  # backward without clearing first
-        previous = current if current is not None else contact.cleared_from
-        self.automation._write_stage(contact, stage, previous, cause)
-        contact.cleared_from = None
-        return True
-
-    def adjust_score(self, score: str, below: float, cause: str,
-                     reason: str = "workflow") -> float:
-        """One score ledger entry: change the score by what takes it to `below` − 1 (nothing
-        when it is below already). The entry is written with the batch; the snapshot's ledger
-        holds it meanwhile, so the next scoring of this contact sees it."""
-        contact = self.contact
-        value = contact.score(self.automation.scorer).scores[score].value
-        if value < below:
-            return 0.0
-        cents = to_cents((below - 1) - value)
-        at_us = contact.snap.as_of_us  # effective as of the moment being processed
-        entry = LedgerEntry(
-            LOCAL_ENTRY_IDS + len(contact.ledger_writes), contact.snap.contact_id, score,
-            CHANGE, cents, at_us, None, reason, f"below {below:g}", cause,
-            to_micros(contact.tick()))
-        contact.ledger_writes.append(entry)
-        contact.snap.ledger = (*contact.snap.ledger, entry)
-        contact.edits += 1
-        contact.changed = True
-        return cents / 100
-
-    def enqueue(self, key: str, channel: str, payload: dict[str, Any]) -> None:
-        kind = self.automation.channel_kinds.get(channel, "webhook")
-        if kind == "email":
-            lines = [payload.get("message") or f"Nurture sequence {payload.get('sequence')}"]
-            lines += [f"{name}: {s['value']:g}" + (f" ({s['label']})" if s["label"] else "")
-                      for name, s in payload.get("scores", {}).items()]
-            lines += [f"+ {r['rule']}: {r['points']:+g}" for r in payload.get("top_reasons", [])]
-            payload = {"subject": payload.get("subject") or lines[0][:78],
-                       "text": "\n".join(lines), "to": payload.get("to")}
-        self.writes.outbox.append(outbox_row(
-            key=key, kind=kind, channel=channel, payload=payload,
-            contact_id=self.contact.snap.contact_id, workflow=self.workflow.name,
-            now=self.contact.snap.as_of_datetime()))
-
-    def create_task(self, key: str, title: str, owner: str | None, due_at: float | None,
-                    detail: dict[str, Any]) -> None:
-        due = datetime.fromtimestamp(due_at, tz=UTC) if due_at is not None else None
-        self.writes.tasks.append({
-            "key": key, "contact_id": self.contact.snap.contact_id, "owner": owner,
-            "title": title, "detail": detail, "due_at": due, "status": "open",
-            "created_at": self.contact.moment})
-
-    def log(self, position: str, action: str, outcome: str, detail: dict[str, Any]) -> None:
-        self.report.steps += 1
-        self.writes.step_runs.append({
-            "enrollment_id": self.enrollment_id, "workflow": self.workflow.name,
-            "contact_id": self.contact.snap.contact_id, "position": position, "action": action,
-            "outcome": outcome, "detail": detail, "at": self.contact.tick()})

@@ -22,6 +22,7 @@ from leadscore.delivery.dispatcher import (
     claim_due,
     deliver_due,
 )
+from leadscore.delivery.messages import email_payload
 from leadscore.delivery.outbox import (
     OutboxItem,
     dead_letters,
@@ -50,6 +51,7 @@ __all__ = [
     "claim_due",
     "dead_letters",
     "deliver_due",
+    "email_payload",
     "encode_body",
     "enqueue",
     "enqueue_rows",

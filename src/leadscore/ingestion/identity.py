@@ -66,7 +66,7 @@ class Resolver:
                        "merged": 0}
 
     def run(self, messages: Sequence[Message]) -> SegmentReport:
-        from leadscore.automation.schedule import make_due
+        from leadscore.storage.schedule import make_due
 
         seen = ids.seen_messages(self.writer, (m.message_id for m in messages))
         fresh: list[Message] = []

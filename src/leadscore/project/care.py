@@ -84,8 +84,8 @@ class CareOperations:
                         now: datetime | None = None) -> RetentionResult:
         """Remove events older than `days` (default: `[retention] events_days`), then rescore
         the contacts that lost events (an incremental score run) and make them due."""
-        from leadscore.automation import mark_changed_due
         from leadscore.storage.privacy import drop_events_before
+        from leadscore.storage.schedule import mark_changed_due
 
         days = days if days is not None else self.config.retention_events_days
         if days is None or days < 1:

@@ -42,10 +42,10 @@ class LedgerOperations:
         """Record one entry: set the score to `set_to`, change it by `change_by`, or `reset`
         it (one change-by entry of minus the score as of `effective`, so points earned
         afterwards count again). `effective` defaults to now; `expires` is optional."""
-        from leadscore.automation.schedule import make_due
         from leadscore.catalog import to_micros
         from leadscore.evaluation.ledger import CHANGE, REASONS, SET, LedgerEntry, to_cents
         from leadscore.storage.ledger import add_entries
+        from leadscore.storage.schedule import make_due
 
         given = [name for name, value in (("--set", set_to), ("--change", change_by),
                                           ("--reset", reset or None)) if value is not None]
@@ -110,9 +110,9 @@ class LedgerOperations:
                           ) -> LedgerEntry:
         """Take an entry out of every score from now on (it stays listed, voided, with who
         and why). LS374 for an unknown id, LS375 for an entry voided already."""
-        from leadscore.automation.schedule import make_due
         from leadscore.catalog import to_micros
         from leadscore.storage.ledger import void_entry
+        from leadscore.storage.schedule import make_due
 
         moment = now or datetime.now(UTC)
         with self.store.write() as writer:

@@ -232,11 +232,11 @@ class Project(AutomationOperations, CareOperations, ServiceOperations, SegmentOp
                         order_by_row: tuple[str, str] | None = None) -> ImportReport:
         """Contacts from a CSV (a mapping, `delimiter` — `;`, `tab`, … or detected — and
         `order_by_row` (START, STEP): created_at from the row order) or JSONL file."""
-        from leadscore.automation import mark_changed_due
         from leadscore.ingestion import import_contacts, load_mapping
         from leadscore.ingestion.contacts import CsvOptions
         from leadscore.ingestion.mapping import parse_row_order
         from leadscore.ingestion.source import parse_delimiter
+        from leadscore.storage.schedule import mark_changed_due
 
         options = CsvOptions(
             parse_delimiter(delimiter),
@@ -254,10 +254,10 @@ class Project(AutomationOperations, CareOperations, ServiceOperations, SegmentOp
                         progress: Progress | None = None,
                         delimiter: str | None = None) -> OutcomeImportReport:
         """Outcomes for backtests; opportunities and wins also move lifecycle stages."""
-        from leadscore.automation import mark_changed_due
         from leadscore.ingestion import load_mapping
         from leadscore.ingestion.outcomes import import_outcomes
         from leadscore.ingestion.source import parse_delimiter
+        from leadscore.storage.schedule import mark_changed_due
 
         chosen = parse_delimiter(delimiter)
         path, mapping = self._input(path), self._input(mapping)
@@ -269,9 +269,9 @@ class Project(AutomationOperations, CareOperations, ServiceOperations, SegmentOp
     def import_events(self, path: str | Path, *, create_missing_contacts: bool = False,
                       on_conflict: str = "error", progress: Progress | None = None,
                       delimiter: str | None = None) -> ImportReport:
-        from leadscore.automation import mark_changed_due
         from leadscore.ingestion import import_events
         from leadscore.ingestion.source import parse_delimiter
+        from leadscore.storage.schedule import mark_changed_due
 
         chosen = parse_delimiter(delimiter)
         path = self._input(path)

@@ -189,9 +189,9 @@ class ServiceOperations:
     def ingest_outcomes(self, items: list[dict[str, Any]]) -> IngestReport:
         """Outcomes (opportunity, won, lost times) of contacts the store has; opportunities and
         wins move lifecycle stages once the worker sees them."""
-        from leadscore.automation import mark_changed_due
         from leadscore.ingestion.items import check_outcomes
         from leadscore.storage.outcomes import save_outcomes
+        from leadscore.storage.schedule import mark_changed_due
 
         checked = check_outcomes(items)
         known = self.store.existing_contact_ids(r.contact_id for r in checked.items)

@@ -278,10 +278,10 @@ class VersionOperations:
     def resume_publish(self, *, phase: Phase = None) -> Publish | None:
         """Rescore under the version being published and make it live (after a crash, or
         for a publish started with wait=False). None when no publish is unfinished."""
-        from leadscore.automation.schedule import make_due
         from leadscore.catalog.forms import to_micros
         from leadscore.scoring import score_store
         from leadscore.storage import versions
+        from leadscore.storage.schedule import make_due
 
         pending = self.unfinished_publish()
         if pending is None:

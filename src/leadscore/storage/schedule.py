@@ -12,15 +12,17 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlalchemy import Connection, select
 
-from leadscore.storage import Store
 from leadscore.storage.automation_schema import contact_schedule
 from leadscore.storage.changes import contacts_changed_since, recorded_marks
 from leadscore.storage.signals import announce_due
+
+if TYPE_CHECKING:
+    from leadscore.storage.store import Store
 
 FEW = 500  # at most this many ids go in one statement; more through a temporary table
 _IDS = sa.Table("ls_due_ids", sa.MetaData(), sa.Column("contact_id", sa.Text, primary_key=True),
