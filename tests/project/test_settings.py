@@ -123,3 +123,24 @@ def test_unreadable_files_are_diagnostics(tmp_path, content):
     with pytest.raises(LeadscoreError) as caught:
         read_settings(path)
     assert [d.code for d in caught.value.diagnostics] == ["LS301"]
+
+
+def test_the_lists_file_is_read_again_only_when_it_changes(tmp_path):
+    """A server asks `Project.lists` on every request: the checked lists are kept until the
+    file (or the model) changes."""
+    import os
+
+    from leadscore.project import Project
+
+    init_project(tmp_path)
+    project = Project.open(tmp_path)
+    first = project.lists
+    assert project.lists is first
+    path = project.config.lists_path
+    text = path.read_text().replace("name: hot-accounts", "name: warm-accounts")
+    path.write_text(text)
+    later = os.stat(path).st_mtime_ns + 1_000_000
+    os.utime(path, ns=(later, later))
+    changed = project.lists
+    assert changed is not first
+    assert "warm-accounts" in changed and "hot-accounts" not in changed

@@ -126,6 +126,7 @@ class Project(AutomationOperations, CareOperations, ServiceOperations, SegmentOp
         self._store: Store | None = None
         self._automation: Automation | None = None
         self._channels: Channels | None = None
+        self._lists: tuple[tuple[object, ...], Model, ListSet] | None = None  # file, model →
         self._live_seen: int | None = None  # the live publish the loaded model is
         self._live_checked = 0.0
 
@@ -187,7 +188,19 @@ class Project(AutomationOperations, CareOperations, ServiceOperations, SegmentOp
         from leadscore.lists import ListSet, load_lists
 
         path = self.config.lists_path
-        return load_lists(path, self.model) if path else ListSet([])
+        if not path:
+            return ListSet([])
+        # read again only when the file or the model changed: a server asks on every request
+        # (reading and checking the file took 18 ms of each web page)
+        model = self.model
+        try:
+            found = Path(path).stat()
+            key: tuple[object, ...] = (str(path), found.st_mtime_ns, found.st_size)
+        except OSError:
+            return load_lists(path, model)  # its own read reports the problem, with its place
+        if self._lists is None or self._lists[0] != key or self._lists[1] is not model:
+            self._lists = (key, model, load_lists(path, model))
+        return self._lists[2]
 
     @property
     def channel_kinds(self) -> dict[str, str]:
