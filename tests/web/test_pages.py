@@ -54,6 +54,28 @@ def test_a_contact_page_shows_every_rule_its_history_and_timeline(web):
     assert earlier.status_code in (200, 422)
 
 
+def test_the_timeline_shows_activity_or_changes_and_grows_on_request(web):
+    lead = web.project.leads(limit=1)[0]
+    sales = web.browser("sales")
+    everything = web.project.contact_timeline(lead.contact_id, limit=10_000)
+    events = [item for item in everything if item.kind == "event"]
+    assert events and len(events) < len(everything)
+
+    def kinds(html: str) -> list[str]:
+        return re.findall(r'<span class="kind kind-([a-z]+)">', html)
+
+    activity = sales.get(f"/contacts/{lead.contact_id}?show=activity&lines=5000")
+    assert kinds(activity.text) == ["event"] * len(events)
+    changes = sales.get(f"/contacts/{lead.contact_id}?show=changes&lines=5000")
+    assert "event" not in kinds(changes.text)
+    assert len(kinds(changes.text)) == len(everything) - len(events)
+    few = sales.get(f"/contacts/{lead.contact_id}?lines=3")
+    assert len(kinds(few.text)) == 3
+    assert "lines=15" in few.text  # the link to five times as many
+    assert sales.get(f"/contacts/{lead.contact_id}?show=nonsense").status_code == 200
+    assert sales.get(f"/contacts/{lead.contact_id}?lines=0").status_code < 500
+
+
 def test_not_ready_drops_a_lead_to_mql_and_off_the_sql_list_at_once(web):
     sql = web.project.leads(label="SQL", stage="sql", limit=1)
     assert sql, "the synthetic project has an SQL lead"
@@ -132,6 +154,13 @@ def test_a_draft_shows_each_mistake_at_its_line_then_dry_runs(web):
     table = web.project.model_table()
     for row in table.rules:
         assert row.rule in live.text
+    # each rule says what it asks for, in the words `explain` uses
+    import html
+
+    shown = html.unescape(live.text)
+    assert "page_view events where url matches '*/pricing*' in the last 30d" in shown
+    assert "at least 2 page_view events where url matches '*/customers/*'" in shown
+    assert all(row.when in shown for row in table.rules)
     text = table.text
     assert "points: 5}" in text
     line = text[:text.index("points: 5}")].count("\n") + 1

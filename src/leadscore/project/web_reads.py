@@ -60,6 +60,7 @@ class ModelRow:
     score: str
     group: str | None
     rule: str
+    when: str  # what the rule asks for, in words (`evaluation.describe`)
     points: str
     decay: str
     caps: str
@@ -117,8 +118,10 @@ class WebReadOperations:
         def lists(self) -> ListSet: ...
         config: ProjectConfig
 
-    def contact_timeline(self, contact_id: str, *, limit: int = 200) -> list[TimelineItem]:
-        """The contact's newest `limit` timeline lines (LS310 for an unknown contact)."""
+    def contact_timeline(self, contact_id: str, *, limit: int = 200,
+                         kinds: set[str] | None = None) -> list[TimelineItem]:
+        """The contact's newest `limit` timeline lines, of the `kinds` given (event, property,
+        stage, list, workflow, notification; None: all) — LS310 for an unknown contact."""
         from leadscore.delivery import outbox_items
 
         self.require_contact(contact_id)
@@ -147,6 +150,8 @@ class WebReadOperations:
                                       f"{sent.kind} to {sent.channel}",
                                       sent.status + (f" ({sent.workflow})" if sent.workflow
                                                      else "")))
+        if kinds is not None:
+            items = [item for item in items if item.kind in kinds]
         items.sort(key=lambda item: (item.at, item.kind, item.what), reverse=True)
         return items[:limit]
 
@@ -163,6 +168,8 @@ class WebReadOperations:
     def model_table(self) -> ModelTable:
         """The live model as rows a person reads: per score, its rules (in their groups) with
         their points or tiers, decay and caps; and the file's text, to start a draft from."""
+        from leadscore.evaluation.describe import describe_criterion
+
         model = self.model
         rows: list[ModelRow] = []
         for score in model.scores.values():
@@ -181,8 +188,10 @@ class WebReadOperations:
                     f"group max {group.max:,.10g}" if group and group.max is not None else "",
                     f"group min {group.min:,.10g}" if group and group.min is not None else "")
                     if x)
+                when = describe_criterion(rule.criterion) if rule.criterion else ""
                 rows.append(ModelRow(score.name, group.name if group else None, rule.name,
-                                     points, rule.decay.describe() if rule.decay else "", caps,
+                                     when, points,
+                                     rule.decay.describe() if rule.decay else "", caps,
                                      rule.description or ""))
         scores = [ModelScore(s.name, [(t.label, t.describe()) for t in s.thresholds],
                              list(s.sum_of), s.description or "",

@@ -26,6 +26,11 @@ router = APIRouter()
 ContactId = Annotated[str, Path(max_length=512)]
 FEEDBACK_TITLES = {"true_sql": "Sales-ready", "not_ready": "Not ready yet",
                    "unqualified": "Unqualified"}
+# the timeline's views: what happened (the contact's own activity) and what changed (data,
+# stages, lists, workflows, notifications), or both; and how many lines, growing on request
+TIMELINE_VIEWS = {"all": None, "activity": {"event"},
+                  "changes": {"property", "stage", "list", "workflow", "notification"}}
+TIMELINE_LINES, TIMELINE_MAX = 100, 5_000
 
 
 def _hold(request: Request, who: Visitor, contact_id: str) -> None:
@@ -43,7 +48,9 @@ def _hold(request: Request, who: Visitor, contact_id: str) -> None:
 def contact(request: Request, contact_id: ContactId,
             at: Annotated[str | None, Query(max_length=100)] = None,
             said: Annotated[str | None, Query(max_length=40)] = None,
-            was: Annotated[str | None, Query(max_length=40)] = None) -> Response:
+            was: Annotated[str | None, Query(max_length=40)] = None,
+            show: Annotated[str, Query(max_length=20)] = "all",
+            lines: Annotated[int, Query(ge=1, le=TIMELINE_MAX)] = TIMELINE_LINES) -> Response:
     who = need(request, "contacts")
     _hold(request, who, contact_id)
     errors: dict[str, str] = {}
@@ -72,13 +79,19 @@ def contact(request: Request, contact_id: ContactId,
                          if h.score == name and h.value is not None), key=lambda p: p[0])
         charts.append((name, step_chart(points, until=datetime.now(UTC),
                                         title=f"{name} over time"), len(points)))
-    timeline = call(request, lambda p: p.contact_timeline(contact_id, limit=100))
+    view = show if show in TIMELINE_VIEWS else "all"
+    timeline = call(request, lambda p: p.contact_timeline(contact_id, limit=lines + 1,
+                                                          kinds=TIMELINE_VIEWS[view]))
+    more = len(timeline) > lines and lines < TIMELINE_MAX
+    timeline = timeline[:lines]
     stage = call(request, lambda p: p.contact_stage(contact_id))
     reasons = explanation.top_reasons(n=3)
     said_title = FEEDBACK_TITLES.get(said or "")
     return page(request, "contact.html", status=422 if errors else 200,
                 title=explained["email"] or contact_id, contact_id=contact_id,
                 explained=explained, charts=charts, timeline=timeline, stage=stage,
+                show=view, views=list(TIMELINE_VIEWS), lines=lines,
+                more_lines=min(lines * 5, TIMELINE_MAX) if more else None,
                 reasons=reasons, errors=errors, at=at or "", feedback=FEEDBACK_TITLES,
                 may_feedback=who.may("feedback"), said=said_title, was=was or None,
                 now_link=f"/contacts/{quote(contact_id, safe='')}")
