@@ -29,6 +29,22 @@ log = logging.getLogger("leadscore.worker")
 MAINTAIN_EVERY = 60.0  # seconds between the idle worker's tidying of the store
 
 
+def _resume_publish(project: Project, echo: Callable[[str], None] | None) -> None:
+    """Finish a publish that a crash interrupted (none is unfinished, or another process is
+    rescoring it: nothing to do). The next pass then follows the version it made live."""
+    if project.unfinished_publish() is None:
+        return
+    try:
+        done = project.resume_publish(wait=False)
+    except Exception:  # noqa: BLE001 - the publish stays rescoring: resumable later
+        log.exception("resuming the unfinished publish failed; `leadscore model resume` "
+                      "retries it")
+        return
+    if done is not None and echo:
+        echo(f"resumed the unfinished publish {done.id}: version {done.version} is "
+             f"{done.state}")
+
+
 @dataclass
 class WorkerStats:
     passes: int = 0
@@ -57,6 +73,8 @@ def run_worker(project: Project, *, interval: float = 1.0, once: bool = False,
     stopping = stop or StopFlag()
     previous = None if stop is not None else signal.signal(signal.SIGTERM, stopping.request)
     started = maintained = time.monotonic()
+    _resume_publish(project, echo)
+    automation = project.automation  # a resumed publish made another version live
     automation.activate()
     # beside processing only where writers can work side by side: SQLite has one writer, so
     # a dispatcher thread there would only queue for the lock (and make the batches wait)
@@ -109,6 +127,7 @@ def run_worker(project: Project, *, interval: float = 1.0, once: bool = False,
             if not once and time.monotonic() - maintained >= maintain_every:
                 begun = time.perf_counter()
                 project.maintain()
+                _resume_publish(project, echo)
                 maintained = time.monotonic()
                 log.debug("tidied the store in %.2fs", time.perf_counter() - begun)
             rest = gather - (time.monotonic() - begun_pass)

@@ -275,15 +275,25 @@ class VersionOperations:
             self.resume_publish(phase=phase)
         return self.publish_status(publish_id)
 
-    def resume_publish(self, *, phase: Phase = None) -> Publish | None:
+    def resume_publish(self, *, phase: Phase = None, wait: bool = True) -> Publish | None:
         """Rescore under the version being published and make it live (after a crash, or
-        for a publish started with wait=False). None when no publish is unfinished."""
+        for a publish started with wait=False). None when no publish is unfinished — or,
+        without `wait`, when another process is rescoring it now (`storage.publish_lock`:
+        one process at a time; with `wait`, until that one is done)."""
+        from leadscore.storage.publish_lock import publish_lock
+
+        with publish_lock(self.store, wait=wait) as held:
+            if not held:
+                return None
+            return self._resume_publish(phase)
+
+    def _resume_publish(self, phase: Phase) -> Publish | None:
         from leadscore.catalog.forms import to_micros
         from leadscore.scoring import score_store
         from leadscore.storage import versions
         from leadscore.storage.schedule import make_due
 
-        pending = self.unfinished_publish()
+        pending = self.unfinished_publish()  # read under the lock: perhaps done meanwhile
         if pending is None:
             return None
         model = self.version_model(pending.version)
