@@ -34,6 +34,7 @@ class Explanation:
             "email": self.email,
             "as_of": self.as_of.isoformat(),
             "model": self.model.name,
+            "model_version": self.model.published,  # None: the model file, never published
             "grade": self.result.grade,
             "grade_label": self.result.grade_label,
             "qualifies_for_stage": self.qualifies_for,
@@ -51,7 +52,9 @@ class Explanation:
 
     def render_text(self, *, only_matched: bool = False) -> str:
         lines = [f"Contact {self.contact_id}" + (f" <{self.email}>" if self.email else "")
-                 + f" — model {self.model.name}, as of {self.as_of:%Y-%m-%d %H:%M} UTC"]
+                 + f" — model {self.model.name}"
+                 + (f" version {self.model.published}" if self.model.published else "")
+                 + f", as of {self.as_of:%Y-%m-%d %H:%M} UTC"]
         summary = ", ".join(
             f"{name} {s.value:g}" + (f" ({s.label})" if s.label else "")
             for name, s in self.result.scores.items())

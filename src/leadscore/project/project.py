@@ -316,7 +316,10 @@ class Project(AutomationOperations, CareOperations, ServiceOperations, SegmentOp
 
     def explain(self, contact_id: str, *, at: datetime | None = None,
                 model: Model | None = None) -> Explanation:
-        return explain_contact(self.store, model or self.model, contact_id, at)
+        """Every rule's verdict for the contact as of `at` (default now), under `model` —
+        by default the model live then: the version published at `at`, so that "why did C
+        score that on March 1st" is answered under the rules that scored it."""
+        return explain_contact(self.store, model or self.model_at(at), contact_id, at)
 
     def leads(self, *, model: Model | None = None, label: str | None = None,
               stage: str | None = None, grade: str | None = None,
