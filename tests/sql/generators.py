@@ -320,15 +320,49 @@ def model_texts(draw) -> str:
                   "labels": {f"o{0}t{0}": "hot", "olowt0": "cold"}},
     }
     lifecycle: dict[str, Any] = {}
+    labels = {name: [t["label"] for t in score["thresholds"]] for name, score in scores.items()}
     if draw(st.booleans()):
-        lifecycle["exclude"] = draw(st.lists(property_criterion(), min_size=1, max_size=2))
+        lifecycle["exclude"] = draw(st.lists(st.one_of(property_criterion(),
+                                                       score_condition(labels)),
+                                             min_size=1, max_size=2))
     if draw(st.booleans()):
-        lifecycle["qualify"] = {stage: draw(criteria(1)) for stage in draw(
+        lifecycle["qualify"] = {stage: draw(stage_criteria(labels)) for stage in draw(
             st.lists(st.sampled_from(["mql", "sql", "opportunity"]), min_size=1, max_size=2,
                      unique=True))}
     if lifecycle:
         model["lifecycle"] = lifecycle
     return yaml.safe_dump(model, allow_unicode=True, sort_keys=False)
+
+
+@st.composite
+def score_condition(draw, labels: dict[str, list[str]]) -> dict[str, Any]:
+    """A condition on a computed score: its value, its label(s), or a label range
+    (`label: {at_least: …}` / `{at_most: …}`) — what stage rules combine."""
+    name = draw(st.sampled_from(sorted(labels)))
+    form = draw(st.sampled_from(["value", "label", "labels", "at_least", "at_most"]))
+    if form == "value":
+        op = draw(st.sampled_from(["at_least", "greater_than", "at_most", "equals"]))
+        return {"score": name, op: draw(st.sampled_from([-10, 0, 2.5, 5, 10.01, 20, 35]))}
+    label = draw(st.sampled_from(labels[name]))
+    if form == "label":
+        return {"score": name, "label": label}
+    if form == "labels":
+        return {"score": name, "label": draw(st.lists(st.sampled_from(labels[name]),
+                                                      min_size=1, max_size=2, unique=True))}
+    return {"score": name, "label": {form: label}}
+
+
+def stage_criteria(labels: dict[str, list[str]]) -> st.SearchStrategy[dict[str, Any]]:
+    """A stage rule's criterion: criteria of the contact's data and conditions on its scores,
+    alone or combined (`all` of a fit label and an engagement label, say)."""
+    scored = score_condition(labels)
+    return st.one_of(
+        criteria(1), scored,
+        st.lists(st.one_of(scored, criteria(0)), min_size=2, max_size=3).map(
+            lambda items: {"all": items}),
+        st.lists(st.one_of(scored, criteria(0)), min_size=2, max_size=3).map(
+            lambda items: {"any": items}),
+        scored.map(lambda item: {"not": item}))
 
 
 @st.composite

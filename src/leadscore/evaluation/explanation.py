@@ -27,6 +27,7 @@ class Explanation:
     # the stage the lifecycle rules give (`lifecycle.StageRules.target`) and why
     qualifies_for: str | None = None
     qualifies_because: str | None = None
+    qualifies_why: Reason | None = None  # the stage criterion's conditions, each with its verdict
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -38,6 +39,7 @@ class Explanation:
             "grade_label": self.result.grade_label,
             "qualifies_for_stage": self.qualifies_for,
             "qualifies_because": self.qualifies_because,
+            "qualifies_why": self.qualifies_why.to_dict() if self.qualifies_why else None,
             "stage": self.stage,
             "scores": {name: _score_dict(s) for name, s in self.result.scores.items()},
         }
@@ -71,6 +73,8 @@ class Explanation:
             extra.append(f"current stage {self.stage}")
         if extra:
             lines.append("  " + ", ".join(extra))
+        if self.qualifies_why is not None:
+            lines.extend(_render_reason(self.qualifies_why, "    "))
         for name, score in self.result.scores.items():
             lines.append("")
             lines.extend(_render_score(name, score, self.result.as_of, only_matched))
@@ -79,14 +83,17 @@ class Explanation:
 
 def explain_snapshot(model: Model, snapshot: ContactSnapshot, *, scorer: Scorer | None = None,
                      email: str | None = None, stage: str | None = None) -> Explanation:
-    from leadscore.lifecycle.rules import StageRules
+    from leadscore.lifecycle.rules import CRITERIA, StageRules
 
     scorer = scorer or Scorer(model)
     result = scorer.score(snapshot, explain=True)
-    target = StageRules(model).target(snapshot, result)
+    rules = StageRules(model)
+    target = rules.target(snapshot, result)
+    why = (rules.why(snapshot, result, target.stage)
+           if target is not None and target.reason == CRITERIA else None)
     return Explanation(model, snapshot.contact_id, snapshot.as_of_datetime(), result, email,
                        stage, target.stage if target else None,
-                       target.cause if target else None)
+                       target.cause if target else None, why)
 
 
 def _render_score(name: str, score: ScoreResult, as_of: float, only_matched: bool) -> list[str]:

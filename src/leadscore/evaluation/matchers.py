@@ -359,7 +359,8 @@ class ScoreMatcher:
         matched = self.holds(snap)
         shown = "not scored" if value is None else f"{value:g}" + (f" ({label})" if label else "")
         if self.node.labels is not None:
-            wanted = "label " + " or ".join(sorted(self.node.labels))
+            wanted = "label " + (self.node.labels_written
+                                 or " or ".join(sorted(self.node.labels)))
         else:
             wanted = describe_test(self.node.test)  # type: ignore[arg-type]
         return Reason(matched, f"score {self.node.score} {wanted}: "

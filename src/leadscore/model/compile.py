@@ -124,6 +124,8 @@ class CriteriaCompiler:
         scores = self.order_sums(scores, spec)
         self.check_stages(scores)
         grade = self.grade(spec, scores) if spec.grade else None
+        # stage rules may read the scores (`{score: fit, label: {at_least: B}}`), never a list
+        self.scores, self.lists = scores, set()
         lifecycle = (self.lifecycle(spec.lifecycle) if spec.lifecycle
                      else Lifecycle(order=self.stage_names))
         digest = hashlib.sha256(self.doc.text.encode()).hexdigest()[:16]
@@ -589,6 +591,8 @@ class CriteriaCompiler:
                 self.error("LS111", "test either the score's 'label' or its value, not both",
                            path + (ops[0],), key=True)
                 return None
+            if isinstance(spec.label, dict):
+                return self.label_range(name, score, spec.label, path + ("label",))
             written = spec.label if isinstance(spec.label, list) else [spec.label]
             known = {t.label for t in score.thresholds}
             for label in written:
@@ -606,6 +610,29 @@ class CriteriaCompiler:
         test = self.value_test(ops[0], getattr(spec, ops[0]), PropertyType.NUMBER, (),
                                path + (ops[0],), subject=f"score '{name}'")
         return c.ScoreCriterion(name, test) if test else None
+
+    def label_range(self, name: str, score: Score, written: dict, path: Path
+                    ) -> c.ScoreCriterion | None:
+        """`label: {at_least: B}` / `{at_most: B}`: the labels of the score's ranges at or
+        above (below) B's, in score order — whatever the labels' own names (A above B, or 1
+        above 2, as the thresholds say)."""
+        ordered = [t.label for t in score.thresholds]  # by their ranges, lowest first
+        if len(written) != 1 or next(iter(written)) not in ("at_least", "at_most"):
+            self.error("LS176", "a label range is written {at_least: LABEL} or "
+                       "{at_most: LABEL}", path, hint=f"e.g. {{score: {name}, label: "
+                       f"{{at_least: {ordered[-1] if ordered else 'B'}}}}}")
+            return None
+        op, label = next(iter(written.items()))
+        if str(label) not in ordered:
+            self.error("LS125", f"score '{name}' has no threshold label '{label}'",
+                       path + (op,), hint=did_you_mean(str(label), ordered)
+                       or "labels: " + ", ".join(ordered))
+            return None
+        at = ordered.index(str(label))
+        chosen = ordered[at:] if op == "at_least" else ordered[:at + 1]
+        shown = f"{label} or above" if op == "at_least" else f"{label} or below"
+        return c.ScoreCriterion(name, labels=frozenset(x.lower() for x in chosen),
+                                labels_written=f"{shown} ({', '.join(reversed(chosen))})")
 
     def property_criterion(self, spec: CriterionSpec, path: Path, *, bare_ok: bool
                            ) -> c.PropertyCriterion | None:

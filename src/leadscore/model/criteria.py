@@ -86,6 +86,8 @@ class ScoreCriterion:
     score: str
     test: ValueTest | None = None
     labels: frozenset[str] | None = None  # lowered
+    # how the labels were written, for explanations: "B or above" for `label: {at_least: B}`
+    labels_written: str | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
