@@ -27,6 +27,18 @@ CASES = [
      "{at_least: b+}}\n", "LS125", 12, "labels: C, B"),
     ("list in a stage rule", "lifecycle:\n  qualify:\n    sql: {list: hot}\n", "LS124", 12,
      "lists file"),
+    ("exclusion without filters", "exclude_events:\n  - {name: bots, where: {}}\n", "LS190",
+     11, "user_agent"),
+    ("exclusion names twice", "exclude_events:\n  - {name: bots, where: {ua: {regex: bot}}}\n"
+     "  - {name: bots, where: {ua: {regex: crawl}}}\n", "LS191", 12, "unique"),
+    ("exclusion unknown type", "exclude_events:\n  - {name: b, event: [visit, pagevew], where: "
+     "{ua: {regex: bot}}}\n", "LS121", 11, "did you mean 'page_view'"),
+    ("exclusion bad operator", "exclude_events:\n  - {name: b, where: {ua: {regexp: bot}}}\n",
+     "LS111", 11, "did you mean 'regex'"),
+    ("exclusion bad regex", "exclude_events:\n  - {name: b, where: {ua: {regex: '(a'}}}\n",
+     "LS114", 11, "regular expression"),
+    ("exclusion operator of another type", "exclude_events:\n  - {name: b, event: visit, "
+     "where: {source: {at_least: 3}}}\n", "LS113", 11, "starts_with"),
 ]
 
 
@@ -56,3 +68,12 @@ def test_a_label_range_is_the_labels_at_or_beyond_it_in_score_order():
     (_, sql), (_, mql) = model.lifecycle.qualify
     assert sql.labels == {"b", "c"} and mql.labels == {"c"}
     assert sql.labels_written == "C or above (B, C)"
+
+
+def test_every_event_criterion_carries_the_exclusions_of_its_type():
+    model = parse_model(HEAD.replace("{event: visit}", "{event: page_view}") + (
+        "exclude_events:\n  - {name: bots, where: {ua: {regex: bot}}}\n"
+        "  - {name: office, event: visit, where: {ip: {starts_with: '10.'}}}\n"), "m.yaml")
+    criterion = model.scores["fit"].rules[0].criterion
+    assert [e.name for e in criterion.excluding] == ["bots"]
+    assert [e.name for e in model.exclusions] == ["bots", "office"]

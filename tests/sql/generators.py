@@ -319,6 +319,9 @@ def model_texts(draw) -> str:
         "grade": {"rows": "one", "columns": "two",
                   "labels": {f"o{0}t{0}": "hot", "olowt0": "cold"}},
     }
+    if draw(st.booleans()):
+        model["exclude_events"] = [{**item, "name": f"x{i}"} for i, item in enumerate(
+            draw(st.lists(exclusion(), min_size=1, max_size=2)))]
     lifecycle: dict[str, Any] = {}
     labels = {name: [t["label"] for t in score["thresholds"]] for name, score in scores.items()}
     if draw(st.booleans()):
@@ -332,6 +335,26 @@ def model_texts(draw) -> str:
     if lifecycle:
         model["lifecycle"] = lifecycle
     return yaml.safe_dump(model, allow_unicode=True, sort_keys=False)
+
+
+@st.composite
+def exclusion(draw) -> dict[str, Any]:
+    """An `exclude_events` rule: for some event types or all, one or two attribute filters
+    (compared as the types in scope declare them, else as text)."""
+    types = draw(st.one_of(st.none(), st.lists(st.sampled_from(EVENT_TYPES), min_size=1,
+                                               max_size=2, unique=True)))
+    declared = {"label": "string", "size": "number", "url": "string", "source": "string"}
+    if types == ["page_view"]:
+        declared = {"url": "string"}
+    elif types == ["visit"]:
+        declared = {"source": "string"}
+    out: dict[str, Any] = {"name": "x"}  # named by its place (`model_texts`)
+    if types is not None:
+        out["event"] = types
+    names = draw(st.lists(st.sampled_from(sorted(declared)), min_size=1, max_size=2,
+                          unique=True))
+    out["where"] = {name: draw(value_test(declared[name], attribute=True)) for name in names}
+    return out
 
 
 @st.composite

@@ -76,3 +76,105 @@ def test_a_stage_needs_every_score_condition_at_once(engine, request):
     stages = {cid: row["stage_target"] for cid, row in rows.items()}
     assert stages == {"b_on_edge": "sql", "b_low_engagement": None,
                       "c_high_engagement": "mql", "a_and_1": "sql", "unknown_fit": "mql"}
+
+
+# --- events no rule sees: bots and internal traffic --------------------------------------------
+
+EXCLUDED = """
+version: 1
+name: excluded
+event_types:
+  visit: {attributes: {user_agent: string, ip: string}}
+  act: {attributes: {label: string, size: number}}
+exclude_events:
+  - name: Bots
+    where: {user_agent: {regex: "bot|crawler|spider"}}
+  - name: Office network
+    event: [visit, page_view]
+    where: {ip: {starts_with: "10."}, user_agent: {is_known: true}}
+  - name: Test accounts
+    event: act
+    where: {label: {not_equals: real}}
+scores:
+  engagement:
+    rules:
+      - name: Recent visit
+        when: {event: visit}
+        points: 16
+        decay: {half_life: 1d}
+      - name: Every visit
+        when: {event: visit, within_last: 30d}
+        points: 1
+        per_event: true
+      - name: Acts
+        when: {event: act, count: {at_least: 2}}
+        points: 5
+      - name: Page views
+        when: {event: page_view}
+        points: 3
+lifecycle:
+  qualify:
+    sql: {event: visit, count: {at_least: 2}}
+"""
+
+
+def excluded_history() -> History:
+    history = History()
+    events = {
+        # the bot's visit is the freshest: without the exclusion it would earn undecayed points
+        "bot_fresh": [(0, "visit", {"user_agent": "Googlebot/2.1"}),
+                      (DAY, "visit", {"user_agent": "Mozilla/5.0"})],
+        "office": [(0, "visit", {"ip": "10.0.0.7", "user_agent": "Mozilla"}),
+                   (0, "visit", {"ip": "10.0.0.8"}),  # no user agent: the rule needs one
+                   (2 * DAY, "visit", {"ip": "192.0.2.1", "user_agent": "Mozilla"})],
+        "wrong_type": [(0, "visit", {"user_agent": 7}), (DAY, "page_view", {"user_agent": "bot"})],
+        "acts": [(0, "act", {"label": "real"}), (DAY, "act", {"label": "REAL"}),
+                 (DAY, "act", {}), (DAY, "act", {"label": "test"})],
+        "only_bots": [(0, "visit", {"user_agent": "spider"}), (0, "page_view", {"ip": "10.1"})],
+    }
+    for contact_id, items in events.items():
+        history.contacts.append((contact_id, AS_OF_US - 60 * DAY))
+        for age, kind, attributes in items:
+            history.events.append((contact_id, kind, AS_OF_US - age, attributes))
+    return history
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_excluded_events_count_nowhere(engine, request):
+    model = parse_model(EXCLUDED, "excluded.yaml")
+    rows = agree(engine, model, excluded_history(), request)
+    got = {cid: (row["engagement"], row["stage_target"]) for cid, row in rows.items()}
+    assert got == {
+        "bot_fresh": (8 + 1, None),  # the human visit a day old is the evidence: 16 halved
+        "office": (16 + 1 + 1, "sql"),  # 10.0.0.8 has no user agent: kept
+        "wrong_type": (16 + 1, None),  # a number is no text: not a bot; the page view is one
+        "acts": (5, None),  # "real", "REAL" (ignoring case) count; none and "test" do not
+        "only_bots": (3, None),  # the page view's ip has no user agent beside it: kept
+    }
+
+
+def test_explain_lists_each_excluded_event_with_its_exclusion():
+    from leadscore.evaluation.explanation import explain_snapshot
+
+    model = parse_model(EXCLUDED, "excluded.yaml")
+    snaps = {s.contact_id: s for s in excluded_history().snapshots(model, AS_OF)}
+    office = explain_snapshot(model, snaps["office"])
+    assert [(kind, name) for kind, _, name in office.excluded] == [("visit", "Office network")]
+    acts = explain_snapshot(model, snaps["acts"]).to_dict()["excluded_events"]
+    assert [e["excluded_by"] for e in acts] == ["Test accounts", "Test accounts"]
+    text = explain_snapshot(model, snaps["bot_fresh"]).render_text()
+    assert "excluded events (1), seen by no rule:" in text and "visit — Bots" in text
+    assert "qualifies for stage sql" in explain_snapshot(model, snaps["office"]).render_text()
+
+
+def test_explain_shows_each_score_condition_of_the_stage():
+    from leadscore.evaluation.explanation import explain_snapshot
+
+    model = parse_model(COMBINED, "combined.yaml")
+    snaps = {s.contact_id: s for s in combined_history().snapshots(model, AS_OF)}
+    text = explain_snapshot(model, snaps["b_on_edge"]).render_text()
+    assert "qualifies for stage sql" in text
+    assert "✓ score fit label B or above (A, B): yes (5 (B))" in text
+    assert "✓ score engagement label 2 or above (1, 2): yes (2 (2))" in text
+    why = explain_snapshot(model, snaps["b_on_edge"]).to_dict()["qualifies_why"]
+    assert why["matched"] and len(why["children"]) == 2

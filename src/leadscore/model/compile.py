@@ -25,6 +25,7 @@ from leadscore.diagnostics import (
     did_you_mean,
 )
 from leadscore.model import criteria as c
+from leadscore.model.exclusions import compile_exclusions
 from leadscore.model.limits import MAX_COUNT, MAX_POINTS, check_durations, check_model_limits
 from leadscore.model.model import (
     Decay,
@@ -98,13 +99,15 @@ class CriteriaCompiler:
     def __init__(self, doc: SourceDocument, remap=lambda path: path, *,
                  catalog: Catalog | None = None,
                  scores: dict[str, Score] | None = None,
-                 lists: set[str] | None = None) -> None:
+                 lists: set[str] | None = None,
+                 exclusions: tuple[c.EventExclusion, ...] = ()) -> None:
         self.doc = doc
         self.remap = remap
         self.problems = DiagnosticList()
         self.catalog = catalog or Catalog()
         self.scores = scores  # None: score/list conditions are not allowed here
         self.lists = lists or set()
+        self.exclusions = exclusions  # every event criterion carries those of its type
         self.stage_names: tuple[str, ...] = LIFECYCLE_STAGE_VALUES[:-1]
 
     # reporting
@@ -116,6 +119,7 @@ class CriteriaCompiler:
     def model(self, spec: ModelSpec) -> Model | None:
         self.stage_names = self.stage_order(spec)
         self.catalog = self.declarations(spec)
+        self.exclusions = compile_exclusions(self, spec.exclude_events)
         scores: dict[str, Score] = {}
         for name, score_spec in spec.scores.items():
             score = self.score(name, score_spec, ("scores", name), spec)
@@ -131,7 +135,7 @@ class CriteriaCompiler:
         digest = hashlib.sha256(self.doc.text.encode()).hexdigest()[:16]
         return Model(name=spec.name, scores=scores, catalog=self.catalog, grade=grade,
                      lifecycle=lifecycle, description=spec.description, version=spec.version,
-                     path=self.doc.file, digest=digest)
+                     path=self.doc.file, digest=digest, exclusions=self.exclusions)
 
     def stage_order(self, spec: ModelSpec) -> tuple[str, ...]:
         order = spec.lifecycle.order if spec.lifecycle else None
@@ -715,7 +719,8 @@ class CriteriaCompiler:
             count = c.CountRange(int(low if low is not None else 1),
                                  None if high is None else int(high))
         return c.EventCriterion(name, tuple(filters), window, count,
-                                count_written=spec.count is not None)
+                                count_written=spec.count is not None,
+                                excluding=tuple(e for e in self.exclusions if e.applies_to(name)))
 
     def attribute_filter(self, definition: EventTypeDef, attribute: str, test: Any,
                          path: Path) -> c.AttributeFilter | None:

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 from leadscore.catalog import Catalog
-from leadscore.model.criteria import Criterion
+from leadscore.model.criteria import Criterion, EventExclusion
 
 DAY = 86400.0
 
@@ -222,6 +222,9 @@ class Model:
     version: int = 1
     path: str | None = None
     digest: str = ""
+    # events no rule sees (`exclude_events`), in the file's order; every event criterion of
+    # the model carries those of its type (`EventCriterion.excluding`)
+    exclusions: tuple[EventExclusion, ...] = ()
     # the published version this model is (`storage.versions`), None for a model file: every
     # score it computes is stored naming it
     published: int | None = None

@@ -198,6 +198,18 @@ class LifecycleSpec(_Spec):
         description="Qualify by criteria instead of score thresholds: stage → criterion")
 
 
+class EventExclusionSpec(_Spec):
+    """Events that count nowhere in the model (bots, internal traffic): every event of the
+    named types (all types when none) whose attributes pass every filter of `where`."""
+
+    name: str = Field(description="Shown by explain beside each event it excludes")
+    description: str | None = None
+    event: str | list[str] | None = Field(
+        None, description="The event type(s) it applies to (default: every type)")
+    where: dict[str, Any] = Field(
+        description="Attribute filters, all of which must hold: {user_agent: {regex: bot}}")
+
+
 class ModelSpec(_Spec):
     """A leadscore scoring model (version 1)."""
 
@@ -209,6 +221,9 @@ class ModelSpec(_Spec):
     scores: dict[str, ScoreSpec] = Field(min_length=1)
     grade: GradeSpec | None = None
     lifecycle: LifecycleSpec | None = None
+    exclude_events: list[EventExclusionSpec] = Field(
+        default_factory=list,
+        description="Events no rule sees (bots, internal traffic), applied before every rule")
 
 
 CriterionSpec.model_rebuild()

@@ -26,12 +26,12 @@ from leadscore.sql import expr as x
 from leadscore.sql.context import CompileContext, OperatorContext
 from leadscore.sql.relations import attribute_column, attribute_kind
 
-EventKey = tuple[str, tuple[c.AttributeFilter, ...], c.Window]
+EventKey = tuple[str, tuple[c.AttributeFilter, ...], c.Window, tuple[c.EventExclusion, ...]]
 TIME = "occurred_us"
 
 
 def event_key(node: c.EventCriterion) -> EventKey:
-    return (node.event_type, node.filters, node.window)
+    return (node.event_type, node.filters, node.window, node.excluding)
 
 
 def value_test(ctx: CompileContext, value: exp.Expression, test: c.ValueTest, kind: Any, *,
@@ -101,14 +101,24 @@ class EventScan:
             parts.append(x.gte(time, x.bigint(low)))
         if high < self.ctx.as_of_us:
             parts.append(x.lte(time, x.bigint(high)))  # as_of itself bounds the whole scan
+        if node.excluding:  # the model's exclusions: two-valued, so NOT keeps what they do not
+            parts.append(x.not_(x.or_(*(self.excluded(e) for e in node.excluding))))
         for flt in node.filters:
-            kind = attribute_kind(flt.kind)
-            self.attributes.add((flt.attribute, kind))
-            column = x.column(attribute_column(flt.attribute, kind))
-            parts.append(value_test(self.ctx, column, flt.test, flt.kind, in_filter=True,
-                                    operators=_ScanOperators(self, flt.kind)))
+            parts.append(self.passes(flt, in_filter=True))
         found = self._conditions[key] = x.and_(*parts)
         return found.copy()
+
+    def passes(self, flt: c.AttributeFilter, *, in_filter: bool) -> exp.Expression:
+        """Whether one event row's attribute passes the filter."""
+        kind = attribute_kind(flt.kind)
+        self.attributes.add((flt.attribute, kind))
+        column = x.column(attribute_column(flt.attribute, kind))
+        return value_test(self.ctx, column, flt.test, flt.kind, in_filter=in_filter,
+                          operators=_ScanOperators(self, flt.kind))
+
+    def excluded(self, exclusion: c.EventExclusion) -> exp.Expression:
+        """Whether the exclusion leaves one event row out (TRUE or FALSE, never NULL)."""
+        return x.and_(*(self.passes(f, in_filter=False) for f in exclusion.filters))
 
     def bounds(self, window: c.Window) -> tuple[int | None, int]:
         """The window in microseconds, as `EventMatcher.bounds`."""
