@@ -39,6 +39,10 @@ CASES = [
      "LS114", 11, "regular expression"),
     ("exclusion operator of another type", "exclude_events:\n  - {name: b, event: visit, "
      "where: {source: {at_least: 3}}}\n", "LS113", 11, "starts_with"),
+    ("daily limit without per_event", "  two:\n    rules:\n      - {name: r, when: {event: "
+     "visit}, points: 1, max_per_day: 3}\n", "LS192", 12, "per_event: true"),
+    ("daily limit of zero", "  two:\n    rules:\n      - {name: r, when: {event: visit}, "
+     "points: 1, per_event: true, max_per_day: 0}\n", "LS193", 12, "above 0"),
 ]
 
 

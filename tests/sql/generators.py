@@ -2,8 +2,9 @@
 the edges where engines could disagree — events exactly at a window's, an expiry's or a step's
 boundary, at the moment of scoring and just after it; values of the wrong type, cleared
 properties, empty histories; negative and fractional points, caps at every level, tiers,
-per-event rules, every kind of decay, counts that include none, since/until; text, glob and
-regex operators on ASCII and common Latin letters."""
+per-event rules (with and without a daily limit, events on either side of midnight UTC), every
+kind of decay, counts that include none, since/until; text, glob and regex operators on ASCII
+and common Latin letters; event exclusions; stage rules on scores' labels and values."""
 
 from __future__ import annotations
 
@@ -54,8 +55,10 @@ def iso(micros: int) -> str:
 def ages(draw) -> int:
     """An age in µs before the moment of scoring (negative: after it), often on an edge."""
     d = draw(st.sampled_from(DURATION_US))
+    midnight = AS_OF_US % DAY_US  # the age of the last UTC midnight (daily limits' edge)
     return draw(st.one_of(
         st.sampled_from([0, 1, -1, d, d - 1, d + 1, 2 * d, 3 * d - 1, -d]),
+        st.sampled_from([midnight, midnight + 1, midnight - 1, midnight + DAY_US]),
         st.integers(-DAY_US, 40 * DAY_US)))
 
 
@@ -151,12 +154,14 @@ def event_criterion(draw, *, count: bool = True) -> dict[str, Any]:
     window = draw(st.sampled_from(["ever", "within", "since", "until", "both", "all"]))
     if window in ("within", "all"):
         out["within_last"] = draw(st.sampled_from(DURATIONS))
-    if window in ("since", "both", "all"):
-        out["since"] = iso(draw(moments()))
-    if window in ("until", "both", "all"):
-        out["until"] = iso(draw(moments()))
-    if "since" in out and "until" in out and out["since"] > out["until"]:
-        out["since"], out["until"] = out["until"], out["since"]
+    since = draw(moments()) if window in ("since", "both", "all") else None
+    until = draw(moments()) if window in ("until", "both", "all") else None
+    if since is not None and until is not None and since > until:  # as moments: an ISO
+        since, until = until, since  # text without a fraction does not sort as its moment
+    if since is not None:
+        out["since"] = iso(since)
+    if until is not None:
+        out["until"] = iso(until)
     if count and draw(st.booleans()):
         form = draw(st.sampled_from(["exactly", "between", "at_least", "at_most", "none"]))
         low, high = sorted(draw(st.lists(st.integers(0, 4), min_size=2, max_size=2)))
@@ -228,6 +233,8 @@ def rule(draw, name: str) -> dict[str, Any]:
         out["when"] = draw(event_criterion())
         out["points"] = draw(st.sampled_from(POINTS))
         out["per_event"] = True
+        if draw(st.booleans()):
+            out["max_per_day"] = draw(st.sampled_from([0.5, 2.5, 5, 12.345678, 60]))
     elif form == "points_from":
         out["when"] = draw(criteria(1))
         out["points_from"] = "p_num"

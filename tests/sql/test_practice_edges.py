@@ -178,3 +178,73 @@ def test_explain_shows_each_score_condition_of_the_stage():
     assert "✓ score engagement label 2 or above (1, 2): yes (2 (2))" in text
     why = explain_snapshot(model, snaps["b_on_edge"]).to_dict()["qualifies_why"]
     assert why["matched"] and len(why["children"]) == 2
+
+
+# --- at most N points a day --------------------------------------------------------------------
+
+DAILY = """
+version: 1
+name: daily
+scores:
+  engagement:
+    rules:
+      - name: Page views
+        when: {event: page_view, within_last: 30d}
+        points: 2
+        per_event: true
+        max_per_day: 5
+      - name: Visits, fading
+        when: {event: visit}
+        points: 4
+        per_event: true
+        max_per_day: 6
+        decay: {every: 1d, lose: 25%}
+        max: 10
+"""
+# the moment of scoring is 2026-03-01T12:00:00.123456Z: midnight UTC is 12 h and a bit before
+MIDNIGHT = AS_OF_US - (AS_OF_US % DAY)
+
+
+def daily_history() -> History:
+    at = {  # contact → [(event type, time in µs)]
+        "limit_exactly": [("page_view", MIDNIGHT + 1), ("page_view", MIDNIGHT + 2)],  # 4
+        "limit_passed": [("page_view", MIDNIGHT + i) for i in range(3)],  # 6 → 5
+        # the last microsecond of yesterday and the first of today are two days: 4 + 4
+        "two_days": [("page_view", MIDNIGHT - 1), ("page_view", MIDNIGHT - 2),
+                     ("page_view", MIDNIGHT), ("page_view", MIDNIGHT + 1)],
+        "one_day": [("page_view", MIDNIGHT), ("page_view", MIDNIGHT + 1),
+                    ("page_view", MIDNIGHT + 2)],
+        # decayed first, then capped: two visits a day old are 3 + 3 = 6, under the limit;
+        # two fresh ones are 8 → 6; then the rule's own max (10)
+        "fading": [("visit", AS_OF_US - DAY), ("visit", AS_OF_US - DAY),
+                   ("visit", MIDNIGHT + 5), ("visit", MIDNIGHT + 6)],
+        "none": [],
+    }
+    history = History()
+    for contact_id, items in at.items():
+        history.contacts.append((contact_id, AS_OF_US - 60 * DAY))
+        for kind, when in items:
+            history.events.append((contact_id, kind, when, {}))
+    return history
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_daily_limit_caps_each_utc_day(engine, request):
+    model = parse_model(DAILY, "daily.yaml")
+    rows = agree(engine, model, daily_history(), request)
+    assert {cid: row["engagement"] for cid, row in rows.items()} == {
+        "limit_exactly": 4, "limit_passed": 5, "two_days": 8, "one_day": 5,
+        "fading": 10, "none": 0}
+
+
+def test_explain_shows_the_points_the_daily_limit_dropped():
+    from leadscore.evaluation.explanation import explain_snapshot
+
+    model = parse_model(DAILY, "daily.yaml")
+    snaps = {s.contact_id: s for s in daily_history().snapshots(model, AS_OF)}
+    explained = explain_snapshot(model, snaps["limit_passed"])
+    assert "(1 dropped by the limit of 5 a day)" in explained.render_text()
+    rule = explained.to_dict()["scores"]["engagement"]["rules"][0]
+    assert (rule["points"], rule["dropped_by_daily_limit"]) == (5, 1)
+    fading = explain_snapshot(model, snaps["fading"]).render_text()
+    assert "2 dropped by the limit of 6 a day" in fading and "capped at 10 from +12" in fading

@@ -184,11 +184,15 @@ def _render_rule(rule: RuleResult, as_of: float, indent: str) -> list[str]:
     mark = "✓" if rule.matched else "✗"
     points = f"{round2(rule.final):+g}" if rule.matched else "0"
     detail = []
-    if rule.matched and rule.base and abs(rule.points - rule.base) > 1e-9:
+    decayed = rule.points + rule.dropped  # the daily limit comes after decay
+    if rule.matched and rule.base and abs(decayed - rule.base) > 1e-9:
         age = ""
         if rule.evidence is not None and rule.evidence != INF and not rule.rule.per_event:
             age = f", event {(as_of - rule.evidence) / 86400:.0f}d old"
         detail.append(f"decayed from {rule.base:+g} ×{rule.decay_factor:.2f}{age}")
+    if rule.matched and rule.dropped:
+        detail.append(f"{round6(rule.dropped):g} dropped by the limit of "
+                      f"{rule.rule.max_per_day:g} a day")
     if rule.matched and rule.capped:
         bound = rule.rule.max if rule.points > rule.final else rule.rule.min
         detail.append(f"capped at {bound:g} from {round2(rule.points):+g}")
@@ -259,6 +263,7 @@ def _rule_dict(rule: RuleResult, group: str | None) -> dict[str, Any]:
         "base_points": rule.base,
         "decayed_points": rule.points,
         "decay_factor": round(rule.decay_factor, 4),
+        "dropped_by_daily_limit": rule.dropped,
         "capped": rule.capped,
         "tier": rule.tier.describe() if rule.tier else None,
         "count": rule.count,

@@ -25,7 +25,9 @@ from leadscore.diagnostics import (
     did_you_mean,
 )
 from leadscore.model import criteria as c
+from leadscore.model.daily import check_daily_limit
 from leadscore.model.exclusions import compile_exclusions
+from leadscore.model.label_ranges import label_range
 from leadscore.model.limits import MAX_COUNT, MAX_POINTS, check_durations, check_model_limits
 from leadscore.model.model import (
     Decay,
@@ -327,8 +329,10 @@ class CriteriaCompiler:
         if spec.points_from is not None:  # a property's value, capped: no score is infinite
             low = -MAX_POINTS if low is None else low
             high = MAX_POINTS if high is None else high
+        if spec.max_per_day is not None:
+            check_daily_limit(self, spec, path)
         return Rule(spec.name, criterion, spec.points, tiers, spec.per_event, high, low,
-                    decay, spec.description, spec.points_from)
+                    decay, spec.description, spec.points_from, spec.max_per_day)
 
     def tiers(self, specs: list[TierSpec], criterion: c.Criterion, path: Path) -> tuple[Tier, ...]:
         tpath = path + ("tiers",)
@@ -596,7 +600,7 @@ class CriteriaCompiler:
                            path + (ops[0],), key=True)
                 return None
             if isinstance(spec.label, dict):
-                return self.label_range(name, score, spec.label, path + ("label",))
+                return label_range(self, name, score, spec.label, path + ("label",))
             written = spec.label if isinstance(spec.label, list) else [spec.label]
             known = {t.label for t in score.thresholds}
             for label in written:
@@ -614,29 +618,6 @@ class CriteriaCompiler:
         test = self.value_test(ops[0], getattr(spec, ops[0]), PropertyType.NUMBER, (),
                                path + (ops[0],), subject=f"score '{name}'")
         return c.ScoreCriterion(name, test) if test else None
-
-    def label_range(self, name: str, score: Score, written: dict, path: Path
-                    ) -> c.ScoreCriterion | None:
-        """`label: {at_least: B}` / `{at_most: B}`: the labels of the score's ranges at or
-        above (below) B's, in score order — whatever the labels' own names (A above B, or 1
-        above 2, as the thresholds say)."""
-        ordered = [t.label for t in score.thresholds]  # by their ranges, lowest first
-        if len(written) != 1 or next(iter(written)) not in ("at_least", "at_most"):
-            self.error("LS176", "a label range is written {at_least: LABEL} or "
-                       "{at_most: LABEL}", path, hint=f"e.g. {{score: {name}, label: "
-                       f"{{at_least: {ordered[-1] if ordered else 'B'}}}}}")
-            return None
-        op, label = next(iter(written.items()))
-        if str(label) not in ordered:
-            self.error("LS125", f"score '{name}' has no threshold label '{label}'",
-                       path + (op,), hint=did_you_mean(str(label), ordered)
-                       or "labels: " + ", ".join(ordered))
-            return None
-        at = ordered.index(str(label))
-        chosen = ordered[at:] if op == "at_least" else ordered[:at + 1]
-        shown = f"{label} or above" if op == "at_least" else f"{label} or below"
-        return c.ScoreCriterion(name, labels=frozenset(x.lower() for x in chosen),
-                                labels_written=f"{shown} ({', '.join(reversed(chosen))})")
 
     def property_criterion(self, spec: CriterionSpec, path: Path, *, bare_ok: bool
                            ) -> c.PropertyCriterion | None:

@@ -100,6 +100,9 @@ class Rule:
     decay: Decay | None = None
     description: str | None = None
     points_from: str | None = None  # a number property whose value is the points
+    # per-event rules: at most this many points from the events of one UTC day (after decay,
+    # before the rule's own cap)
+    max_per_day: float | None = None
 
 
 @dataclass(frozen=True)

@@ -107,6 +107,8 @@ class RuleSpec(_Spec):
     points_from: str | None = Field(
         None, description="Points equal to this number property's value (e.g. adjustments)")
     per_event: bool = Field(False, description="Points for every matching event")
+    max_per_day: float | None = Field(
+        None, description="With per_event: at most this many points from one UTC day's events")
     max: float | None = Field(None, description="Cap on this rule's points")
     min: float | None = Field(None, description="Floor on this rule's points")
     decay: DecaySpec | Literal[False] | None = Field(

@@ -21,6 +21,7 @@ from sqlglot import exp
 
 from leadscore.catalog import PropertyType, duration_micros, to_micros
 from leadscore.model import criteria as c
+from leadscore.model.daily import DAY_US
 from leadscore.model.operators import OPERATORS
 from leadscore.sql import expr as x
 from leadscore.sql.context import CompileContext, OperatorContext
@@ -79,6 +80,8 @@ class EventScan:
         self._top: dict[EventKey, set[int]] = {}  # the k (≥ 2) needed per criterion
         self._top_nodes: dict[EventKey, c.EventCriterion] = {}
         self._lowered: dict[str, str] = {}  # attribute column → its lowered projection
+        # per-day sums capped by a limit: key → (column, day sum builder, limit in millionths)
+        self._daily: dict[Any, tuple[str, Callable[[], exp.Expression], int]] = {}
 
     # conditions --------------------------------------------------------------------------------
     def lowered(self, column: str) -> exp.Expression:
@@ -180,16 +183,33 @@ class EventScan:
 
         return self._aggregate(("per_event", tag, event_key(node)), build)
 
+    def daily(self, tag: Any, node: c.EventCriterion,
+              value: Callable[[exp.Expression], exp.Expression], limit: int) -> exp.Expression:
+        """The sum over UTC days of min(the day's sum of `value(age)` over the passing events,
+        `limit`): a column of the per-day layer (`daily_select`), NULL without passing
+        events. Values and limit are whole millionths."""
+        key = ("daily", tag, limit, event_key(node))
+        found = self._daily.get(key)
+        if found is None:
+            def build() -> exp.Expression:
+                age = x.sub(self.ctx.now(), x.column(TIME))
+                return self._filtered(exp.Sum(this=value(age)), node)
+
+            found = self._daily[key] = (f"d{len(self._daily) + 1}", build, limit)
+        return x.column(found[0])
+
     # the scan ------------------------------------------------------------------------------------
     def has_aggregates(self) -> bool:
         return bool(self._aggregates)
 
-    def select(self, events: str) -> exp.Select:
-        """SELECT contact_id, <aggregates> FROM (<event rows, lowered text>) GROUP BY
-        contact_id; the rows kept are those at or before the moment, of the types used."""
-        aggregates = [(name, build()) for name, build, _ in self._aggregates.values()]
+    def has_daily(self) -> bool:
+        return bool(self._daily)
+
+    def _rows(self, events: str, extra: tuple[exp.Expression, ...] = ()) -> exp.Expression:
+        """(<event rows, lowered text>) ev: the rows at or before the moment, of the types
+        used."""
         inner_columns: list[exp.Expression] = [x.column("contact_id"), x.column("type"),
-                                               x.column(TIME)]
+                                               x.column(TIME), *extra]
         inner_columns += [x.column(attribute_column(a, k)) for a, k in sorted(self.attributes)]
         inner_columns += [x.alias(x.func("LOWER", x.column(column)), name)
                           for column, name in self._lowered.items()]
@@ -199,9 +219,39 @@ class EventScan:
                               expressions=[x.string(t) for t in self.types]))
         rows = (exp.select(*inner_columns)
                 .from_(exp.to_table(events, dialect=self.ctx.dialect.sqlglot)).where(where))
+        return cast(exp.Expression, exp.alias_(exp.Subquery(this=rows), "ev"))
+
+    def select(self, events: str) -> exp.Select:
+        """SELECT contact_id, <aggregates> FROM (<event rows, lowered text>) GROUP BY
+        contact_id."""
+        aggregates = [(name, build()) for name, build, _ in self._aggregates.values()]
         columns = [x.column("contact_id")] + [x.alias(agg, name) for name, agg in aggregates]
-        return (exp.select(*columns).from_(exp.alias_(exp.Subquery(this=rows), "ev"))
+        return (exp.select(*columns).from_(self._rows(events))
                 .group_by(x.column("contact_id")))
+
+    def daily_select(self, events: str) -> exp.Select:
+        """The per-day layer: each contact's day sums (GROUP BY contact_id, its UTC day), each
+        capped at its limit, added over the days (GROUP BY contact_id)."""
+        sums = [(name, build(), limit) for name, build, limit in self._daily.values()]
+        time = x.column(TIME)
+        day = x.case([(x.gte(time, x.bigint(0)),
+                       self.ctx.dialect("int_div", time, x.bigint(DAY_US)))],
+                     x.sub(x.sub(x.bigint(0), self.ctx.dialect(
+                         "int_div", x.sub(x.sub(x.bigint(0), time.copy()), x.bigint(1)),
+                         x.bigint(DAY_US))), x.bigint(1)))  # floor division before 1970 too
+        per_day = (exp.select(x.column("contact_id"),
+                              *(x.alias(total, name) for name, total, _ in sums))
+                   .from_(self._rows(events, (x.alias(day, "ls_day"),)))
+                   .group_by(x.column("contact_id"), x.column("ls_day")))
+        capped = [x.alias(exp.Sum(this=x.case([(x.gt(x.column(name), x.bigint(limit)),
+                                                x.bigint(limit))], x.column(name))), name)
+                  for name, _, limit in sums]
+        return (exp.select(x.column("contact_id"), *capped)
+                .from_(exp.alias_(exp.Subquery(this=per_day), "dd"))
+                .group_by(x.column("contact_id")))
+
+    def daily_columns(self, alias: str) -> list[exp.Expression]:
+        return [x.alias(x.column(name, alias), name) for name, _, _ in self._daily.values()]
 
     def base_columns(self, alias: str) -> list[exp.Expression]:
         """The aggregates as base-layer columns (counts of contacts without events are 0; the
