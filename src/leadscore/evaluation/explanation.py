@@ -261,7 +261,7 @@ def _rule_dict(rule: RuleResult, group: str | None) -> dict[str, Any]:
         "matched": rule.matched,
         "points": rule.final,
         "base_points": rule.base,
-        "decayed_points": rule.points,
+        "decayed_points": rule.points + rule.dropped,  # before the daily limit
         "decay_factor": round(rule.decay_factor, 4),
         "dropped_by_daily_limit": rule.dropped,
         "capped": rule.capped,
