@@ -80,6 +80,7 @@ class EventScan:
         self._top: dict[EventKey, set[int]] = {}  # the k (≥ 2) needed per criterion
         self._top_nodes: dict[EventKey, c.EventCriterion] = {}
         self._lowered: dict[str, str] = {}  # attribute column → its lowered projection
+        self._exclusions: dict[c.EventExclusion, str] = {}  # → its column of the event rows
         # per-day sums capped by a limit: key → (column, day sum builder, limit in millionths)
         self._daily: dict[Any, tuple[str, Callable[[], exp.Expression], int]] = {}
 
@@ -120,8 +121,27 @@ class EventScan:
                           operators=_ScanOperators(self, flt.kind))
 
     def excluded(self, exclusion: c.EventExclusion) -> exp.Expression:
-        """Whether the exclusion leaves one event row out (TRUE or FALSE, never NULL)."""
-        return x.and_(*(self.passes(f, in_filter=False) for f in exclusion.filters))
+        """Whether the exclusion leaves one event row out (TRUE or FALSE, never NULL): a
+        column of the event rows, computed once per row however many criteria read it."""
+        if exclusion not in self._exclusions:
+            self._exclusions[exclusion] = f"x{len(self._exclusions) + 1}"
+            for flt in exclusion.filters:
+                self.attributes.add((flt.attribute, attribute_kind(flt.kind)))
+        return x.column(self._exclusions[exclusion])
+
+    def _exclusion_columns(self) -> list[exp.Expression]:
+        out = []
+        for exclusion, name in self._exclusions.items():
+            tests: list[exp.Expression] = []  # the types first: the attribute tests run only
+            # for their rows
+            if exclusion.types:
+                tests.append(exp.In(this=x.column("type"),
+                                    expressions=[x.string(t) for t in exclusion.types]))
+            for flt in exclusion.filters:
+                column = x.column(attribute_column(flt.attribute, attribute_kind(flt.kind)))
+                tests.append(value_test(self.ctx, column, flt.test, flt.kind))
+            out.append(x.alias(x.and_(*tests), name))
+        return out
 
     def bounds(self, window: c.Window) -> tuple[int | None, int]:
         """The window in microseconds, as `EventMatcher.bounds`."""
@@ -213,6 +233,7 @@ class EventScan:
         inner_columns += [x.column(attribute_column(a, k)) for a, k in sorted(self.attributes)]
         inner_columns += [x.alias(x.func("LOWER", x.column(column)), name)
                           for column, name in self._lowered.items()]
+        inner_columns += self._exclusion_columns()
         # an IN list: DuckDB runs it as a hash lookup, cheaper per row than a chain of ORs
         where = x.and_(x.lte(x.column(TIME), self.ctx.now()),
                        exp.In(this=x.column("type"),
