@@ -403,6 +403,8 @@ def list_texts(draw) -> str:
     for i in range(draw(st.integers(1, 3))):
         group_options = [
             st.just({"score": "total", "label": "t0"}),
+            st.sampled_from(["at_least", "at_most"]).map(
+                lambda op: {"score": "total", "label": {op: "t0"}}),
             st.sampled_from(NUMBERS).map(lambda v: {"score": "one", "at_least": v}),
             property_criterion(), event_criterion()]
         if i > 0:
