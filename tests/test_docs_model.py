@@ -37,3 +37,15 @@ def test_every_rule_of_the_semantics_section_names_an_existing_test():
     for path, test in named:
         text = (REPO / path).read_text(encoding="utf-8")
         assert re.search(rf"def {test}\(", text), f"{path} has no {test}"
+
+
+def test_every_whole_model_example_compiles():
+    """A ```yaml block that starts with `version: 1` and elides nothing is a whole model file
+    as a reader would copy it: it compiles."""
+    from leadscore.model import parse_model
+
+    blocks = re.findall(r"```yaml\n(.*?)```", MODEL_DOC, flags=re.S)
+    whole = [b for b in blocks if b.startswith("version: 1\n") and "…" not in b]
+    assert len(whole) >= 1
+    for block in whole:
+        parse_model(block, "docs/model.md")

@@ -2,8 +2,9 @@
 the edges where engines could disagree — events exactly at a window's, an expiry's or a step's
 boundary, at the moment of scoring and just after it; values of the wrong type, cleared
 properties, empty histories; negative and fractional points, caps at every level, tiers,
-per-event rules, every kind of decay, counts that include none, since/until; text, glob and
-regex operators on ASCII and common Latin letters."""
+per-event rules (with and without a daily limit, events on either side of midnight UTC), every
+kind of decay, counts that include none, since/until; text, glob and regex operators on ASCII
+and common Latin letters; event exclusions; stage rules on scores' labels and values."""
 
 from __future__ import annotations
 
@@ -54,8 +55,10 @@ def iso(micros: int) -> str:
 def ages(draw) -> int:
     """An age in µs before the moment of scoring (negative: after it), often on an edge."""
     d = draw(st.sampled_from(DURATION_US))
+    midnight = AS_OF_US % DAY_US  # the age of the last UTC midnight (daily limits' edge)
     return draw(st.one_of(
         st.sampled_from([0, 1, -1, d, d - 1, d + 1, 2 * d, 3 * d - 1, -d]),
+        st.sampled_from([midnight, midnight + 1, midnight - 1, midnight + DAY_US]),
         st.integers(-DAY_US, 40 * DAY_US)))
 
 
@@ -151,12 +154,14 @@ def event_criterion(draw, *, count: bool = True) -> dict[str, Any]:
     window = draw(st.sampled_from(["ever", "within", "since", "until", "both", "all"]))
     if window in ("within", "all"):
         out["within_last"] = draw(st.sampled_from(DURATIONS))
-    if window in ("since", "both", "all"):
-        out["since"] = iso(draw(moments()))
-    if window in ("until", "both", "all"):
-        out["until"] = iso(draw(moments()))
-    if "since" in out and "until" in out and out["since"] > out["until"]:
-        out["since"], out["until"] = out["until"], out["since"]
+    since = draw(moments()) if window in ("since", "both", "all") else None
+    until = draw(moments()) if window in ("until", "both", "all") else None
+    if since is not None and until is not None and since > until:  # as moments: an ISO
+        since, until = until, since  # text without a fraction does not sort as its moment
+    if since is not None:
+        out["since"] = iso(since)
+    if until is not None:
+        out["until"] = iso(until)
     if count and draw(st.booleans()):
         form = draw(st.sampled_from(["exactly", "between", "at_least", "at_most", "none"]))
         low, high = sorted(draw(st.lists(st.integers(0, 4), min_size=2, max_size=2)))
@@ -228,6 +233,8 @@ def rule(draw, name: str) -> dict[str, Any]:
         out["when"] = draw(event_criterion())
         out["points"] = draw(st.sampled_from(POINTS))
         out["per_event"] = True
+        if draw(st.booleans()):
+            out["max_per_day"] = draw(st.sampled_from([0.5, 2.5, 5, 12.345678, 60]))
     elif form == "points_from":
         out["when"] = draw(criteria(1))
         out["points_from"] = "p_num"
@@ -319,16 +326,73 @@ def model_texts(draw) -> str:
         "grade": {"rows": "one", "columns": "two",
                   "labels": {f"o{0}t{0}": "hot", "olowt0": "cold"}},
     }
+    if draw(st.booleans()):
+        model["exclude_events"] = [{**item, "name": f"x{i}"} for i, item in enumerate(
+            draw(st.lists(exclusion(), min_size=1, max_size=2)))]
     lifecycle: dict[str, Any] = {}
+    labels = {name: [t["label"] for t in score["thresholds"]] for name, score in scores.items()}
     if draw(st.booleans()):
-        lifecycle["exclude"] = draw(st.lists(property_criterion(), min_size=1, max_size=2))
+        lifecycle["exclude"] = draw(st.lists(st.one_of(property_criterion(),
+                                                       score_condition(labels)),
+                                             min_size=1, max_size=2))
     if draw(st.booleans()):
-        lifecycle["qualify"] = {stage: draw(criteria(1)) for stage in draw(
+        lifecycle["qualify"] = {stage: draw(stage_criteria(labels)) for stage in draw(
             st.lists(st.sampled_from(["mql", "sql", "opportunity"]), min_size=1, max_size=2,
                      unique=True))}
     if lifecycle:
         model["lifecycle"] = lifecycle
     return yaml.safe_dump(model, allow_unicode=True, sort_keys=False)
+
+
+@st.composite
+def exclusion(draw) -> dict[str, Any]:
+    """An `exclude_events` rule: for some event types or all, one or two attribute filters
+    (compared as the types in scope declare them, else as text)."""
+    types = draw(st.one_of(st.none(), st.lists(st.sampled_from(EVENT_TYPES), min_size=1,
+                                               max_size=2, unique=True)))
+    declared = {"label": "string", "size": "number", "url": "string", "source": "string"}
+    if types == ["page_view"]:
+        declared = {"url": "string"}
+    elif types == ["visit"]:
+        declared = {"source": "string"}
+    out: dict[str, Any] = {"name": "x"}  # named by its place (`model_texts`)
+    if types is not None:
+        out["event"] = types
+    names = draw(st.lists(st.sampled_from(sorted(declared)), min_size=1, max_size=2,
+                          unique=True))
+    out["where"] = {name: draw(value_test(declared[name], attribute=True)) for name in names}
+    return out
+
+
+@st.composite
+def score_condition(draw, labels: dict[str, list[str]]) -> dict[str, Any]:
+    """A condition on a computed score: its value, its label(s), or a label range
+    (`label: {at_least: …}` / `{at_most: …}`) — what stage rules combine."""
+    name = draw(st.sampled_from(sorted(labels)))
+    form = draw(st.sampled_from(["value", "label", "labels", "at_least", "at_most"]))
+    if form == "value":
+        op = draw(st.sampled_from(["at_least", "greater_than", "at_most", "equals"]))
+        return {"score": name, op: draw(st.sampled_from([-10, 0, 2.5, 5, 10.01, 20, 35]))}
+    label = draw(st.sampled_from(labels[name]))
+    if form == "label":
+        return {"score": name, "label": label}
+    if form == "labels":
+        return {"score": name, "label": draw(st.lists(st.sampled_from(labels[name]),
+                                                      min_size=1, max_size=2, unique=True))}
+    return {"score": name, "label": {form: label}}
+
+
+def stage_criteria(labels: dict[str, list[str]]) -> st.SearchStrategy[dict[str, Any]]:
+    """A stage rule's criterion: criteria of the contact's data and conditions on its scores,
+    alone or combined (`all` of a fit label and an engagement label, say)."""
+    scored = score_condition(labels)
+    return st.one_of(
+        criteria(1), scored,
+        st.lists(st.one_of(scored, criteria(0)), min_size=2, max_size=3).map(
+            lambda items: {"all": items}),
+        st.lists(st.one_of(scored, criteria(0)), min_size=2, max_size=3).map(
+            lambda items: {"any": items}),
+        scored.map(lambda item: {"not": item}))
 
 
 @st.composite
@@ -339,6 +403,8 @@ def list_texts(draw) -> str:
     for i in range(draw(st.integers(1, 3))):
         group_options = [
             st.just({"score": "total", "label": "t0"}),
+            st.sampled_from(["at_least", "at_most"]).map(
+                lambda op: {"score": "total", "label": {op: "t0"}}),
             st.sampled_from(NUMBERS).map(lambda v: {"score": "one", "at_least": v}),
             property_criterion(), event_criterion()]
         if i > 0:

@@ -4,7 +4,7 @@ model (a draft included)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -27,6 +27,9 @@ class Explanation:
     # the stage the lifecycle rules give (`lifecycle.StageRules.target`) and why
     qualifies_for: str | None = None
     qualifies_because: str | None = None
+    qualifies_why: Reason | None = None  # the stage criterion's conditions, each with its verdict
+    # the events the model's `exclude_events` leave out: (type, time, the exclusion's name)
+    excluded: list[tuple[str, float, str]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -39,6 +42,9 @@ class Explanation:
             "grade_label": self.result.grade_label,
             "qualifies_for_stage": self.qualifies_for,
             "qualifies_because": self.qualifies_because,
+            "qualifies_why": self.qualifies_why.to_dict() if self.qualifies_why else None,
+            "excluded_events": [{"type": kind, "occurred_at": _iso(at), "excluded_by": name}
+                                for kind, at, name in self.excluded],
             "stage": self.stage,
             "scores": {name: _score_dict(s) for name, s in self.result.scores.items()},
         }
@@ -74,22 +80,62 @@ class Explanation:
             extra.append(f"current stage {self.stage}")
         if extra:
             lines.append("  " + ", ".join(extra))
+        if self.qualifies_why is not None:
+            lines.extend(_render_reason(self.qualifies_why, "    "))
         for name, score in self.result.scores.items():
             lines.append("")
             lines.extend(_render_score(name, score, self.result.as_of, only_matched))
+        if self.excluded:
+            lines.append("")
+            lines.append(f"excluded events ({len(self.excluded)}), seen by no rule:")
+            lines.extend(f"  {_iso(at)[:16].replace('T', ' ')}  {kind} — {name}"
+                         for kind, at, name in self.excluded[:SHOWN_EXCLUDED])
+            if len(self.excluded) > SHOWN_EXCLUDED:
+                lines.append(f"  … and {len(self.excluded) - SHOWN_EXCLUDED} more "
+                             "(--format json lists them all)")
         return "\n".join(lines)
+
+
+SHOWN_EXCLUDED = 20  # excluded events listed in the text form
+
+
+def excluded_events(model: Model, snapshot: ContactSnapshot) -> list[tuple[str, float, str]]:
+    """The snapshot's events that the model's exclusions leave out, oldest first, each with
+    the first exclusion (in the file's order) that holds for it."""
+    from leadscore.evaluation.matchers import exclusion_check
+
+    if not model.exclusions:
+        return []
+    checks = [(e, exclusion_check(e)) for e in model.exclusions]
+    found = []
+    for kind, series in snapshot.events.items():
+        applying = [(e.name, check) for e, check in checks if e.applies_to(kind)]
+        for at, attributes in zip(series.times, series.attributes, strict=True):
+            name = next((n for n, check in applying if check(attributes, snapshot.as_of_us)),
+                        None)
+            if name is not None:
+                found.append((kind, at, name))
+    return sorted(found, key=lambda item: (item[1], item[0]))
+
+
+def _iso(at: float) -> str:
+    return datetime.fromtimestamp(at, tz=UTC).isoformat().replace("+00:00", "Z")
 
 
 def explain_snapshot(model: Model, snapshot: ContactSnapshot, *, scorer: Scorer | None = None,
                      email: str | None = None, stage: str | None = None) -> Explanation:
-    from leadscore.lifecycle.rules import StageRules
+    from leadscore.lifecycle.rules import CRITERIA, StageRules
 
     scorer = scorer or Scorer(model)
     result = scorer.score(snapshot, explain=True)
-    target = StageRules(model).target(snapshot, result)
+    rules = StageRules(model)
+    target = rules.target(snapshot, result)
+    why = (rules.why(snapshot, result, target.stage)
+           if target is not None and target.reason == CRITERIA else None)
     return Explanation(model, snapshot.contact_id, snapshot.as_of_datetime(), result, email,
                        stage, target.stage if target else None,
-                       target.cause if target else None)
+                       target.cause if target else None, why,
+                       excluded_events(model, snapshot))
 
 
 def _render_score(name: str, score: ScoreResult, as_of: float, only_matched: bool) -> list[str]:
@@ -141,11 +187,15 @@ def _render_rule(rule: RuleResult, as_of: float, indent: str) -> list[str]:
     mark = "✓" if rule.matched else "✗"
     points = f"{round2(rule.final):+g}" if rule.matched else "0"
     detail = []
-    if rule.matched and rule.base and abs(rule.points - rule.base) > 1e-9:
+    decayed = rule.points + rule.dropped  # the daily limit comes after decay
+    if rule.matched and rule.base and abs(decayed - rule.base) > 1e-9:
         age = ""
         if rule.evidence is not None and rule.evidence != INF and not rule.rule.per_event:
             age = f", event {(as_of - rule.evidence) / 86400:.0f}d old"
         detail.append(f"decayed from {rule.base:+g} ×{rule.decay_factor:.2f}{age}")
+    if rule.matched and rule.dropped:
+        detail.append(f"{round6(rule.dropped):g} dropped by the limit of "
+                      f"{rule.rule.max_per_day:g} a day")
     if rule.matched and rule.capped:
         bound = rule.rule.max if rule.points > rule.final else rule.rule.min
         detail.append(f"capped at {bound:g} from {round2(rule.points):+g}")
@@ -214,8 +264,9 @@ def _rule_dict(rule: RuleResult, group: str | None) -> dict[str, Any]:
         "matched": rule.matched,
         "points": rule.final,
         "base_points": rule.base,
-        "decayed_points": rule.points,
+        "decayed_points": rule.points + rule.dropped,  # before the daily limit
         "decay_factor": round(rule.decay_factor, 4),
+        "dropped_by_daily_limit": rule.dropped,
         "capped": rule.capped,
         "tier": rule.tier.describe() if rule.tier else None,
         "count": rule.count,

@@ -51,7 +51,8 @@ def _memo_key(node: c.EventCriterion) -> int:
     """One key per distinct (type, filters, window) in the whole process: criteria compiled
     anywhere can share a contact's memo, equal ones share their filtered events, and different
     ones never collide."""
-    return _MEMO_KEYS.setdefault((node.event_type, node.filters, node.window), len(_MEMO_KEYS))
+    return _MEMO_KEYS.setdefault((node.event_type, node.filters, node.window, node.excluding),
+                                 len(_MEMO_KEYS))
 
 
 def compile_criterion(node: c.Criterion, shared: dict[Any, EventMatcher] | None = None):
@@ -240,6 +241,19 @@ def _attribute_check(flt: c.AttributeFilter) -> Callable[[Any, int], bool]:
     return check
 
 
+def exclusion_check(exclusion: c.EventExclusion) -> Callable[[Any, int], bool]:
+    """(attributes, as_of µs) -> whether the exclusion leaves the event out: every filter
+    holds."""
+    checks = [_attribute_check(f) for f in exclusion.filters]
+    return lambda attributes, as_of_us: all(check(attributes, as_of_us) for check in checks)
+
+
+def _kept_by(excluding: tuple[c.EventExclusion, ...]) -> Callable[[Any, int], bool]:
+    """(attributes, as_of µs) -> whether no exclusion leaves the event out."""
+    checks = [exclusion_check(e) for e in excluding]
+    return lambda attributes, as_of_us: not any(check(attributes, as_of_us) for check in checks)
+
+
 class EventMatcher:
     __slots__ = ("node", "key", "type", "filters", "within", "since", "until", "low", "high")
 
@@ -247,7 +261,9 @@ class EventMatcher:
         self.node = node
         self.key = key
         self.type = node.event_type
-        self.filters = [_attribute_check(f) for f in node.filters]
+        # the model's exclusions first: an excluded event is not there for any filter
+        self.filters = ([_kept_by(node.excluding)] if node.excluding else []) + [
+            _attribute_check(f) for f in node.filters]
         window = node.window
         self.within = duration_micros(window.within_last) if window.within_last else None
         self.since = to_micros(window.since) if window.since else None
@@ -359,7 +375,8 @@ class ScoreMatcher:
         matched = self.holds(snap)
         shown = "not scored" if value is None else f"{value:g}" + (f" ({label})" if label else "")
         if self.node.labels is not None:
-            wanted = "label " + " or ".join(sorted(self.node.labels))
+            wanted = "label " + (self.node.labels_written
+                                 or " or ".join(sorted(self.node.labels)))
         else:
             wanted = describe_test(self.node.test)  # type: ignore[arg-type]
         return Reason(matched, f"score {self.node.score} {wanted}: "

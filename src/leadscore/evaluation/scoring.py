@@ -34,11 +34,13 @@ from leadscore.evaluation.arithmetic import (
 from leadscore.evaluation.matchers import INF, Reason, compile_criterion, property_reader
 from leadscore.evaluation.snapshot import ContactSnapshot
 from leadscore.model import criteria as c
+from leadscore.model.daily import day_of
 from leadscore.model.model import Decay, Group, Model, Rule, Score, Threshold, Tier
 
 DECAYING = "decaying"  # memo key: (decay, evidence) of the decaying rules that applied
-# (base points, points after decay, tier, event count, time of the event that earned them)
-Outcome = tuple[float, float, "Tier | None", "int | None", "float | None"]
+# (base points, points after decay (and the daily limit), tier, event count, time of the event
+# that earned them, points the daily limit dropped)
+Outcome = tuple[float, float, "Tier | None", "int | None", "float | None", float]
 
 
 @dataclass(slots=True)
@@ -52,6 +54,7 @@ class RuleResult:
     count: int | None = None  # matching events (tiers and per-event rules)
     evidence: float | None = None  # time of the event that earned the points
     reason: Reason | None = None
+    dropped: float = 0.0  # points over the rule's `max_per_day` (after decay)
 
     @property
     def capped(self) -> bool:
@@ -59,7 +62,8 @@ class RuleResult:
 
     @property
     def decay_factor(self) -> float:
-        return self.points / self.base if self.base else 1.0
+        kept = self.points + self.dropped  # the daily limit comes after decay
+        return kept / self.base if self.base else 1.0
 
 
 @dataclass(slots=True)
@@ -126,7 +130,7 @@ class _CompiledRule:
     keeps whole (detail, explanations) or only as the number it adds."""
 
     __slots__ = ("rule", "matcher", "points", "decay", "per_event", "tiers", "tier_value",
-                 "points_value", "low", "high", "capped")
+                 "points_value", "low", "high", "capped", "daily")
 
     def __init__(self, rule: Rule, shared: dict) -> None:
         self.rule = rule
@@ -135,6 +139,8 @@ class _CompiledRule:
         self.capped = rule.min is not None or rule.max is not None
         self.decay = rule.decay
         self.per_event = rule.per_event
+        # the daily limit in millionths (`arithmetic.micro_points`), None: no limit
+        self.daily = None if rule.max_per_day is None else micro_points(rule.max_per_day)
         self.tiers = rule.tiers
         self.tier_value: Any = None  # reads the number property of a property-tiered rule
         self.points_value: Any = None  # reads the number property of a points_from rule
@@ -166,7 +172,7 @@ class _CompiledRule:
             if value is not None:
                 for tier in self.tiers:
                     if tier.holds(value):
-                        return tier.points, tier.points, tier, None, None
+                        return tier.points, tier.points, tier, None, None, 0.0
             return None
         matcher = self.matcher
         if self.tiers:
@@ -177,7 +183,7 @@ class _CompiledRule:
                     low = int(tier.low or 0)
                     evidence = times[n - low] if low > 0 else INF
                     return (tier.points, self._decayed(tier.points, evidence, snap, memo), tier,
-                            n, evidence)
+                            n, evidence, 0.0)
             return None
         if self.rule.points_from is not None:
             if matcher.evidence(snap, memo) is None:
@@ -185,7 +191,7 @@ class _CompiledRule:
             value = self.points_value(snap)
             if value is None:
                 return None
-            return value, value, None, None, INF
+            return value, value, None, None, INF, 0.0
         if self.per_event:
             if matcher.evidence(snap, memo) is None:
                 return None
@@ -193,15 +199,19 @@ class _CompiledRule:
             if not times:
                 return None
             each, n = self.points, len(times)
+            if self.daily is not None:
+                points, dropped = self._per_day(times, snap, memo)
+                return each * n, points, None, n, times[-1], dropped
             if self.decay is None:
                 points = each * n
             else:
                 points = self._per_event_decayed(times, snap, memo)
-            return each * n, points, None, n, times[-1]
+            return each * n, points, None, n, times[-1], 0.0
         evidence = matcher.evidence(snap, memo)
         if evidence is None:
             return None
-        return self.points, self._decayed(self.points, evidence, snap, memo), None, None, evidence
+        return (self.points, self._decayed(self.points, evidence, snap, memo), None, None,
+                evidence, 0.0)
 
     def _decayed(self, points: float, evidence: float, snap: ContactSnapshot,
                  memo: dict) -> float:
@@ -231,6 +241,26 @@ class _CompiledRule:
         memo.setdefault(DECAYING, []).extend((decay, t) for t in live)
         return total / MICROS
 
+    def _per_day(self, times: Any, snap: ContactSnapshot, memo: dict) -> tuple[float, float]:
+        """(points, points dropped) of a rule with `max_per_day`: each event's points (decayed
+        on its own clock) in whole millionths, added per UTC day of the event, each day capped
+        at the limit, the days added. Live events are noted for scheduling as for any
+        per-event rule."""
+        decay, each, as_of_us = self.decay, self.points, snap.as_of_us
+        days: dict[int, int] = {}
+        for t in times:
+            at = seconds_to_micros(t)
+            f = 1.0 if decay is None else decay.factor_us(as_of_us - at)
+            day = day_of(at)
+            days[day] = days.get(day, 0) + micro_points(each * f)
+        if decay is not None:
+            self._per_event_decayed(times, snap, memo)  # notes the live events
+        limit = self.daily
+        assert limit is not None
+        kept = sum(min(total, limit) for total in days.values())
+        over = sum(total - limit for total in days.values() if total > limit)
+        return kept / MICROS, over / MICROS
+
     def result(self, snap: ContactSnapshot, memo: dict, outcome: Outcome | None,
                explain: bool) -> RuleResult:
         """The rule's whole result, from the outcome `apply` gave (nothing is computed again
@@ -238,9 +268,9 @@ class _CompiledRule:
         if outcome is None:
             result = RuleResult(self.rule, False, count=self.count(snap, memo))
         else:
-            base, points, tier, count, evidence = outcome
+            base, points, tier, count, evidence, dropped = outcome
             result = RuleResult(self.rule, True, base, points, self.cap(points), tier, count,
-                                evidence)
+                                evidence, dropped=dropped)
         if explain:
             result.reason = self.explain(snap, memo, result)
         return result

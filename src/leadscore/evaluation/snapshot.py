@@ -119,6 +119,15 @@ class ContactSnapshot:
         """Fast path for loaders that already hold sorted data up to `as_of` (no copies)."""
         return cls(contact_id, as_of, created_at, properties, changes, events, ledger)
 
+    def with_scores(self, scores: dict[str, tuple[float, str | None]]) -> ContactSnapshot:
+        """The same contact with `scores` as its computed context (score → (value, label)),
+        sharing the data: stage rules read a contact's scores without changing the input."""
+        found = ContactSnapshot(self.contact_id, self.as_of, self.created_at, self.properties,
+                                self.changes, self.events, self.ledger)
+        found.scores = scores
+        found.lists = self.lists
+        return found
+
     def as_of_datetime(self) -> datetime:
         return datetime.fromtimestamp(self.as_of, tz=UTC)
 

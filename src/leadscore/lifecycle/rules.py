@@ -14,6 +14,7 @@ from leadscore.evaluation.scoring import ContactScores
 from leadscore.evaluation.snapshot import ContactSnapshot
 from leadscore.lifecycle.stage import forward_move, stage_rank
 from leadscore.model import Model
+from leadscore.model.criteria import ScoreCriterion, walk
 
 OUTCOME_STAGES = (("deal_won", "customer"), ("opportunity_created", "opportunity"))
 
@@ -43,6 +44,9 @@ class StageRules:
         self.order = model.lifecycle.order
         self.excluded = [compile_criterion(x) for x in model.lifecycle.exclude]
         self.qualify = [(stage, compile_criterion(x)) for stage, x in model.lifecycle.qualify]
+        self.reads_scores = any(isinstance(node, ScoreCriterion) for root in (
+            *model.lifecycle.exclude, *(x for _, x in model.lifecycle.qualify))
+            for node in walk(root))
 
     def matchers(self) -> list:
         """Every compiled exclusion and qualification (for `schedule.next_change_at`)."""
@@ -52,6 +56,8 @@ class StageRules:
         """The stage the contact qualifies for and why, whatever its current stage."""
         memo: dict = {}
         target: StageTarget | None = None
+        if self.reads_scores:  # `{score: fit, label: …}` in an exclusion or a qualification
+            snap = snap.with_scores({n: (s.value, s.label) for n, s in result.scores.items()})
         if not any(m.evidence(snap, memo) is not None for m in self.excluded):
             if self.qualify:
                 stage = next((stage for stage, m in self.qualify
@@ -72,6 +78,14 @@ class StageRules:
                 target = StageTarget(stage, outcome_reason(event_type), f"outcome: {event_type}")
                 break
         return target
+
+    def why(self, snap: ContactSnapshot, result: ContactScores, stage: str):
+        """The reason tree of the criterion that qualifies for `stage` (for `explain`): each
+        condition with what it saw — a score's value and label, a property, events."""
+        if self.reads_scores:
+            snap = snap.with_scores({n: (s.value, s.label) for n, s in result.scores.items()})
+        matcher = next((m for name, m in self.qualify if name == stage), None)
+        return matcher.explain(snap, {}) if matcher is not None else None
 
     def move(self, snap: ContactSnapshot, result: ContactScores,
              current: str | None) -> tuple[str, str] | None:

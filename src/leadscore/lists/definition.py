@@ -122,6 +122,7 @@ def parse_lists(text: str, file: str, model: Model) -> ListSet:
     names = {item.get("name") for item in (document.data or {}).get("lists", []) or []
              if isinstance(item, dict)}
     compiler = CriteriaCompiler(document, remap, catalog=model.catalog, scores=model.scores,
+                                exclusions=model.exclusions,
                                 lists={n for n in names if isinstance(n, str)})
     compiler.problems.extend(structural)
     compiler.problems.extend(check_durations(document))

@@ -25,6 +25,9 @@ from leadscore.diagnostics import (
     did_you_mean,
 )
 from leadscore.model import criteria as c
+from leadscore.model.daily import check_daily_limit
+from leadscore.model.exclusions import compile_exclusions
+from leadscore.model.label_ranges import label_range
 from leadscore.model.limits import MAX_COUNT, MAX_POINTS, check_durations, check_model_limits
 from leadscore.model.model import (
     Decay,
@@ -98,13 +101,15 @@ class CriteriaCompiler:
     def __init__(self, doc: SourceDocument, remap=lambda path: path, *,
                  catalog: Catalog | None = None,
                  scores: dict[str, Score] | None = None,
-                 lists: set[str] | None = None) -> None:
+                 lists: set[str] | None = None,
+                 exclusions: tuple[c.EventExclusion, ...] = ()) -> None:
         self.doc = doc
         self.remap = remap
         self.problems = DiagnosticList()
         self.catalog = catalog or Catalog()
         self.scores = scores  # None: score/list conditions are not allowed here
         self.lists = lists or set()
+        self.exclusions = exclusions  # every event criterion carries those of its type
         self.stage_names: tuple[str, ...] = LIFECYCLE_STAGE_VALUES[:-1]
 
     # reporting
@@ -116,6 +121,7 @@ class CriteriaCompiler:
     def model(self, spec: ModelSpec) -> Model | None:
         self.stage_names = self.stage_order(spec)
         self.catalog = self.declarations(spec)
+        self.exclusions = compile_exclusions(self, spec.exclude_events)
         scores: dict[str, Score] = {}
         for name, score_spec in spec.scores.items():
             score = self.score(name, score_spec, ("scores", name), spec)
@@ -124,12 +130,14 @@ class CriteriaCompiler:
         scores = self.order_sums(scores, spec)
         self.check_stages(scores)
         grade = self.grade(spec, scores) if spec.grade else None
+        # stage rules may read the scores (`{score: fit, label: {at_least: B}}`), never a list
+        self.scores, self.lists = scores, set()
         lifecycle = (self.lifecycle(spec.lifecycle) if spec.lifecycle
                      else Lifecycle(order=self.stage_names))
         digest = hashlib.sha256(self.doc.text.encode()).hexdigest()[:16]
         return Model(name=spec.name, scores=scores, catalog=self.catalog, grade=grade,
                      lifecycle=lifecycle, description=spec.description, version=spec.version,
-                     path=self.doc.file, digest=digest)
+                     path=self.doc.file, digest=digest, exclusions=self.exclusions)
 
     def stage_order(self, spec: ModelSpec) -> tuple[str, ...]:
         order = spec.lifecycle.order if spec.lifecycle else None
@@ -321,8 +329,10 @@ class CriteriaCompiler:
         if spec.points_from is not None:  # a property's value, capped: no score is infinite
             low = -MAX_POINTS if low is None else low
             high = MAX_POINTS if high is None else high
+        if spec.max_per_day is not None:
+            check_daily_limit(self, spec, path)
         return Rule(spec.name, criterion, spec.points, tiers, spec.per_event, high, low,
-                    decay, spec.description, spec.points_from)
+                    decay, spec.description, spec.points_from, spec.max_per_day)
 
     def tiers(self, specs: list[TierSpec], criterion: c.Criterion, path: Path) -> tuple[Tier, ...]:
         tpath = path + ("tiers",)
@@ -589,6 +599,8 @@ class CriteriaCompiler:
                 self.error("LS111", "test either the score's 'label' or its value, not both",
                            path + (ops[0],), key=True)
                 return None
+            if isinstance(spec.label, dict):
+                return label_range(self, name, score, spec.label, path + ("label",))
             written = spec.label if isinstance(spec.label, list) else [spec.label]
             known = {t.label for t in score.thresholds}
             for label in written:
@@ -688,7 +700,8 @@ class CriteriaCompiler:
             count = c.CountRange(int(low if low is not None else 1),
                                  None if high is None else int(high))
         return c.EventCriterion(name, tuple(filters), window, count,
-                                count_written=spec.count is not None)
+                                count_written=spec.count is not None,
+                                excluding=tuple(e for e in self.exclusions if e.applies_to(name)))
 
     def attribute_filter(self, definition: EventTypeDef, attribute: str, test: Any,
                          path: Path) -> c.AttributeFilter | None:

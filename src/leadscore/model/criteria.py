@@ -70,12 +70,28 @@ class CountRange:
 
 
 @dataclass(frozen=True)
+class EventExclusion:
+    """One of the model's event exclusions (`exclude_events`: bots, internal traffic): an
+    event of one of `types` (any type when empty) is left out when every filter holds for it
+    (an unknown attribute answers as its operator does when unknown)."""
+
+    name: str
+    types: tuple[str, ...]
+    filters: tuple[AttributeFilter, ...]
+
+    def applies_to(self, event_type: str) -> bool:
+        return not self.types or event_type in self.types
+
+
+@dataclass(frozen=True)
 class EventCriterion:
     event_type: str
     filters: tuple[AttributeFilter, ...] = ()
     window: Window = Window()
     count: CountRange = CountRange()
     count_written: bool = False  # whether the file gave a count (a tiered rule may not)
+    # the model's exclusions for this type: an event any of them holds for never counts
+    excluding: tuple[EventExclusion, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -86,6 +102,8 @@ class ScoreCriterion:
     score: str
     test: ValueTest | None = None
     labels: frozenset[str] | None = None  # lowered
+    # how the labels were written, for explanations: "B or above" for `label: {at_least: B}`
+    labels_written: str | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 from leadscore.catalog import Catalog
-from leadscore.model.criteria import Criterion
+from leadscore.model.criteria import Criterion, EventExclusion
 
 DAY = 86400.0
 
@@ -100,6 +100,9 @@ class Rule:
     decay: Decay | None = None
     description: str | None = None
     points_from: str | None = None  # a number property whose value is the points
+    # per-event rules: at most this many points from the events of one UTC day (after decay,
+    # before the rule's own cap)
+    max_per_day: float | None = None
 
 
 @dataclass(frozen=True)
@@ -222,6 +225,9 @@ class Model:
     version: int = 1
     path: str | None = None
     digest: str = ""
+    # events no rule sees (`exclude_events`), in the file's order; every event criterion of
+    # the model carries those of its type (`EventCriterion.excluding`)
+    exclusions: tuple[EventExclusion, ...] = ()
     # the published version this model is (`storage.versions`), None for a model file: every
     # score it computes is stored naming it
     published: int | None = None

@@ -107,6 +107,8 @@ class RuleSpec(_Spec):
     points_from: str | None = Field(
         None, description="Points equal to this number property's value (e.g. adjustments)")
     per_event: bool = Field(False, description="Points for every matching event")
+    max_per_day: float | None = Field(
+        None, description="With per_event: at most this many points from one UTC day's events")
     max: float | None = Field(None, description="Cap on this rule's points")
     min: float | None = Field(None, description="Floor on this rule's points")
     decay: DecaySpec | Literal[False] | None = Field(
@@ -198,6 +200,18 @@ class LifecycleSpec(_Spec):
         description="Qualify by criteria instead of score thresholds: stage → criterion")
 
 
+class EventExclusionSpec(_Spec):
+    """Events that count nowhere in the model (bots, internal traffic): every event of the
+    named types (all types when none) whose attributes pass every filter of `where`."""
+
+    name: str = Field(description="Shown by explain beside each event it excludes")
+    description: str | None = None
+    event: str | list[str] | None = Field(
+        None, description="The event type(s) it applies to (default: every type)")
+    where: dict[str, Any] = Field(
+        description="Attribute filters, all of which must hold: {user_agent: {regex: bot}}")
+
+
 class ModelSpec(_Spec):
     """A leadscore scoring model (version 1)."""
 
@@ -209,6 +223,9 @@ class ModelSpec(_Spec):
     scores: dict[str, ScoreSpec] = Field(min_length=1)
     grade: GradeSpec | None = None
     lifecycle: LifecycleSpec | None = None
+    exclude_events: list[EventExclusionSpec] = Field(
+        default_factory=list,
+        description="Events no rule sees (bots, internal traffic), applied before every rule")
 
 
 CriterionSpec.model_rebuild()

@@ -367,6 +367,15 @@ class _Compiler:
                 exp.alias_(exp.to_table("lsq_events"), "e"),
                 on=x.eq(x.column("contact_id", "e"), x.column("contact_id", "c")),
                 join_type="left")
+        if self.scan.has_daily():  # per-event rules with a daily limit: days, then contacts
+            daily = self.scan.daily_select(names[EVENTS])
+            if targets:
+                daily = daily.where(in_targets(x.column("contact_id")), append=True)
+            ctes.append(("lsq_daily", daily))
+            query = query.select(*self.scan.daily_columns("d")).join(
+                exp.alias_(exp.to_table("lsq_daily"), "d"),
+                on=x.eq(x.column("contact_id", "d"), x.column("contact_id", "c")),
+                join_type="left")
         if self.ledger:
             ctes.append(("lsq_ledger", ledger_sql.ledger_select(
                 names[LEDGER], names[TARGETS] if targets else None, list(self.model.scores),

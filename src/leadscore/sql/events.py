@@ -21,17 +21,18 @@ from sqlglot import exp
 
 from leadscore.catalog import PropertyType, duration_micros, to_micros
 from leadscore.model import criteria as c
+from leadscore.model.daily import DAY_US
 from leadscore.model.operators import OPERATORS
 from leadscore.sql import expr as x
 from leadscore.sql.context import CompileContext, OperatorContext
 from leadscore.sql.relations import attribute_column, attribute_kind
 
-EventKey = tuple[str, tuple[c.AttributeFilter, ...], c.Window]
+EventKey = tuple[str, tuple[c.AttributeFilter, ...], c.Window, tuple[c.EventExclusion, ...]]
 TIME = "occurred_us"
 
 
 def event_key(node: c.EventCriterion) -> EventKey:
-    return (node.event_type, node.filters, node.window)
+    return (node.event_type, node.filters, node.window, node.excluding)
 
 
 def value_test(ctx: CompileContext, value: exp.Expression, test: c.ValueTest, kind: Any, *,
@@ -79,6 +80,9 @@ class EventScan:
         self._top: dict[EventKey, set[int]] = {}  # the k (≥ 2) needed per criterion
         self._top_nodes: dict[EventKey, c.EventCriterion] = {}
         self._lowered: dict[str, str] = {}  # attribute column → its lowered projection
+        self._exclusions: dict[c.EventExclusion, str] = {}  # → its column of the event rows
+        # per-day sums capped by a limit: key → (column, day sum builder, limit in millionths)
+        self._daily: dict[Any, tuple[str, Callable[[], exp.Expression], int]] = {}
 
     # conditions --------------------------------------------------------------------------------
     def lowered(self, column: str) -> exp.Expression:
@@ -101,14 +105,43 @@ class EventScan:
             parts.append(x.gte(time, x.bigint(low)))
         if high < self.ctx.as_of_us:
             parts.append(x.lte(time, x.bigint(high)))  # as_of itself bounds the whole scan
+        if node.excluding:  # the model's exclusions: two-valued, so NOT keeps what they do not
+            parts.append(x.not_(x.or_(*(self.excluded(e) for e in node.excluding))))
         for flt in node.filters:
-            kind = attribute_kind(flt.kind)
-            self.attributes.add((flt.attribute, kind))
-            column = x.column(attribute_column(flt.attribute, kind))
-            parts.append(value_test(self.ctx, column, flt.test, flt.kind, in_filter=True,
-                                    operators=_ScanOperators(self, flt.kind)))
+            parts.append(self.passes(flt, in_filter=True))
         found = self._conditions[key] = x.and_(*parts)
         return found.copy()
+
+    def passes(self, flt: c.AttributeFilter, *, in_filter: bool) -> exp.Expression:
+        """Whether one event row's attribute passes the filter."""
+        kind = attribute_kind(flt.kind)
+        self.attributes.add((flt.attribute, kind))
+        column = x.column(attribute_column(flt.attribute, kind))
+        return value_test(self.ctx, column, flt.test, flt.kind, in_filter=in_filter,
+                          operators=_ScanOperators(self, flt.kind))
+
+    def excluded(self, exclusion: c.EventExclusion) -> exp.Expression:
+        """Whether the exclusion leaves one event row out (TRUE or FALSE, never NULL): a
+        column of the event rows, computed once per row however many criteria read it."""
+        if exclusion not in self._exclusions:
+            self._exclusions[exclusion] = f"x{len(self._exclusions) + 1}"
+            for flt in exclusion.filters:
+                self.attributes.add((flt.attribute, attribute_kind(flt.kind)))
+        return x.column(self._exclusions[exclusion])
+
+    def _exclusion_columns(self) -> list[exp.Expression]:
+        out = []
+        for exclusion, name in self._exclusions.items():
+            tests: list[exp.Expression] = []  # the types first: the attribute tests run only
+            # for their rows
+            if exclusion.types:
+                tests.append(exp.In(this=x.column("type"),
+                                    expressions=[x.string(t) for t in exclusion.types]))
+            for flt in exclusion.filters:
+                column = x.column(attribute_column(flt.attribute, attribute_kind(flt.kind)))
+                tests.append(value_test(self.ctx, column, flt.test, flt.kind))
+            out.append(x.alias(x.and_(*tests), name))
+        return out
 
     def bounds(self, window: c.Window) -> tuple[int | None, int]:
         """The window in microseconds, as `EventMatcher.bounds`."""
@@ -170,28 +203,76 @@ class EventScan:
 
         return self._aggregate(("per_event", tag, event_key(node)), build)
 
+    def daily(self, tag: Any, node: c.EventCriterion,
+              value: Callable[[exp.Expression], exp.Expression], limit: int) -> exp.Expression:
+        """The sum over UTC days of min(the day's sum of `value(age)` over the passing events,
+        `limit`): a column of the per-day layer (`daily_select`), NULL without passing
+        events. Values and limit are whole millionths."""
+        key = ("daily", tag, limit, event_key(node))
+        found = self._daily.get(key)
+        if found is None:
+            def build() -> exp.Expression:
+                age = x.sub(self.ctx.now(), x.column(TIME))
+                return self._filtered(exp.Sum(this=value(age)), node)
+
+            found = self._daily[key] = (f"d{len(self._daily) + 1}", build, limit)
+        return x.column(found[0])
+
     # the scan ------------------------------------------------------------------------------------
     def has_aggregates(self) -> bool:
         return bool(self._aggregates)
 
-    def select(self, events: str) -> exp.Select:
-        """SELECT contact_id, <aggregates> FROM (<event rows, lowered text>) GROUP BY
-        contact_id; the rows kept are those at or before the moment, of the types used."""
-        aggregates = [(name, build()) for name, build, _ in self._aggregates.values()]
+    def has_daily(self) -> bool:
+        return bool(self._daily)
+
+    def _rows(self, events: str, extra: tuple[exp.Expression, ...] = ()) -> exp.Expression:
+        """(<event rows, lowered text>) ev: the rows at or before the moment, of the types
+        used."""
         inner_columns: list[exp.Expression] = [x.column("contact_id"), x.column("type"),
-                                               x.column(TIME)]
+                                               x.column(TIME), *extra]
         inner_columns += [x.column(attribute_column(a, k)) for a, k in sorted(self.attributes)]
         inner_columns += [x.alias(x.func("LOWER", x.column(column)), name)
                           for column, name in self._lowered.items()]
+        inner_columns += self._exclusion_columns()
         # an IN list: DuckDB runs it as a hash lookup, cheaper per row than a chain of ORs
         where = x.and_(x.lte(x.column(TIME), self.ctx.now()),
                        exp.In(this=x.column("type"),
                               expressions=[x.string(t) for t in self.types]))
         rows = (exp.select(*inner_columns)
                 .from_(exp.to_table(events, dialect=self.ctx.dialect.sqlglot)).where(where))
+        return cast(exp.Expression, exp.alias_(exp.Subquery(this=rows), "ev"))
+
+    def select(self, events: str) -> exp.Select:
+        """SELECT contact_id, <aggregates> FROM (<event rows, lowered text>) GROUP BY
+        contact_id."""
+        aggregates = [(name, build()) for name, build, _ in self._aggregates.values()]
         columns = [x.column("contact_id")] + [x.alias(agg, name) for name, agg in aggregates]
-        return (exp.select(*columns).from_(exp.alias_(exp.Subquery(this=rows), "ev"))
+        return (exp.select(*columns).from_(self._rows(events))
                 .group_by(x.column("contact_id")))
+
+    def daily_select(self, events: str) -> exp.Select:
+        """The per-day layer: each contact's day sums (GROUP BY contact_id, its UTC day), each
+        capped at its limit, added over the days (GROUP BY contact_id)."""
+        sums = [(name, build(), limit) for name, build, limit in self._daily.values()]
+        time = x.column(TIME)
+        day = x.case([(x.gte(time, x.bigint(0)),
+                       self.ctx.dialect("int_div", time, x.bigint(DAY_US)))],
+                     x.sub(x.sub(x.bigint(0), self.ctx.dialect(
+                         "int_div", x.sub(x.sub(x.bigint(0), time.copy()), x.bigint(1)),
+                         x.bigint(DAY_US))), x.bigint(1)))  # floor division before 1970 too
+        per_day = (exp.select(x.column("contact_id"),
+                              *(x.alias(total, name) for name, total, _ in sums))
+                   .from_(self._rows(events, (x.alias(day, "ls_day"),)))
+                   .group_by(x.column("contact_id"), x.column("ls_day")))
+        capped = [x.alias(exp.Sum(this=x.case([(x.gt(x.column(name), x.bigint(limit)),
+                                                x.bigint(limit))], x.column(name))), name)
+                  for name, _, limit in sums]
+        return (exp.select(x.column("contact_id"), *capped)
+                .from_(exp.alias_(exp.Subquery(this=per_day), "dd"))
+                .group_by(x.column("contact_id")))
+
+    def daily_columns(self, alias: str) -> list[exp.Expression]:
+        return [x.alias(x.column(name, alias), name) for name, _, _ in self._daily.values()]
 
     def base_columns(self, alias: str) -> list[exp.Expression]:
         """The aggregates as base-layer columns (counts of contacts without events are 0; the

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from sqlglot import exp
 
 from leadscore.catalog import PropertyType
+from leadscore.evaluation.arithmetic import micro_points
 from leadscore.model import criteria as c
 from leadscore.model.model import Decay, Rule
 from leadscore.sql import expr as x
@@ -182,6 +183,8 @@ class RuleCompiler:
         if node.count.low == 0:  # a count that includes none: still no points without events
             matched = x.and_(matched, x.not_null(self.scan.latest(node)))
         decay = rule.decay
+        if rule.max_per_day is not None:
+            return self.per_day(rule, node, matched)
         if decay is None:
             n = self.scan.count(node)
             return RuleSql(self.finish(rule, [(matched, x.mul(x.double(each), x.to_double(n)))]),
@@ -194,6 +197,22 @@ class RuleCompiler:
         points = x.div(x.to_double(total), x.double(MICRO))
         return RuleSql(self.finish(rule, [(matched, points)]),
                        self.per_event_moment(decay, node, matched))
+
+    def per_day(self, rule: Rule, node: c.EventCriterion, matched: exp.Expression) -> RuleSql:
+        """A per-event rule with `max_per_day`: each event's points (decayed on its own clock)
+        in whole millionths, added per UTC day, each day capped at the limit, then added."""
+        each, decay = rule.points or 0.0, rule.decay
+        assert rule.max_per_day is not None
+        limit = micro_points(rule.max_per_day)
+
+        def micro(age: exp.Expression) -> exp.Expression:
+            factor = x.double(1.0) if decay is None else self.factor(decay, age)
+            return x.to_bigint(self.micro_points(x.mul(x.double(each), factor)))
+
+        total = self.scan.daily((each, decay), node, micro, limit)
+        points = x.div(x.to_double(total), x.double(MICRO))
+        moment = None if decay is None else self.per_event_moment(decay, node, matched)
+        return RuleSql(self.finish(rule, [(matched, points)]), moment)
 
     def per_event_moment(self, decay: Decay, node: c.EventCriterion,
                          matched: exp.Expression) -> exp.Expression | None:

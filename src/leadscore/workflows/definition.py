@@ -171,6 +171,7 @@ def parse_workflows(text: str, file: str, model: Model, lists: ListSet,
     document = read_yaml(text, file)
     spec, remap, structural = validate_structure(document, WorkflowsFileSpec)
     compiler = CriteriaCompiler(document, remap, catalog=model.catalog, scores=model.scores,
+                                exclusions=model.exclusions,
                                 lists=set(lists.lists))
     compiler.problems.extend(structural)
     compiler.problems.extend(check_durations(document))
