@@ -49,6 +49,7 @@ from leadscore.storage.segments import Segments
 from leadscore.storage.views import DataView
 
 if TYPE_CHECKING:
+    from leadscore.storage.segment_rows import SegmentRowCache
     from leadscore.storage.writer import Writer
 
 CHUNK = 5_000
@@ -69,6 +70,7 @@ class Store:
         self.segments = segments
         self._engine_: Any = None
         self._duck: Any = None
+        self._segment_rows: SegmentRowCache | None = None  # keep_segment_rows
         self._readers = threading.local()
         self._checked = False  # PRAGMA quick_check passed (once per opened store, first write)
 
@@ -196,10 +198,23 @@ class Store:
             self._duck = open_duck(temp_dir=temp)
         return self._duck
 
+    def keep_segment_rows(self, contacts: int | None = None) -> None:
+        """Keep the segments' rows of the contacts read, in memory (`storage.segment_rows`):
+        for a long-running reader of a few contacts at a time, such as the worker beside
+        `leadscore serve`. No effect on PostgreSQL, which has no segments."""
+        from leadscore.storage.segment_rows import DEFAULT_CONTACTS, SegmentRowCache
+
+        if self.segments is not None and self._segment_rows is None:
+            self._segment_rows = SegmentRowCache(contacts or DEFAULT_CONTACTS)
+
+    def segment_rows(self) -> SegmentRowCache | None:
+        return self._segment_rows
+
     def _bind(self, connection: Any) -> Any:
         """Let readers and writers on this connection find the store's segments."""
         connection.info["leadscore.segments"] = self.segments
         connection.info["leadscore.duck"] = self.duck
+        connection.info["leadscore.segment_rows"] = self.segment_rows
         return connection
 
     def __enter__(self) -> Store:
