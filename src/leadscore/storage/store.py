@@ -330,6 +330,20 @@ class Store:
         finally:
             self._end_read(connection)
 
+    @contextmanager
+    def read_statement(self) -> Iterator[Any]:
+        """`read_raw` for ONE statement: on a SQLite file, outside any read of this thread,
+        the statement runs in autocommit (its own snapshot) with no BEGIN and COMMIT around
+        it — two fewer calls into the driver on every API request, each of which gives up
+        and takes back the GIL that the worker beside the API holds meanwhile."""
+        found: RawConnection | None = getattr(self._readers, "connection", None)
+        if (found is None or self.dialect != "sqlite" or self.location.database is None
+                or getattr(self._readers, "depth", 0)):
+            with self.read_raw() as connection:
+                yield connection
+            return
+        yield self._bind(found)
+
     def _reader(self) -> RawConnection:
         """This thread's read connection, in a new transaction (nested reads share it)."""
         found: RawConnection | None = getattr(self._readers, "connection", None)
@@ -361,7 +375,8 @@ class Store:
     def existing_contact_ids(self, ids: Iterable[str]) -> set[str]:
         wanted = sorted(set(ids))
         found: set[str] = set()
-        with self.read_raw() as connection:
+        # one statement for up to CHUNK ids (every API batch): no transaction around it
+        with (self.read_statement() if len(wanted) <= CHUNK else self.read_raw()) as connection:
             mark = "?" if self.dialect == "sqlite" else "%s"
             for start in range(0, len(wanted), CHUNK):
                 part = wanted[start:start + CHUNK]
@@ -481,7 +496,7 @@ class Store:
     def api_key_by_hash(self, digest: str) -> Any:
         from leadscore.storage.api_keys import key_by_hash
 
-        with self.read_raw() as connection:  # on every request: the driver, no pool
+        with self.read_statement() as connection:  # on every request: the driver, no pool
             return key_by_hash(connection, digest, "?" if self.dialect == "sqlite" else "%s")
 
     def revoke_api_key(self, key_id: int, now: datetime) -> Any:
