@@ -183,6 +183,10 @@ class Store:
         if reader is not None:
             reader.close()
             self._readers.connection = None
+        statements = getattr(self._readers, "statements", None)
+        if statements is not None:
+            statements.close()
+            self._readers.statements = None
         if self._engine_ is not None:
             self._engine_.dispose()
             self._engine_ = None
@@ -332,17 +336,36 @@ class Store:
 
     @contextmanager
     def read_statement(self) -> Iterator[Any]:
-        """`read_raw` for ONE statement: on a SQLite file, outside any read of this thread,
-        the statement runs in autocommit (its own snapshot) with no BEGIN and COMMIT around
-        it — two fewer calls into the driver on every API request, each of which gives up
-        and takes back the GIL that the worker beside the API holds meanwhile."""
-        found: RawConnection | None = getattr(self._readers, "connection", None)
-        if (found is None or self.dialect != "sqlite" or self.location.database is None
-                or getattr(self._readers, "depth", 0)):
+        """`read_raw` for ONE statement, outside any read of this thread: the statement runs
+        in autocommit (its own snapshot) with no BEGIN and COMMIT (PostgreSQL: ROLLBACK)
+        around it. On every API request that is two fewer calls into the SQLite driver, each
+        of which gives up and takes back the GIL the worker beside the API holds meanwhile,
+        or two fewer round trips to PostgreSQL, each of which blocks the event loop."""
+        nested = bool(getattr(self._readers, "depth", 0))
+        if self.location.database is None or nested:
             with self.read_raw() as connection:
                 yield connection
             return
-        yield self._bind(found)
+        if self.dialect == "sqlite":
+            reader: RawConnection | None = getattr(self._readers, "connection", None)
+            if reader is None:  # made by a first read as usual, then in autocommit
+                with self.read_raw() as connection:
+                    yield connection
+                return
+            yield self._bind(reader)
+            return
+        found: RawConnection | None = getattr(self._readers, "statements", None)
+        if found is None:  # a connection of this thread's own, in autocommit
+            driver = connect_postgres(self.location)
+            driver.autocommit = True
+            found = self._readers.statements = RawConnection(driver, self.dialect)
+        try:
+            yield self._bind(found)
+        except BaseException:
+            if found.driver.closed or found.driver.broken:  # start afresh next time
+                found.close()
+                self._readers.statements = None
+            raise
 
     def _reader(self) -> RawConnection:
         """This thread's read connection, in a new transaction (nested reads share it)."""
