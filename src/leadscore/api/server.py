@@ -112,7 +112,7 @@ class _Worker(threading.Thread):
             batch = WORKER_BATCH_SQLITE if self.project.store_kind == "sqlite" else 500
             # the same active contacts come back pass after pass: their rows in the
             # (immutable) segments are read from the files once
-            self.project.store.keep_segment_rows()
+            self.project.keep_segment_rows()
             self.stats = run_worker(self.project, stop=self.stop, echo=self.echo,
                                     gather=WORKER_GATHER_SECONDS, batch=batch)
         except BaseException as error:  # noqa: BLE001 - handed to the main thread
