@@ -110,6 +110,9 @@ class _Worker(threading.Thread):
         try:
             # on SQLite a pass holds the one write lock the API's requests wait for
             batch = WORKER_BATCH_SQLITE if self.project.store_kind == "sqlite" else 500
+            # the same active contacts come back pass after pass: their rows in the
+            # (immutable) segments are read from the files once
+            self.project.keep_segment_rows()
             self.stats = run_worker(self.project, stop=self.stop, echo=self.echo,
                                     gather=WORKER_GATHER_SECONDS, batch=batch)
         except BaseException as error:  # noqa: BLE001 - handed to the main thread

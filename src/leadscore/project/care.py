@@ -45,6 +45,12 @@ class CareOperations:
 
         maintain(self.store)
 
+    def keep_segment_rows(self) -> None:
+        """Keep the embedded store's segment rows of the contacts read in memory
+        (`storage.segment_rows`): for a long-running process that reads a few contacts at a
+        time, again and again — the worker beside `leadscore serve`."""
+        self.store.keep_segment_rows()
+
     def backup(self, file: str | Path) -> BackupReport:
         """A consistent backup of the embedded store in one file (while others write);
         PostgreSQL: LS298 with pg_dump guidance."""

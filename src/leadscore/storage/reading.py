@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from leadscore.storage.duck import parquet_source
+from leadscore.storage.segment_rows import LARGEST_READ, SegmentRowCache
 from leadscore.storage.segments import Segment, SegmentKind, Segments
 
 if TYPE_CHECKING:
@@ -48,6 +49,13 @@ class Batch:
 def segments_of(connection: Connection) -> Segments | None:
     """The segments of the store this connection belongs to (None: PostgreSQL)."""
     return connection.info.get("leadscore.segments")
+
+
+def segment_rows_of(connection: Connection) -> SegmentRowCache | None:
+    """The process's cache of segment rows, when the store keeps one (`Store.keep_segment_rows`:
+    the worker beside `leadscore serve`)."""
+    kept = connection.info.get("leadscore.segment_rows")
+    return kept() if kept is not None else None
 
 
 def duck_of(connection: Connection) -> Any:
@@ -106,8 +114,12 @@ class HistoryRows:
                       ) -> list[tuple[Any, ...]]:
         source = self.prefetched.get(kind)
         if source is None:
-            live = self._live(kind)
-            source = parquet_source([str(s.path) for s in live], ", ".join(columns))
+            files = tuple(str(s.path) for s in self._live(kind))
+            cache = segment_rows_of(self.connection)
+            if (files and cache is not None and not batch.contiguous
+                    and len(batch.ids) <= LARGEST_READ):
+                return self._kept_rows(cache, kind, files, columns, time_column, batch, names)
+            source = parquet_source(list(files), ", ".join(columns))
         if source is None:
             return []
         duck = duck_of(self.connection)
@@ -121,6 +133,31 @@ class HistoryRows:
         sql = (f"SELECT {', '.join(columns)} FROM {source} WHERE {where} AND {time_column} <= ? "
                f"ORDER BY contact_id, {time_column}, seq")
         return [tuple(row) for row in duck.execute(sql, [*params, self.until_us]).fetchall()]
+
+    def _kept_rows(self, cache: SegmentRowCache, kind: str, files: tuple[str, ...],
+                   columns: Sequence[str], time_column: str, batch: Batch,
+                   names: Sequence[str] | None) -> list[tuple[Any, ...]]:
+        """`_segment_rows` through the process's cache of segment rows (`segment_rows`):
+        only contacts it does not hold are read from the files, at every time; the rows are
+        then cut at this read's moment."""
+        source = parquet_source(list(files), ", ".join(columns))
+        name_filter = "" if names is None else \
+            f" AND name IN ({', '.join(['?'] * len(names))})"
+        duck = duck_of(self.connection)
+
+        def read(ids: list[str]) -> list[tuple[Any, ...]]:
+            low, high = min(ids), max(ids)
+            sql = (f"SELECT {', '.join(columns)} FROM {source} WHERE contact_id BETWEEN ? AND "
+                   f"? AND contact_id IN ({', '.join(['?'] * len(ids))}){name_filter} "
+                   f"ORDER BY contact_id, {time_column}, seq")
+            return [tuple(row) for row in
+                    duck.execute(sql, [low, high, *ids, *(names or ())]).fetchall()]
+
+        what = (kind, tuple(columns), None if names is None else tuple(sorted(names)))
+        found = cache.rows(what, files, batch.ids, read)
+        at = columns.index(time_column)
+        until = self.until_us
+        return [row for cid in batch.ids for row in found[cid] if row[at] <= until]
 
     def properties(self, batch: Batch, names: Sequence[str] | None = None
                    ) -> list[tuple[Any, ...]]:

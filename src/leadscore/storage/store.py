@@ -49,6 +49,7 @@ from leadscore.storage.segments import Segments
 from leadscore.storage.views import DataView
 
 if TYPE_CHECKING:
+    from leadscore.storage.segment_rows import SegmentRowCache
     from leadscore.storage.writer import Writer
 
 CHUNK = 5_000
@@ -69,6 +70,7 @@ class Store:
         self.segments = segments
         self._engine_: Any = None
         self._duck: Any = None
+        self._segment_rows: SegmentRowCache | None = None  # keep_segment_rows
         self._readers = threading.local()
         self._checked = False  # PRAGMA quick_check passed (once per opened store, first write)
 
@@ -181,6 +183,10 @@ class Store:
         if reader is not None:
             reader.close()
             self._readers.connection = None
+        statements = getattr(self._readers, "statements", None)
+        if statements is not None:
+            statements.close()
+            self._readers.statements = None
         if self._engine_ is not None:
             self._engine_.dispose()
             self._engine_ = None
@@ -196,10 +202,23 @@ class Store:
             self._duck = open_duck(temp_dir=temp)
         return self._duck
 
+    def keep_segment_rows(self, contacts: int | None = None) -> None:
+        """Keep the segments' rows of the contacts read, in memory (`storage.segment_rows`):
+        for a long-running reader of a few contacts at a time, such as the worker beside
+        `leadscore serve`. No effect on PostgreSQL, which has no segments."""
+        from leadscore.storage.segment_rows import DEFAULT_CONTACTS, SegmentRowCache
+
+        if self.segments is not None and self._segment_rows is None:
+            self._segment_rows = SegmentRowCache(contacts or DEFAULT_CONTACTS)
+
+    def segment_rows(self) -> SegmentRowCache | None:
+        return self._segment_rows
+
     def _bind(self, connection: Any) -> Any:
         """Let readers and writers on this connection find the store's segments."""
         connection.info["leadscore.segments"] = self.segments
         connection.info["leadscore.duck"] = self.duck
+        connection.info["leadscore.segment_rows"] = self.segment_rows
         return connection
 
     def __enter__(self) -> Store:
@@ -315,6 +334,39 @@ class Store:
         finally:
             self._end_read(connection)
 
+    @contextmanager
+    def read_statement(self) -> Iterator[Any]:
+        """`read_raw` for ONE statement, outside any read of this thread: the statement runs
+        in autocommit (its own snapshot) with no BEGIN and COMMIT (PostgreSQL: ROLLBACK)
+        around it. On every API request that is two fewer calls into the SQLite driver, each
+        of which gives up and takes back the GIL the worker beside the API holds meanwhile,
+        or two fewer round trips to PostgreSQL, each of which blocks the event loop."""
+        nested = bool(getattr(self._readers, "depth", 0))
+        if self.location.database is None or nested:
+            with self.read_raw() as connection:
+                yield connection
+            return
+        if self.dialect == "sqlite":
+            reader: RawConnection | None = getattr(self._readers, "connection", None)
+            if reader is None:  # made by a first read as usual, then in autocommit
+                with self.read_raw() as connection:
+                    yield connection
+                return
+            yield self._bind(reader)
+            return
+        found: RawConnection | None = getattr(self._readers, "statements", None)
+        if found is None:  # a connection of this thread's own, in autocommit
+            driver = connect_postgres(self.location)
+            driver.autocommit = True
+            found = self._readers.statements = RawConnection(driver, self.dialect)
+        try:
+            yield self._bind(found)
+        except BaseException:
+            if found.driver.closed or found.driver.broken:  # start afresh next time
+                found.close()
+                self._readers.statements = None
+            raise
+
     def _reader(self) -> RawConnection:
         """This thread's read connection, in a new transaction (nested reads share it)."""
         found: RawConnection | None = getattr(self._readers, "connection", None)
@@ -346,7 +398,8 @@ class Store:
     def existing_contact_ids(self, ids: Iterable[str]) -> set[str]:
         wanted = sorted(set(ids))
         found: set[str] = set()
-        with self.read_raw() as connection:
+        # one statement for up to CHUNK ids (every API batch): no transaction around it
+        with (self.read_statement() if len(wanted) <= CHUNK else self.read_raw()) as connection:
             mark = "?" if self.dialect == "sqlite" else "%s"
             for start in range(0, len(wanted), CHUNK):
                 part = wanted[start:start + CHUNK]
@@ -466,7 +519,7 @@ class Store:
     def api_key_by_hash(self, digest: str) -> Any:
         from leadscore.storage.api_keys import key_by_hash
 
-        with self.read_raw() as connection:  # on every request: the driver, no pool
+        with self.read_statement() as connection:  # on every request: the driver, no pool
             return key_by_hash(connection, digest, "?" if self.dialect == "sqlite" else "%s")
 
     def revoke_api_key(self, key_id: int, now: datetime) -> Any:

@@ -22,7 +22,7 @@ from leadscore.storage.codec import Codec
 from leadscore.storage.duck import quote_name
 from leadscore.storage.event_ids import candidates
 from leadscore.storage.json_value import dump_json, same_number
-from leadscore.storage.reading import Batch, HistoryRows, duck_of, segments_of
+from leadscore.storage.reading import Batch, HistoryRows, duck_of, segment_rows_of, segments_of
 from leadscore.storage.records import (
     ContactInput,
     EventInput,
@@ -30,6 +30,7 @@ from leadscore.storage.records import (
     StageChange,
     WriteCounts,
 )
+from leadscore.storage.segment_rows import LARGEST_READ, SegmentRowCache
 from leadscore.storage.segments import SegmentKind
 from leadscore.storage.upsert import (
     ContactRow,
@@ -329,6 +330,11 @@ class Writer:
         the score segments and the table together (a bulk run's scores live in segments: read
         from the table alone, every score after one looked new, and gained a history row)."""
         previous = _Stored()
+        cache = segment_rows_of(self.connection)
+        if cache is not None and 0 < len(ids) <= LARGEST_READ:
+            kept = self._kept_stored_scores(cache, model, ids, names)
+            if kept is not None:
+                return kept
         if segments_of(self.connection) is not None and ids:
             from leadscore.storage.scores import current_wide_sql, score_segments
             from leadscore.storage.views import DataView
@@ -361,6 +367,65 @@ class Writer:
                     f"AND contact_id IN ({', '.join([mark] * len(part))})", (model, *part)):
                 previous[(contact_id, score)] = (value, label,
                                                  None if version is None else int(version))
+        return previous
+
+    def _kept_stored_scores(self, cache: SegmentRowCache, model: str, ids: list[str],
+                            names: list[str]) -> _Stored | None:
+        """`_stored_scores` with the score segments' part through the process's cache of
+        segment rows (the worker beside `serve`): per contact, the segments' newest row
+        (`current_wide_sql` over the segments alone, read once per contact and set of
+        segments), against the `scores` table's rows read here — the table's wins when
+        computed later, as a patch over the segments does in `current_wide_sql`. None: the
+        model has no score segments (the table alone, as before)."""
+        from leadscore.storage.scores import current_wide_sql, score_segments
+        from leadscore.storage.views import DataView
+
+        with DataView(self.connection) as view:
+            live = score_segments(view, model)
+            if not live:
+                return None
+            files = tuple(str(s.path) for s in live)
+
+            def read(missing: list[str]) -> list[tuple[Any, ...]]:
+                view.only_tail_rows("scores", "WHERE 1 = 0", ())  # the segments alone
+                targets = view.register_columns([("contact_id", "VARCHAR", missing)])
+                picks = ", ".join(f"{quote_name(n)}, {quote_name(n + ':label')}"
+                                  for n in names)
+                return [tuple(row) for row in view.duck.execute(
+                    f"SELECT s.contact_id, {picks + ', ' if picks else ''}s.grade, s.version, "
+                    f"s.computed_us FROM {current_wide_sql(view, model, names)} AS s "
+                    f"SEMI JOIN {targets} AS t ON t.contact_id = s.contact_id").fetchall()]
+
+            stored = cache.rows(("scores", model, tuple(names)), files, sorted(set(ids)), read)
+        table: dict[str, dict[str, tuple[Any, Any]]] = {}
+        newest: dict[str, tuple[int, int | None]] = {}  # contact -> (computed, version)
+        mark = self.codec.param()
+        for part in chunked(ids):
+            for cid, score, value, label, version, computed in self.connection.exec_driver_sql(
+                    f"SELECT contact_id, score, value, label, version, computed_us FROM scores "
+                    f"WHERE model = {mark} AND contact_id IN ({', '.join([mark] * len(part))})",
+                    (model, *part)):
+                table.setdefault(cid, {})[score] = (value, label)
+                at, kept_version = newest.get(cid, (computed, None))
+                version = kept_version if version is None else (
+                    int(version) if kept_version is None else max(kept_version, int(version)))
+                newest[cid] = (max(at, computed), version)
+        previous = _Stored()
+        previous.segments = True
+        for cid, rows in stored.items():
+            patch = table.get(cid)
+            row = rows[0] if rows else None
+            if patch is not None and (row is None or newest[cid][0] > row[-1]):
+                version = newest[cid][1]
+                for name in names:
+                    value, label = patch.get(name, (None, None))
+                    previous[(cid, name)] = (value, label, version)
+                previous[(cid, "grade")] = (None, patch.get("grade", (None, None))[1], version)
+            elif row is not None:
+                version = None if row[-2] is None else int(row[-2])
+                for i, name in enumerate(names):
+                    previous[(cid, name)] = (row[1 + 2 * i], row[2 + 2 * i], version)
+                previous[(cid, "grade")] = (None, row[-3], version)
         return previous
 
     # -- lifecycle stages ----------------------------------------------------------------
