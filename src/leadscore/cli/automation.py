@@ -72,6 +72,8 @@ def worker(
     seconds = _seconds(interval)
     from leadscore.automation.worker import run_worker
 
+    if not once:  # the same active contacts come back pass after pass, as beside serve
+        project.keep_segment_rows()
     stats = run_worker(project, interval=seconds, once=once, max_seconds=max_time or None,
                        echo=lambda text: console.print(text, markup=False))
     console.print(f"Worker stopped: {stats.passes:,} passes, {stats.contacts:,} contacts, "
