@@ -32,7 +32,7 @@ from datetime import UTC, datetime
 
 import numpy as np
 
-from leadscore.catalog import CoercionError, PropertyDef, parse_datetime, parse_duration
+from leadscore.catalog import CoercionError, PropertyDef, parse_datetime, parse_duration, to_micros
 from leadscore.diagnostics import LeadscoreError, Location
 from leadscore.evaluation import ContactSnapshot
 from leadscore.storage import Store
@@ -368,6 +368,38 @@ class CaseStream:
         if self.progress:
             self.progress(seen, self.total)
 
+    def cases(self) -> Iterator[Case]:
+        """The cases alone, in the same order and with the same `excluded` counts as
+        iterating the stream, from the contacts' creation times: no history is read."""
+        population = self.population
+        moment = population.cutoff.moment
+        if population.cutoff.kind is CutoffKind.FIXED:
+            assert moment is not None
+            until = to_micros(moment)
+            cutoff = moment.timestamp()
+            seen = 0
+            for contact_id, created_us in _contacts_in_order(self.store):
+                if created_us > until:
+                    continue
+                seen += 1
+                case = self._case(contact_id, created_us / 1_000_000, cutoff)
+                if case is not None:
+                    yield case
+            self.excluded[CREATED_AFTER] += self.total - seen
+            return
+        end = data_end(self.store)
+        self.end = end.timestamp() if end is not None else datetime.now(UTC).timestamp()
+        lags = self._converter_lags() if population.cutoff.kind is \
+            CutoffKind.BEFORE_OPPORTUNITY else None
+        for contact_id, created_us in _contacts_in_order(self.store):
+            created = created_us / 1_000_000
+            cutoff_at = self._cutoff(contact_id, created, lags)
+            if cutoff_at is None:
+                continue
+            case = self._case(contact_id, created, cutoff_at)
+            if case is not None:
+                yield case
+
     def _fixed(self) -> Iterator[tuple[ContactSnapshot, Case]]:
         moment = self.population.cutoff.moment
         assert moment is not None
@@ -470,3 +502,12 @@ def _creation_times(store: Store) -> dict[str, float]:
     with store.read() as connection:
         rows = connection.exec_driver_sql("SELECT contact_id, created_us FROM contacts")
         return {contact_id: created / 1_000_000 for contact_id, created in rows}
+
+
+def _contacts_in_order(store: Store) -> Iterator[tuple[str, int]]:
+    """(contact id, created µs) of every contact, in contact id order — the order in which
+    the stream reads histories (`storage.reading.contact_batches`)."""
+    with store.read() as connection:
+        rows = connection.exec_driver_sql(
+            "SELECT contact_id, created_us FROM contacts ORDER BY contact_id")
+        yield from ((str(contact_id), int(created)) for contact_id, created in rows)
