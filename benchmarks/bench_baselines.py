@@ -153,12 +153,12 @@ def boosting_auc(numbers, categories, labels, train, held) -> float:
 
 def measure(data: Dataset, split: str, folder: Path) -> Row:
     from leadscore.calibration import Cutoff, Population, suggest_model
+    from leadscore.calibration.cases import CaseStream
     from leadscore.calibration.features import (
         build_inputs,
         load_declared_types,
         with_declared_types,
     )
-    from leadscore.calibration.population import CaseStream
     from leadscore.calibration.suggest import plan_split
     from leadscore.ingestion import load_mapping
     from leadscore.ingestion.outcomes import import_outcomes

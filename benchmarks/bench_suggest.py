@@ -17,7 +17,10 @@ The machine is shared: `uptime` is printed with every figure, and the ratio to t
 measured in the same run is what compares across runs.
 
     python benchmarks/bench_suggest.py [--contacts 100000] [--events 2000000] [--work DIR]
-        [--json]
+        [--before COMMIT] [--json]
+
+`--before COMMIT` also runs `suggest` as that commit had it (its sources on PYTHONPATH), on
+the same store in the same run, and says whether the model file and the AUC are the same.
 """
 
 from __future__ import annotations
@@ -47,13 +50,13 @@ def uptime() -> str:
         return "unknown"
 
 
-def measure(command: list[str], *, cwd: Path | None = None) -> dict[str, Any]:
-    """Run a command in its own process: wall time, its own peak RSS (os.wait4), output."""
+def measure(command: list[str], *, cwd: Path | None = None,
+            env: dict[str, str] | None = None) -> dict[str, Any]:
+    """Run a command: wall time and output."""
     started = time.perf_counter()
     with subprocess.Popen(command, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                          text=True) as process:
+                          text=True, env=env) as process:
         stdout, stderr = process.communicate()
-        # communicate() reaped the child already; its rusage went to RUSAGE_CHILDREN
     seconds = time.perf_counter() - started
     if process.returncode != 0:
         raise SystemExit(f"failed ({process.returncode}): {' '.join(command)}\n"
@@ -61,10 +64,13 @@ def measure(command: list[str], *, cwd: Path | None = None) -> dict[str, Any]:
     return {"seconds": seconds, "stdout": stdout, "stderr": stderr}
 
 
-def isolated(command: list[str], *, cwd: Path | None = None) -> dict[str, Any]:
-    """`command` run under a fresh wrapper process, so ru_maxrss is the command's alone."""
+def isolated(command: list[str], *, cwd: Path | None = None,
+             source: Path | None = None) -> dict[str, Any]:
+    """`command` run under a fresh wrapper process, so ru_maxrss is the command's alone
+    (`source`: leadscore's code from that folder, e.g. an earlier commit)."""
     wrapper = [sys.executable, str(Path(__file__).resolve()), "--run-one", json.dumps(command)]
-    found = measure(wrapper, cwd=cwd)
+    env = None if source is None else {**os.environ, "PYTHONPATH": str(source)}
+    found = measure(wrapper, cwd=cwd, env=env)
     return json.loads(found["stdout"].strip().splitlines()[-1])
 
 
@@ -78,7 +84,7 @@ def run_one(command: list[str]) -> None:
         print(process.stdout[-2000:], process.stderr[-4000:], file=sys.stderr)
         raise SystemExit(process.returncode)
     print(json.dumps({"seconds": seconds, "peak_bytes": peak, "load": uptime(),
-                      "stdout": process.stdout[-20000:]}))
+                      "stdout": process.stdout}))
 
 
 def setup(work: Path, contacts: int, events: int, seed: int) -> Path:
@@ -182,6 +188,19 @@ print(f"baseline: {len(label):,} contacts x {matrix.shape[1]} columns; matrix {b
 """
 
 
+def checkout(work: Path, commit: str) -> Path:
+    """leadscore's sources at `commit` (git archive), for PYTHONPATH."""
+    sha = subprocess.run(["git", "rev-parse", "--short", commit], cwd=ROOT, check=True,
+                         capture_output=True, text=True).stdout.strip()
+    folder = work / f"source-{sha}"
+    if not (folder / "src").exists():
+        folder.mkdir(parents=True, exist_ok=True)
+        archive = subprocess.run(["git", "archive", sha, "src"], cwd=ROOT, check=True,
+                                 capture_output=True).stdout
+        subprocess.run(["tar", "-x", "-C", str(folder)], input=archive, check=True)
+    return folder / "src"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--contacts", type=int, default=100_000)
@@ -189,6 +208,8 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--work", type=Path, default=ROOT / "build" / "bench-suggest")
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--before", metavar="COMMIT",
+                        help="also run suggest as this commit had it, in the same run")
     parser.add_argument("--run-one", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.run_one:
@@ -203,13 +224,28 @@ def main() -> None:
     print(f"baseline (DuckDB + scikit-learn): {baseline['seconds']:.1f} s, "
           f"{baseline['peak_bytes'] / 1e6:,.0f} MB  [{baseline['load']}]\n  "
           + baseline["stdout"].strip(), flush=True)
-    suggest = isolated([*LEADSCORE, "suggest", "--as-of", f"created+{CUTOFF_DAYS}d",
-                        "--out", "models/suggested.yaml", "--format", "json"], cwd=project)
+    command = [*LEADSCORE, "suggest", "--as-of", f"created+{CUTOFF_DAYS}d", "--format", "json"]
+    if args.before:
+        source = checkout(args.work, args.before)
+        before = isolated([*command, "--out", "models/before.yaml"], cwd=project,
+                          source=source)
+        said = json.loads(before["stdout"])
+        print(f"suggest at {args.before}: {before['seconds']:.1f} s, "
+              f"{before['peak_bytes'] / 1e6:,.0f} MB  [{before['load']}]\n  held-out ROC AUC "
+              f"{said['held_out']['roc_auc']} on {said['held_out']['contacts']:,} contacts",
+              flush=True)
+    suggest = isolated([*command, "--out", "models/suggested.yaml"], cwd=project)
     report = json.loads(suggest["stdout"])
     print(f"suggest: {suggest['seconds']:.1f} s, {suggest['peak_bytes'] / 1e6:,.0f} MB  "
           f"[{suggest['load']}]\n  held-out ROC AUC {report['held_out']['roc_auc']} on "
           f"{report['held_out']['contacts']:,} contacts, trained on "
           f"{report['training']['contacts']:,}", flush=True)
+    if args.before:
+        same = ((project / "models" / "before.yaml").read_text().replace("before.yaml", "")
+                == (project / "models" / "suggested.yaml").read_text().replace(
+                    "suggested.yaml", ""))
+        print(f"  the same model file as at {args.before}: {same}; the same held-out AUC: "
+              f"{said['held_out']['roc_auc'] == report['held_out']['roc_auc']}")
     ratio = suggest["seconds"] / baseline["seconds"]
     ok_time = suggest["seconds"] < GOAL_SECONDS
     ok_memory = suggest["peak_bytes"] < GOAL_BYTES

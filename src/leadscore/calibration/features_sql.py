@@ -47,11 +47,14 @@ from leadscore.calibration.population import Case
 from leadscore.catalog import STANDARD_PROPERTIES, Catalog, PropertyType
 from leadscore.evaluation.arithmetic import seconds_to_micros
 from leadscore.model import parse_model
+from leadscore.model.criteria import EventCriterion
+from leadscore.storage.bulk import IMPORT_MEMORY
 from leadscore.storage.duck import quote_name
 from leadscore.storage.snapshots import ValueReader
 from leadscore.storage.views import DataView
 
 BATCH = 65_536  # rows per Arrow batch read back from DuckDB
+MEMORY = IMPORT_MEMORY  # DuckDB's limit meanwhile (it spills beyond): the process stays < 1 GB
 
 
 def readable(store: Any) -> bool:
@@ -81,7 +84,8 @@ class _Frame:
 
     def batches(self, sql: str) -> Any:
         relation = self.view.duck.sql(sql)
-        return relation.fetch_record_batch(BATCH)
+        # DuckDB 2 names it to_arrow_reader; 1.x fetch_record_batch
+        return (getattr(relation, "to_arrow_reader", None) or relation.fetch_record_batch)(BATCH)
 
 
 def build_inputs_sql(store: Any, cases: Sequence[Case], catalog: Catalog, *,
@@ -90,62 +94,81 @@ def build_inputs_sql(store: Any, cases: Sequence[Case], catalog: Catalog, *,
     """`features.build_inputs` of the cases' snapshots at their cutoffs, computed set-wise."""
     with store.read() as connection:
         view = DataView(connection)
-        frame = _Frame(view, cases)
-        skipped: dict[str, str] = {}
-        declared: dict[str, PropertyType] = {}
-        characteristics: list[Characteristic] = []
-        raw = _property_values(frame, catalog)
-        excluded = set(exclude) | (set() if include else set(DEFAULT_EXCLUDED))
-        for name in sorted(raw):
-            if include is not None and name not in include:
-                continue
-            if name in excluded:
-                skipped[name] = "excluded"
-                continue
-            found = property_characteristic(name, raw[name], catalog)
-            if isinstance(found, str):
-                skipped[name] = found
-                continue
-            characteristics.append(found)
-            if name not in STANDARD_PROPERTIES and found.property_type is not None:
-                declared[name] = found.property_type
-        del raw
-        custom: set[str] = set()
-        if events and include is None and frame.n:
-            characteristics.extend(_event_characteristics(frame, catalog, skipped, custom))
-        return Inputs(characteristics, skipped, declared, custom)
+        limit = view.duck.execute("SELECT current_setting('memory_limit')").fetchall()[0][0]
+        view.duck.execute(f"SET memory_limit = '{MEMORY}'")
+        try:
+            return _build(view, cases, catalog, exclude, include, events)
+        finally:
+            view.duck.execute(f"SET memory_limit = '{limit}'")
+
+
+def _build(view: DataView, cases: Sequence[Case], catalog: Catalog, exclude: Sequence[str],
+           include: Sequence[str] | None, events: bool) -> Inputs:
+    frame = _Frame(view, cases)
+    skipped: dict[str, str] = {}
+    declared: dict[str, PropertyType] = {}
+    characteristics: list[Characteristic] = []
+    raw = _property_values(frame, catalog)
+    excluded = set(exclude) | (set() if include else set(DEFAULT_EXCLUDED))
+    for name in sorted(raw):
+        if include is not None and name not in include:
+            continue
+        if name in excluded:
+            skipped[name] = "excluded"
+            continue
+        found = property_characteristic(name, raw[name].tolist(), catalog)
+        if isinstance(found, str):
+            skipped[name] = found
+            continue
+        characteristics.append(found)
+        if name not in STANDARD_PROPERTIES and found.property_type is not None:
+            declared[name] = found.property_type
+    del raw
+    custom: set[str] = set()
+    if events and include is None and frame.n:
+        characteristics.extend(_event_characteristics(frame, catalog, skipped, custom))
+    return Inputs(characteristics, skipped, declared, custom)
 
 
 def _property_values(frame: _Frame, catalog: Catalog) -> dict[str, np.ndarray]:
     """Each property known for some case: its value per case as of the cutoff (None where
-    unknown), as `ContactHistory.snapshot_at` has it (`created_at` falls back to creation)."""
+    unknown), as `ContactHistory.snapshot_at` has it (`created_at` falls back to creation).
+    Each distinct stored value of a property is read once in Python; DuckDB places them."""
     reader = ValueReader(dict(catalog.properties))
+    duck = frame.view.duck
     changes = frame.view.relation("property_changes")
-    sql = (f"SELECT h.name, k.i, arg_max(h.value, (h.changed_us, h.seq)) AS value "
-           f"FROM {changes} h JOIN {frame.table} k ON h.contact_id = k.contact_id "
-           f"WHERE h.changed_us <= k.cutoff_us GROUP BY h.name, k.i")
+    duck.execute(f"CREATE OR REPLACE TEMP TABLE lsx_latest AS SELECT h.name, k.i, "
+                 f"arg_max(h.value, (h.changed_us, h.seq)) AS value FROM {changes} h "
+                 f"JOIN {frame.table} k ON h.contact_id = k.contact_id "
+                 f"WHERE h.changed_us <= k.cutoff_us GROUP BY h.name, k.i")
+    duck.execute("CREATE OR REPLACE TEMP TABLE lsx_distinct AS SELECT name, value, "
+                 "(row_number() OVER ()) - 1 AS id FROM (SELECT DISTINCT name, value "
+                 "FROM lsx_latest WHERE value IS NOT NULL)")
+    decoded: list[Any] = []
+    for batch in frame.batches("SELECT name, value FROM lsx_distinct ORDER BY id"):
+        decoded.extend(reader.read(name, stored, _forms(stored)) for name, stored in zip(
+            batch.column(0).to_pylist(), batch.column(1).to_pylist(), strict=True))
+    values = np.empty(len(decoded), dtype=object)
+    values[:] = decoded
+    names = [row[0] for row in duck.execute(
+        "SELECT DISTINCT name FROM lsx_distinct ORDER BY name").fetchall()]
     columns: dict[str, np.ndarray] = {}
-    memo: dict[tuple[str, Any], Any] = {}
-    read = reader.read
-    for batch in frame.batches(sql):
-        names = batch.column(0).to_pylist()
-        rows = batch.column(1).to_pylist()
-        values = batch.column(2).to_pylist()
-        for name, row, stored in zip(names, rows, values, strict=True):
-            key = (name, stored)
-            value = memo.get(key, memo)
-            if value is memo:
-                value = memo[key] = read(name, stored, _forms(stored))
-            if value is None:
-                continue
-            column = columns.get(name)
-            if column is None:
-                column = columns[name] = np.full(frame.n, None, dtype=object)
-            column[row] = value
+    for name in names:
+        found = duck.execute("SELECT l.i, d.id FROM lsx_latest l JOIN lsx_distinct d "
+                             "ON l.name = d.name AND l.value = d.value WHERE l.name = ?",
+                             [name]).fetchnumpy()
+        column = np.full(frame.n, None, dtype=object)
+        column[np.asarray(found["i"], dtype=np.int64)] = values[np.asarray(found["id"],
+                                                                           dtype=np.int64)]
+        if any(value is not None for value in column):
+            columns[name] = column
+    duck.execute("DROP TABLE lsx_latest")
+    duck.execute("DROP TABLE lsx_distinct")
     if frame.n:  # a snapshot without a created_at value has the creation time
         created = columns.setdefault("created_at", np.full(frame.n, None, dtype=object))
-        for row in np.flatnonzero(np.equal(created, None)).tolist():
-            created[row] = datetime.fromtimestamp(frame.created[row], tz=UTC)
+        for row, value in enumerate(created.tolist()):
+            if value is None:
+                created[row] = datetime.fromtimestamp(frame.created[row], tz=UTC)
     return columns
 
 
@@ -153,8 +176,7 @@ def _forms(stored: Any) -> tuple[Any, Any, Any, Any]:
     """The typed forms of a stored JSON text (what the store keeps beside it)."""
     from leadscore.catalog.forms import typed_forms
 
-    value = ValueReader().json(stored)
-    forms = typed_forms(value)
+    forms = typed_forms(ValueReader().json(stored))
     return (forms.text, forms.number, forms.flag, forms.time_us)
 
 
@@ -227,7 +249,11 @@ def _count_events(frame: _Frame, specs: list[tuple[str, str, str]],
 
     model = parse_model(probe_model_text([when for _, _, when in specs], custom), "<probe>")
     rules = model.scores["probe"].all_rules()
-    probes = Probes(counts={f"s{j}": rule.criterion for j, rule in enumerate(rules)})
+    criteria: dict[str, EventCriterion] = {}
+    for j, rule in enumerate(rules):
+        assert isinstance(rule.criterion, EventCriterion)  # every probe is an event count
+        criteria[f"s{j}"] = rule.criterion
+    probes = Probes(counts=criteria)
     shifted = {CONTACTS: "lsx_cases", VALUES: "lsx_cases", EVENTS: "lsx_events"}
     query = compile_model(model, as_of=frame.moment, dialect="duckdb", probes=probes,
                           relations=shifted)

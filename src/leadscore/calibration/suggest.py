@@ -25,6 +25,7 @@ import numpy as np
 
 from leadscore.calibration import drift, features_sql, leakage, metrics, probability
 from leadscore.calibration.backtest import BacktestResult
+from leadscore.calibration.cases import CaseStream
 from leadscore.calibration.features import (
     Inputs,
     build_inputs,
@@ -32,7 +33,6 @@ from leadscore.calibration.features import (
     with_declared_types,
 )
 from leadscore.calibration.population import (
-    CaseStream,
     LeftOut,
     Population,
     Sample,
