@@ -137,8 +137,11 @@ def _property_values(frame: _Frame, catalog: Catalog) -> dict[str, np.ndarray]:
     reader = ValueReader(dict(catalog.properties))
     duck = frame.view.duck
     changes = frame.view.relation("property_changes")
+    # the latest change by (changed_us, seq) as one integer key (seq is a BIGINT ≥ 0): a
+    # HUGEINT compares faster than a struct (3.0 s against 3.9–6.5 s at 100,000 contacts)
     duck.execute(f"CREATE OR REPLACE TEMP TABLE lsx_latest AS SELECT h.name, k.i, "
-                 f"arg_max(h.value, (h.changed_us, h.seq)) AS value FROM {changes} h "
+                 f"arg_max(h.value, h.changed_us::HUGEINT * {2**63} + h.seq) AS value "
+                 f"FROM {changes} h "
                  f"JOIN {frame.table} k ON h.contact_id = k.contact_id "
                  f"WHERE h.changed_us <= k.cutoff_us GROUP BY h.name, k.i")
     duck.execute("CREATE OR REPLACE TEMP TABLE lsx_distinct AS SELECT name, value, "
@@ -152,16 +155,21 @@ def _property_values(frame: _Frame, catalog: Catalog) -> dict[str, np.ndarray]:
     values[:] = decoded
     names = [row[0] for row in duck.execute(
         "SELECT DISTINCT name FROM lsx_distinct ORDER BY name").fetchall()]
-    columns: dict[str, np.ndarray] = {}
-    for name in names:
-        found = duck.execute("SELECT l.i, d.id FROM lsx_latest l JOIN lsx_distinct d "
-                             "ON l.name = d.name AND l.value = d.value WHERE l.name = ?",
-                             [name]).fetchnumpy()
-        column = np.full(frame.n, None, dtype=object)
-        column[np.asarray(found["i"], dtype=np.int64)] = values[np.asarray(found["id"],
-                                                                           dtype=np.int64)]
-        if any(value is not None for value in column):
-            columns[name] = column
+    number = {name: k for k, name in enumerate(names)}
+    columns: dict[str, np.ndarray] = {name: np.full(frame.n, None, dtype=object)
+                                      for name in names}
+    for batch in frame.batches("SELECT l.name, l.i, d.id FROM lsx_latest l JOIN lsx_distinct d "
+                               "ON l.name = d.name AND l.value = d.value"):
+        which = np.asarray([number[name] for name in
+                            batch.column(0).dictionary_encode().dictionary.to_pylist()])[
+            batch.column(0).dictionary_encode().indices.to_numpy()]
+        rows = batch.column(1).to_numpy()
+        ids = batch.column(2).to_numpy()
+        for k in np.unique(which).tolist():
+            chosen = which == k
+            columns[names[k]][rows[chosen]] = values[ids[chosen]]
+    columns = {name: column for name, column in columns.items()
+               if any(value is not None for value in column)}
     duck.execute("DROP TABLE lsx_latest")
     duck.execute("DROP TABLE lsx_distinct")
     if frame.n:  # a snapshot without a created_at value has the creation time
