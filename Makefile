@@ -5,8 +5,8 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 DEMO_DIR ?= build/demo
 
-.PHONY: demo test test-fast bench bench-api bench-scale bench-web bench-baselines lint \
-	typecheck schema clean browser
+.PHONY: demo test test-fast bench bench-api bench-scale bench-web bench-baselines bench-suggest \
+	lint typecheck schema clean browser
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "leadscore needs Python 3.11 or newer"'
@@ -80,6 +80,12 @@ bench-web: $(STAMP)
 # datasets (../shared/data), a random and a time split each: the README's table
 bench-baselines: $(STAMP)
 	$(BIN)/python benchmarks/bench_baselines.py
+
+# `leadscore suggest` on 100,000 synthetic contacts (2,000,000 events) beside a hand-written
+# DuckDB query + scikit-learn fit of the same kind of matrix (ARGS="--before COMMIT" also runs
+# an earlier commit's suggest on the same store; ARGS="--contacts 20000 --events 400000")
+bench-suggest: $(STAMP)
+	$(BIN)/python benchmarks/bench_suggest.py $(ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks

@@ -5,6 +5,8 @@ of a tuned logistic regression and of tuned gradient boosting, trained on the sa
 
     python benchmarks/bench_baselines.py           # needs ../shared/data; make bench-baselines
     python benchmarks/bench_baselines.py "Online Shoppers:time"     # one dataset and split
+    python benchmarks/bench_baselines.py --additive "Online Shoppers:random"   # and boosting
+                                              # without interactions (on stderr)
 
 - Random split: the file as the examples import it (no dates), 30 % held out by a hash of the
   contact id, seed 7 (what `suggest` does with a dateless file).
@@ -62,6 +64,7 @@ class Row:
     logistic: float
     boosting: float
     seconds: float
+    additive: float | None = None  # gradient boosting that may not combine inputs
 
     @property
     def gap(self) -> float:
@@ -135,7 +138,8 @@ def logistic_auc(numbers, categories, labels, train, held) -> float:
     return float(roc_auc_score(labels[held], search.predict_proba(x[held])[:, 1]))
 
 
-def boosting_auc(numbers, categories, labels, train, held) -> float:
+def boosting_auc(numbers, categories, labels, train, held, *,
+                 interactions: bool = True) -> float:
     from sklearn.ensemble import HistGradientBoostingClassifier
     from sklearn.metrics import roc_auc_score
     from sklearn.model_selection import GridSearchCV
@@ -143,22 +147,23 @@ def boosting_auc(numbers, categories, labels, train, held) -> float:
     cats = np.where(categories < 0, np.nan, categories).astype(np.float64)
     x = np.column_stack([numbers, cats])
     mask = [False] * numbers.shape[1] + [True] * categories.shape[1]
-    model = HistGradientBoostingClassifier(categorical_features=mask, max_iter=300,
-                                           early_stopping=True, random_state=0)
+    model = HistGradientBoostingClassifier(
+        categorical_features=mask, max_iter=300, early_stopping=True, random_state=0,
+        interaction_cst=None if interactions else "no_interactions")
     search = GridSearchCV(model, {"max_leaf_nodes": [7, 15, 31], "l2_regularization": [0.0, 1.0]},
                           scoring="roc_auc", cv=3)
     search.fit(x[train], labels[train])
     return float(roc_auc_score(labels[held], search.predict_proba(x[held])[:, 1]))
 
 
-def measure(data: Dataset, split: str, folder: Path) -> Row:
+def measure(data: Dataset, split: str, folder: Path, *, additive: bool = False) -> Row:
     from leadscore.calibration import Cutoff, Population, suggest_model
+    from leadscore.calibration.cases import CaseStream
     from leadscore.calibration.features import (
         build_inputs,
         load_declared_types,
         with_declared_types,
     )
-    from leadscore.calibration.population import CaseStream
     from leadscore.calibration.suggest import plan_split
     from leadscore.ingestion import load_mapping
     from leadscore.ingestion.outcomes import import_outcomes
@@ -193,7 +198,9 @@ def measure(data: Dataset, split: str, folder: Path) -> Row:
     return Row(data.title, split, int(held.sum()), report.held_out_auc,
                logistic_auc(numbers, categories, labels, train, held),
                boosting_auc(numbers, categories, labels, train, held),
-               time.perf_counter() - started)
+               time.perf_counter() - started,
+               boosting_auc(numbers, categories, labels, train, held, interactions=False)
+               if additive else None)
 
 
 def table(rows: list[Row]) -> str:
@@ -207,7 +214,11 @@ def table(rows: list[Row]) -> str:
 
 def main(only: list[str]) -> None:
     """Every dataset and split, or those named as 'Dataset:split' in `only`; a row of the
-    table is printed as soon as it is measured."""
+    table is printed as soon as it is measured. `--additive` also fits gradient boosting
+    that may not combine inputs (`interaction_cst="no_interactions"`, same grid): a model of
+    the scorecard's form, one function per input added up."""
+    additive = "--additive" in only
+    only = [o for o in only if o != "--additive"]
     if not DATA.is_dir():
         sys.exit(f"{DATA} is absent: the shared datasets are not part of the repository")
     header = table([]).splitlines()
@@ -217,8 +228,11 @@ def main(only: list[str]) -> None:
             if only and f"{data.title}:{split}" not in only:
                 continue
             with tempfile.TemporaryDirectory() as tmp:
-                row = measure(data, split, Path(tmp))
+                row = measure(data, split, Path(tmp), additive=additive)
             print(table([row]).splitlines()[-1], flush=True)
+            if row.additive is not None:
+                print(f"{data.title}, {split} split: gradient boosting without interactions "
+                      f"(each tree on one input) {row.additive:.3f}", file=sys.stderr)
             print(f"{data.title}, {split} split: {row.seconds:.0f} s", file=sys.stderr)
 
 

@@ -27,8 +27,8 @@ SETS = [("X Education", "x_education_leads.csv", "examples/x_education/mapping.y
 
 def inputs_of(csv_name: str, mapping: str, as_of: str, folder: Path):
     from leadscore.calibration import Cutoff, Population
+    from leadscore.calibration.cases import CaseStream
     from leadscore.calibration.features import build_inputs
-    from leadscore.calibration.population import CaseStream
     from leadscore.calibration.suggest import plan_split
     from leadscore.ingestion import load_mapping
     from leadscore.ingestion.outcomes import import_outcomes

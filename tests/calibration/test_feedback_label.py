@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from leadscore.calibration import Cutoff, CutoffKind, Population, Target, backtest_model
-from leadscore.calibration.population import CaseStream
+from leadscore.calibration.cases import CaseStream
 from leadscore.diagnostics import LeadscoreError
 from leadscore.project import Project
 from tests.cli.conftest import Cli

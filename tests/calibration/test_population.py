@@ -8,8 +8,8 @@ import pytest
 
 from leadscore import synthetic
 from leadscore.calibration import Cutoff, CutoffKind, Population, Sample, Target
+from leadscore.calibration.cases import CaseStream
 from leadscore.calibration.population import (
-    CaseStream,
     converted_at,
     left_out_report,
     unit_hash,

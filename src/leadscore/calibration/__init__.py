@@ -11,10 +11,10 @@ inputs that are too good to be true. Reports render as text, JSON and HTML with 
 """
 
 from leadscore.calibration.backtest import BacktestResult, ScoredCases, score_cases, summarize
+from leadscore.calibration.cases import CaseStream
 from leadscore.calibration.compare import Comparison
 from leadscore.calibration.population import (
     Case,
-    CaseStream,
     Cutoff,
     CutoffKind,
     Population,

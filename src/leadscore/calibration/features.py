@@ -189,20 +189,33 @@ def _event_characteristics(snapshots: Sequence[ContactSnapshot], catalog: Catalo
         for kind, series in snap.events.items():
             seen: set[tuple[str, str]] = set()
             for attributes in series.attributes:
-                for attribute, value in attributes.items():
-                    if not isinstance(value, str) or not value:
-                        continue
-                    key = (kind, attribute)
-                    shown = _section(value) if attribute in _URL_ATTRIBUTES else value.casefold()
-                    if shown is None:
-                        continue
-                    bucket = distinct.setdefault(key, set())
+                for attribute, shown in attribute_tokens(attributes):
+                    bucket = distinct.setdefault((kind, attribute), set())
                     if len(bucket) <= 200:
                         bucket.add(shown)
-                    seen.add((kind, attribute + "\0" + shown))
-            for kind_, token in seen:
-                attribute, shown = token.split("\0", 1)
-                value_cover.setdefault((kind_, attribute), Counter())[shown] += 1
+                    seen.add((attribute, shown))
+            for attribute, shown in seen:
+                value_cover.setdefault((kind, attribute), Counter())[shown] += 1
+    specs = event_specs(n, contacts_with, value_cover, distinct, catalog, skipped, custom)
+    if not specs:
+        return []
+    counts = _count_events(snapshots, specs, custom)
+    out = []
+    for (spec_key, label, when), values in zip(specs, counts, strict=True):
+        if not values.any():
+            continue
+        out.append(Characteristic(spec_key, label, COUNT, values, when=when, source="event"))
+    return out
+
+
+def event_specs(n: int, contacts_with: Counter[str],
+                value_cover: dict[tuple[str, str], Counter[str]],
+                distinct: dict[tuple[str, str], set[str]], catalog: Catalog,
+                skipped: dict[str, str], custom: set[str]) -> list[tuple[str, str, str]]:
+    """The event inputs worth counting, as (key, name, criterion) — from how many of the `n`
+    contacts have each event type, each (type, attribute) value or site section
+    (`value_cover`), and the distinct values seen per (type, attribute). A value's ties in
+    coverage are broken by the value itself, so the choice never depends on reading order."""
     specs: list[tuple[str, str, str]] = []  # (key, name, when)
     for kind in sorted(contacts_with):
         if contacts_with[kind] < MIN_COVERAGE * n:
@@ -218,7 +231,8 @@ def _event_characteristics(snapshots: Sequence[ContactSnapshot], catalog: Catalo
                 continue
             if attribute not in _URL_ATTRIBUTES and len(distinct[(owner, attribute)]) > 50:
                 continue
-            common = [v for v, c in cover.most_common(MAX_VALUES_PER_ATTRIBUTE)
+            ranked = sorted(cover.items(), key=lambda vc: (-vc[1], vc[0]))
+            common = [v for v, c in ranked[:MAX_VALUES_PER_ATTRIBUTE]
                       if c >= MIN_COVERAGE * n]
             for value in common:
                 if attribute in _URL_ATTRIBUTES:
@@ -230,15 +244,22 @@ def _event_characteristics(snapshots: Sequence[ContactSnapshot], catalog: Catalo
                     label = f"{kind} with {attribute} {value} (count)"
                 specs.append((f"event:{kind}:{attribute}={value}", label,
                               _flow({"event": kind, "where": {attribute: test}})))
-    if not specs:
+    return specs
+
+
+def attribute_tokens(attributes: Any) -> list[tuple[str, str]]:
+    """(attribute, value shown) of one event's attributes that an input may filter on: text
+    values, casefolded, and of a URL its site section."""
+    if not isinstance(attributes, dict):
         return []
-    counts = _count_events(snapshots, specs, custom)
-    out = []
-    for (spec_key, label, when), values in zip(specs, counts, strict=True):
-        if not values.any():
+    found = []
+    for attribute, value in attributes.items():
+        if not isinstance(value, str) or not value:
             continue
-        out.append(Characteristic(spec_key, label, COUNT, values, when=when, source="event"))
-    return out
+        shown = _section(value) if attribute in _URL_ATTRIBUTES else value.casefold()
+        if shown is not None:
+            found.append((attribute, shown))
+    return found
 
 
 def _filterable(catalog: Catalog, kind: str, attribute: str, custom: set[str]) -> bool:

@@ -25,25 +25,17 @@ from __future__ import annotations
 import enum
 import hashlib
 import re
-from collections import Counter
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 
-import numpy as np
-
-from leadscore.catalog import CoercionError, PropertyDef, parse_datetime, parse_duration
+from leadscore.catalog import CoercionError, parse_datetime, parse_duration
 from leadscore.diagnostics import LeadscoreError, Location
-from leadscore.evaluation import ContactSnapshot
 from leadscore.storage import Store
-from leadscore.storage.history import load_histories
 from leadscore.storage.outcomes import (
     OutcomeRecord,
     count_feedback,
     count_outcomes,
-    data_end,
-    load_feedback,
-    load_outcomes,
 )
 
 Progress = Callable[[int, int], None]
@@ -325,148 +317,3 @@ def opportunity_anchor(record: OutcomeRecord | None) -> float | None:
         return None
     known = [m.timestamp() for m in (record.opportunity_at, record.won_at) if m is not None]
     return min(known) if known else None
-
-
-class CaseStream:
-    """(snapshot, case) pairs of a backtest population from a store, with the reasons for
-    every contact left out (`excluded`) filled in as the stream is read."""
-
-    def __init__(self, store: Store, population: Population, *,
-                 property_types: Mapping[str, PropertyDef] | None = None,
-                 progress: Progress | None = None) -> None:
-        self.store = store
-        self.population = population
-        self.property_types = property_types
-        self.progress = progress
-        self.excluded: Counter[str] = Counter()
-        feedback = population.target is Target.SALES_FEEDBACK
-        self.outcomes = {} if feedback else load_outcomes(store)
-        self.verdicts = load_feedback(store) if feedback else {}
-        self.total = int(store.counts().get("contacts", 0))
-        self.end: float | None = None
-
-    def __iter__(self) -> Iterator[tuple[ContactSnapshot, Case]]:
-        population = self.population
-        if population.cutoff.kind is CutoffKind.FIXED:
-            yield from self._fixed()
-            return
-        end = data_end(self.store)
-        self.end = end.timestamp() if end is not None else datetime.now(UTC).timestamp()
-        lags = self._converter_lags() if population.cutoff.kind is \
-            CutoffKind.BEFORE_OPPORTUNITY else None
-        seen = 0
-        for history in load_histories(self.store, catalog=self.property_types):
-            seen += 1
-            if self.progress and seen % 2000 == 0:
-                self.progress(seen, self.total)
-            cutoff = self._cutoff(history.contact_id, history.created_at, lags)
-            if cutoff is None:
-                continue
-            case = self._case(history.contact_id, history.created_at, cutoff)
-            if case is not None:
-                yield history.snapshot_at(cutoff), case
-        if self.progress:
-            self.progress(seen, self.total)
-
-    def _fixed(self) -> Iterator[tuple[ContactSnapshot, Case]]:
-        moment = self.population.cutoff.moment
-        assert moment is not None
-        seen = 0
-        for snap in self.store.load_snapshots(moment, catalog=self.property_types):
-            seen += 1
-            if self.progress and seen % 2000 == 0:
-                self.progress(seen, self.total)
-            case = self._case(snap.contact_id, snap.created_at or snap.as_of, snap.as_of)
-            if case is not None:
-                yield snap, case
-        if self.total > seen:
-            self.excluded[CREATED_AFTER] += self.total - seen
-        if self.progress:
-            self.progress(self.total, self.total)
-
-    def _converter_lags(self) -> np.ndarray:
-        """Creation → cutoff of every converter (seconds), sorted, for matched moments."""
-        gap = self.population.cutoff.offset
-        created = _creation_times(self.store)
-        lags = []
-        for contact_id, record in self.outcomes.items():
-            anchor = opportunity_anchor(record)
-            start = created.get(contact_id)
-            if anchor is not None and start is not None and anchor - gap >= start:
-                lags.append(anchor - gap - start)
-        return np.sort(np.asarray(lags, dtype=np.float64))
-
-    def _cutoff(self, contact_id: str, created: float, lags: np.ndarray | None) -> float | None:
-        cutoff_spec = self.population.cutoff
-        assert self.end is not None
-        if cutoff_spec.kind is CutoffKind.AFTER_CREATION:
-            cutoff = created + cutoff_spec.offset
-        elif cutoff_spec.kind is CutoffKind.BEFORE_FEEDBACK:
-            verdict = self.verdicts.get(contact_id)
-            if verdict is None:
-                self.excluded[NO_FEEDBACK] += 1
-                return None
-            cutoff = verdict.at.timestamp() - cutoff_spec.offset
-            if cutoff < created:
-                self.excluded[FEEDBACK_IN_GAP] += 1
-                return None
-            return cutoff  # the verdict itself is data: the cutoff is before the data's end
-        else:
-            anchor = opportunity_anchor(self.outcomes.get(contact_id))
-            if anchor is not None:
-                cutoff = anchor - cutoff_spec.offset
-                if cutoff < created:
-                    self.excluded[OPPORTUNITY_IN_GAP] += 1
-                    return None
-            else:
-                cutoff = _matched_moment(contact_id, created, self.end, lags,
-                                         cutoff_spec.seed)
-        if cutoff > self.end:
-            self.excluded[AFTER_END] += 1
-            return None
-        return cutoff
-
-    def _case(self, contact_id: str, created: float, cutoff: float) -> Case | None:
-        population = self.population
-        if not population.sample.keeps(contact_id, created):
-            self.excluded[OUTSIDE_SAMPLE] += 1
-            return None
-        if population.target is Target.SALES_FEEDBACK:
-            verdict = self.verdicts.get(contact_id)
-            if verdict is None:
-                self.excluded[NO_FEEDBACK] += 1
-                return None
-            settled: float | None = verdict.at.timestamp()
-            moment = settled if verdict.value in POSITIVE_FEEDBACK else None
-        else:
-            record = self.outcomes.get(contact_id)
-            settled = settled_at(record, population.target)
-            moment = converted_at(record, population.target)
-        if settled is not None and settled <= cutoff:
-            if population.target is Target.SALES_FEEDBACK:
-                self.excluded[JUDGED_FIRST] += 1
-            else:
-                self.excluded[CONVERTED_FIRST if moment is not None and moment <= cutoff
-                              else LOST_FIRST] += 1
-            return None
-        converted = moment is not None and moment > cutoff and (
-            population.horizon is None or moment <= cutoff + population.horizon)
-        return Case(contact_id, created, cutoff, converted, moment if converted else None)
-
-
-def _matched_moment(contact_id: str, created: float, end: float, lags: np.ndarray | None,
-                    seed: int) -> float:
-    u = unit_hash(contact_id, seed, "matched-moment")
-    room = max(end - created, 0.0)
-    if lags is None or not len(lags):
-        return created + u * room
-    fitting = int(np.searchsorted(lags, room, side="right"))
-    if fitting == 0:
-        return created + u * room
-    return created + float(lags[min(int(u * fitting), fitting - 1)])
-
-
-def _creation_times(store: Store) -> dict[str, float]:
-    with store.read() as connection:
-        rows = connection.exec_driver_sql("SELECT contact_id, created_us FROM contacts")
-        return {contact_id: created / 1_000_000 for contact_id, created in rows}

@@ -16,10 +16,10 @@ import numpy as np
 
 from leadscore.calibration import drift, leakage, metrics
 from leadscore.calibration.backtest import BacktestResult, ScoredCases, score_cases, summarize
+from leadscore.calibration.cases import CaseStream
 from leadscore.calibration.compare import Comparison, compare_scored
 from leadscore.calibration.features import CATEGORICAL, property_characteristic
 from leadscore.calibration.population import (
-    CaseStream,
     CutoffKind,
     LeftOut,
     Population,

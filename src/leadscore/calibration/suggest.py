@@ -23,8 +23,9 @@ from typing import Any
 
 import numpy as np
 
-from leadscore.calibration import drift, leakage, metrics, probability
+from leadscore.calibration import drift, features_sql, leakage, metrics, probability
 from leadscore.calibration.backtest import BacktestResult
+from leadscore.calibration.cases import CaseStream
 from leadscore.calibration.features import (
     Inputs,
     build_inputs,
@@ -32,7 +33,6 @@ from leadscore.calibration.features import (
     with_declared_types,
 )
 from leadscore.calibration.population import (
-    CaseStream,
     LeftOut,
     Population,
     Sample,
@@ -182,17 +182,26 @@ def suggest_model(store: Store, catalog: Catalog, population: Population, out: s
                   allow: Sequence[str] = (),
                   max_inputs: int = 25, max_bins: int = 5, pdo: float = 20.0,
                   auc_limit: float = leakage.AUC_LIMIT, iv_limit: float = leakage.IV_LIMIT,
-                  replicates: int = 1000, progress: Progress | None = None) -> SuggestReport:
+                  replicates: int = 1000, progress: Progress | None = None,
+                  engine: str = "auto") -> SuggestReport:
+    """Fit, write and judge a scorecard (module docstring). `engine`: "duckdb" builds the
+    inputs set-wise (`features_sql`, the default where DuckDB reads the store), "python"
+    from a snapshot of every contact (`features.build_inputs`: the reference, and the path
+    for a PostgreSQL store)."""
+    if engine not in ("auto", "duckdb", "python"):
+        raise ValueError(f"unknown engine {engine!r}")
     started = time.perf_counter()
     require_labels(store, population)
     catalog = with_declared_types(catalog, load_declared_types(store))
     types = dict(catalog.properties)
     stream = CaseStream(store, population, property_types=types, progress=progress)
-    pairs = list(stream)
+    set_wise = engine == "duckdb" or (engine == "auto" and features_sql.readable(store))
+    pairs = [] if set_wise else list(stream)
+    cases = list(stream.cases()) if set_wise else [case for _, case in pairs]
     left_out = left_out_report(stream.excluded, population)
-    ids = [case.contact_id for _, case in pairs]
-    created = np.asarray([case.created_at for _, case in pairs], dtype=np.float64)
-    labels = np.asarray([case.converted for _, case in pairs], dtype=bool)
+    ids = [case.contact_id for case in cases]
+    created = np.asarray([case.created_at for case in cases], dtype=np.float64)
+    labels = np.asarray([case.converted for case in cases], dtype=bool)
     plan, held = plan_split(ids, created, split=split, share=held_out_share,
                             held_out_from=held_out_from, seed=seed)
     train = ~held
@@ -203,9 +212,15 @@ def suggest_model(store: Store, catalog: Catalog, population: Population, out: s
                          f"{int(labels[mask].sum()):,} conversions: too few to fit and judge "
                          "a model", Location(field="--held-out-share"),
                 hint="use a larger store, another cutoff, or another split")
-    snapshots = [snap for snap, _ in pairs]
-    inputs: Inputs = build_inputs(snapshots, catalog, exclude=exclude, include=include)
-    del pairs, snapshots
+    if set_wise:
+        inputs = features_sql.build_inputs_sql(store, cases, catalog, exclude=exclude,
+                                               include=include)
+    else:
+        inputs = build_inputs([snap for snap, _ in pairs], catalog, exclude=exclude,
+                              include=include)
+    del pairs, cases
+    if progress:
+        progress(stream.total, stream.total)
     check_allowed(allow, inputs)
     strengths = leakage.measure_inputs(
         [_restricted(ch, train) for ch in inputs.characteristics], labels[train])

@@ -81,13 +81,15 @@ class Probes:
     path): whether each named criterion holds (`holds:<key>`, after scores and lists, so it may
     use them), the time in µs of the latest event matching each named event criterion
     (`latest:<key>`), of the latest recorded change of each named property (`changed:<key>`),
-    and a property's typed value (`value:<property>`). The `holds` and `latest` criteria
-    count in the schedule."""
+    a property's typed value (`value:<property>`), and the number of events matching each
+    named event criterion (`count:<key>`: `suggest`'s event inputs). The `holds` and `latest`
+    criteria count in the schedule."""
 
     holds: Mapping[str, c.Criterion] = field(default_factory=dict)
     latest: Mapping[str, c.EventCriterion] = field(default_factory=dict)
     changed: Mapping[str, str] = field(default_factory=dict)
     values: tuple[str, ...] = ()
+    counts: Mapping[str, c.EventCriterion] = field(default_factory=dict)
 
 
 def compile_model(model: Model, *, as_of: datetime | int, dialect: str | Dialect = "duckdb",
@@ -257,6 +259,9 @@ class _Compiler:
                 add(f"latest:{key}", self.scan.latest(event))
         for key, prop in probes.changed.items():
             add(f"changed:{key}", self.values.changed_at(prop, catalog.property_type(prop)))
+        for key, event in probes.counts.items():
+            with self.ctx.at(f"event '{key}'"):
+                add(f"count:{key}", self.scan.count(event))
         for prop in probes.values:
             definition = catalog.properties.get(prop)
             add(f"value:{prop}", self.values.value(
