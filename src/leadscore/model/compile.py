@@ -106,6 +106,7 @@ class CriteriaCompiler:
         self.scores = scores  # None: score/list conditions are not allowed here
         self.lists = lists or set()
         self.stage_names: tuple[str, ...] = LIFECYCLE_STAGE_VALUES[:-1]
+        self.contact_catalog = self.catalog  # in a model's `companies:`, the contacts' own
 
     # reporting
     def error(self, code: str, message: str, path: Path, *, key: bool = False,
@@ -124,12 +125,19 @@ class CriteriaCompiler:
         scores = self.order_sums(scores, spec)
         self.check_stages(scores)
         grade = self.grade(spec, scores) if spec.grade else None
+        companies = None
+        if spec.companies is not None:
+            from leadscore.model.company_compile import CompanyCompiler
+
+            self.contact_catalog = self.catalog
+            companies = CompanyCompiler(self, scores).companies(spec.companies)
+            self.catalog = self.contact_catalog
         lifecycle = (self.lifecycle(spec.lifecycle) if spec.lifecycle
                      else Lifecycle(order=self.stage_names))
         digest = hashlib.sha256(self.doc.text.encode()).hexdigest()[:16]
         return Model(name=spec.name, scores=scores, catalog=self.catalog, grade=grade,
                      lifecycle=lifecycle, description=spec.description, version=spec.version,
-                     path=self.doc.file, digest=digest)
+                     path=self.doc.file, digest=digest, companies=companies)
 
     def stage_order(self, spec: ModelSpec) -> tuple[str, ...]:
         order = spec.lifecycle.order if spec.lifecycle else None

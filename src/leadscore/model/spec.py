@@ -209,9 +209,16 @@ class ModelSpec(_Spec):
     scores: dict[str, ScoreSpec] = Field(min_length=1)
     grade: GradeSpec | None = None
     lifecycle: LifecycleSpec | None = None
+    companies: CompaniesSpec | None = Field(
+        None, description="Companies (accounts): their properties and their own scores")
 
 
 CriterionSpec.model_rebuild()
+
+
+from leadscore.model.company_spec import CompaniesSpec  # noqa: E402  (it builds on the above)
+
+ModelSpec.model_rebuild()
 
 
 def model_json_schema() -> dict[str, Any]:
