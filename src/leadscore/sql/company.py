@@ -129,18 +129,20 @@ def compile_companies(model: Model, *, as_of_us: int, dialect: str = "duckdb",
                 aggregates.append(f"{node.function}({score}) AS {_q(f'a{i}')}")
                 number_sql = f"a.{_q(f'a{i}')}"
             else:
-                aggregates.append(f"sum(CAST(ROUND({score} * 100.0) AS BIGINT)) AS "
-                                  f"{_q(f'a{i}')}")
+                hundredths = x.to_bigint(x.func("ROUND", x.mul(x.column("s:" + node.score),
+                                                               x.double(100.0))))
+                aggregates.append(f"sum({render(hundredths)}) AS {_q(f'a{i}')}")
                 aggregates.append(f"count({score}) AS {_q(f'a{i + 1}')}")
-                total = f"a.{_q(f'a{i}')}"
+                total = x.column(f"a{i}", "a")
                 if node.function == "sum":
-                    number_sql = f"CAST(COALESCE({total}, 0) AS DOUBLE PRECISION) / 100.0"
+                    number_expr = x.div(x.to_double(x.func("COALESCE", total, x.bigint(0))),
+                                        x.double(100.0))
                 else:
-                    n = f"a.{_q(f'a{i + 1}')}"
-                    average = (f"CAST({total} AS DOUBLE PRECISION) / CAST({n} AS DOUBLE "
-                               f"PRECISION) / 100.0")
-                    number_sql = (f"CASE WHEN {n} > 0 THEN floor(({average}) * 100.0 + 0.5) "
-                                  f"/ 100.0 END")
+                    n = x.column(f"a{i + 1}", "a")
+                    number_expr = x.case([(x.gt(n, x.bigint(0)), score_sql.round2(
+                        found, x.div(x.div(x.to_double(total), x.to_double(n)),
+                                     x.double(100.0))))])
+                number_sql = render(number_expr)
             number = x.column(_base_sql(number_sql, f"n{i}"))
             if node.test is None:
                 return x.not_null(number), number
@@ -229,8 +231,6 @@ def compile_companies(model: Model, *, as_of_us: int, dialect: str = "duckdb",
     outputs += [f"{_q(col)} AS {_q(f'{s}/{r}')}" for (s, r), col in rule_columns.items()]
     sql = ("WITH " + ",\n".join(f"{n} AS ({body})" for n, body in ctes)
            + f"\nSELECT {', '.join(outputs)} FROM {previous} ORDER BY company_id")
-    if found.name == "spark":
-        sql = sql.replace("DOUBLE PRECISION", "DOUBLE")
     return CompiledCompanies(sql, found.name, company_values.found, member_values.found,
                              tuple(contact_scores), score_columns, label_columns,
                              rule_columns)
