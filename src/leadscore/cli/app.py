@@ -407,13 +407,26 @@ def explain(
         help="Explain the best N stored leads instead of one contact.")] = 0,
     matched_only: Annotated[bool, typer.Option(
         "--matched-only", help="Show only the rules that matched.")] = False,
+    company: Annotated[str | None, typer.Option(
+        "--company", help="Explain this company's scores instead (its id or e-mail "
+                          "domain).")] = None,
     fmt: Annotated[TextFormat, typer.Option("--format")] = TextFormat.text,
 ) -> None:
     """Every rule: whether it matched, why, its points, decay and caps (HubSpot's 'test
-    contact', as of any moment and under any model)."""
+    contact', as of any moment and under any model); --company for a company's rules."""
     project = _project(reading=True)
     chosen = _model(project, model)
     moment = _moment(at, "--at")
+    if company is not None:
+        if contact is not None or top:
+            raise LeadscoreError.single("LS383", "name a contact or --company, not both",
+                                        Location(field="--company"))
+        found = project.explain_company(company, model=chosen, at=moment)
+        if fmt is TextFormat.json:
+            print_json(found.to_dict())
+        else:
+            console.print(found.render_text(only_matched=matched_only), markup=False)
+        return
     if contact is None and top <= 0:
         raise LeadscoreError.single("LS305", "name a contact, or pass --top N",
                                     Location(field="contact"),
