@@ -129,3 +129,35 @@ def test_company_mistakes_are_placed(project: Cli, args: list[str], code: str) -
     found = run(*args, ok=False)
     assert found.code == 1 and code in found.err
     assert re.search(r"did you mean|leadscore|not both", found.err)
+
+
+def test_companies_over_http(project: Cli) -> None:
+    from fastapi.testclient import TestClient
+
+    from leadscore.api import create_app
+
+    run = project
+    run("import", "companies", "companies.csv")
+    run("import", "contacts", "contacts.csv")
+    run("import", "events", "events.jsonl")
+    run("score")
+    with Project.open(run.cwd) as opened:
+        key = opened.create_api_key(["read"]).secret
+        with TestClient(create_app(opened), raise_server_exceptions=False) as client:
+            headers = {"Authorization": f"Bearer {key}"}
+            listed = client.get("/v1/companies", params={"limit": 2}, headers=headers)
+            assert listed.status_code == 200, listed.text
+            assert [c["company_id"] for c in listed.json()["companies"]] == ["acme", "globex"]
+            assert listed.json()["companies"][0]["scores"]["account"] == {
+                "value": 115.0, "label": "Hot"}
+            one = client.get("/v1/companies/acme", headers=headers).json()
+            assert one["properties"]["name"] == "Acme Corp"
+            assert one["scored"]["contacts"] == 3
+            why = client.get("/v1/companies/acme/explanation", headers=headers).json()
+            assert why["scores"]["account"]["value"] == 115.0
+            missing = client.get("/v1/companies/nope/explanation", headers=headers)
+            assert missing.status_code == 404
+            assert missing.json()["errors"][0]["code"] == "LS382"
+            wrong = client.get("/v1/companies", params={"sort": "acount"}, headers=headers)
+            assert wrong.status_code == 422 and wrong.json()["errors"][0]["code"] == "LS381"
+            assert client.get("/v1/companies").status_code == 401

@@ -170,7 +170,8 @@ def compile_companies(model: Model, *, as_of_us: int, dialect: str = "duckdb",
     for score in companies.scores.values():
         with ctx.at(f"company score '{score.name}'"):
             if score.sum_of:
-                parts = [x.column(score_columns[p]) for p in score.sum_of]
+                parts: list[exp.Expression] = [x.column(score_columns[p])
+                                               for p in score.sum_of]
             else:
                 parts = []
                 for rule in score.rules:
