@@ -361,6 +361,14 @@ def score(
         if run.stage_moves:
             console.print("  stage moves: " + ", ".join(
                 f"→ {stage} {n:,}" for stage, n in run.stage_moves.items()))
+        if run.companies is not None:
+            done = run.companies
+            console.print(f"Scored {done.companies:,} companies in {done.seconds:.1f}s "
+                          f"({done.changed:,} stored company score values changed)")
+            for name, counts in done.labels.items():
+                if any(label != "—" for label in counts):
+                    shown = ", ".join(f"{label} {n:,}" for label, n in sorted(counts.items()))
+                    console.print(f"  {name}: {shown}")
     if dry_run and run.results:
         primary = chosen.primary_score.name
         ranked = sorted(run.results, key=lambda r: (-r.value(primary), r.contact_id))[:top]

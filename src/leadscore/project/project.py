@@ -303,7 +303,10 @@ class Project(AutomationOperations, CareOperations, ServiceOperations, SegmentOp
                           engine=engine, keep_results=keep_results, progress=progress,
                           master=master)
         if write and model.companies is not None:  # companies after their contacts
-            run.companies = self.score_companies(model=model, as_of=as_of)
+            from leadscore.scoring.companies import companies_outdated
+
+            if run.contacts or as_of is not None or companies_outdated(self.store, model):
+                run.companies = self.score_companies(model=model, as_of=as_of)
         return run
 
     def explain(self, contact_id: str, *, at: datetime | None = None,

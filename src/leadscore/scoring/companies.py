@@ -143,9 +143,30 @@ class CompanyInputs:
         self.duck.close()
 
 
+STATE_PREFIX = "company_run:"
+
+
+def companies_outdated(store: Store, model: Model) -> bool:
+    """Whether the company scores stored under `model` may differ from a new run's: another
+    model digest or version, or company properties changed since. (The caller knows whether
+    contacts were rescored: then they may differ too.)"""
+    from leadscore.storage.companies import company_mark
+    from leadscore.storage.state import read_state
+
+    with store.read() as connection:
+        found = read_state(connection, STATE_PREFIX + model.name)
+        mark = company_mark(connection)
+    if found is None:
+        return True
+    detail = found[1] or {}
+    return (detail.get("digest") != model.digest or detail.get("version") != model.published
+            or detail.get("mark") != mark)
+
+
 def score_companies(store: Store, model: Model, *, as_of: datetime | None = None,
                     write: bool = True) -> tuple[CompanyRun, list[dict[str, Any]]]:
-    from leadscore.storage.companies import StoredCompanyScore, store_scores
+    from leadscore.storage.companies import StoredCompanyScore, company_mark, store_scores
+    from leadscore.storage.state import write_state
 
     started = time.perf_counter()
     now = datetime.now(UTC)
@@ -171,6 +192,10 @@ def score_companies(store: Store, model: Model, *, as_of: datetime | None = None
     run.companies = len(results)
     if write:
         with store.write() as writer:
+            mark = company_mark(writer.connection)
             run.changed = store_scores(writer.connection, model.name, rows)
+            write_state(writer.connection, STATE_PREFIX + model.name, computed_us, {
+                "digest": model.digest, "version": model.published, "mark": mark,
+                "as_of_us": as_of_us})
     run.seconds = time.perf_counter() - started
     return run, results

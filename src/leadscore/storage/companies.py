@@ -190,6 +190,14 @@ def score_history(connection: Connection, model: str, company_id: str
         .where(t.c.model == model, t.c.company_id == company_id).order_by(t.c.seq))]
 
 
+def company_mark(connection: Connection) -> int:
+    """The highest sequence number of the company property changes (0: none)."""
+    from sqlalchemy import func
+
+    return int(connection.execute(select(func.max(company_property_changes.c.seq))).scalar()
+               or 0)
+
+
 def _chunks(items: list[str], size: int = 500) -> Iterable[list[str]]:
     for start in range(0, len(items), size):
         yield items[start:start + size]
