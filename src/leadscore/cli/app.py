@@ -142,9 +142,10 @@ def generate(
     synthetic.write_events_jsonl(data, out / "events.jsonl")
     synthetic.write_feedback_csv(data, out / "feedback.csv")
     synthetic.write_outcomes_csv(data, out / "outcomes.csv")
+    synthetic.write_companies_csv(data, out / "companies.csv")
     console.print(f"Wrote {out / 'contacts.csv'}, {out / 'events.jsonl'}, "
-                  f"{out / 'feedback.csv'} (sales's verdicts, imported as contacts) and "
-                  f"{out / 'outcomes.csv'} (seed {seed}).")
+                  f"{out / 'feedback.csv'} (sales's verdicts, imported as contacts), "
+                  f"{out / 'outcomes.csv'} and {out / 'companies.csv'} (seed {seed}).")
 
 
 @app.command()

@@ -234,6 +234,9 @@ class CompanyOperations:
                                                    else None),
                     s.contacts, {}, {}, s.model_version, from_micros(s.computed_us))
             row.scores[s.score], row.labels[s.score] = s.value, s.label
+        order = {name: i for i, name in enumerate(model.companies.scores)}
+        for row in rows.values():  # in the model's order
+            row.scores = dict(sorted(row.scores.items(), key=lambda kv: order.get(kv[0], 99)))
         return list(rows.values())
 
 
