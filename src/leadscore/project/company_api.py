@@ -142,11 +142,12 @@ class CompanyOperations:
                 "LS381", f"no company score named '{sort}'", Location(field="--sort"),
                 text=sort, hint=did_you_mean(sort, companies.scores)
                 or "company scores: " + ", ".join(companies.scores))
-        rows = self._company_rows(model)
-        if label is not None:
-            rows = [r for r in rows if (r.labels.get(sort) or "").lower() == label.lower()]
-        rows.sort(key=lambda r: (-r.scores.get(sort, float("-inf")), r.company_id))
-        return rows[:limit] if limit else rows
+        from leadscore.storage.companies import ranked_scores
+
+        with self.store.read() as connection:
+            ids = ranked_scores(connection, model.name, sort, label=label, limit=limit)
+        found = {r.company_id: r for r in self._company_rows(model, ids)}
+        return [found[i] for i in ids if i in found]
 
     def company(self, company_id: str, *, model: Model | None = None) -> CompanyDetail:
         """One company: its properties and their history, its stored scores and their
@@ -155,7 +156,7 @@ class CompanyOperations:
 
         model = model or self.model
         _require(model)
-        rows = {r.company_id: r for r in self._company_rows(model, company_id)}
+        rows = {r.company_id: r for r in self._company_rows(model, [company_id])}
         with self.store.read() as connection:
             changes = property_history(connection, company_id)
             scores = score_history(connection, model.name, company_id)
@@ -205,24 +206,25 @@ class CompanyOperations:
             members.append(Member(row["contact_id"], props, scores, moment))
         result = CompanyScorer(companies).score(
             CompanyInput(company_id, values or {}, members, moment))
-        stored = {r.score: r.value for r in self._stored(model, company_id)}
+        stored = {r.score: r.value for r in self._stored(model, [company_id])}
         shown = [{"contact_id": m.contact_id,
                   "scores": {n: v for n, (v, _) in m.scores.items()}} for m in members]
         return CompanyExplanation(result, model.name, shown, stored)
 
     # reading -------------------------------------------------------------------------------
-    def _stored(self, model: Model, company_id: str | None = None) -> list[Any]:
+    def _stored(self, model: Model, ids: list[str] | None = None) -> list[Any]:
         from leadscore.storage.companies import stored_scores
 
         with self.store.read() as connection:
-            return stored_scores(connection, model.name, company_id)
+            return stored_scores(connection, model.name, ids)
 
-    def _company_rows(self, model: Model, company_id: str | None = None) -> list[CompanyRow]:
+    def _company_rows(self, model: Model, ids: list[str]) -> list[CompanyRow]:
+        """The stored scores of these companies, with their names and domains."""
         from leadscore.storage.companies import company_values
 
-        stored = self._stored(model, company_id)
+        stored = self._stored(model, ids)
         with self.store.read() as connection:
-            values = company_values(connection, 2**62)
+            values = company_values(connection, 2**62, names=["name", "domain"], ids=ids)
         rows: dict[str, CompanyRow] = {}
         for s in stored:
             props = values.get(s.company_id, {})

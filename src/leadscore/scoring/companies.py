@@ -63,10 +63,12 @@ class CompanyInputs:
         self.model = model
         self.query = compile_companies(model, as_of_us=as_of_us, dialect="duckdb")
         scores = tuple(model.scores)
+        wanted = ("company_id", *self.query.contact_properties)
         store.export_parquet(folder, ExportPlan(("contacts", "scores"), model.name, scores,
-                                                model.catalog))
+                                                model.catalog, properties=wanted))
+        needed = sorted({*self.query.company_properties, "domain"})
         with store.read() as connection:
-            self.values = company_values(connection, as_of_us)
+            self.values = company_values(connection, as_of_us, names=needed)
         self.duck = duckdb.connect()
         self.duck.execute("SET threads = 2")
         self._companies()

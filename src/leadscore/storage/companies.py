@@ -128,20 +128,39 @@ def write_plan(connection: Connection, new: Sequence[ContactRow], changed: Seque
              "source": source} for company_id, name, value, moment, source in changes])
 
 
-def company_values(connection: Connection, until_us: int) -> dict[str, dict[str, Any]]:
-    """Every company's latest value of each property as of `until_us` (stored JSON values)."""
-    found: dict[str, dict[str, Any]] = {}
-    for company_id, in connection.execute(select(companies.c.company_id)
-                                          .where(companies.c.created_us <= until_us)):
-        found[company_id] = {}
-    query = (select(company_property_changes.c.company_id, company_property_changes.c.name,
-                    company_property_changes.c.value)
-             .where(company_property_changes.c.changed_us <= until_us)
-             .order_by(company_property_changes.c.changed_us, company_property_changes.c.seq))
-    for company_id, name, value in connection.execute(query):
+def company_values(connection: Connection, until_us: int, *,
+                   names: Sequence[str] | None = None,
+                   ids: Sequence[str] | None = None) -> dict[str, dict[str, Any]]:
+    """The latest value of each property (only `names`, when given) of every company (only
+    `ids`, when given) created by `until_us`, as of `until_us`: stored JSON values, the
+    unknown left out. The latest row per company and property is picked in the database."""
+    sqlite = connection.dialect.name == "sqlite"
+    mark = "?" if sqlite else "%s"
+    where, params = ["changed_us <= " + mark], [until_us]
+    company_where, company_params = ["created_us <= " + mark], [until_us]
+    if names is not None:
+        where.append(f"name IN ({', '.join([mark] * len(names))})" if names else "1 = 0")
+        params += list(names)
+    if ids is not None:
+        listed = f"company_id IN ({', '.join([mark] * len(ids))})" if ids else "1 = 0"
+        where.append(listed)
+        params += list(ids)
+        company_where.append(listed)
+        company_params += list(ids)
+    found: dict[str, dict[str, Any]] = {
+        company_id: {} for company_id, in connection.exec_driver_sql(
+            f"SELECT company_id FROM companies WHERE {' AND '.join(company_where)}",
+            tuple(company_params))}
+    rows = connection.exec_driver_sql(f"""
+        SELECT company_id, name, value FROM (
+            SELECT company_id, name, value, row_number() OVER (
+                PARTITION BY company_id, name ORDER BY changed_us DESC, seq DESC) AS k
+            FROM company_property_changes WHERE {' AND '.join(where)}) AS latest
+        WHERE k = 1 AND value IS NOT NULL""", tuple(params))
+    for company_id, name, value in rows:
         if company_id in found:
-            found[company_id][name] = None if value is None else json.loads(value)
-    return {k: {n: v for n, v in values.items() if v is not None} for k, values in found.items()}
+            found[company_id][name] = json.loads(value)
+    return found
 
 
 def property_history(connection: Connection, company_id: str) -> list[tuple[str, Any, int, str]]:
@@ -154,16 +173,21 @@ def property_history(connection: Connection, company_id: str) -> list[tuple[str,
 
 
 def store_scores(connection: Connection, model: str, rows: Sequence[StoredCompanyScore]) -> int:
-    """Replace the model's current company scores by `rows`, keeping history where a value or
-    label changed; returns how many (company, score) pairs changed."""
+    """Make `rows` the model's current company scores, writing only what changed (a new or
+    changed value or label, a company or score no longer scored) and keeping history where a
+    value or label changed; returns how many (company, score) pairs changed."""
     t = company_scores
     before = {(r.company_id, r.score): (r.value, r.label) for r in connection.execute(
         select(t.c.company_id, t.c.score, t.c.value, t.c.label).where(t.c.model == model))}
     changed = [r for r in rows if before.get((r.company_id, r.score)) != (r.value, r.label)]
-    connection.execute(delete(t).where(t.c.model == model))
-    if rows:
-        connection.execute(insert(t), [{"model": model, **r.__dict__} for r in rows])
+    kept = {(r.company_id, r.score) for r in rows}
+    gone = [key for key in before if key not in kept]
+    stale = [(r.company_id, r.score) for r in changed if (r.company_id, r.score) in before]
+    for company_id, score in [*gone, *stale]:
+        connection.execute(delete(t).where(t.c.model == model, t.c.company_id == company_id,
+                                           t.c.score == score))
     if changed:
+        connection.execute(insert(t), [{"model": model, **r.__dict__} for r in changed])
         connection.execute(insert(company_score_history), [
             {"model": model, "company_id": r.company_id, "score": r.score, "value": r.value,
              "label": r.label, "model_version": r.model_version, "as_of_us": r.as_of_us,
@@ -171,13 +195,29 @@ def store_scores(connection: Connection, model: str, rows: Sequence[StoredCompan
     return len(changed)
 
 
-def stored_scores(connection: Connection, model: str, company_id: str | None = None
+def ranked_scores(connection: Connection, model: str, sort: str, *, label: str | None,
+                  limit: int | None) -> list[str]:
+    """Company ids by their `sort` score, best first (then by id), only those whose label of
+    it is `label` (ignoring case) when given."""
+    t = company_scores
+    query = select(t.c.company_id).where(t.c.model == model, t.c.score == sort)
+    if label is not None:
+        from sqlalchemy import func
+
+        query = query.where(func.lower(t.c.label) == label.lower())
+    query = query.order_by(t.c.value.desc(), t.c.company_id)
+    if limit:
+        query = query.limit(limit)
+    return [company_id for company_id, in connection.execute(query)]
+
+
+def stored_scores(connection: Connection, model: str, ids: Sequence[str] | None = None
                   ) -> list[StoredCompanyScore]:
     t = company_scores
     query = select(t.c.company_id, t.c.score, t.c.value, t.c.label, t.c.contacts,
                    t.c.model_version, t.c.as_of_us, t.c.computed_us).where(t.c.model == model)
-    if company_id is not None:
-        query = query.where(t.c.company_id == company_id)
+    if ids is not None:
+        query = query.where(t.c.company_id.in_(list(ids)))
     return [StoredCompanyScore(*row) for row in connection.execute(query)]
 
 

@@ -58,6 +58,7 @@ class ExportPlan:
     model: str
     scores: tuple[str, ...]
     catalog: Catalog
+    properties: tuple[str, ...] | None = None  # contacts: only these properties (None: all)
 
 
 def export_parquet(view: DataView, folder: Path, plan: ExportPlan,
@@ -105,7 +106,7 @@ def _duck_contacts(view: DataView, plan: ExportPlan) -> str:
     from leadscore.storage.values import FORM_OF, values_sql
     from leadscore.storage.values import column as form_column
 
-    names = _property_names(view)
+    names = _property_names(view, plan)
     base = (f"SELECT c.contact_id, c.email, {_DUCK_TIME.format('c.created_us')} AS created_at, "
             f"{_DUCK_TIME.format('c.updated_us')} AS updated_at")
     if not names:
@@ -138,11 +139,13 @@ _DUCK_QUERIES: dict[str, Callable[[DataView, ExportPlan], str]] = {
     "scores": _duck_scores}
 
 
-def _property_names(view: DataView) -> list[str]:
-    """Every property name the history holds, but those the contact row already has."""
+def _property_names(view: DataView, plan: ExportPlan) -> list[str]:
+    """Every property name the history holds (of `plan.properties`, when given), but those
+    the contact row already has."""
     found = view.query(f"SELECT DISTINCT name FROM {view.relation('property_changes')} "
                        "ORDER BY name")
-    return [name for (name,) in found if name not in BASE_COLUMNS]
+    return [name for (name,) in found if name not in BASE_COLUMNS
+            and (plan.properties is None or name in plan.properties)]
 
 
 def _kind(catalog: Catalog, name: str) -> PropertyType:
@@ -175,7 +178,7 @@ _PG_FORM = {PropertyType.NUMBER: ("v_num", "float64"), PropertyType.BOOL: ("v_bo
 
 
 def _pg_contacts(view: DataView, plan: ExportPlan) -> _PgQuery:
-    names = _property_names(view)
+    names = _property_names(view, plan)
     columns = [("contact_id", "string"), ("email", "string"), ("created_at", "time"),
                ("updated_at", "time")]
     picks = []
