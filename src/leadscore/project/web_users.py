@@ -6,8 +6,9 @@ account whatever the case typed.
 
 Roles (`ROLES`) and what each may do (`PERMISSIONS`) live here, beside the users, so that the
 web app and its tests read one table: sales works leads and accounts (reads leads, contacts,
-companies and their explanations, gives feedback, works tasks); marketing does all of that and edits models, lists
-and workflows and runs reports; admin does everything, and manages users and API keys."""
+companies and their explanations, gives feedback, works tasks); marketing does all of that
+and edits models, lists and workflows and runs reports; admin does everything, and manages
+users and API keys."""
 
 from __future__ import annotations
 

@@ -136,8 +136,10 @@ def company_values(connection: Connection, until_us: int, *,
     unknown left out. The latest row per company and property is picked in the database."""
     sqlite = connection.dialect.name == "sqlite"
     mark = "?" if sqlite else "%s"
-    where, params = ["changed_us <= " + mark], [until_us]
-    company_where, company_params = ["created_us <= " + mark], [until_us]
+    where: list[str] = ["changed_us <= " + mark]
+    params: list[Any] = [until_us]
+    company_where: list[str] = ["created_us <= " + mark]
+    company_params: list[Any] = [until_us]
     if names is not None:
         where.append(f"name IN ({', '.join([mark] * len(names))})" if names else "1 = 0")
         params += list(names)
