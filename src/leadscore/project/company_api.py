@@ -176,18 +176,24 @@ class CompanyOperations:
     def explain_company(self, company_id: str, *, model: Model | None = None,
                         at: datetime | None = None) -> CompanyExplanation:
         """Every company rule: whether it matched, why and its points, from the company's
-        properties as of `at` and its contacts' current values and stored scores."""
+        properties as of `at` and its contacts' current values and stored scores — the
+        contacts it had when companies were last scored (every contact grouped now, when it
+        was never scored)."""
         import tempfile
 
         from leadscore.catalog.forms import to_micros
         from leadscore.evaluation.company import CompanyInput, CompanyScorer, Member
         from leadscore.scoring.companies import CompanyInputs
+        from leadscore.storage.companies import members_of
 
         model = model or self.model
         companies = _require(model)
         moment = to_micros(at or datetime.now().astimezone())
+        with self.store.read() as connection:  # its contacts when companies were last scored
+            known = members_of(connection, model.name, company_id)
         with tempfile.TemporaryDirectory(prefix="leadscore-company-") as folder:
-            inputs = CompanyInputs(self.store, model, moment, Path(folder))
+            inputs = CompanyInputs(self.store, model, moment, Path(folder), contact_ids=known,
+                                   company_ids=[company_id])
             try:
                 rows = inputs.members_of(company_id)
                 values = inputs.values.get(company_id)

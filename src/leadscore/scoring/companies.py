@@ -52,7 +52,11 @@ def require_companies(model: Model) -> None:
 class CompanyInputs:
     """The company query's two relations in a DuckDB connection, for one moment."""
 
-    def __init__(self, store: Store, model: Model, as_of_us: int, folder: Path) -> None:
+    def __init__(self, store: Store, model: Model, as_of_us: int, folder: Path, *,
+                 contact_ids: list[str] | None = None,
+                 company_ids: list[str] | None = None) -> None:
+        """`contact_ids`, `company_ids`: only these contacts and companies (explaining one
+        company: its members and itself; None: all)."""
         import duckdb
 
         from leadscore.sql.company import compile_companies
@@ -64,11 +68,12 @@ class CompanyInputs:
         self.query = compile_companies(model, as_of_us=as_of_us, dialect="duckdb")
         scores = tuple(model.scores)
         wanted = ("company_id", *self.query.contact_properties)
-        store.export_parquet(folder, ExportPlan(("contacts", "scores"), model.name, scores,
-                                                model.catalog, properties=wanted))
+        store.export_parquet(folder, ExportPlan(
+            ("contacts", "scores"), model.name, scores, model.catalog, properties=wanted,
+            contact_ids=None if contact_ids is None else tuple(contact_ids)))
         needed = sorted({*self.query.company_properties, "domain"})
         with store.read() as connection:
-            self.values = company_values(connection, as_of_us, names=needed)
+            self.values = company_values(connection, as_of_us, names=needed, ids=company_ids)
         self.duck = duckdb.connect()
         self.duck.execute("SET threads = 2")
         self._companies()
@@ -135,6 +140,11 @@ class CompanyInputs:
         names = [d[0] for d in cursor.description]
         return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
+    def membership(self) -> dict[str, str]:
+        """contact → company of every grouped contact."""
+        return dict(self.duck.execute("SELECT contact_id, company_id FROM ls_members "
+                                      "WHERE company_id IS NOT NULL").fetchall())
+
     def members_of(self, company_id: str) -> list[dict[str, Any]]:
         cursor = self.duck.execute("SELECT * FROM ls_members WHERE company_id = ? "
                                    "ORDER BY contact_id", [company_id])
@@ -167,7 +177,12 @@ def companies_outdated(store: Store, model: Model) -> bool:
 
 def score_companies(store: Store, model: Model, *, as_of: datetime | None = None,
                     write: bool = True) -> tuple[CompanyRun, list[dict[str, Any]]]:
-    from leadscore.storage.companies import StoredCompanyScore, company_mark, store_scores
+    from leadscore.storage.companies import (
+        StoredCompanyScore,
+        company_mark,
+        store_members,
+        store_scores,
+    )
     from leadscore.storage.state import write_state
 
     started = time.perf_counter()
@@ -179,6 +194,7 @@ def score_companies(store: Store, model: Model, *, as_of: datetime | None = None
         inputs = CompanyInputs(store, model, as_of_us, Path(folder))
         try:
             results = inputs.results()
+            membership = inputs.membership() if write else {}
         finally:
             inputs.close()
     companies = model.companies
@@ -196,6 +212,7 @@ def score_companies(store: Store, model: Model, *, as_of: datetime | None = None
         with store.write() as writer:
             mark = company_mark(writer.connection)
             run.changed = store_scores(writer.connection, model.name, rows)
+            store_members(writer.connection, model.name, membership)
             write_state(writer.connection, STATE_PREFIX + model.name, computed_us, {
                 "digest": model.digest, "version": model.published, "mark": mark,
                 "as_of_us": as_of_us})

@@ -77,6 +77,16 @@ company_score_history = Table(
 )
 
 
+company_members = Table(
+    "company_members", metadata,
+    Column("model", Text, nullable=False),
+    Column("contact_id", Text, nullable=False),
+    Column("company_id", Text, nullable=False),
+    PrimaryKeyConstraint("model", "contact_id"),
+    Index("ix_company_members_company", "model", "company_id"),
+)
+
+
 @dataclass(frozen=True)
 class StoredCompanyScore:
     company_id: str
@@ -195,6 +205,35 @@ def store_scores(connection: Connection, model: str, rows: Sequence[StoredCompan
              "label": r.label, "model_version": r.model_version, "as_of_us": r.as_of_us,
              "computed_us": r.computed_us} for r in changed])
     return len(changed)
+
+
+def store_members(connection: Connection, model: str, members: dict[str, str]) -> None:
+    """Make `members` (contact → company) the model's membership, writing only changes."""
+    t = company_members
+    before = dict(connection.execute(select(t.c.contact_id, t.c.company_id)
+                                     .where(t.c.model == model)).all())
+    changed = [(c, k) for c, k in members.items() if before.get(c) != k]
+    gone = [c for c in before if c not in members]
+    stale = [c for c, _ in changed if c in before]
+    for part in _chunks([*gone, *stale]):
+        connection.execute(delete(t).where(t.c.model == model, t.c.contact_id.in_(part)))
+    if changed:
+        connection.execute(insert(t), [{"model": model, "contact_id": c, "company_id": k}
+                                       for c, k in changed])
+
+
+def members_of(connection: Connection, model: str, company_id: str) -> list[str] | None:
+    """The contacts of a company when the model last scored companies (None: never)."""
+    t = company_members
+    found = [c for c, in connection.execute(
+        select(t.c.contact_id).where(t.c.model == model, t.c.company_id == company_id)
+        .order_by(t.c.contact_id))]
+    if found:
+        return found
+    scored = connection.execute(select(company_scores.c.company_id).where(
+        company_scores.c.model == model, company_scores.c.company_id == company_id)
+        .limit(1)).first()
+    return [] if scored is not None else None
 
 
 def ranked_scores(connection: Connection, model: str, sort: str, *, label: str | None,

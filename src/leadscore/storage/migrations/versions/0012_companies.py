@@ -1,8 +1,9 @@
 """Companies (accounts): `companies` (id, created and updated times), `company_property_changes`
 (every change of a company property with its time and source, as contacts' property history),
 `company_scores` (each company's current value and label of each company score, per model,
-with the published model version that computed it) and `company_score_history` (a row where a
-value or label changed).
+with the published model version that computed it), `company_score_history` (a row where a
+value or label changed) and `company_members` (which company each contact belonged to when the
+model last scored companies).
 
 Self-contained (no other table refers to them), so that it can be renumbered when branches meet.
 
@@ -71,9 +72,18 @@ def upgrade() -> None:
     )
     op.create_index("ix_company_score_history_company", "company_score_history",
                     ["model", "company_id", "seq"])
+    op.create_table(
+        "company_members",
+        sa.Column("model", sa.Text(), nullable=False),
+        sa.Column("contact_id", sa.Text(), nullable=False),
+        sa.Column("company_id", sa.Text(), nullable=False),
+        sa.PrimaryKeyConstraint("model", "contact_id"),
+    )
+    op.create_index("ix_company_members_company", "company_members", ["model", "company_id"])
 
 
 def downgrade() -> None:  # pragma: no cover - leadscore only migrates forward
+    op.drop_table("company_members")
     op.drop_table("company_score_history")
     op.drop_table("company_scores")
     op.drop_table("company_property_changes")
