@@ -19,7 +19,7 @@ from typing import Any
 
 from leadscore.catalog import PropertyType
 from leadscore.catalog.forms import to_micros
-from leadscore.companies.association import FreeMail
+from leadscore.companies.association import FreeMail, company_sql
 from leadscore.diagnostics import LeadscoreError, Location
 from leadscore.model.model import Model
 from leadscore.storage.duck import quote_name
@@ -108,10 +108,8 @@ class CompanyInputs:
         have = {row[0] for row in self.duck.execute(
             f"DESCRIBE SELECT * FROM read_parquet('{contacts}')").fetchall()}
         free = FreeMail(self.model.companies.free_mail)
-        domain = ("CASE WHEN strpos(c.email, '@') > 0 THEN NULLIF(lower(trim("
-                  "regexp_extract(c.email, '@([^@]*)$', 1))), '') END")
-        explicit = ("NULLIF(trim(CAST(c.company_id AS VARCHAR)), '')" if "company_id" in have
-                    else "CAST(NULL AS VARCHAR)")
+        explicit, domain, company = company_sql(
+            "c.company_id" if "company_id" in have else None, "c.email", "m.company_id", free)
         picks = []
         for name, (kind, _options) in self.query.contact_properties.items():
             value = f"c.{quote_name(name)}" if name in have else "NULL"
@@ -127,10 +125,7 @@ class CompanyInputs:
             CREATE TEMPORARY TABLE ls_members AS
             WITH d AS (SELECT c.*, {explicit} AS ls_explicit, {domain} AS ls_domain
                        FROM read_parquet('{contacts}') AS c)
-            SELECT COALESCE(c.ls_explicit, CASE WHEN c.ls_domain IS NULL
-                                                  OR {free.sql('c.ls_domain')} THEN NULL
-                                                ELSE COALESCE(m.company_id, c.ls_domain) END)
-                       AS company_id,
+            SELECT {company} AS company_id,
                    c.contact_id{''.join(', ' + p for p in picks)}
             FROM d AS c LEFT JOIN read_parquet('{scores}') AS s ON s.contact_id = c.contact_id
             LEFT JOIN ls_domains AS m ON m.domain = c.ls_domain""")
