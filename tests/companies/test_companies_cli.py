@@ -161,3 +161,15 @@ def test_companies_over_http(project: Cli) -> None:
             wrong = client.get("/v1/companies", params={"sort": "acount"}, headers=headers)
             assert wrong.status_code == 422 and wrong.json()["errors"][0]["code"] == "LS381"
             assert client.get("/v1/companies").status_code == 401
+
+
+def test_a_model_without_companies_says_so(tmp_path: Path) -> None:
+    root = tmp_path / "plain"
+    (root / "models").mkdir(parents=True)
+    model = (HERE / "model.yaml").read_text()
+    (root / "models" / "model.yaml").write_text(model[:model.index("companies:")])
+    (root / "leadscore.toml").write_text('[model]\npath = "models/model.yaml"\n')
+    run = Cli(root)
+    for args in (["companies"], ["explain", "--company", "acme"], ["company", "acme"]):
+        found = run(*args, ok=False)
+        assert found.code == 1 and "LS380" in found.err and "companies:" in found.err
