@@ -12,13 +12,15 @@ from tests.web.conftest import EMAILS, ROLES
 
 # (method, path, what it needs) — written out here, not read from the app, so that a page
 # whose permission is changed by mistake fails; a route missing from here fails the next test
-SALES = {"leads", "contacts", "feedback", "tasks"}
+SALES = {"leads", "contacts", "companies", "feedback", "tasks"}
 MARKETING = SALES | {"models", "funnel", "lists", "workflows", "reports"}
 GRANTS = {"sales": SALES, "marketing": MARKETING, "admin": MARKETING | {"users", "keys"}}
 ROUTES = [
     ("GET", "/leads", "leads"),
     ("GET", "/contacts/{contact}", "contacts"),
     ("POST", "/contacts/{contact}/feedback", "feedback"),
+    ("GET", "/companies", "companies"),
+    ("GET", "/companies/{company}", "companies"),
     ("GET", "/tasks", "tasks"),
     ("POST", "/tasks/{task}/done", "tasks"),
     ("GET", "/model", "models"),
@@ -48,7 +50,8 @@ def test_every_route_of_the_app_is_in_the_matrix(web):
         found |= {(method.upper(), path) for method in methods}
     listed = {(method, path.replace("{contact}", "{contact_id}").replace("{task}", "{task_id}")
                .replace("{user}", "{user_id}").replace("{key}", "{key_id}")
-               .replace("{list}", "{name}").replace("{job}", "{job_id}"))
+               .replace("{list}", "{name}").replace("{job}", "{job_id}")
+               .replace("{company}", "{company_id}"))
               for method, path, _ in ROUTES}
     assert found - PUBLIC == listed
 
@@ -61,7 +64,8 @@ def ids(web):
     key = web.project.create_api_key(["read"], name="spare")
     return {"contact": lead.contact_id, "task": task[0].id if task else 1,
             "user": spare.id, "key": key.key.id, "email": lead.email or lead.contact_id,
-            "list": "sql", "job": "none"}
+            "list": "sql", "job": "none",
+            "company": web.project.companies(limit=1)[0].company_id}
 
 
 def _body(method: str, path: str, n: int, web: Any) -> dict[str, object]:

@@ -8,7 +8,17 @@ from fastapi import FastAPI
 
 from leadscore.api import errors
 from leadscore.api.limits import BodyLimit
-from leadscore.api.routes import contacts, drafts, ingest, leads, ledger, segment, versions, work
+from leadscore.api.routes import (
+    companies,
+    contacts,
+    drafts,
+    ingest,
+    leads,
+    ledger,
+    segment,
+    versions,
+    work,
+)
 from leadscore.api.state import Served
 
 if TYPE_CHECKING:
@@ -30,7 +40,8 @@ def create_app(project: Project | None, *, cors_origins: list[str] | None = None
     app = FastAPI(title="leadscore", version=__version__, description=DESCRIPTION,
                   docs_url=None, redoc_url=None)
     app.state.served = Served(project)
-    for module in (ingest, segment, contacts, leads, ledger, work, drafts, versions):
+    for module in (ingest, segment, contacts, leads, companies, ledger, work, drafts,
+                   versions):
         app.include_router(module.router)
     errors.install(app)
     if cors_origins:

@@ -14,7 +14,7 @@ from leadscore.diagnostics import Diagnostic, LeadscoreError, Location
 
 STATUS = {"LS310": 404, "LS162": 404, "LS324": 404, "LS374": 404, "LS604": 404, "LS601": 413,
           "LS602": 401, "LS603": 403, "LS605": 405, "LS606": 429, "LS362": 404,
-          "LS363": 409}
+          "LS363": 409, "LS382": 404}
 HTTP_CODES = {401: "LS602", 403: "LS603", 404: "LS604", 405: "LS605", 413: "LS601"}
 
 

@@ -278,6 +278,28 @@ class StageOut(BaseModel):
     stage: str
 
 
+# -- companies -------------------------------------------------------------------------------
+
+class CompanyScoreOut(BaseModel):
+    value: float
+    label: str | None
+
+
+class CompanyOut(BaseModel):
+    company_id: str
+    name: str | None
+    domain: str | None
+    contacts: int = Field(description="Contacts grouped into the company when it was scored")
+    scores: dict[str, CompanyScoreOut]
+    model_version: int | None = Field(description="The published model version that scored "
+                                                  "it (null: the model file)")
+    computed_at: str | None
+
+
+class CompaniesOut(BaseModel):
+    companies: list[CompanyOut]
+
+
 # -- leads and lists -------------------------------------------------------------------------
 
 class LeadOut(BaseModel):

@@ -43,6 +43,8 @@ STANDARD_PROPERTIES: dict[str, PropertyDef] = {
         PropertyDef("first_name", S, "First name"),
         PropertyDef("last_name", S, "Last name"),
         PropertyDef("company", S, "Company name"),
+        PropertyDef("company_id", S, "The id of the contact's company (account); without "
+                                     "it, the e-mail domain groups contacts"),
         PropertyDef("job_title", S, "Job title"),
         PropertyDef("seniority", S, "Seniority level (e.g. executive, manager, individual)"),
         PropertyDef("industry", S, "Industry of the contact's company"),

@@ -142,9 +142,10 @@ def generate(
     synthetic.write_events_jsonl(data, out / "events.jsonl")
     synthetic.write_feedback_csv(data, out / "feedback.csv")
     synthetic.write_outcomes_csv(data, out / "outcomes.csv")
+    synthetic.write_companies_csv(data, out / "companies.csv")
     console.print(f"Wrote {out / 'contacts.csv'}, {out / 'events.jsonl'}, "
-                  f"{out / 'feedback.csv'} (sales's verdicts, imported as contacts) and "
-                  f"{out / 'outcomes.csv'} (seed {seed}).")
+                  f"{out / 'feedback.csv'} (sales's verdicts, imported as contacts), "
+                  f"{out / 'outcomes.csv'} and {out / 'companies.csv'} (seed {seed}).")
 
 
 @app.command()
@@ -361,6 +362,14 @@ def score(
         if run.stage_moves:
             console.print("  stage moves: " + ", ".join(
                 f"→ {stage} {n:,}" for stage, n in run.stage_moves.items()))
+        if run.companies is not None:
+            done = run.companies
+            console.print(f"Scored {done.companies:,} companies in {done.seconds:.1f}s "
+                          f"({done.changed:,} stored company score values changed)")
+            for name, counts in done.labels.items():
+                if any(label != "—" for label in counts):
+                    shown = ", ".join(f"{label} {n:,}" for label, n in sorted(counts.items()))
+                    console.print(f"  {name}: {shown}")
     if dry_run and run.results:
         primary = chosen.primary_score.name
         ranked = sorted(run.results, key=lambda r: (-r.value(primary), r.contact_id))[:top]
@@ -407,13 +416,26 @@ def explain(
         help="Explain the best N stored leads instead of one contact.")] = 0,
     matched_only: Annotated[bool, typer.Option(
         "--matched-only", help="Show only the rules that matched.")] = False,
+    company: Annotated[str | None, typer.Option(
+        "--company", help="Explain this company's scores instead (its id or e-mail "
+                          "domain).")] = None,
     fmt: Annotated[TextFormat, typer.Option("--format")] = TextFormat.text,
 ) -> None:
     """Every rule: whether it matched, why, its points, decay and caps (HubSpot's 'test
-    contact', as of any moment and under any model)."""
+    contact', as of any moment and under any model); --company for a company's rules."""
     project = _project(reading=True)
     chosen = _model(project, model)
     moment = _moment(at, "--at")
+    if company is not None:
+        if contact is not None or top:
+            raise LeadscoreError.single("LS383", "name a contact or --company, not both",
+                                        Location(field="--company"))
+        found = project.explain_company(company, model=chosen, at=moment)
+        if fmt is TextFormat.json:
+            print_json(found.to_dict())
+        else:
+            console.print(found.render_text(only_matched=matched_only), markup=False)
+        return
     if contact is None and top <= 0:
         raise LeadscoreError.single("LS305", "name a contact, or pass --top N",
                                     Location(field="contact"),

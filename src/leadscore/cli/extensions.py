@@ -6,9 +6,19 @@ from collections.abc import Callable
 
 import typer
 
-from leadscore.cli import automation, calibration, care, ledger, serve, users, versions
+from leadscore.cli import (
+    automation,
+    calibration,
+    care,
+    companies,
+    ledger,
+    serve,
+    users,
+    versions,
+)
 
 REGISTRATIONS: list[Callable[[typer.Typer], None]] = [automation.register, calibration.register,
-                                                     care.register, ledger.register,
+                                                     care.register, companies.register,
+                                                     ledger.register,
                                                      serve.register, users.register,
                                                      versions.register]

@@ -111,6 +111,7 @@ class CriteriaCompiler:
         self.lists = lists or set()
         self.exclusions = exclusions  # every event criterion carries those of its type
         self.stage_names: tuple[str, ...] = LIFECYCLE_STAGE_VALUES[:-1]
+        self.contact_catalog = self.catalog  # in a model's `companies:`, the contacts' own
 
     # reporting
     def error(self, code: str, message: str, path: Path, *, key: bool = False,
@@ -130,6 +131,13 @@ class CriteriaCompiler:
         scores = self.order_sums(scores, spec)
         self.check_stages(scores)
         grade = self.grade(spec, scores) if spec.grade else None
+        companies = None
+        if spec.companies is not None:
+            from leadscore.model.company_compile import CompanyCompiler
+
+            self.contact_catalog = self.catalog
+            companies = CompanyCompiler(self, scores).companies(spec.companies)
+            self.catalog = self.contact_catalog
         # stage rules may read the scores (`{score: fit, label: {at_least: B}}`), never a list
         self.scores, self.lists = scores, set()
         lifecycle = (self.lifecycle(spec.lifecycle) if spec.lifecycle
@@ -137,7 +145,8 @@ class CriteriaCompiler:
         digest = hashlib.sha256(self.doc.text.encode()).hexdigest()[:16]
         return Model(name=spec.name, scores=scores, catalog=self.catalog, grade=grade,
                      lifecycle=lifecycle, description=spec.description, version=spec.version,
-                     path=self.doc.file, digest=digest, exclusions=self.exclusions)
+                     path=self.doc.file, digest=digest, exclusions=self.exclusions,
+                     companies=companies)
 
     def stage_order(self, spec: ModelSpec) -> tuple[str, ...]:
         order = spec.lifecycle.order if spec.lifecycle else None

@@ -6,6 +6,7 @@ import bisect
 import math
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import Any
 
 from leadscore.catalog import Catalog
 from leadscore.model.criteria import Criterion, EventExclusion
@@ -231,6 +232,8 @@ class Model:
     # the published version this model is (`storage.versions`), None for a model file: every
     # score it computes is stored naming it
     published: int | None = None
+    # the `companies:` section (`model.company.CompanyModel`), None when the model has none
+    companies: Any = None
 
     @property
     def stage_score(self) -> Score | None:

@@ -226,9 +226,16 @@ class ModelSpec(_Spec):
     exclude_events: list[EventExclusionSpec] = Field(
         default_factory=list,
         description="Events no rule sees (bots, internal traffic), applied before every rule")
+    companies: CompaniesSpec | None = Field(
+        None, description="Companies (accounts): their properties and their own scores")
 
 
 CriterionSpec.model_rebuild()
+
+
+from leadscore.model.company_spec import CompaniesSpec  # noqa: E402  (it builds on the above)
+
+ModelSpec.model_rebuild()
 
 
 def model_json_schema() -> dict[str, Any]:

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from leadscore.diagnostics import LeadscoreError, Location, did_you_mean
 from leadscore.project.automation_api import AutomationOperations
 from leadscore.project.care import CareOperations
+from leadscore.project.company_api import CompanyOperations
 from leadscore.project.config import (
     CONFIG_FILE,
     ProjectConfig,
@@ -110,7 +111,7 @@ def _typed(changes: list[PropertyChange], model: Model) -> list[PropertyChange]:
 
 class Project(AutomationOperations, CareOperations, ServiceOperations, SegmentOperations,
               LedgerOperations, VersionOperations, WebUserOperations, WebReadOperations,
-              WebReportOperations):
+              WebReportOperations, CompanyOperations):
     """A project folder (leadscore.toml + model + store), or just a store and a model.
 
     The import methods look a relative path that does not exist from the current folder up in
@@ -306,13 +307,20 @@ class Project(AutomationOperations, CareOperations, ServiceOperations, SegmentOp
         changed since the model's last run, unless `full` (or another moment) — everyone.
         With `write`, store the scores (history kept on change) and move lifecycle stages
         forward. `engine`: auto (DuckDB for the embedded store, PostgreSQL in the database),
-        python (the reference evaluator), spark."""
+        python (the reference evaluator), spark. A model with a `companies:` section then
+        scores the companies (`score_companies`) from the stored contact scores."""
         from leadscore.scoring import score_store
 
         model = model or self.model
-        return score_store(self.store, model, as_of=as_of, write=write, full=full,
-                           engine=engine, keep_results=keep_results, progress=progress,
-                           master=master)
+        run = score_store(self.store, model, as_of=as_of, write=write, full=full,
+                          engine=engine, keep_results=keep_results, progress=progress,
+                          master=master)
+        if write and model.companies is not None:  # companies after their contacts
+            from leadscore.scoring.companies import companies_outdated
+
+            if run.contacts or as_of is not None or companies_outdated(self.store, model):
+                run.companies = self.score_companies(model=model, as_of=as_of)
+        return run
 
     def explain(self, contact_id: str, *, at: datetime | None = None,
                 model: Model | None = None) -> Explanation:

@@ -317,6 +317,10 @@ class VersionOperations:
 
         mark("rescoring", attempt=True)
         score_store(self.store, model, full=True, write=True, finish=finish)
+        if model.companies is not None:  # the companies under the version now live
+            from leadscore.scoring.companies import score_companies
+
+            score_companies(self.store, model)
         self._model = None
         self._automation = None
         if phase is not None:

@@ -5,9 +5,10 @@ the hash is stored (`storage.web_users`). E-mails are kept in lower case, so one
 account whatever the case typed.
 
 Roles (`ROLES`) and what each may do (`PERMISSIONS`) live here, beside the users, so that the
-web app and its tests read one table: sales works leads (reads leads, contacts and their
-explanations, gives feedback, works tasks); marketing does all of that and edits models, lists
-and workflows and runs reports; admin does everything, and manages users and API keys."""
+web app and its tests read one table: sales works leads and accounts (reads leads, contacts,
+companies and their explanations, gives feedback, works tasks); marketing does all of that
+and edits models, lists and workflows and runs reports; admin does everything, and manages
+users and API keys."""
 
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ if TYPE_CHECKING:
     from leadscore.storage.web_users import WebUser
 
 ROLES = ("admin", "marketing", "sales")
-SALES = frozenset({"leads", "contacts", "feedback", "tasks"})
+SALES = frozenset({"leads", "contacts", "companies", "feedback", "tasks"})
 MARKETING = SALES | {"models", "lists", "workflows", "reports", "funnel"}
 PERMISSIONS: dict[str, frozenset[str]] = {
     "sales": SALES,

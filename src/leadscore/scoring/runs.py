@@ -74,6 +74,7 @@ class ScoreRun:
     results: list[Any] = field(default_factory=list)  # kept only on request
     engine: str = "python"
     full: bool = True  # every contact scored (else only those that could have changed)
+    companies: Any = None  # the company scores' run (`scoring.companies.CompanyRun`), if any
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -82,6 +83,7 @@ class ScoreRun:
             "labels": {s: dict(c) for s, c in self.labels.items()},
             "stage_moves": dict(self.stage_moves), "written": self.written,
             "engine": self.engine, "full": self.full,
+            **({"companies": self.companies.to_dict()} if self.companies is not None else {}),
         }
 
 

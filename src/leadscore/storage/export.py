@@ -58,6 +58,16 @@ class ExportPlan:
     model: str
     scores: tuple[str, ...]
     catalog: Catalog
+    properties: tuple[str, ...] | None = None  # contacts: only these properties (None: all)
+    contact_ids: tuple[str, ...] | None = None  # contacts and scores: only these (None: all)
+
+
+def _only(plan: ExportPlan, column: str, joiner: str) -> str:
+    """`joiner column IN (…)` when the plan names its contacts, else nothing."""
+    if plan.contact_ids is None:
+        return ""
+    listed = ", ".join(quote_text(i) for i in plan.contact_ids) or "NULL"
+    return f" {joiner} {column} IN ({listed})"
 
 
 def export_parquet(view: DataView, folder: Path, plan: ExportPlan,
@@ -105,11 +115,12 @@ def _duck_contacts(view: DataView, plan: ExportPlan) -> str:
     from leadscore.storage.values import FORM_OF, values_sql
     from leadscore.storage.values import column as form_column
 
-    names = _property_names(view)
+    names = _property_names(view, plan)
     base = (f"SELECT c.contact_id, c.email, {_DUCK_TIME.format('c.created_us')} AS created_at, "
             f"{_DUCK_TIME.format('c.updated_us')} AS updated_at")
     if not names:
-        return f"{base} FROM {view.relation('contacts')} AS c"
+        only = _only(plan, "c.contact_id", "WHERE")
+        return f"{base} FROM {view.relation('contacts')} AS c{only}"
     picks = []
     for name in names:
         kind = _kind(plan.catalog, name)
@@ -118,7 +129,8 @@ def _duck_contacts(view: DataView, plan: ExportPlan) -> str:
             value = _DUCK_TIME.format(value)
         picks.append(f"{value} AS {quote_name(name)}")
     return (f"{base}, {', '.join(picks)} FROM {view.relation('contacts')} AS c "
-            f"LEFT JOIN {values_sql(view, names)} AS v ON v.contact_id = c.contact_id")
+            f"LEFT JOIN {values_sql(view, names)} AS v ON v.contact_id = c.contact_id"
+            f"{_only(plan, 'c.contact_id', 'WHERE')}")
 
 
 def _duck_scores(view: DataView, plan: ExportPlan) -> str:
@@ -130,7 +142,8 @@ def _duck_scores(view: DataView, plan: ExportPlan) -> str:
             f"{_DUCK_TIME.format('s.computed_us')} AS computed_at, "
             f"{_DUCK_TIME.format('s.as_of_us')} AS as_of "
             f"FROM {current_wide_sql(view, plan.model, plan.scores)} AS s "
-            f"LEFT JOIN {stage_relation(view)} AS v ON v.contact_id = s.contact_id")
+            f"LEFT JOIN {stage_relation(view)} AS v ON v.contact_id = s.contact_id"
+            f"{_only(plan, 's.contact_id', 'WHERE')}")
 
 
 _DUCK_QUERIES: dict[str, Callable[[DataView, ExportPlan], str]] = {
@@ -138,11 +151,13 @@ _DUCK_QUERIES: dict[str, Callable[[DataView, ExportPlan], str]] = {
     "scores": _duck_scores}
 
 
-def _property_names(view: DataView) -> list[str]:
-    """Every property name the history holds, but those the contact row already has."""
+def _property_names(view: DataView, plan: ExportPlan) -> list[str]:
+    """Every property name the history holds (of `plan.properties`, when given), but those
+    the contact row already has."""
     found = view.query(f"SELECT DISTINCT name FROM {view.relation('property_changes')} "
                        "ORDER BY name")
-    return [name for (name,) in found if name not in BASE_COLUMNS]
+    return [name for (name,) in found if name not in BASE_COLUMNS
+            and (plan.properties is None or name in plan.properties)]
 
 
 def _kind(catalog: Catalog, name: str) -> PropertyType:
@@ -175,7 +190,7 @@ _PG_FORM = {PropertyType.NUMBER: ("v_num", "float64"), PropertyType.BOOL: ("v_bo
 
 
 def _pg_contacts(view: DataView, plan: ExportPlan) -> _PgQuery:
-    names = _property_names(view)
+    names = _property_names(view, plan)
     columns = [("contact_id", "string"), ("email", "string"), ("created_at", "time"),
                ("updated_at", "time")]
     picks = []
@@ -192,7 +207,8 @@ def _pg_contacts(view: DataView, plan: ExportPlan) -> _PgQuery:
     extra = "".join(f", {p}" for p in picks)
     return (f"SELECT c.contact_id, c.email, {_PG_TIME.format('c.created_us')}, "
             f"{_PG_TIME.format('c.updated_us')}{extra} FROM contacts AS c "
-            f"LEFT JOIN {latest} AS l ON l.contact_id = c.contact_id "
+            f"LEFT JOIN {latest} AS l ON l.contact_id = c.contact_id"
+            f"{_only(plan, 'c.contact_id', 'WHERE')} "
             f"GROUP BY c.contact_id, c.email, c.created_us, c.updated_us", columns)
 
 
@@ -210,8 +226,8 @@ def _pg_scores(view: DataView, plan: ExportPlan) -> _PgQuery:
             f"max(CASE WHEN s.score = 'grade' THEN s.label END), max(v.stage), "
             f"{_PG_TIME.format('max(s.computed_us)')}, {_PG_TIME.format('max(s.as_of_us)')} "
             f"FROM scores AS s LEFT JOIN {stage_relation(view)} AS v "
-            f"ON v.contact_id = s.contact_id WHERE s.model = {quote_text(plan.model)} "
-            f"GROUP BY s.contact_id", columns)
+            f"ON v.contact_id = s.contact_id WHERE s.model = {quote_text(plan.model)}"
+            f"{_only(plan, 's.contact_id', 'AND')} GROUP BY s.contact_id", columns)
 
 
 _PG_QUERIES: dict[str, Callable[[DataView, ExportPlan], _PgQuery]] = {

@@ -242,6 +242,7 @@ BULK_TABLES = ("contacts", "property_changes", "events", "scores", "score_histor
 from leadscore.storage import (  # noqa: E402, F401
     api_keys,
     automation_schema,
+    companies,
     identities,
     ledger,
     web_users,

@@ -20,6 +20,7 @@ from leadscore.synthetic.files import (
     CONTACT_COLUMNS,
     FEEDBACK_FILE_COLUMNS,
     OUTCOME_COLUMNS,
+    write_companies_csv,
     write_contacts_csv,
     write_events_jsonl,
     write_feedback_csv,
@@ -30,5 +31,6 @@ from leadscore.synthetic.generator import generate
 __all__ = [
     "CONTACT_COLUMNS", "FEEDBACK_FILE_COLUMNS", "OUTCOME_COLUMNS", "PROPERTY_COLUMNS",
     "SyntheticData", "contact_history", "event_id", "generate", "iter_snapshots",
-    "write_contacts_csv", "write_events_jsonl", "write_feedback_csv", "write_outcomes_csv",
+    "write_companies_csv", "write_contacts_csv", "write_events_jsonl", "write_feedback_csv",
+    "write_outcomes_csv",
 ]

@@ -54,6 +54,35 @@ def write_contacts_csv(data: SyntheticData, path: str | Path) -> None:
                              *(_cell(col[i]) for col in values)])
 
 
+COMPANY_COLUMNS = ("company_id", "name", "domain", "industry", "employees", "annual_revenue",
+                   "country", "created_at", "updated_at")
+
+
+def write_companies_csv(data: SyntheticData, path: str | Path) -> None:
+    """The companies of the contacts with a business e-mail (the free-mail domains of
+    `companies.association` group no one), in order of their first contact: `a00001`, …,
+    with the values their contacts carry and the creation time of their first contact."""
+    from leadscore.companies.association import FREE_MAIL_DOMAINS, FreeMail, email_domain
+
+    free = FreeMail(FREE_MAIL_DOMAINS)
+    columns = data.contacts.columns
+    created = format_times(data.contacts.created_at)
+    first: dict[str, int] = {}
+    for i, email in enumerate(columns["email"]):
+        domain = email_domain(email)
+        if domain is not None and domain not in free and domain not in first:
+            first[domain] = i
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        writer = csv.writer(f, lineterminator="\n")
+        writer.writerow(COMPANY_COLUMNS)
+        for n, (domain, i) in enumerate(first.items(), start=1):
+            name = columns["company"][i]
+            writer.writerow([f"a{n:05d}", _cell(name), domain,
+                             *(_cell(columns[c][i]) for c in ("industry", "employees",
+                                                              "annual_revenue", "country")),
+                             created[i], created[i]])
+
+
 def write_events_jsonl(data: SyntheticData, path: str | Path) -> None:
     """Events in time order (as a tracking feed would send them), ids stable per seed."""
     ev = data.events

@@ -35,7 +35,7 @@ API_PATHS = ("/v1", "/openapi.json")
 POLICY = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
           "form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
 STALE_FORM = "LS647"  # a form without its session's CSRF token (403)
-NOT_FOUND = {"LS310", "LS162", "LS324", "LS604", "LS612", "LS644"}
+NOT_FOUND = {"LS310", "LS162", "LS324", "LS382", "LS604", "LS612", "LS644"}
 log = logging.getLogger("leadscore.web")
 
 
@@ -57,6 +57,7 @@ def mount(app: FastAPI, served: Served) -> None:
 def create_web_app(served: Served) -> FastAPI:
     from leadscore.web.pages import (
         admin,
+        companies,
         contact,
         funnel,
         leads,
@@ -72,8 +73,8 @@ def create_web_app(served: Served) -> FastAPI:
     web.state.served = served
     web.state.sessions = None
     web.state.logins = LoginLimiter()
-    for module in (login, leads, contact, tasks, model, funnel, lists, workflows, reports,
-                   admin):
+    for module in (login, leads, contact, companies, tasks, model, funnel, lists, workflows,
+                   reports, admin):
         web.include_router(module.router)
     web.mount("/static", StaticFiles(directory=STATIC), name="static")
     _install(web)

@@ -15,6 +15,7 @@ from leadscore.web.visitor import visitor
 # the navigation: (permission, path, title), shown to the roles that may use each
 NAVIGATION = (
     ("leads", "/leads", "Leads"),
+    ("companies", "/companies", "Companies"),
     ("tasks", "/tasks", "Tasks"),
     ("models", "/model", "Model"),
     ("funnel", "/funnel", "Funnel"),

@@ -1,0 +1,215 @@
+"""`leadscore score`'s second step: company scores, set-wise, after the contact scores.
+
+The contacts' current values and stored scores are written out as Parquet by the store's own
+export (`storage.export`, the same on SQLite and PostgreSQL, memory bounded); DuckDB groups
+them into companies (`companies.association`: `company_id`, else the e-mail domain, never a
+free-mail domain) and runs the compiled company query (`sql.company`) over them and the
+companies' properties as of the moment. The results are stored with the model version, and
+history where a value or label changed.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from leadscore.catalog import PropertyType
+from leadscore.catalog.forms import to_micros
+from leadscore.companies.association import FreeMail, company_sql
+from leadscore.diagnostics import LeadscoreError, Location
+from leadscore.model.model import Model
+from leadscore.storage.duck import quote_name
+from leadscore.storage.store import Store
+
+
+@dataclass
+class CompanyRun:
+    model: str
+    as_of: datetime
+    companies: int = 0
+    changed: int = 0
+    labels: dict[str, dict[str, int]] = field(default_factory=dict)
+    seconds: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"model": self.model, "as_of": self.as_of.isoformat(),
+                "companies": self.companies, "changed": self.changed, "labels": self.labels,
+                "seconds": round(self.seconds, 3)}
+
+
+def require_companies(model: Model) -> None:
+    if model.companies is None:
+        raise LeadscoreError.single(
+            "LS380", f"model '{model.name}' has no companies: section", Location(
+                file=model.path, field="companies"),
+            hint="add companies: {scores: …} to the model (docs/model.md#companies)")
+
+
+class CompanyInputs:
+    """The company query's two relations in a DuckDB connection, for one moment."""
+
+    def __init__(self, store: Store, model: Model, as_of_us: int, folder: Path, *,
+                 contact_ids: list[str] | None = None,
+                 company_ids: list[str] | None = None) -> None:
+        """`contact_ids`, `company_ids`: only these contacts and companies (explaining one
+        company: its members and itself; None: all)."""
+        import duckdb
+
+        from leadscore.sql.company import compile_companies
+        from leadscore.storage.companies import company_values
+        from leadscore.storage.export import ExportPlan
+
+        require_companies(model)
+        self.model = model
+        self.query = compile_companies(model, as_of_us=as_of_us, dialect="duckdb")
+        scores = tuple(model.scores)
+        wanted = ("company_id", *self.query.contact_properties)
+        store.export_parquet(folder, ExportPlan(
+            ("contacts", "scores"), model.name, scores, model.catalog, properties=wanted,
+            contact_ids=None if contact_ids is None else tuple(contact_ids)))
+        needed = sorted({*self.query.company_properties, "domain"})
+        with store.read() as connection:
+            self.values = company_values(connection, as_of_us, names=needed, ids=company_ids)
+        self.duck = duckdb.connect()
+        self.duck.execute("SET threads = 2")
+        self._companies()
+        self._members(folder)
+
+    def _companies(self) -> None:
+        import pyarrow as pa
+
+        from leadscore.companies.relations import arrow_type, typed
+
+        ids = sorted(self.values)
+        columns: dict[str, Any] = {"company_id": pa.array(ids, type=pa.string())}
+        for name, (kind, options) in self.query.company_properties.items():
+            columns["p:" + name] = pa.array(
+                [typed(self.values[i].get(name), kind, options) for i in ids],
+                type=arrow_type(kind))
+        self.duck.register("ls_companies_arrow", pa.table(columns))
+        self.duck.execute("CREATE TEMPORARY TABLE ls_companies AS "
+                          "SELECT * FROM ls_companies_arrow")
+        domains = sorted({(str(v["domain"]).strip().lower(), i) for i, v in self.values.items()
+                          if isinstance(v.get("domain"), str) and v["domain"].strip()})
+        first: dict[str, str] = {}
+        for domain, company_id in domains:  # one company per domain: the smallest id
+            first.setdefault(domain, company_id)
+        self.duck.register("ls_domains", pa.table({
+            "domain": pa.array(list(first), type=pa.string()),
+            "company_id": pa.array(list(first.values()), type=pa.string())}))
+
+    def _members(self, folder: Path) -> None:
+        contacts = folder / "contacts.parquet"
+        scores = folder / "scores.parquet"
+        have = {row[0] for row in self.duck.execute(
+            f"DESCRIBE SELECT * FROM read_parquet('{contacts}')").fetchall()}
+        free = FreeMail(self.model.companies.free_mail)
+        explicit, domain, company = company_sql(
+            "c.company_id" if "company_id" in have else None, "c.email", "m.company_id", free)
+        picks = []
+        for name, (kind, _options) in self.query.contact_properties.items():
+            value = f"c.{quote_name(name)}" if name in have else "NULL"
+            if kind is PropertyType.DATE and name in have:
+                value = f"epoch_us({value})"
+            cast = {PropertyType.NUMBER: "DOUBLE", PropertyType.BOOL: "BOOLEAN",
+                    PropertyType.DATE: "BIGINT"}.get(kind, "VARCHAR")
+            picks.append(f"CAST({value} AS {cast}) AS {quote_name('p:' + name)}")
+        for score in self.query.contact_scores:
+            picks.append(f"s.{quote_name(score)} AS {quote_name('s:' + score)}")
+            picks.append(f"s.{quote_name(score + ':label')} AS {quote_name('l:' + score)}")
+        self.duck.execute(f"""
+            CREATE TEMPORARY TABLE ls_members AS
+            WITH d AS (SELECT c.*, {explicit} AS ls_explicit, {domain} AS ls_domain
+                       FROM read_parquet('{contacts}') AS c)
+            SELECT {company} AS company_id,
+                   c.contact_id{''.join(', ' + p for p in picks)}
+            FROM d AS c LEFT JOIN read_parquet('{scores}') AS s ON s.contact_id = c.contact_id
+            LEFT JOIN ls_domains AS m ON m.domain = c.ls_domain""")
+
+    def results(self) -> list[dict[str, Any]]:
+        cursor = self.duck.execute(self.query.sql)
+        names = [d[0] for d in cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+    def membership(self) -> dict[str, str]:
+        """contact → company of every grouped contact."""
+        return dict(self.duck.execute("SELECT contact_id, company_id FROM ls_members "
+                                      "WHERE company_id IS NOT NULL").fetchall())
+
+    def members_of(self, company_id: str) -> list[dict[str, Any]]:
+        cursor = self.duck.execute("SELECT * FROM ls_members WHERE company_id = ? "
+                                   "ORDER BY contact_id", [company_id])
+        names = [d[0] for d in cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+    def close(self) -> None:
+        self.duck.close()
+
+
+STATE_PREFIX = "company_run:"
+
+
+def companies_outdated(store: Store, model: Model) -> bool:
+    """Whether the company scores stored under `model` may differ from a new run's: another
+    model digest or version, or company properties changed since. (The caller knows whether
+    contacts were rescored: then they may differ too.)"""
+    from leadscore.storage.companies import company_mark
+    from leadscore.storage.state import read_state
+
+    with store.read() as connection:
+        found = read_state(connection, STATE_PREFIX + model.name)
+        mark = company_mark(connection)
+    if found is None:
+        return True
+    detail = found[1] or {}
+    return (detail.get("digest") != model.digest or detail.get("version") != model.published
+            or detail.get("mark") != mark)
+
+
+def score_companies(store: Store, model: Model, *, as_of: datetime | None = None,
+                    write: bool = True) -> tuple[CompanyRun, list[dict[str, Any]]]:
+    from leadscore.storage.companies import (
+        StoredCompanyScore,
+        company_mark,
+        store_members,
+        store_scores,
+    )
+    from leadscore.storage.state import write_state
+
+    started = time.perf_counter()
+    now = datetime.now(UTC)
+    moment = as_of or now
+    as_of_us, computed_us = to_micros(moment), to_micros(now)
+    run = CompanyRun(model.name, moment)
+    with tempfile.TemporaryDirectory(prefix="leadscore-companies-") as folder:
+        inputs = CompanyInputs(store, model, as_of_us, Path(folder))
+        try:
+            results = inputs.results()
+            membership = inputs.membership() if write else {}
+        finally:
+            inputs.close()
+    companies = model.companies
+    rows = []
+    for result in results:
+        for name in companies.scores:
+            label = result[name + ":label"]
+            rows.append(StoredCompanyScore(result["company_id"], name, result[name], label,
+                                           int(result["contacts"]), model.published,
+                                           as_of_us, computed_us))
+            counts = run.labels.setdefault(name, {})
+            counts[label or "—"] = counts.get(label or "—", 0) + 1
+    run.companies = len(results)
+    if write:
+        with store.write() as writer:
+            mark = company_mark(writer.connection)
+            run.changed = store_scores(writer.connection, model.name, rows)
+            store_members(writer.connection, model.name, membership)
+            write_state(writer.connection, STATE_PREFIX + model.name, computed_us, {
+                "digest": model.digest, "version": model.published, "mark": mark,
+                "as_of_us": as_of_us})
+    run.seconds = time.perf_counter() - started
+    return run, results
