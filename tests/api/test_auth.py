@@ -11,7 +11,7 @@ from leadscore.project.service_api import GRANTS
 from tests.api.conftest import SCOPE_SETS
 
 PARAMS = {"contact_id": "c0000001", "name": "sql", "task_id": "1", "publish_id": "1",
-          "entry_id": "1"}
+          "entry_id": "1", "company_id": "example.com"}
 BODIES = {"/v1/contacts": {"contacts": []}, "/v1/events": {"events": []},
           "/v1/outcomes": {"outcomes": []}, "/v1/contacts/{contact_id}/feedback":
           {"verdict": "true_sql"}, "/v1/contacts/{contact_id}/stage": {"stage": "lead"},
