@@ -25,10 +25,12 @@ demo: $(STAMP)
 	cd $(DEMO_DIR) && $(LS) generate --contacts 10000 --events 200000 --seed 7
 	cd $(DEMO_DIR) && $(LS) import contacts data/contacts.csv
 	cd $(DEMO_DIR) && $(LS) import contacts data/feedback.csv
+	cd $(DEMO_DIR) && $(LS) import companies data/companies.csv
 	cd $(DEMO_DIR) && $(LS) import events data/events.jsonl
 	cd $(DEMO_DIR) && $(LS) score
 	cd $(DEMO_DIR) && $(LS) leads --limit 10
 	cd $(DEMO_DIR) && $(LS) explain --top 2
+	cd $(DEMO_DIR) && $(LS) companies --limit 5
 	@echo "--- lists and workflows act (notifications go to a local receiver) ---"
 	cd $(DEMO_DIR) && port=$$($(PORT) pick) && { $(LS) receive --port $$port --show 2 & \
 	  pid=$$!; $(PORT) wait $$port; $(LS) process; kill $$pid; wait $$pid; }
