@@ -29,8 +29,10 @@ QUALIFY = """
 
 def model_text() -> str:
     text = (files("leadscore.project") / "templates" / "model.yaml").read_text()
-    assert text.rstrip().endswith("equals: unqualified}")
-    return text.rstrip() + "\n    - {property: is_competitor, equals: true}\n" + QUALIFY
+    lifecycle, _, companies = text.partition("\ncompanies:")  # the lifecycle section ends
+    assert lifecycle.rstrip().endswith("equals: unqualified}")  # where the companies begin
+    return (lifecycle.rstrip() + "\n    - {property: is_competitor, equals: true}\n" + QUALIFY
+            + ("\ncompanies:" + companies if companies else ""))
 
 
 PRICING = {"type": "page_view", "attributes": {"url": "https://x.example/pricing"}}
