@@ -14,6 +14,7 @@ from leadscore.diagnostics import did_you_mean
 from leadscore.model import criteria as c
 from leadscore.model.company import AGGREGATES, CompanyModel, ContactAggregate, ContactCount
 from leadscore.model.company_spec import CompaniesSpec, CompanyCriterionSpec, CompanyScoreSpec
+from leadscore.model.compile import combine
 from leadscore.model.model import Rule, Score, Tier
 from leadscore.model.source import Path
 from leadscore.model.spec import CriterionSpec, ValueTest
@@ -202,18 +203,7 @@ class CompanyCompiler:
             extra = (ops or sorted({"count", "aggregate"} & given))[0]
             self.error("LS185", f"'{extra}' cannot stand beside '{kind.rstrip('_')}'",
                        path + (extra,), key=True)
-        if kind == "not_":
-            assert spec.not_ is not None
-            child = self.criterion(spec.not_, path + ("not",))
-            return c.Not(child) if child is not None else None
-        items = spec.all if kind == "all" else spec.any
-        if not items:
-            self.error("LS185", f"'{kind}' needs at least one criterion", path + (kind,))
-            return None
-        children = [self.criterion(item, path + (kind, i)) for i, item in enumerate(items)]
-        if any(child is None for child in children):
-            return None
-        return (c.AllOf if kind == "all" else c.AnyOf)(tuple(children))
+        return combine(kind, spec, path, self.criterion, self.error, "LS185")
 
     def contacts(self, spec: CompanyCriterionSpec, path: Path, ops: list[str]):
         if ops or "aggregate" in spec.model_fields_set:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+from collections.abc import Callable
 from pathlib import Path as FilePath
 from typing import Any
 
@@ -92,6 +93,25 @@ def parse_model(text: str, file: str = "<model>") -> Model:
 
 
 # --- meaning ---------------------------------------------------------------------------------
+
+def combine(kind: str, spec: Any, path: Path, criterion: Callable[[Any, Path], Any],
+            error: Callable[..., None], empty_code: str) -> c.Criterion | None:
+    """`not`, `all` or `any` of a criterion spec (contacts' or companies'), its children
+    compiled by `criterion`; an empty `all`/`any` is the mistake `empty_code`."""
+    if kind == "not_":
+        assert spec.not_ is not None
+        child = criterion(spec.not_, path + ("not",))
+        return c.Not(child) if child is not None else None
+    items = spec.all if kind == "all" else spec.any
+    if not items:
+        error(empty_code, f"'{kind}' needs at least one criterion", path + (kind,))
+        return None
+    children = [criterion(item, path + (kind, i)) for i, item in enumerate(items)]
+    if any(child is None for child in children):
+        return None
+    node = c.AllOf if kind == "all" else c.AnyOf
+    return node(tuple(child for child in children if child is not None))
+
 
 class CriteriaCompiler:
     """Checks the meaning of a validated spec and builds typed objects. For a model file it
@@ -559,19 +579,7 @@ class CriteriaCompiler:
             self.error("LS112", f"'{_key(extra[0])}' cannot stand beside '{_key(kind)}'",
                        path + (_key(extra[0]),), key=True,
                        hint="put it inside one of the combined criteria")
-        if kind == "not_":
-            assert spec.not_ is not None
-            child = self.criterion(spec.not_, path + ("not",))
-            return c.Not(child) if child is not None else None
-        items = spec.all if kind == "all" else spec.any
-        if not items:
-            self.error("LS110", f"'{kind}' needs at least one criterion", path + (kind,))
-            return None
-        children = [self.criterion(item, path + (kind, i)) for i, item in enumerate(items)]
-        if any(ch is None for ch in children):
-            return None
-        node = c.AllOf if kind == "all" else c.AnyOf
-        return node(tuple(ch for ch in children if ch is not None))
+        return combine(kind, spec, path, self.criterion, self.error, "LS110")
 
     def context_criterion(self, spec: CriterionSpec, path: Path, kind: str
                           ) -> c.ScoreCriterion | c.ListCriterion | None:
