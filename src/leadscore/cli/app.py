@@ -468,7 +468,7 @@ def leads(
 ) -> None:
     """Scored contacts, best first, with filters (and the primary score's probability of
     converting when the model carries a calibration)."""
-    from leadscore.evaluation.explanation import percent
+    from leadscore.model.model import percent
 
     project = _project(reading=True)
     chosen = _model(project, model)

@@ -13,7 +13,7 @@ from leadscore.evaluation.ledger import LedgerEntry
 from leadscore.evaluation.matchers import INF, Reason
 from leadscore.evaluation.scoring import ContactScores, RuleResult, Scorer, ScoreResult
 from leadscore.evaluation.snapshot import ContactSnapshot
-from leadscore.model.model import Model
+from leadscore.model.model import Model, percent
 
 
 @dataclass
@@ -218,13 +218,6 @@ def _render_reason(reason: Reason, indent: str) -> list[str]:
         sub[0] = f"{indent}  {mark} {child.text}"
         lines.extend(sub)
     return lines
-
-
-def percent(p: float) -> str:
-    """A probability as a person reads it: 23 %, 0.4 %, < 0.1 %."""
-    if p < 0.001:
-        return "< 0.1 %"
-    return f"{p * 100:.1f} %" if p < 0.1 else f"{p * 100:.0f} %"
 
 
 def _score_dict(score: ScoreResult) -> dict[str, Any]:

@@ -130,6 +130,13 @@ class Threshold:
         return f"≤{self.max:g}" if self.max is not None else "any score"
 
 
+def percent(p: float) -> str:
+    """A probability as a person reads it: 23 %, 0.4 %, < 0.1 %."""
+    if p < 0.001:
+        return "< 0.1 %"
+    return f"{p * 100:.1f} %" if p < 0.1 else f"{p * 100:.0f} %"
+
+
 @dataclass(frozen=True)
 class Probability:
     """A score's calibrated probability of converting: straight lines between `points`
