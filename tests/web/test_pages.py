@@ -73,7 +73,8 @@ def test_the_timeline_shows_activity_or_changes_and_grows_on_request(web):
     assert len(kinds(few.text)) == 3
     assert "lines=15" in few.text  # the link to five times as many
     assert sales.get(f"/contacts/{lead.contact_id}?show=nonsense").status_code == 200
-    assert sales.get(f"/contacts/{lead.contact_id}?lines=0").status_code < 500
+    one = sales.get(f"/contacts/{lead.contact_id}?lines=0")  # edited by hand: at least one
+    assert one.status_code == 200 and len(kinds(one.text)) == 1
 
 
 def test_not_ready_drops_a_lead_to_mql_and_off_the_sql_list_at_once(web):

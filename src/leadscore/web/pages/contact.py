@@ -50,7 +50,7 @@ def contact(request: Request, contact_id: ContactId,
             said: Annotated[str | None, Query(max_length=40)] = None,
             was: Annotated[str | None, Query(max_length=40)] = None,
             show: Annotated[str, Query(max_length=20)] = "all",
-            lines: Annotated[int, Query(ge=1, le=TIMELINE_MAX)] = TIMELINE_LINES) -> Response:
+            lines: Annotated[int, Query(ge=-10**9, le=10**9)] = TIMELINE_LINES) -> Response:
     who = need(request, "contacts")
     _hold(request, who, contact_id)
     errors: dict[str, str] = {}
@@ -80,6 +80,7 @@ def contact(request: Request, contact_id: ContactId,
         charts.append((name, step_chart(points, until=datetime.now(UTC),
                                         title=f"{name} over time"), len(points)))
     view = show if show in TIMELINE_VIEWS else "all"
+    lines = min(max(lines, 1), TIMELINE_MAX)  # a link edited by hand still shows the page
     timeline = call(request, lambda p: p.contact_timeline(contact_id, limit=lines + 1,
                                                           kinds=TIMELINE_VIEWS[view]))
     more = len(timeline) > lines and lines < TIMELINE_MAX
