@@ -199,13 +199,15 @@ def _event_characteristics(snapshots: Sequence[ContactSnapshot], catalog: Catalo
     specs = event_specs(n, contacts_with, value_cover, distinct, catalog, skipped, custom)
     if not specs:
         return []
-    counts = _count_events(snapshots, specs, custom)
-    out = []
-    for (spec_key, label, when), values in zip(specs, counts, strict=True):
-        if not values.any():
-            continue
-        out.append(Characteristic(spec_key, label, COUNT, values, when=when, source="event"))
-    return out
+    return event_characteristics(specs, _count_events(snapshots, specs, custom))
+
+
+def event_characteristics(specs: list[Any], counts: list[Any]) -> list[Characteristic]:
+    """The event-count inputs of `specs` (key, label, criterion text) from their counts per
+    contact, leaving out those no contact has."""
+    return [Characteristic(spec_key, label, COUNT, values, when=when, source="event")
+            for (spec_key, label, when), values in zip(specs, counts, strict=True)
+            if values.any()]
 
 
 def event_specs(n: int, contacts_with: Counter[str],

@@ -34,11 +34,11 @@ from typing import Any
 import numpy as np
 
 from leadscore.calibration.features import (
-    COUNT,
     DEFAULT_EXCLUDED,
     Characteristic,
     Inputs,
     attribute_tokens,
+    event_characteristics,
     event_specs,
     probe_model_text,
     property_characteristic,
@@ -215,13 +215,7 @@ def _event_characteristics(frame: _Frame, catalog: Catalog, skipped: dict[str, s
                         custom)
     if not specs:
         return []
-    counts = _count_events(frame, specs, custom)
-    out = []
-    for (spec_key, label, when), values in zip(specs, counts, strict=True):
-        if not values.any():
-            continue
-        out.append(Characteristic(spec_key, label, COUNT, values, when=when, source="event"))
-    return out
+    return event_characteristics(specs, _count_events(frame, specs, custom))
 
 
 def _attribute_tokens(frame: _Frame, source: str) -> tuple[
