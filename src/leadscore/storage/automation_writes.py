@@ -6,12 +6,13 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import Connection, select
 
+from leadscore.catalog import to_utc
 from leadscore.lists.changes import ListChanges
 from leadscore.storage.automation_schema import (
     automation_state,
@@ -58,7 +59,7 @@ def next_due_at(connection: Connection) -> datetime | None:
 
 def activated_workflows(connection: Connection) -> dict[str, datetime]:
     """workflow name → when it was first seen (activated)."""
-    return {name.removeprefix("workflow:"): _utc(at) for name, at in connection.execute(
+    return {name.removeprefix("workflow:"): to_utc(at) for name, at in connection.execute(
         select(automation_state.c.name, automation_state.c.activated_at))
         if name.startswith("workflow:")}
 
@@ -96,7 +97,7 @@ def stored_state(connection: Connection, ids: list[str]) -> StoredState:
         for wf, cid, matching, count, checked in connection.execute(
                 select(t.workflow, t.contact_id, t.matching, t.enrollments, t.checked_at)
                 .where(t.contact_id.in_(part))):
-            triggers[cid][wf] = (bool(matching), count, _utc(checked))
+            triggers[cid][wf] = (bool(matching), count, to_utc(checked))
         for row in connection.execute(select(e.id, e.workflow, e.contact_id, e.position,
                                              e.resume_at)
                                       .where(e.contact_id.in_(part), e.status == "active")):
@@ -163,12 +164,6 @@ class AutomationWrites:
         codec.insert_rows(connection, step_runs, self.step_runs)
         # rows made by `delivery.outbox_row`; a key already queued is skipped
         return codec.insert_rows(connection, outbox, self.outbox, ignore_conflict_on="key")
-
-
-def _utc(value: Any) -> datetime:
-    if isinstance(value, datetime):
-        return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
-    return datetime.fromisoformat(str(value)).replace(tzinfo=UTC)
 
 
 __all__ = ["AutomationWrites", "StoredState", "activate_workflows", "activated_workflows",
