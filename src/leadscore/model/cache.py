@@ -27,14 +27,15 @@ import tempfile
 from collections.abc import Callable
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 if TYPE_CHECKING:
     from leadscore.model.model import Model
 
 log = logging.getLogger("leadscore.model")
 FOLDER = "cache"
-KEEP = 8  # cached models kept per folder (the newest); older ones are removed
+KEEP = 8  # cached objects of a kind kept per folder (the newest); older ones are removed
+T = TypeVar("T")
 
 
 @cache
@@ -60,7 +61,8 @@ def load_model_cached(path: str | Path, folder: Path | None) -> Model:
         data = Path(path).read_bytes()
     except OSError:
         return _compile(path)  # the compiler's own read reports it, with its place
-    return _through(folder, f"{code_digest()}|{path}|".encode() + data, lambda: _compile(path))
+    return cached(folder, "model", f"{code_digest()}|{path}|".encode() + data,
+                  lambda: _compile(path), _model_class())
 
 
 def parse_model_cached(text: str, file: str, folder: Path | None) -> Model:
@@ -70,28 +72,37 @@ def parse_model_cached(text: str, file: str, folder: Path | None) -> Model:
 
     if folder is None or not folder.parent.is_dir():
         return parse_model(text, file)
-    return _through(folder, f"{code_digest()}|{file}|".encode() + text.encode(),
-                    lambda: parse_model(text, file))
+    return cached(folder, "model", f"{code_digest()}|{file}|".encode() + text.encode(),
+                  lambda: parse_model(text, file), _model_class())
 
 
-def _through(folder: Path, source: bytes, build: Callable[[], Model]) -> Model:
-    """The model cached under the digest of `source`, or `build()` kept there."""
+def cached(folder: Path, kind: str, source: bytes, build: Callable[[], T],
+              expected: type[T]) -> T:
+    """The `expected` object cached in `folder` as `kind-<digest of source>.pickle`, or
+    `build()` kept there (what `build` raises is raised, and nothing is kept). A folder whose
+    parent does not exist is not cached into."""
+    if not folder.parent.is_dir():
+        return build()
     key = hashlib.sha256(source).hexdigest()[:32]
-    target = folder / f"model-{key}.pickle"
+    target = folder / f"{kind}-{key}.pickle"
     try:
         with target.open("rb") as handle:
             found = pickle.load(handle)
-        from leadscore.model.model import Model
-
-        if isinstance(found, Model):
+        if isinstance(found, expected):
             return found
     except FileNotFoundError:
         pass
     except Exception as error:  # a damaged cache file is only a cache miss
-        log.debug("ignoring the cached model %s: %s", target, error)
-    model = build()
-    _write(folder, target, model)
-    return model
+        log.debug("ignoring the cached %s %s: %s", kind, target, error)
+    built = build()
+    _write(folder, target, kind, built)
+    return built
+
+
+def _model_class() -> type[Model]:
+    from leadscore.model.model import Model
+
+    return Model
 
 
 def _compile(path: str | Path) -> Model:
@@ -100,22 +111,22 @@ def _compile(path: str | Path) -> Model:
     return load_model(path)
 
 
-def _write(folder: Path, target: Path, model: Model) -> None:
+def _write(folder: Path, target: Path, kind: str, built: object) -> None:
     try:
         folder.mkdir(exist_ok=True)
-        handle, temporary = tempfile.mkstemp(dir=folder, prefix=".model-", suffix=".tmp")
+        handle, temporary = tempfile.mkstemp(dir=folder, prefix=f".{kind}-", suffix=".tmp")
         try:
             with os.fdopen(handle, "wb") as out:
-                pickle.dump(model, out, protocol=pickle.HIGHEST_PROTOCOL)
+                pickle.dump(built, out, protocol=pickle.HIGHEST_PROTOCOL)
             os.replace(temporary, target)
         finally:
             Path(temporary).unlink(missing_ok=True)
-        cached = sorted(folder.glob("model-*.pickle"), key=lambda p: p.stat().st_mtime,
-                        reverse=True)
-        for old in cached[KEEP:]:
+        kept = sorted(folder.glob(f"{kind}-*.pickle"), key=lambda p: p.stat().st_mtime,
+                      reverse=True)
+        for old in kept[KEEP:]:
             old.unlink(missing_ok=True)
     except OSError as error:  # a read-only project folder: no cache, and no harm
-        log.debug("cannot cache the model in %s: %s", folder, error)
+        log.debug("cannot cache the %s in %s: %s", kind, folder, error)
 
 
-__all__ = ["code_digest", "load_model_cached", "parse_model_cached"]
+__all__ = ["cached", "code_digest", "load_model_cached", "parse_model_cached"]

@@ -6,15 +6,13 @@ import os
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from leadscore.diagnostics import LeadscoreError, Location
-from leadscore.project.settings import (
-    CONFIG_FILE,
-    DEFAULT_MODEL,
-    DEFAULT_STORE,
-    SettingsFile,
-    read_settings,
-)
+from leadscore.project.files import CACHE_FOLDER, CONFIG_FILE, DEFAULT_MODEL, DEFAULT_STORE
+
+if TYPE_CHECKING:
+    from leadscore.project.settings import SettingsFile
 
 __all__ = ["CONFIG_FILE", "DEFAULT_MODEL", "DEFAULT_STORE", "STORE_ENV", "ProjectConfig",
            "RateLimit", "find_project_root", "parse_rate_limit", "resolve_input", "sqlite_file",
@@ -48,6 +46,23 @@ class ProjectConfig:
 
     @classmethod
     def load(cls, root: Path) -> ProjectConfig:
+        """The project's `leadscore.toml`, read through its schema — or, when the same bytes
+        (and the same leadscore and store override) were read before, as kept then in the
+        project's cache folder: reading commands then do not load the schema (pydantic)."""
+        from leadscore.model.cache import cached, code_digest
+
+        try:
+            raw = (root / CONFIG_FILE).read_bytes()
+        except OSError:
+            return cls.read(root)  # the schema's own read reports it, with its place
+        source = f"{code_digest()}|{root.resolve()}|{os.environ.get(STORE_ENV)}|".encode() + raw
+        return cached(root / CACHE_FOLDER, "config", source, lambda: cls.read(root), cls)
+
+    @classmethod
+    def read(cls, root: Path) -> ProjectConfig:
+        """The project's `leadscore.toml`, read through its schema (`settings`)."""
+        from leadscore.project.settings import read_settings
+
         read = read_settings(root / CONFIG_FILE)  # keys and types checked: docs/config.md
         settings = read.settings
         store = os.environ.get(STORE_ENV, settings.store.url)

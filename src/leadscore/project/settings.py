@@ -22,11 +22,8 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from leadscore.diagnostics import Diagnostic, DiagnosticList, LeadscoreError, Location, did_you_mean
+from leadscore.project.files import CONFIG_FILE, DEFAULT_MODEL, DEFAULT_STORE
 
-CONFIG_FILE = "leadscore.toml"
-DATA_FOLDER = ".leadscore"  # the project's own data: the embedded store, cached models
-DEFAULT_STORE = f"sqlite:///{DATA_FOLDER}/store.db"
-DEFAULT_MODEL = "models/model.yaml"
 MAX_CONFIG_BYTES = 1_000_000
 
 Seconds = float | str  # a number of seconds or a duration such as "30s", "5m", "250ms"

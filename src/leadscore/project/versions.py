@@ -108,7 +108,7 @@ class VersionOperations:
     def version_model(self, version_id: int) -> Model:
         """A published version's model (named by it: every score it computes names it)."""
         from leadscore.model.cache import parse_model_cached
-        from leadscore.project.settings import DATA_FOLDER
+        from leadscore.project.files import DATA_FOLDER
         from leadscore.storage import versions
 
         with self.store.read_raw() as connection:
@@ -139,7 +139,7 @@ class VersionOperations:
     def file_model(self) -> Model:
         """The project's model file (the draft being edited), whatever is live."""
         from leadscore.model.cache import load_model_cached
-        from leadscore.project.settings import DATA_FOLDER
+        from leadscore.project.files import DATA_FOLDER
 
         return load_model_cached(self.config.model_path,
                                  self.config.root / DATA_FOLDER / "cache")

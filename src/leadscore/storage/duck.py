@@ -2,7 +2,8 @@
 
 `open_duck()` gives an in-memory DuckDB connection set up for leadscore: UTC, a memory limit
 (spilling to the store's data folder beyond it), Parquet metadata cached. Rows of the SQLite
-tail reach it as NumPy columns (`register_columns`), segments as `read_parquet` of their files.
+tail reach it as list parameters or NumPy columns (`register_columns`), segments as
+`read_parquet` of their files.
 
 `attribute_sql` is the embedded store's side of the attribute-kind rule: an event attribute
 counts as a string, number, bool or date only when its stored JSON value is one.
@@ -11,6 +12,7 @@ counts as a string, number, bool or date only when its stored JSON value is one.
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -62,20 +64,35 @@ def parquet_source(files: Sequence[str], columns: str = "*") -> str | None:
     return f"(SELECT {columns} FROM read_parquet([{listed}], union_by_name = true))"
 
 
+LIST_ROWS = 5_000  # columns this short travel as list parameters when NumPy is not loaded
+
+
 def register_columns(connection: Any, name: str,
-                     columns: Sequence[tuple[str, str, Sequence[Any]]]) -> str:
-    """Register Python columns — (name, DuckDB type VARCHAR/BIGINT/DOUBLE/BOOLEAN, values with
-    None for NULL) — as NumPy arrays under `name`; returns SQL of the typed relation. Not
-    through Arrow: `pyarrow.array` imports pandas on first use (0.7 s of a reading command)."""
+                     columns: Sequence[tuple[str, str, Sequence[Any]]]) -> tuple[str, bool]:
+    """Python columns — (name, DuckDB type VARCHAR/BIGINT/DOUBLE/BOOLEAN, values with None for
+    NULL) — as a relation named `name`: SQL of the typed relation, and whether it is a
+    temporary table (to drop) rather than a registered view (to unregister).
+
+    Up to `LIST_ROWS` rows, while NumPy is not loaded, the columns are bound as list parameters
+    and unnested into a temporary table: importing NumPy cost more (about 0.1 s on a quiet
+    machine) than a reading command's query. Longer columns go as NumPy arrays — not through
+    Arrow: `pyarrow.array` imports pandas on first use (0.7 s of a reading command)."""
+    rows = len(columns[0][2]) if columns else 0
+    if rows <= LIST_ROWS and "numpy" not in sys.modules:
+        selected = ", ".join(f"unnest(${index + 1}::{kind}[]) AS {quote_name(column)}"
+                             for index, (column, kind, _) in enumerate(columns))
+        connection.execute(f"CREATE TEMPORARY TABLE {name} AS SELECT {selected}",
+                           [list(values) for _, _, values in columns])
+        return f"(SELECT * FROM {name})", True
     import numpy as np
 
     arrays: dict[str, Any] = {}
-    selected = []
+    selected_columns = []
     for index, (column, kind, values) in enumerate(columns):
         key = f"c{index}"
         if kind == "VARCHAR":
             arrays[key] = np.array(values, dtype=object)
-            selected.append(f"CAST({key} AS VARCHAR) AS {quote_name(column)}")
+            selected_columns.append(f"CAST({key} AS VARCHAR) AS {quote_name(column)}")
             continue
         numeric = {"BIGINT": np.int64, "DOUBLE": np.float64, "BOOLEAN": np.bool_}[kind]
         missing = [value is None for value in values]
@@ -83,12 +100,12 @@ def register_columns(connection: Any, name: str,
                                dtype=numeric)
         if any(missing):
             arrays[f"{key}_null"] = np.array(missing, dtype=np.bool_)
-            selected.append(f"CASE WHEN NOT {key}_null THEN CAST({key} AS {kind}) END "
-                            f"AS {quote_name(column)}")
+            selected_columns.append(f"CASE WHEN NOT {key}_null THEN CAST({key} AS {kind}) END "
+                                    f"AS {quote_name(column)}")
         else:
-            selected.append(f"CAST({key} AS {kind}) AS {quote_name(column)}")
+            selected_columns.append(f"CAST({key} AS {kind}) AS {quote_name(column)}")
     connection.register(name, arrays)
-    return f"(SELECT {', '.join(selected)} FROM {name})"
+    return f"(SELECT {', '.join(selected_columns)} FROM {name})", False
 
 
 def json_path(name: str) -> str:

@@ -81,6 +81,7 @@ class DataView:
         self.embedded = self.segments is not None
         self._relations: dict[str, str] = {}
         self._registered: list[str] = []
+        self._temporary: list[str] = []  # temporary tables of `register_columns`
 
     @property
     def duck(self) -> Any:
@@ -208,8 +209,8 @@ class DataView:
     def register_columns(self, columns: Sequence[tuple[str, str, Sequence[Any]]]) -> str:
         """Python columns as a relation of this view (`duck.register_columns`)."""
         name = f"ls_columns_{next(_COUNTER)}"
-        relation = register_columns(self.duck, name, columns)
-        self._registered.append(name)
+        relation, temporary = register_columns(self.duck, name, columns)
+        (self._temporary if temporary else self._registered).append(name)
         return relation
 
     def register(self, table: pa.Table) -> str:
@@ -236,6 +237,12 @@ class DataView:
             except Exception:  # noqa: BLE001 - the connection may be closing
                 pass
         self._registered.clear()
+        for name in self._temporary:
+            try:
+                self.duck.execute(f"DROP TABLE IF EXISTS {name}")
+            except Exception:  # noqa: BLE001 - the connection may be closing
+                pass
+        self._temporary.clear()
         self._relations.clear()
 
     def __enter__(self) -> DataView:
