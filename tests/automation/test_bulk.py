@@ -170,6 +170,7 @@ def _differential(tmp_path: Path, urls: tuple[str, str], monkeypatch: pytest.Mon
                   contacts: int, events: int, seed: int, lists: str | None = None,
                   workflows: str | None = None) -> list[int]:
     monkeypatch.setattr(bulk, "BULK_MIN", 50)
+    monkeypatch.setattr(bulk, "BULK_CHUNK", 170)  # several runs of the query, joined
     files = _files(tmp_path / "data", contacts, events, seed)
     fast = _project(tmp_path / "a", urls[0], lists=lists, workflows=workflows)
     slow = _project(tmp_path / "b", urls[1], lists=lists, workflows=workflows)

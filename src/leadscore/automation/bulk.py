@@ -52,6 +52,8 @@ if TYPE_CHECKING:
     from leadscore.sql import CompiledQuery
 
 BULK_MIN = 2_000  # due contacts from which `process` settles set-wise first
+BULK_CHUNK = 200_000  # due contacts per run of the compiled query: the whole of 1,000,000
+# at once outgrew DuckDB's memory limit (1 GB) in its lists, stage rules and probes
 LIFECYCLE = "lifecycle_stage"
 NEXT_REASON = "a timeframe or decay changes"  # as the per-contact path words it
 log = logging.getLogger("leadscore.automation")
@@ -91,7 +93,9 @@ def settle_in_bulk(automation: Automation, moment: datetime, report: ProcessRepo
             select(cs.contact_id, cs.version).where(cs.due_at <= moment)).all())
         if len(versions) < BULK_MIN:
             return 0
-        results = _run(connection, query, sorted(versions))
+        due = sorted(versions)
+        results = _joined([_run(connection, query, due[start:start + BULK_CHUNK])
+                           for start in range(0, len(due), BULK_CHUNK)])
         settled = _select(automation, connection, results, versions, triggers, moment)
         _write(automation, writer, settled, triggers, versions, moment)
         count = settled.num_rows
@@ -132,6 +136,12 @@ def _compile(automation: Automation, moment: datetime, triggers: list[_Trigger],
     return compile_model(automation.model, as_of=to_micros(moment), dialect=dialect,
                          lists=automation.lists, stage_rules=True, schedule=True,
                          targets=True, probes=probes, ledger=True)
+
+
+def _joined(parts: list[pa.Table]) -> pa.Table:
+    """The chunks' results as one table (a chunk without rows has no column types)."""
+    found = [part for part in parts if part.num_rows]
+    return pa.concat_tables(found) if found else parts[0]
 
 
 def _run(connection: Connection, query: CompiledQuery, targets: list[str]) -> pa.Table:
