@@ -82,8 +82,9 @@ def test_reading_commands_load_neither_pydantic_nor_numpy(root: Path) -> None:
     for step in (["import", "contacts", "data/contacts.csv"],
                  ["import", "events", "data/events.jsonl"], ["score"]):
         subprocess.run([*leadscore, *step], cwd=root, env=env, check=True, capture_output=True)
-    probe = ("import sys\nfrom leadscore.cli.app import main\nsys.argv = ['leadscore', *sys.argv[1:]]"
-             "\ntry:\n    main()\nexcept SystemExit:\n    pass\n"
+    probe = ("import sys\nfrom leadscore.cli.app import main\n"
+             "sys.argv = ['leadscore', *sys.argv[1:]]\n"
+             "try:\n    main()\nexcept SystemExit:\n    pass\n"
              "print('LOADED', sorted(n for n in ('pydantic', 'numpy', 'pyarrow', 'sqlalchemy', "
              "'yaml', 'sqlglot') if n in sys.modules), file=sys.stderr)")
     for command in (["leads", "--limit", "3"], ["stats"], ["explain", "--top", "1"]):

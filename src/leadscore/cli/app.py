@@ -10,12 +10,15 @@ import logging
 import os
 import sys
 import traceback
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from typer.core import TyperGroup
+from typer.main import get_command_name
 
 from leadscore.cli.context import open_project, options, parse_moment
 from leadscore.cli.output import (
@@ -560,9 +563,41 @@ def _register_command_modules() -> None:
 _register_command_modules()
 
 
+def _invoked(argv: list[str]) -> str | None:
+    """The command word of `argv` (after the main options), if there is one."""
+    words = iter(argv)
+    for word in words:
+        if word in ("--project", "-C"):
+            next(words, None)
+        elif not word.startswith("-"):
+            return word
+    return None
+
+
+@contextmanager
+def _only(word: str | None) -> Iterator[None]:
+    """Only the invoked command (or group) registered while the command line runs: typer
+    builds the parser of every registered command before it dispatches (about 0.1 s of
+    each `leads` or `stats` on a quiet machine). A word that names no command keeps them all,
+    so that click's "No such command" can say which ones there are."""
+    commands, groups = app.registered_commands, app.registered_groups
+    kept = [c for c in commands
+            if (c.name or get_command_name(getattr(c.callback, "__name__", ""))) == word]
+    kept_groups = [g for g in groups if g.name == word]
+    if word is None or not (kept or kept_groups):
+        yield
+        return
+    app.registered_commands, app.registered_groups = kept, kept_groups
+    try:
+        yield
+    finally:
+        app.registered_commands, app.registered_groups = commands, groups
+
+
 def main() -> None:
     try:
-        code = app(standalone_mode=False)  # click returns typer.Exit's code in this mode
+        with _only(_invoked(sys.argv[1:])):
+            code = app(standalone_mode=False)  # click returns typer.Exit's code in this mode
         sys.stdout.flush()  # a closed pipe shows here rather than at exit
         sys.exit(code if isinstance(code, int) else 0)
     except (BrokenPipeError, _PipeClosed):

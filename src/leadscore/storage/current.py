@@ -109,12 +109,18 @@ def stages(view: DataView) -> dict[str, str | None]:
 
 def stage_counts(view: DataView) -> dict[str | None, int]:
     """Contacts per lifecycle stage now (None: contacts with none)."""
-    from leadscore.storage.leads import stage_relation
+    from leadscore.storage.leads import LIFECYCLE, stage_relation
 
     total = int(view.connection.exec_driver_sql("SELECT count(*) FROM contacts").scalar() or 0)
-    found: dict[str | None, int] = {stage: int(n) for stage, n in view.query(
-        f"SELECT stage, count(*) FROM {stage_relation(view)} AS s WHERE stage IS NOT NULL "
-        f"GROUP BY stage")}
+    if view.embedded:  # counted from the values cache's counts (`value_counts_sql`)
+        from leadscore.storage.values import value_counts_sql
+
+        found: dict[str | None, int] = {stage: int(n) for stage, n in view.query(
+            f"SELECT value, contacts FROM {value_counts_sql(view, LIFECYCLE)}")}
+    else:
+        found = {stage: int(n) for stage, n in view.query(
+            f"SELECT stage, count(*) FROM {stage_relation(view)} AS s WHERE stage IS NOT NULL "
+            f"GROUP BY stage")}
     rest = total - sum(found.values())
     if rest > 0:
         found[None] = rest

@@ -10,6 +10,7 @@ a run scored every contact, older segments of its model are retired.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from leadscore.storage.duck import parquet_source, quote_name, quote_text
 from leadscore.storage.segments import Segment, SegmentKind
@@ -58,16 +59,19 @@ def segment_columns(view: DataView, segment: Segment, values: Sequence[str]) -> 
                      else "CAST(NULL AS BIGINT) AS version" for c in values)
 
 
-def current_wide_sql(view: DataView, model: str, names: Sequence[str]) -> str:
-    """SQL of (contact_id, the model's scores and labels, grade, computed_us, as_of_us,
-    next_change_us, stage): each contact's most recently computed scores under `model`.
-    (`stage` is the stage a bulk run left; the current stage is the lifecycle_stage
-    property's.)
+@dataclass(frozen=True)
+class WideParts:
+    """A model's current scores as their parts: `base` (SQL of the newest full run's segment,
+    None when there is none), `patches` (SQL of the newer rows, each contact's newest) and
+    the SELECT list both share (`values`)."""
 
-    The newest segment of a run that scored everyone is the *base*; later runs' segments and
-    the `scores` table's rows are *patches* over it, each contact's newest patch winning.
-    Patches are small (the maintenance folds them into a new base when they grow), so only
-    they are ranked — never the base's million rows."""
+    values: list[str]
+    base: str | None
+    base_segment: Segment | None
+    patches: str
+
+
+def wide_parts(view: DataView, model: str, names: Sequence[str]) -> WideParts:
     values = [*wide_columns(names), "grade", "computed_us", "as_of_us", "next_change_us",
               "version"]
     columns = ", ".join(values)
@@ -82,7 +86,8 @@ def current_wide_sql(view: DataView, model: str, names: Sequence[str]) -> str:
         patch_parts.append(f"SELECT contact_id, {segment_columns(view, segment, values)}, "
                            f"stage, {k} AS k FROM {parquet_source([str(segment.path)])}")
     if base_segment is None:
-        return f"(SELECT contact_id, {columns}, CAST(NULL AS VARCHAR) AS stage FROM {tail})"
+        return WideParts(values, None, None, f"(SELECT contact_id, {columns}, "
+                                             f"CAST(NULL AS VARCHAR) AS stage FROM {tail})")
     base = (f"(SELECT contact_id, {segment_columns(view, base_segment, values)}, stage "
             f"FROM {parquet_source([str(base_segment.path)])})")
     if len(patch_parts) == 1:  # the usual case: one base, patched by newer rows of the table
@@ -91,12 +96,35 @@ def current_wide_sql(view: DataView, model: str, names: Sequence[str]) -> str:
         patches = (f"(SELECT * EXCLUDE (k, latest) FROM (SELECT *, row_number() OVER "
                    f"(PARTITION BY contact_id ORDER BY computed_us DESC, k DESC) AS latest "
                    f"FROM ({' UNION ALL '.join(patch_parts)})) WHERE latest = 1)")
-    return (f"(SELECT contact_id, {columns}, stage FROM {base} AS b ANTI JOIN {patches} AS p "
-            f"ON p.contact_id = b.contact_id AND p.computed_us > b.computed_us "
-            f"UNION ALL SELECT p.contact_id, " + ", ".join(f"p.{c}" for c in values)
-            + f", coalesce(p.stage, b.stage) FROM {patches} AS p LEFT JOIN {base} AS b "
-            f"ON b.contact_id = p.contact_id "
+    return WideParts(values, base, base_segment, patches)
+
+
+def winning_patches_sql(parts: WideParts) -> str:
+    """The patches that are a contact's current scores (newer than its base row, or none)."""
+    assert parts.base is not None
+    return ("(SELECT p.contact_id, " + ", ".join(f"p.{c}" for c in parts.values)
+            + f", coalesce(p.stage, b.stage) AS stage FROM {parts.patches} AS p "
+            f"LEFT JOIN {parts.base} AS b ON b.contact_id = p.contact_id "
             f"WHERE b.contact_id IS NULL OR p.computed_us > b.computed_us)")
+
+
+def current_wide_sql(view: DataView, model: str, names: Sequence[str]) -> str:
+    """SQL of (contact_id, the model's scores and labels, grade, computed_us, as_of_us,
+    next_change_us, stage): each contact's most recently computed scores under `model`.
+    (`stage` is the stage a bulk run left; the current stage is the lifecycle_stage
+    property's.)
+
+    The newest segment of a run that scored everyone is the *base*; later runs' segments and
+    the `scores` table's rows are *patches* over it, each contact's newest patch winning.
+    Patches are small (the maintenance folds them into a new base when they grow), so only
+    they are ranked — never the base's million rows."""
+    parts = wide_parts(view, model, names)
+    if parts.base is None:
+        return parts.patches
+    columns = ", ".join(parts.values)
+    return (f"(SELECT contact_id, {columns}, stage FROM {parts.base} AS b ANTI JOIN "
+            f"{parts.patches} AS p ON p.contact_id = b.contact_id AND p.computed_us > "
+            f"b.computed_us UNION ALL SELECT * FROM {winning_patches_sql(parts)})")
 
 
 def patch_share(view: DataView, model: str) -> tuple[int, float]:

@@ -33,6 +33,7 @@ if TYPE_CHECKING:
 _COLUMNS = "id, kind, model, file, rows, min_seq, max_seq, created_us, meta"
 GRACE_US = 15 * 60 * 1_000_000  # retired and orphaned files are kept this long
 SUFFIX = ".parquet"
+SIDECAR = ".summary.parquet"  # derived from a segment once, kept beside it: path + SIDECAR
 
 
 class SegmentKind(StrEnum):
@@ -172,6 +173,7 @@ class Segments:
         removed = 0
         for _, name in old:
             removed += _unlink(self.folder / name)
+            removed += _unlink(self.folder / (name + SIDECAR))
         if old:
             connection.exec_driver_sql(
                 f"DELETE FROM segments WHERE id IN ({', '.join(['?'] * len(old))})",
@@ -179,7 +181,8 @@ class Segments:
         retired_recently = {row[0] for row in connection.exec_driver_sql(
             "SELECT file FROM segments WHERE retired_us >= ?", (cutoff,)).fetchall()}
         for path in self.folder.iterdir():
-            if path.name in named or path.name in retired_recently or not path.is_file():
+            owner = path.name.removesuffix(SIDECAR)
+            if owner in named or owner in retired_recently or not path.is_file():
                 continue
             if path.stat().st_mtime * 1_000_000 < cutoff:
                 removed += _unlink(path)

@@ -213,6 +213,13 @@ class DataView:
         (self._temporary if temporary else self._registered).append(name)
         return relation
 
+    def temporary(self, sql: str) -> str:
+        """The rows of a DuckDB query as a temporary table of this view (dropped with it)."""
+        name = f"ls_table_{next(_COUNTER)}"
+        self.duck.execute(f"CREATE TEMPORARY TABLE {name} AS SELECT * FROM {sql}")
+        self._temporary.append(name)
+        return name
+
     def register(self, table: pa.Table) -> str:
         name = f"ls_arrow_{next(_COUNTER)}"
         self.duck.register(name, table)
