@@ -77,7 +77,7 @@ def parse_model_cached(text: str, file: str, folder: Path | None) -> Model:
 
 
 def cached(folder: Path, kind: str, source: bytes, build: Callable[[], T],
-              expected: type[T]) -> T:
+           expected: type[T]) -> T:
     """The `expected` object cached in `folder` as `kind-<digest of source>.pickle`, or
     `build()` kept there (what `build` raises is raised, and nothing is kept). A folder whose
     parent does not exist is not cached into."""

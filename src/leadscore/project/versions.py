@@ -108,7 +108,7 @@ class VersionOperations:
     def version_model(self, version_id: int) -> Model:
         """A published version's model (named by it: every score it computes names it)."""
         from leadscore.model.cache import parse_model_cached
-        from leadscore.project.files import DATA_FOLDER
+        from leadscore.project.files import CACHE_FOLDER
         from leadscore.storage import versions
 
         with self.store.read_raw() as connection:
@@ -116,7 +116,7 @@ class VersionOperations:
         if found is None:
             raise _no_version(version_id)
         model = parse_model_cached(found.content, f"{found.source or 'model'}@v{found.id}",
-                                   self.config.root / DATA_FOLDER / "cache")
+                                   self.config.root / CACHE_FOLDER)
         return replace(model, published=found.id)
 
     def follow_live(self, every: float = FOLLOW_EVERY) -> bool:
@@ -139,10 +139,10 @@ class VersionOperations:
     def file_model(self) -> Model:
         """The project's model file (the draft being edited), whatever is live."""
         from leadscore.model.cache import load_model_cached
-        from leadscore.project.files import DATA_FOLDER
+        from leadscore.project.files import CACHE_FOLDER
 
         return load_model_cached(self.config.model_path,
-                                 self.config.root / DATA_FOLDER / "cache")
+                                 self.config.root / CACHE_FOLDER)
 
     def file_differs(self) -> Publish | None:
         """The live publish when a version is live and the model file is not that version
