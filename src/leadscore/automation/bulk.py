@@ -139,9 +139,10 @@ def _compile(automation: Automation, moment: datetime, triggers: list[_Trigger],
 
 
 def _joined(parts: list[pa.Table]) -> pa.Table:
-    """The chunks' results as one table (a chunk without rows has no column types)."""
+    """The chunks' results as one table (a chunk without rows has no column types; on
+    PostgreSQL a column with no value in a chunk comes as the null type: promoted)."""
     found = [part for part in parts if part.num_rows]
-    return pa.concat_tables(found) if found else parts[0]
+    return pa.concat_tables(found, promote_options="default") if found else parts[0]
 
 
 def _run(connection: Connection, query: CompiledQuery, targets: list[str]) -> pa.Table:
