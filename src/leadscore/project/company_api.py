@@ -125,8 +125,7 @@ class CompanyOperations:
         score` runs this after scoring contacts)."""
         from leadscore.scoring.companies import score_companies
 
-        run, _ = score_companies(self.store, model or self.model, as_of=as_of, write=write)
-        return run
+        return score_companies(self.store, model or self.model, as_of=as_of, write=write)
 
     def companies(self, *, model: Model | None = None, label: str | None = None,
                   sort: str | None = None, limit: int | None = 25) -> list[CompanyRow]:

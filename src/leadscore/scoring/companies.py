@@ -31,8 +31,9 @@ class CompanyRun:
     model: str
     as_of: datetime
     companies: int = 0
-    changed: int = 0
     labels: dict[str, dict[str, int]] = field(default_factory=dict)
+    changed: int = 0  # (company, score) pairs whose value or label changed
+    changed_companies: list[str] = field(default_factory=list)  # a score new, changed or gone
     seconds: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
@@ -171,13 +172,12 @@ def companies_outdated(store: Store, model: Model) -> bool:
 
 
 def score_companies(store: Store, model: Model, *, as_of: datetime | None = None,
-                    write: bool = True) -> tuple[CompanyRun, list[dict[str, Any]]]:
-    from leadscore.storage.companies import (
-        StoredCompanyScore,
-        company_mark,
-        store_members,
-        store_scores,
-    )
+                    write: bool = True) -> CompanyRun:
+    """Score every company as of `as_of` (now); with `write`, store what changed (scores,
+    history, membership: `storage.company_writes`) and the run's mark. The results stay in
+    DuckDB: only the label counts and the changes reach Python."""
+    from leadscore.storage.companies import company_mark
+    from leadscore.storage.company_writes import store_company_results
     from leadscore.storage.state import write_state
 
     started = time.perf_counter()
@@ -185,31 +185,30 @@ def score_companies(store: Store, model: Model, *, as_of: datetime | None = None
     moment = as_of or now
     as_of_us, computed_us = to_micros(moment), to_micros(now)
     run = CompanyRun(model.name, moment)
+    names = list(model.companies.scores) if model.companies is not None else []
     with tempfile.TemporaryDirectory(prefix="leadscore-companies-") as folder:
         inputs = CompanyInputs(store, model, as_of_us, Path(folder))
         try:
-            results = inputs.results()
-            membership = inputs.membership() if write else {}
+            duck = inputs.duck
+            duck.execute(f"CREATE TEMPORARY TABLE ls_results AS {inputs.query.sql}")
+            counted = duck.execute("SELECT count(*) FROM ls_results").fetchone()
+            run.companies = int(counted[0]) if counted else 0
+            for name in names:
+                label = quote_name(name + ":label")
+                run.labels[name] = {
+                    found or "—": int(count) for found, count in duck.execute(
+                        f"SELECT {label}, count(*) FROM ls_results GROUP BY 1 ORDER BY 1 "
+                        "NULLS LAST").fetchall()}
+            if write:
+                with store.write() as writer:
+                    mark = company_mark(writer.connection)
+                    run.changed, run.changed_companies = store_company_results(
+                        writer.connection, duck, model.name, names, version=model.published,
+                        as_of_us=as_of_us, computed_us=computed_us)
+                    write_state(writer.connection, STATE_PREFIX + model.name, computed_us, {
+                        "digest": model.digest, "version": model.published, "mark": mark,
+                        "as_of_us": as_of_us})
         finally:
             inputs.close()
-    companies = model.companies
-    rows = []
-    for result in results:
-        for name in companies.scores:
-            label = result[name + ":label"]
-            rows.append(StoredCompanyScore(result["company_id"], name, result[name], label,
-                                           int(result["contacts"]), model.published,
-                                           as_of_us, computed_us))
-            counts = run.labels.setdefault(name, {})
-            counts[label or "—"] = counts.get(label or "—", 0) + 1
-    run.companies = len(results)
-    if write:
-        with store.write() as writer:
-            mark = company_mark(writer.connection)
-            run.changed = store_scores(writer.connection, model.name, rows)
-            store_members(writer.connection, model.name, membership)
-            write_state(writer.connection, STATE_PREFIX + model.name, computed_us, {
-                "digest": model.digest, "version": model.published, "mark": mark,
-                "as_of_us": as_of_us})
     run.seconds = time.perf_counter() - started
-    return run, results
+    return run

@@ -20,7 +20,6 @@ from sqlalchemy import (
     PrimaryKeyConstraint,
     Table,
     Text,
-    delete,
     insert,
     select,
 )
@@ -182,44 +181,6 @@ def property_history(connection: Connection, company_id: str) -> list[tuple[str,
                               .where(t.c.company_id == company_id)
                               .order_by(t.c.changed_us, t.c.seq))
     return [(n, None if v is None else json.loads(v), c, s) for n, v, c, s in rows]
-
-
-def store_scores(connection: Connection, model: str, rows: Sequence[StoredCompanyScore]) -> int:
-    """Make `rows` the model's current company scores, writing only what changed (a new or
-    changed value or label, a company or score no longer scored) and keeping history where a
-    value or label changed; returns how many (company, score) pairs changed."""
-    t = company_scores
-    before = {(r.company_id, r.score): (r.value, r.label) for r in connection.execute(
-        select(t.c.company_id, t.c.score, t.c.value, t.c.label).where(t.c.model == model))}
-    changed = [r for r in rows if before.get((r.company_id, r.score)) != (r.value, r.label)]
-    kept = {(r.company_id, r.score) for r in rows}
-    gone = [key for key in before if key not in kept]
-    stale = [(r.company_id, r.score) for r in changed if (r.company_id, r.score) in before]
-    for company_id, score in [*gone, *stale]:
-        connection.execute(delete(t).where(t.c.model == model, t.c.company_id == company_id,
-                                           t.c.score == score))
-    if changed:
-        connection.execute(insert(t), [{"model": model, **r.__dict__} for r in changed])
-        connection.execute(insert(company_score_history), [
-            {"model": model, "company_id": r.company_id, "score": r.score, "value": r.value,
-             "label": r.label, "model_version": r.model_version, "as_of_us": r.as_of_us,
-             "computed_us": r.computed_us} for r in changed])
-    return len(changed)
-
-
-def store_members(connection: Connection, model: str, members: dict[str, str]) -> None:
-    """Make `members` (contact → company) the model's membership, writing only changes."""
-    t = company_members
-    before = dict(connection.execute(select(t.c.contact_id, t.c.company_id)
-                                     .where(t.c.model == model)).all())
-    changed = [(c, k) for c, k in members.items() if before.get(c) != k]
-    gone = [c for c in before if c not in members]
-    stale = [c for c, _ in changed if c in before]
-    for part in _chunks([*gone, *stale]):
-        connection.execute(delete(t).where(t.c.model == model, t.c.contact_id.in_(part)))
-    if changed:
-        connection.execute(insert(t), [{"model": model, "contact_id": c, "company_id": k}
-                                       for c, k in changed])
 
 
 def members_of(connection: Connection, model: str, company_id: str) -> list[str] | None:

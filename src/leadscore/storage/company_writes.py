@@ -1,0 +1,131 @@
+"""A company run's results stored set-wise: what changed is found in DuckDB, only it is written.
+
+The run's results and membership are tables in the run's DuckDB connection (`ls_results`: one
+row per company, a column per score and its label; `ls_members`: contact → company). The
+stored scores and membership of the model are read once as columns (the driver's rows, no ORM
+row objects) and registered beside them; a join picks the new or changed (value or label)
+scores, the scores no longer computed, and the membership rows that moved or went. Only those
+reach Python and the store: a full rescore in which nothing changed writes nothing. (At
+1,000,000 contacts / 244,663 companies, comparing in Python — a dict of every stored score and
+membership row — cost 14.7 s of a 30 s run.)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Connection, delete
+
+from leadscore.storage.codec import Codec
+from leadscore.storage.companies import _chunks, company_members, company_scores
+from leadscore.storage.duck import quote_name, quote_text
+
+
+def _columns(connection: Connection, sql: str, params: tuple[Any, ...],
+             names: Sequence[str], types: Sequence[Any]) -> Any:
+    """The rows of `sql` as an Arrow table (typed even when there are none), fetched by the
+    driver's own cursor (SQLAlchemy's row processing cost 3.5 s of 10 for 1.5M rows)."""
+    import pyarrow as pa
+
+    cursor = connection.connection.cursor()
+    try:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    finally:
+        cursor.close()
+    return pa.table({name: pa.array([row[i] for row in rows], kind)
+                     for i, (name, kind) in enumerate(zip(names, types, strict=True))})
+
+
+def store_company_results(connection: Connection, duck: Any, model: str,
+                          scores: Sequence[str], *, version: int | None, as_of_us: int,
+                          computed_us: int) -> tuple[int, list[str]]:
+    """Make `ls_results` (in `duck`) the model's current company scores and `ls_members` its
+    membership, writing only the changes, with history where a value or label changed;
+    returns how many (company, score) values changed, and the ids of the companies one of
+    whose scores changed (new, changed or gone)."""
+    import pyarrow as pa
+
+    codec = Codec(connection.dialect.name)
+    # on SQLite `+model` keeps the primary key's index out: a scan of the table in its own
+    # order read 830,000 members in 0.5 s, the index and a lookup per row 2.7 s
+    model_is = "+model = ?" if codec.sqlite else "model = %s"
+    duck.register("ls_stored_scores", _columns(
+        connection, f"SELECT company_id, score, value, label FROM company_scores "
+                    f"WHERE {model_is}", (model,),
+        ("company_id", "score", "value", "label"),
+        (pa.string(), pa.string(), pa.float64(), pa.string())))
+    duck.register("ls_stored_members", _columns(
+        connection, f"SELECT contact_id, company_id FROM company_members WHERE {model_is}",
+        (model,), ("contact_id", "company_id"), (pa.string(), pa.string())))
+    computed = " UNION ALL ".join(
+        f"SELECT company_id, {quote_text(name)} AS score, CAST({quote_name(name)} AS DOUBLE) "
+        f"AS value, CAST({quote_name(name + ':label')} AS VARCHAR) AS label, "
+        f"CAST(contacts AS BIGINT) AS contacts FROM ls_results" for name in scores)
+    changed = duck.execute(f"""
+        SELECT n.company_id, n.score, n.value, n.label, n.contacts FROM ({computed}) AS n
+        LEFT JOIN ls_stored_scores AS b USING (company_id, score)
+        WHERE b.company_id IS NULL OR b.value IS DISTINCT FROM n.value
+              OR b.label IS DISTINCT FROM n.label
+        ORDER BY n.company_id, n.score""").fetchall()
+    gone = duck.execute(f"""
+        SELECT b.score, b.company_id FROM ls_stored_scores AS b
+        ANTI JOIN ({computed}) AS n USING (company_id, score)
+        ORDER BY b.score, b.company_id""").fetchall()
+    moved = duck.execute("""
+        SELECT m.contact_id, m.company_id FROM ls_members AS m
+        LEFT JOIN ls_stored_members AS b USING (contact_id)
+        WHERE m.company_id IS NOT NULL AND b.company_id IS DISTINCT FROM m.company_id
+        ORDER BY m.contact_id""").fetchall()
+    left = [cid for cid, in duck.execute("""
+        SELECT b.contact_id FROM ls_stored_members AS b
+        ANTI JOIN (SELECT contact_id FROM ls_members WHERE company_id IS NOT NULL) USING
+            (contact_id) ORDER BY 1""").fetchall()]
+    _write_scores(connection, codec, model, changed, gone, version=version,
+                  as_of_us=as_of_us, computed_us=computed_us)
+    _write_members(connection, codec, model, moved, left)
+    return len(changed), sorted({row[0] for row in changed} | {company for _, company in gone})
+
+
+def _write_scores(connection: Connection, codec: Codec, model: str, changed: list[Any],
+                  gone: list[Any], *, version: int | None, as_of_us: int,
+                  computed_us: int) -> None:
+    t = company_scores
+    by_score: dict[str, list[str]] = {}
+    for score, company_id in gone:
+        by_score.setdefault(score, []).append(company_id)
+    for score, ids in by_score.items():
+        for part in _chunks(ids):
+            connection.execute(delete(t).where(t.c.model == model, t.c.score == score,
+                                               t.c.company_id.in_(part)))
+    if not changed:
+        return
+    codec.insert_many(
+        connection, "company_scores",
+        ("model", "company_id", "score", "value", "label", "contacts", "model_version",
+         "as_of_us", "computed_us"),
+        [(model, *row, version, as_of_us, computed_us) for row in changed],
+        kinds=("text", "text", "text", "float8", "text", "int8", "int8", "int8", "int8"),
+        upsert_on=("model", "company_id", "score"),
+        update=("value", "label", "contacts", "model_version", "as_of_us", "computed_us"))
+    codec.insert_many(
+        connection, "company_score_history",
+        ("model", "company_id", "score", "value", "label", "model_version", "as_of_us",
+         "computed_us"),
+        [(model, company_id, score, value, label, version, as_of_us, computed_us)
+         for company_id, score, value, label, _ in changed],
+        kinds=("text", "text", "text", "float8", "text", "int8", "int8", "int8"))
+
+
+def _write_members(connection: Connection, codec: Codec, model: str, moved: list[Any],
+                   left: list[str]) -> None:
+    t = company_members
+    for part in _chunks(left):
+        connection.execute(delete(t).where(t.c.model == model, t.c.contact_id.in_(part)))
+    codec.insert_many(connection, "company_members", ("model", "contact_id", "company_id"),
+                      [(model, *row) for row in moved], kinds=("text", "text", "text"),
+                      upsert_on=("model", "contact_id"), update=("company_id",))
+
+
+__all__ = ["store_company_results"]
