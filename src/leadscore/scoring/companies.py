@@ -34,10 +34,12 @@ class CompanyRun:
     changed: int = 0
     labels: dict[str, dict[str, int]] = field(default_factory=dict)
     seconds: float = 0.0
+    due: int = 0  # contacts made due because a company score they read changed
 
     def to_dict(self) -> dict[str, Any]:
         return {"model": self.model, "as_of": self.as_of.isoformat(),
                 "companies": self.companies, "changed": self.changed, "labels": self.labels,
+                "due": self.due,
                 "seconds": round(self.seconds, 3)}
 
 
@@ -151,6 +153,7 @@ class CompanyInputs:
 
 
 STATE_PREFIX = "company_run:"
+DUE_REASON = "its company's score changed"
 
 
 def companies_outdated(store: Store, model: Model) -> bool:
@@ -171,7 +174,12 @@ def companies_outdated(store: Store, model: Model) -> bool:
 
 
 def score_companies(store: Store, model: Model, *, as_of: datetime | None = None,
-                    write: bool = True) -> tuple[CompanyRun, list[dict[str, Any]]]:
+                    write: bool = True, read_by_contacts: frozenset[str] = frozenset()
+                    ) -> tuple[CompanyRun, list[dict[str, Any]]]:
+    """Score every company and store the changes. `read_by_contacts`: the company scores
+    that the project's lists, workflows and stage rules read (`company_score:`); the contacts
+    of a company whose value or label of one of them changed — and the contacts that joined,
+    moved or left a company — become due for `process` in the same transaction."""
     from leadscore.storage.companies import (
         StoredCompanyScore,
         company_mark,
@@ -206,10 +214,48 @@ def score_companies(store: Store, model: Model, *, as_of: datetime | None = None
     if write:
         with store.write() as writer:
             mark = company_mark(writer.connection)
-            run.changed = store_scores(writer.connection, model.name, rows)
-            store_members(writer.connection, model.name, membership)
+            touched: set[tuple[str, str]] = set()
+            before = (_members_of_touched(writer.connection, model.name)
+                      if read_by_contacts else None)
+            run.changed = store_scores(writer.connection, model.name, rows, touched)
+            moved = store_members(writer.connection, model.name, membership)
+            if read_by_contacts:
+                assert before is not None
+                run.due = _make_due(writer.connection, model, touched, read_by_contacts,
+                                    moved, before, now)
             write_state(writer.connection, STATE_PREFIX + model.name, computed_us, {
                 "digest": model.digest, "version": model.published, "mark": mark,
                 "as_of_us": as_of_us})
     run.seconds = time.perf_counter() - started
     return run, results
+
+
+def _members_of_touched(connection: Any, model: str) -> dict[str, list[str]]:
+    """company → its contacts before the run (a contact that left a company whose score
+    changed is due too)."""
+    from sqlalchemy import select
+
+    from leadscore.storage.companies import company_members
+
+    t = company_members
+    found: dict[str, list[str]] = {}
+    for contact_id, company_id in connection.execute(
+            select(t.c.contact_id, t.c.company_id).where(t.c.model == model)):
+        found.setdefault(company_id, []).append(contact_id)
+    return found
+
+
+def _make_due(connection: Any, model: Model, touched: set[tuple[str, str]],
+              read: frozenset[str], moved: list[str], before: dict[str, list[str]],
+              moment: datetime) -> int:
+    """Make due the contacts (before and after the run) of the companies whose read scores
+    changed, and those whose company changed; returns how many."""
+    from leadscore.storage.companies import contacts_of_companies
+    from leadscore.storage.schedule import make_due
+
+    companies = {company for company, score in touched if score in read}
+    ids = {c for company in companies for c in before.get(company, ())} | set(moved)
+    ids.update(contacts_of_companies(connection, model.name, companies))
+    if ids:
+        make_due(connection, ids, moment, DUE_REASON)
+    return len(ids)

@@ -184,10 +184,12 @@ def property_history(connection: Connection, company_id: str) -> list[tuple[str,
     return [(n, None if v is None else json.loads(v), c, s) for n, v, c, s in rows]
 
 
-def store_scores(connection: Connection, model: str, rows: Sequence[StoredCompanyScore]) -> int:
+def store_scores(connection: Connection, model: str, rows: Sequence[StoredCompanyScore],
+                 touched: set[tuple[str, str]] | None = None) -> int:
     """Make `rows` the model's current company scores, writing only what changed (a new or
     changed value or label, a company or score no longer scored) and keeping history where a
-    value or label changed; returns how many (company, score) pairs changed."""
+    value or label changed; returns how many (company, score) pairs changed. `touched`, when
+    given, receives every (company, score) whose value or label changed or went."""
     t = company_scores
     before = {(r.company_id, r.score): (r.value, r.label) for r in connection.execute(
         select(t.c.company_id, t.c.score, t.c.value, t.c.label).where(t.c.model == model))}
@@ -195,6 +197,8 @@ def store_scores(connection: Connection, model: str, rows: Sequence[StoredCompan
     kept = {(r.company_id, r.score) for r in rows}
     gone = [key for key in before if key not in kept]
     stale = [(r.company_id, r.score) for r in changed if (r.company_id, r.score) in before]
+    if touched is not None:
+        touched.update([*gone, *((r.company_id, r.score) for r in changed)])
     for company_id, score in [*gone, *stale]:
         connection.execute(delete(t).where(t.c.model == model, t.c.company_id == company_id,
                                            t.c.score == score))
@@ -207,8 +211,9 @@ def store_scores(connection: Connection, model: str, rows: Sequence[StoredCompan
     return len(changed)
 
 
-def store_members(connection: Connection, model: str, members: dict[str, str]) -> None:
-    """Make `members` (contact → company) the model's membership, writing only changes."""
+def store_members(connection: Connection, model: str, members: dict[str, str]) -> list[str]:
+    """Make `members` (contact → company) the model's membership, writing only changes;
+    returns the contacts whose company changed (joined, moved or left)."""
     t = company_members
     before = dict(connection.execute(select(t.c.contact_id, t.c.company_id)
                                      .where(t.c.model == model)).all())
@@ -220,6 +225,7 @@ def store_members(connection: Connection, model: str, members: dict[str, str]) -
     if changed:
         connection.execute(insert(t), [{"model": model, "contact_id": c, "company_id": k}
                                        for c, k in changed])
+    return [*gone, *(c for c, _ in changed)]
 
 
 def members_of(connection: Connection, model: str, company_id: str) -> list[str] | None:
@@ -269,6 +275,55 @@ def score_history(connection: Connection, model: str, company_id: str
     return [tuple(r) for r in connection.execute(  # type: ignore[misc]
         select(t.c.score, t.c.value, t.c.label, t.c.model_version, t.c.computed_us)
         .where(t.c.model == model, t.c.company_id == company_id).order_by(t.c.seq))]
+
+
+def company_scores_select(model: str) -> str:
+    """SQL (the same on SQLite, PostgreSQL and DuckDB over them) for the canonical relation
+    `ls_company_scores`: each contact's company's stored scores under `model`, one row per
+    (contact, company score). A contact without a company has no row."""
+    quoted = "'" + model.replace("'", "''") + "'"
+    return ("SELECT m.contact_id AS contact_id, s.score AS score, s.value AS value, "
+            "s.label AS label FROM company_members m JOIN company_scores s "
+            "ON s.model = m.model AND s.company_id = m.company_id "
+            f"WHERE m.model = {quoted}")
+
+
+def contact_company_scores(connection: Connection, model: str,
+                           contact_ids: Iterable[str] | None,
+                           names: Iterable[str] | None = None
+                           ) -> dict[str, dict[str, tuple[float | None, str | None]]]:
+    """contact → (company score → (value, label)) of the contacts' companies under `model`
+    (every contact when `contact_ids` is None; only the scores `names` when given); a contact
+    without a company is absent."""
+    m, s = company_members, company_scores
+    chosen = None if names is None else sorted(set(names))
+    found: dict[str, dict[str, tuple[float | None, str | None]]] = {}
+    if chosen == []:
+        return found
+    parts: Iterable[list[str] | None] = ([None] if contact_ids is None
+                                         else _chunks(sorted(set(contact_ids))))
+    for part in parts:
+        query = (select(m.c.contact_id, s.c.score, s.c.value, s.c.label)
+                 .join_from(m, s, (s.c.model == m.c.model) & (s.c.company_id == m.c.company_id))
+                 .where(m.c.model == model))
+        if part is not None:
+            query = query.where(m.c.contact_id.in_(part))
+        if chosen is not None:
+            query = query.where(s.c.score.in_(chosen))
+        for contact_id, score, value, label in connection.execute(query):
+            found.setdefault(contact_id, {})[score] = (value, label)
+    return found
+
+
+def contacts_of_companies(connection: Connection, model: str, company_ids: Iterable[str]
+                          ) -> list[str]:
+    """The contacts that belong to these companies under `model` (`company_members`)."""
+    t = company_members
+    found: list[str] = []
+    for part in _chunks(sorted(set(company_ids))):
+        found += [c for c, in connection.execute(
+            select(t.c.contact_id).where(t.c.model == model, t.c.company_id.in_(part)))]
+    return found
 
 
 def company_mark(connection: Connection) -> int:
