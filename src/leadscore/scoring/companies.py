@@ -222,7 +222,7 @@ def score_companies(store: Store, model: Model, *, as_of: datetime | None = None
             if read_by_contacts:
                 assert before is not None
                 run.due = _make_due(writer.connection, model, touched, read_by_contacts,
-                                    moved, before, now)
+                                    moved, before, moment)
             write_state(writer.connection, STATE_PREFIX + model.name, computed_us, {
                 "digest": model.digest, "version": model.published, "mark": mark,
                 "as_of_us": as_of_us})
