@@ -80,3 +80,32 @@ def test_a_contact_joins_a_list_because_its_company_became_hot(project: Cli) -> 
     assert "IS a member" in verdict and "company score account label hot: yes (" in verdict
     outside = run("list", "test", "hot-accounts", "c4").out
     assert "is NOT a member" in outside and "(not scored)" in outside
+
+
+STAGE_RULES = """
+lifecycle:
+  qualify:
+    sql: {all: [{score: total, at_least: 30}, {company_score: account, label: Hot}]}
+    mql: {score: total, at_least: 30}
+"""
+
+
+@pytest.mark.parametrize("store_url", ["sqlite"], indirect=True)
+def test_stage_rules_read_the_company_score_in_every_engine(project: Cli) -> None:
+    from leadscore.project import Project
+
+    model = project.cwd / "models" / "model.yaml"
+    model.write_text(model.read_text() + STAGE_RULES)
+    run = project
+    run("import", "companies", "companies.csv")
+    run("import", "contacts", "contacts.csv")
+    run("import", "events", "events.jsonl")
+    run("score")  # contacts, then companies: acme Hot, globex Cold
+    with Project.open(project.cwd) as opened:
+        found = {}
+        for engine in ("auto", "python"):
+            scored = opened.score(engine=engine, write=False, full=True, keep_results=True)
+            found[engine] = {r.contact_id: r.stage for r in scored.results}
+    # c1 (total 55 at Hot acme): sql; c5 (demo 40 at Cold globex): mql
+    assert found["auto"] == found["python"]
+    assert found["python"]["c1"] == "sql" and found["python"]["c5"] == "mql"
