@@ -14,7 +14,8 @@ def test_init_creates_a_project_whose_model_validates(cli):
     cli.cwd = cli.cwd / "proj"
     result = cli("validate")
     assert "✓ " in result.out and "model b2b" in result.out
-    assert "3 lists (mql, sql, hot-accounts)" in result.out and "5 workflows" in result.out
+    assert "4 lists (mql, sql, hot-accounts, engaged-at-hot-companies)" in result.out
+    assert "6 workflows" in result.out
     assert not (cli.cwd / ".leadscore").exists()  # checking files does not touch the store
     again = cli("init", ".", ok=False)
     assert again.code == 1 and "LS302" in again.err

@@ -100,14 +100,16 @@ def test_postgresql_runs_on_a_sqlalchemy_connection(postgres_database, history):
 
 
 def relations_in_every_form(query, history, tmp_path):
-    """ls_contacts as pandas, ls_history as Arrow, ls_events as a Parquet file."""
+    """ls_contacts as pandas, ls_history as Arrow, ls_events as a Parquet file (and, for
+    the example's list that reads company scores, ls_company_scores as Arrow)."""
     import pyarrow.parquet as pq
 
     tables = history.arrow(query)
     pq.write_table(tables["ls_events"], tmp_path / "events.parquet")
     return {"ls_contacts": tables["ls_contacts"].to_pandas(),
             "ls_history": tables["ls_history"],
-            "ls_events": str(tmp_path / "events.parquet")}
+            "ls_events": str(tmp_path / "events.parquet"),
+            "ls_company_scores": tables["ls_company_scores"]}
 
 
 def test_duckdb_reads_pandas_arrow_and_parquet(history, tmp_path):

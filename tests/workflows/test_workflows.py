@@ -136,6 +136,6 @@ def test_the_example_project_files_load():
     templates = EXAMPLE.parent
     lists = load_lists(templates / "lists.yaml", MODEL)
     flows = load_workflows(templates / "workflows.yaml", MODEL, lists, {"sales"})
-    assert [x.name for x in lists] == ["mql", "sql", "hot-accounts"]
+    assert [x.name for x in lists] == ["mql", "sql", "hot-accounts", "engaged-at-hot-companies"]
     assert {w.name for w in flows} >= {"mql-stage", "sql-handoff", "feedback-not-ready",
-                                       "feedback-unqualified"}
+                                       "feedback-unqualified", "hot-company-alert"}

@@ -158,7 +158,7 @@ def _run(connection: Connection, query: CompiledQuery, targets: list[str]) -> pa
             names = [d[0] for d in cursor.description]
             rows = cursor.fetchall()
             cursor.execute("DROP VIEW IF EXISTS ls_events, ls_values, ls_history, ls_contacts, "
-                           "ls_ledger")
+                           "ls_ledger, ls_company_scores")
             cursor.execute("DROP TABLE IF EXISTS ls_targets")
         finally:
             cursor.close()
@@ -172,7 +172,9 @@ def _run(connection: Connection, query: CompiledQuery, targets: list[str]) -> pa
         bound = bind_embedded(view, required_properties=query.required_properties,
                               required_attributes=query.required_attributes,
                               event_types=query.event_types or None, as_of_us=query.as_of_us,
-                              targets=targets, now=False)
+                              targets=targets, now=False,
+                              company_scores_of=(query.model.name
+                                                 if query.reads_company_scores else None))
         try:
             return view.duck.sql(query.sql).to_arrow_table()
         finally:

@@ -19,6 +19,7 @@ from typing import Any
 
 from sqlalchemy import Connection
 
+from leadscore.automation.company_context import attach_company_scores, company_scores_read
 from leadscore.automation.effects import StepEffects
 from leadscore.catalog import to_utc
 from leadscore.evaluation import ContactScores, Scorer
@@ -124,6 +125,8 @@ class Automation:
         self.scorer = Scorer(model)
         self.types = {name: p.type for name, p in model.catalog.properties.items()}
         self.stage_rules = StageRules(model)
+        # the company scores the stage rules, lists and workflows read (`company_score:`)
+        self.company_reads = company_scores_read(model, self.lists, self.workflows)
         self.trigger_matchers = {
             wf.name: compile_criterion(wf.trigger.criterion or wf.trigger.event)  # type: ignore
             for wf in self.workflows if wf.trigger.criterion or wf.trigger.event}
@@ -469,8 +472,10 @@ class Automation:
         self._activated = activated_workflows(connection)
         stored = stored_state(connection, ids)
         found: dict[str, WorkingContact] = {}
-        for snap in load_snapshots(connection, moment, catalog=self.model.catalog,
-                                   contact_ids=ids):
+        snaps = list(load_snapshots(connection, moment, catalog=self.model.catalog,
+                                    contact_ids=ids))
+        attach_company_scores(connection, self.model, snaps, self.company_reads)
+        for snap in snaps:
             cid = snap.contact_id
             triggers = {wf: TriggerState(matching, count, checked) for wf, (matching, count,
                         checked) in stored.triggers.get(cid, {}).items()}

@@ -20,6 +20,11 @@ def describe_criterion(node: c.Criterion) -> str:
             return f"score {node.score} label " + " or ".join(sorted(node.labels))
         assert node.test is not None
         return f"score {node.score} {describe_test(node.test)}"
+    if isinstance(node, c.CompanyScoreCriterion):
+        if node.labels is not None:
+            return f"company score {node.score} label " + " or ".join(sorted(node.labels))
+        assert node.test is not None
+        return f"company score {node.score} {describe_test(node.test)}"
     if isinstance(node, c.ListCriterion):
         return f"in list {node.list_name}"
     if isinstance(node, c.Not):

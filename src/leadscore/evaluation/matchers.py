@@ -66,6 +66,8 @@ def compile_criterion(node: c.Criterion, shared: dict[Any, EventMatcher] | None 
         return base if base.node == node else EventMatcher(node, key=key)
     if isinstance(node, c.ScoreCriterion):
         return ScoreMatcher(node)
+    if isinstance(node, c.CompanyScoreCriterion):
+        return CompanyScoreMatcher(node)
     if isinstance(node, c.ListCriterion):
         return ListMatcher(node)
     if isinstance(node, c.AllOf):
@@ -380,6 +382,40 @@ class ScoreMatcher:
         else:
             wanted = describe_test(self.node.test)  # type: ignore[arg-type]
         return Reason(matched, f"score {self.node.score} {wanted}: "
+                               f"{'yes' if matched else 'no'} ({shown})")
+
+
+class CompanyScoreMatcher:
+    """A stored score of the contact's company, from `snap.company_scores` (filled in by the
+    caller from `company_members` and `company_scores`). No company, no stored score, or a
+    stored value None: unknown (comparisons false, `is_unknown` true, no label)."""
+
+    __slots__ = ("node", "run")
+
+    def __init__(self, node: c.CompanyScoreCriterion) -> None:
+        self.node = node
+        self.run = _value_test(node.test) if node.test is not None else None
+
+    def holds(self, snap: ContactSnapshot) -> bool:
+        value, label = snap.company_scores.get(self.node.score, (None, None))
+        if self.node.labels is not None:
+            return label is not None and label.lower() in self.node.labels
+        return self.run is not None and self.run(value, snap.as_of_us)
+
+    def evidence(self, snap: ContactSnapshot, memo: dict) -> Evidence:
+        return INF if self.holds(snap) else None
+
+    def explain(self, snap: ContactSnapshot, memo: dict) -> Reason:
+        value, label = snap.company_scores.get(self.node.score, (None, None))
+        matched = self.holds(snap)
+        shown = ("not scored" if value is None
+                 else f"{value:g}" + (f" ({label})" if label else ""))
+        if self.node.labels is not None:
+            wanted = "label " + (self.node.labels_written
+                                 or " or ".join(sorted(self.node.labels)))
+        else:
+            wanted = describe_test(self.node.test)  # type: ignore[arg-type]
+        return Reason(matched, f"company score {self.node.score} {wanted}: "
                                f"{'yes' if matched else 'no'} ({shown})")
 
 

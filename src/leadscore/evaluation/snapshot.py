@@ -53,7 +53,7 @@ EMPTY_SERIES = EventSeries()
 
 class ContactSnapshot:
     __slots__ = ("contact_id", "as_of", "as_of_us", "created_at", "properties", "changes",
-                 "events", "ledger", "scores", "lists")
+                 "events", "ledger", "scores", "lists", "company_scores")
 
     def __init__(self, contact_id: str, as_of: float, created_at: float | None,
                  properties: dict[str, Any], changes: dict[str, list[float]],
@@ -72,6 +72,8 @@ class ContactSnapshot:
         # computed context for lists, workflows and stage rules (never for scoring rules):
         self.scores: dict[str, tuple[float, str | None]] = {}  # score → (value, label)
         self.lists: set[str] = set()  # lists the contact is a member of
+        # its company's stored scores: company score → (value or None, label)
+        self.company_scores: dict[str, tuple[float | None, str | None]] = {}
 
     @classmethod
     def build(cls, contact_id: str, as_of: datetime, *, created_at: datetime | None = None,
@@ -126,6 +128,7 @@ class ContactSnapshot:
                                 self.changes, self.events, self.ledger)
         found.scores = scores
         found.lists = self.lists
+        found.company_scores = self.company_scores
         return found
 
     def as_of_datetime(self) -> datetime:

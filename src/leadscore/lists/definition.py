@@ -12,7 +12,7 @@ from leadscore.evaluation.snapshot import ContactSnapshot
 from leadscore.lists.membership import ListTest
 from leadscore.model import Model
 from leadscore.model import criteria as c
-from leadscore.model.compile import CriteriaCompiler
+from leadscore.model.compile import CriteriaCompiler, model_company_scores
 from leadscore.model.limits import check_durations
 from leadscore.model.source import read_source, read_yaml
 from leadscore.model.spec import CriterionSpec, _Spec
@@ -122,6 +122,7 @@ def parse_lists(text: str, file: str, model: Model) -> ListSet:
     names = {item.get("name") for item in (document.data or {}).get("lists", []) or []
              if isinstance(item, dict)}
     compiler = CriteriaCompiler(document, remap, catalog=model.catalog, scores=model.scores,
+                                company_scores=model_company_scores(model),
                                 exclusions=model.exclusions,
                                 lists={n for n in names if isinstance(n, str)})
     compiler.problems.extend(structural)

@@ -26,6 +26,7 @@ from leadscore.diagnostics import (
     did_you_mean,
 )
 from leadscore.model import criteria as c
+from leadscore.model.company_conditions import company_score_criterion
 from leadscore.model.daily import check_daily_limit
 from leadscore.model.exclusions import compile_exclusions
 from leadscore.model.label_ranges import label_range
@@ -62,7 +63,7 @@ from leadscore.model.structure import validate_structure
 
 VALUE_OPS = tuple(ValueTest.model_fields)
 EVENT_KEYS = ("where", "since", "until", "count")
-KINDS = ("property", "event", "score", "in_list", "all", "any", "not_")
+KINDS = ("property", "event", "score", "company_score", "in_list", "all", "any", "not_")
 CONTEXT_KEYS = ("score", "label", "in_list")
 
 
@@ -113,6 +114,11 @@ def combine(kind: str, spec: Any, path: Path, criterion: Callable[[Any, Path], A
     return node(tuple(child for child in children if child is not None))
 
 
+def model_company_scores(model: Model) -> dict[str, Score]:
+    """The company scores a lists or workflows file may read (none without `companies:`)."""
+    return dict(model.companies.scores) if model.companies is not None else {}
+
+
 class CriteriaCompiler:
     """Checks the meaning of a validated spec and builds typed objects. For a model file it
     builds the Model; lists and workflows files use it with the model's catalog, and with the
@@ -122,13 +128,17 @@ class CriteriaCompiler:
                  catalog: Catalog | None = None,
                  scores: dict[str, Score] | None = None,
                  lists: set[str] | None = None,
-                 exclusions: tuple[c.EventExclusion, ...] = ()) -> None:
+                 exclusions: tuple[c.EventExclusion, ...] = (),
+                 company_scores: dict[str, Score] | None = None) -> None:
         self.doc = doc
         self.remap = remap
         self.problems = DiagnosticList()
         self.catalog = catalog or Catalog()
         self.scores = scores  # None: score/list conditions are not allowed here
         self.lists = lists or set()
+        # None: company_score conditions are not allowed here (LS194); else the model's
+        # company scores by name (none without a `companies:` section)
+        self.company_scores = company_scores if scores is not None else None
         self.exclusions = exclusions  # every event criterion carries those of its type
         self.stage_names: tuple[str, ...] = LIFECYCLE_STAGE_VALUES[:-1]
         self.contact_catalog = self.catalog  # in a model's `companies:`, the contacts' own
@@ -160,6 +170,7 @@ class CriteriaCompiler:
             self.catalog = self.contact_catalog
         # stage rules may read the scores (`{score: fit, label: {at_least: B}}`), never a list
         self.scores, self.lists = scores, set()
+        self.company_scores = dict(companies.scores) if companies is not None else {}
         lifecycle = (self.lifecycle(spec.lifecycle) if spec.lifecycle
                      else Lifecycle(order=self.stage_names))
         digest = hashlib.sha256(self.doc.text.encode()).hexdigest()[:16]
@@ -561,15 +572,18 @@ class CriteriaCompiler:
         kinds = [k for k in KINDS if k in given]
         if len(kinds) != 1:
             found = f" (found {', '.join(_key(k) for k in kinds)})" if kinds else ""
-            self.error("LS110", "a criterion needs exactly one of property, event, score, list, "
-                       "all, any, not" + found, path, key=True,
+            self.error("LS110", "a criterion needs exactly one of property, event, score, "
+                       "company_score, list, all, any, not" + found, path, key=True,
                        hint="combine several criteria with all: [...] or any: [...]")
             return None
         kind = kinds[0]
+        if kind == "company_score":
+            return company_score_criterion(self, spec, path)
         if kind in ("score", "in_list"):
             return self.context_criterion(spec, path, kind)
         if "label" in given:
-            self.error("LS112", "'label' goes with 'score'", path + ("label",), key=True)
+            self.error("LS112", "'label' goes with 'score' or 'company_score'",
+                       path + ("label",), key=True)
         if kind == "property":
             return self.property_criterion(spec, path, bare_ok=bare_ok)
         if kind == "event":
@@ -610,10 +624,16 @@ class CriteriaCompiler:
                        hint=did_you_mean(name, self.scores)
                        or "scores: " + ", ".join(self.scores))
             return None
+        return self.score_condition(spec, path, name, score, "score")
+
+    def score_condition(self, spec: CriterionSpec, path: Path, name: str, score: Score,
+                        what: str) -> c.ScoreCriterion | None:
+        """The value or label test of a `score:` or `company_score:` condition."""
+        given = spec.model_fields_set
         ops = [k for k in VALUE_OPS if k in given]
         if "label" in given:
             if ops:
-                self.error("LS111", "test either the score's 'label' or its value, not both",
+                self.error("LS111", f"test either the {what}'s 'label' or its value, not both",
                            path + (ops[0],), key=True)
                 return None
             if isinstance(spec.label, dict):
@@ -622,18 +642,19 @@ class CriteriaCompiler:
             known = {t.label for t in score.thresholds}
             for label in written:
                 if str(label) not in known:
-                    self.error("LS125", f"score '{name}' has no threshold label '{label}'",
+                    self.error("LS125", f"{what} '{name}' has no threshold label '{label}'",
                                path + ("label",), hint=did_you_mean(str(label), known)
                                or "labels: " + ", ".join(sorted(known)))
                     return None
             return c.ScoreCriterion(name, labels=frozenset(str(x).lower() for x in written))
         if len(ops) != 1:
-            self.error("LS111", f"the condition on score '{name}' needs one operator or 'label'",
-                       path, key=True, hint="e.g. {score: total, at_least: 65} or "
-                       "{score: total, label: SQL}")
+            key = "score" if what == "score" else "company_score"
+            self.error("LS111", f"the condition on {what} '{name}' needs one operator or "
+                       "'label'", path, key=True, hint=f"e.g. {{{key}: {name}, at_least: 65}} "
+                       f"or {{{key}: {name}, label: Hot}}")
             return None
         test = self.value_test(ops[0], getattr(spec, ops[0]), PropertyType.NUMBER, (),
-                               path + (ops[0],), subject=f"score '{name}'")
+                               path + (ops[0],), subject=f"{what} '{name}'")
         return c.ScoreCriterion(name, test) if test else None
 
     def property_criterion(self, spec: CriterionSpec, path: Path, *, bare_ok: bool

@@ -107,6 +107,19 @@ class ScoreCriterion:
 
 
 @dataclass(frozen=True)
+class CompanyScoreCriterion:
+    """The stored value (`test`) or label (`labels`) of a company score of the contact's
+    company; for lists, workflow triggers and stage rules, never inside scoring rules (a
+    company score reads contact scores). A contact without a company, or whose company has no
+    stored value of the score, has it unknown: comparisons are false, `is_unknown` true."""
+
+    score: str
+    test: ValueTest | None = None
+    labels: frozenset[str] | None = None  # lowered
+    labels_written: str | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True)
 class ListCriterion:
     list_name: str
 
@@ -126,8 +139,8 @@ class Not:
     child: Criterion
 
 
-Criterion = (PropertyCriterion | EventCriterion | ScoreCriterion | ListCriterion | AllOf | AnyOf
-             | Not)
+Criterion = (PropertyCriterion | EventCriterion | ScoreCriterion | CompanyScoreCriterion
+             | ListCriterion | AllOf | AnyOf | Not)
 
 
 def walk(criterion: Criterion):
@@ -138,3 +151,9 @@ def walk(criterion: Criterion):
             yield from walk(child)
     elif isinstance(criterion, Not):
         yield from walk(criterion.child)
+
+
+def company_scores_read(criteria) -> set[str]:
+    """The company scores the criteria read (`company_score:` conditions)."""
+    return {node.score for root in criteria for node in walk(root)
+            if isinstance(node, CompanyScoreCriterion)}

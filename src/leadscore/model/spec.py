@@ -67,7 +67,11 @@ class CriterionSpec(ValueTest):
     count: CountSpec | None = None
     score: str | None = Field(
         None, description="Lists, workflows, stage rules: test a score's value or label")
-    label: Any = Field(None, description="With score: the threshold label(s) it must have")
+    company_score: str | None = Field(
+        None, description="Lists, workflows, stage rules: test the stored value or label of a "
+        "score of the contact's company")
+    label: Any = Field(None, description="With score or company_score: the threshold "
+                       "label(s) it must have")
     in_list: str | None = Field(None, alias="list",
                                 description="Lists, workflows: the contact is in this list")
     all: list[CriterionSpec] | None = Field(None, description="Every criterion holds")

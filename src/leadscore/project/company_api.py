@@ -125,7 +125,24 @@ class CompanyOperations:
         score` runs this after scoring contacts)."""
         from leadscore.scoring.companies import score_companies
 
-        return score_companies(self.store, model or self.model, as_of=as_of, write=write)
+        model = model or self.model
+        return score_companies(self.store, model, as_of=as_of, write=write,
+                               read_by_contacts=self.company_reads(model))
+
+    def company_reads(self, model: Model) -> frozenset[str]:
+        """The company scores the stage rules, lists and workflows read (`company_score:`):
+        when one of them changes for a company, its contacts become due for `process`. With
+        a lists or workflows file that does not load, every company score (the worker will
+        report the file)."""
+        from leadscore.automation.company_context import company_scores_read
+
+        if model.companies is None:
+            return frozenset()
+        try:
+            lists = self.lists  # type: ignore[attr-defined]
+            return company_scores_read(model, lists, self.workflows(lists))  # type: ignore
+        except LeadscoreError:
+            return frozenset(model.companies.scores)
 
     def companies(self, *, model: Model | None = None, label: str | None = None,
                   sort: str | None = None, limit: int | None = 25) -> list[CompanyRow]:

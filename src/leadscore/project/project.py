@@ -376,6 +376,13 @@ class Project(AutomationOperations, CareOperations, ServiceOperations, SegmentOp
                                         f"{moment:%Y-%m-%d %H:%M}", Location(field="contact"))
         result = Scorer(self.model).score(found)
         found.scores = {n: (s.value, s.label) for n, s in result.scores.items()}
+        companies = self.model.companies
+        if companies is not None:  # for `company_score:` conditions: its company's scores
+            from leadscore.automation.company_context import attach_company_scores
+
+            with self.store.read() as connection:
+                attach_company_scores(connection, self.model, [found],
+                                      frozenset(companies.scores))
         return found
 
     def export_parquet(self, folder: str | Path, *, tables: list[str] | None = None,

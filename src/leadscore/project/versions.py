@@ -320,7 +320,8 @@ class VersionOperations:
         if model.companies is not None:  # the companies under the version now live
             from leadscore.scoring.companies import score_companies
 
-            score_companies(self.store, model)
+            score_companies(self.store, model,
+                            read_by_contacts=self.company_reads(model))  # type: ignore
         self._model = None
         self._automation = None
         if phase is not None:

@@ -35,10 +35,12 @@ class CompanyRun:
     changed: int = 0  # (company, score) pairs whose value or label changed
     changed_companies: list[str] = field(default_factory=list)  # a score new, changed or gone
     seconds: float = 0.0
+    due: int = 0  # contacts made due because a company score they read changed
 
     def to_dict(self) -> dict[str, Any]:
         return {"model": self.model, "as_of": self.as_of.isoformat(),
                 "companies": self.companies, "changed": self.changed, "labels": self.labels,
+                "due": self.due,
                 "seconds": round(self.seconds, 3)}
 
 
@@ -152,6 +154,7 @@ class CompanyInputs:
 
 
 STATE_PREFIX = "company_run:"
+DUE_REASON = "its company's score changed"
 
 
 def companies_outdated(store: Store, model: Model) -> bool:
@@ -172,12 +175,18 @@ def companies_outdated(store: Store, model: Model) -> bool:
 
 
 def score_companies(store: Store, model: Model, *, as_of: datetime | None = None,
-                    write: bool = True) -> CompanyRun:
+                    write: bool = True, read_by_contacts: frozenset[str] = frozenset()
+                    ) -> CompanyRun:
     """Score every company as of `as_of` (now); with `write`, store what changed (scores,
     history, membership: `storage.company_writes`) and the run's mark. The results stay in
-    DuckDB: only the label counts and the changes reach Python."""
+    DuckDB: only the label counts and the changes reach Python. `read_by_contacts`: the
+    company scores that the project's lists, workflows and stage rules read
+    (`company_score:`); the contacts of a company whose value or label of one of them changed
+    (before and after the run) — and the contacts that joined, moved or left a company —
+    become due for `process` in the same transaction."""
     from leadscore.storage.companies import company_mark
     from leadscore.storage.company_writes import store_company_results
+    from leadscore.storage.schedule import make_due
     from leadscore.storage.state import write_state
 
     started = time.perf_counter()
@@ -202,9 +211,13 @@ def score_companies(store: Store, model: Model, *, as_of: datetime | None = None
             if write:
                 with store.write() as writer:
                     mark = company_mark(writer.connection)
-                    run.changed, run.changed_companies = store_company_results(
+                    changes = store_company_results(
                         writer.connection, duck, model.name, names, version=model.published,
-                        as_of_us=as_of_us, computed_us=computed_us)
+                        as_of_us=as_of_us, computed_us=computed_us, read=read_by_contacts)
+                    run.changed, run.changed_companies = changes.values, changes.companies
+                    if changes.due:
+                        make_due(writer.connection, changes.due, moment, DUE_REASON)
+                    run.due = len(changes.due)
                     write_state(writer.connection, STATE_PREFIX + model.name, computed_us, {
                         "digest": model.digest, "version": model.published, "mark": mark,
                         "as_of_us": as_of_us})

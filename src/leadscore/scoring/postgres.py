@@ -80,6 +80,11 @@ def bind_views(cursor: Any, query: Any, as_of_us: int, targets: Iterable[str] | 
     cursor.execute(f"{view} ls_events AS SELECT contact_id, type, occurred_us{attributes} "
                    f"FROM events WHERE occurred_us <= {int(as_of_us)}{kinds}")
     cursor.execute(f"{view} ls_ledger AS {LEDGER_SELECT}")
+    if query.reads_company_scores:  # `company_score:` conditions
+        from leadscore.storage.companies import company_scores_select
+
+        cursor.execute(f"{view} ls_company_scores AS "
+                       f"{company_scores_select(query.model.name)}")
     if targets is not None:
         cursor.execute("CREATE TEMPORARY TABLE ls_targets (contact_id TEXT PRIMARY KEY) "
                        "ON COMMIT DROP")
@@ -137,7 +142,7 @@ def score_postgres(store: Store, model: Model, *, as_of: datetime | None, write:
                 if finish is not None:
                     finish(connection)
             cursor.execute("DROP VIEW IF EXISTS ls_events, ls_values, ls_history, ls_contacts, "
-                           "ls_ledger")
+                           "ls_ledger, ls_company_scores")
         finally:
             cursor.close()
     if write:

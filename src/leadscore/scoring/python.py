@@ -32,7 +32,10 @@ def score_store_python(store: Store, model: Model, *, as_of: datetime | None = N
     records: list[ScoreRecord] = []
     moves: list[StageChange] = []
     total = store.counts().get("contacts", 0) if progress else 0
+    company = _company_scores(store, model)
     for snap in store.load_snapshots(as_of, catalog=model.catalog):
+        if company is not None:  # stage rules with `company_score:` conditions
+            snap.company_scores = company.get(snap.contact_id, {})
         result = scorer.score(snap)
         run.contacts += 1
         run.events += snap.event_count()
@@ -69,3 +72,17 @@ def score_store_python(store: Store, model: Model, *, as_of: datetime | None = N
     return run
 
 
+
+
+def _company_scores(store: Store, model: Model
+                    ) -> dict[str, dict[str, tuple[float | None, str | None]]] | None:
+    """The contacts' companies' stored scores that the stage rules read (None: none)."""
+    from leadscore.model.criteria import company_scores_read
+    from leadscore.storage.companies import contact_company_scores
+
+    names = company_scores_read([*model.lifecycle.exclude,
+                                 *(x for _, x in model.lifecycle.qualify)])
+    if not names:
+        return None
+    with store.read() as connection:
+        return contact_company_scores(connection, model.name, None, names)

@@ -180,7 +180,9 @@ def score_embedded(store: Store, model: Model, *, as_of: datetime | None, write:
                               required_attributes=query.required_attributes,
                               event_types=query.event_types or None, as_of_us=as_of_us,
                               targets=sorted(targets) if targets is not None else None,
-                              now=as_of is None)
+                              now=as_of is None,
+                              company_scores_of=(model.name if query.reads_company_scores
+                                                 else None))
         try:  # the query gets the memory configured (staging keeps its writes under less)
             staged.duck.execute(f"SET memory_limit = {quote_text(staged.memory_limit)}")
             results = staged.write("results", query.sql)

@@ -1,9 +1,10 @@
 """The canonical relations of a compiled model, bound to where the data is.
 
 `leadscore.sql` compiles a model to SQL over `ls_contacts`, `ls_values`, `ls_events`,
-`ls_targets` and `ls_ledger` (the score ledger). Here they become views: on the embedded
-store over its segments and SQLite tail (in DuckDB); for files given on the command line over
-the files themselves (CSV, JSON Lines, Parquet). PostgreSQL's views live in `postgres.py`.
+`ls_targets`, `ls_ledger` (the score ledger) and, when a condition reads them,
+`ls_company_scores` (the contacts' companies' stored scores). Here they become views: on the
+embedded store over its segments and SQLite tail (in DuckDB); for files given on the command
+line over the files themselves (CSV, JSON Lines, Parquet). PostgreSQL's views live in `postgres.py`.
 """
 
 from __future__ import annotations
@@ -20,6 +21,10 @@ from leadscore.storage.views import DataView
 
 CONTACTS, VALUES, EVENTS, TARGETS = "ls_contacts", "ls_values", "ls_events", "ls_targets"
 LEDGER = "ls_ledger"
+COMPANY_SCORES = "ls_company_scores"
+EMPTY_COMPANY_SCORES = ("SELECT CAST(NULL AS VARCHAR) AS contact_id, CAST(NULL AS VARCHAR) AS "
+                        "score, CAST(NULL AS DOUBLE) AS value, CAST(NULL AS VARCHAR) AS label "
+                        "WHERE false")
 EMPTY_LEDGER = ("SELECT CAST(NULL AS VARCHAR) AS contact_id, CAST(NULL AS VARCHAR) AS score, "
                 "CAST(NULL AS VARCHAR) AS op, CAST(NULL AS BIGINT) AS cents, "
                 "CAST(NULL AS BIGINT) AS effective_us, CAST(NULL AS BIGINT) AS expires_us, "
@@ -43,9 +48,11 @@ def bind_embedded(view: DataView, *, required_properties: Mapping[str, tuple[Pro
                                                                               bool]],
                   required_attributes: Iterable[tuple[str, str]],
                   event_types: Sequence[str] | None, as_of_us: int,
-                  targets: Sequence[str] | None = None, now: bool = True) -> dict[str, str]:
-    """Create the canonical views over the embedded store (in `view`'s DuckDB); returns
-    canonical name → view name."""
+                  targets: Sequence[str] | None = None, now: bool = True,
+                  company_scores_of: str | None = None) -> dict[str, str]:
+    """Create the canonical views over the embedded store (in `view`'s DuckDB), with
+    `ls_company_scores` of that model when `company_scores_of` names one; returns canonical
+    name → view name."""
     duck = view.duck
     names = {c: c for c in (CONTACTS, VALUES, EVENTS, TARGETS, LEDGER)}  # the query's own
     within = None
@@ -78,7 +85,28 @@ def bind_embedded(view: DataView, *, required_properties: Mapping[str, tuple[Pro
     duck.execute(f"CREATE OR REPLACE TEMP VIEW {names[EVENTS]} AS "
                  + " UNION ALL ".join(parts))
     bind_ledger(view, names[LEDGER])
+    if company_scores_of is not None:
+        names[COMPANY_SCORES] = COMPANY_SCORES
+        bind_company_scores(view, COMPANY_SCORES, company_scores_of)
     return names
+
+
+def bind_company_scores(view: DataView, name: str, model: str) -> None:
+    """`ls_company_scores` over the stored company membership and scores of `model` (SQLite
+    tables of a row per contact with a company and per company score, read here and
+    registered in DuckDB)."""
+    from leadscore.storage.companies import company_scores_select
+
+    rows = list(view.connection.exec_driver_sql(company_scores_select(model)))
+    if not rows:
+        view.duck.execute(f"CREATE OR REPLACE TEMP VIEW {name} AS {EMPTY_COMPANY_SCORES}")
+        return
+    kinds = ("VARCHAR", "VARCHAR", "DOUBLE", "VARCHAR")
+    columns = ("contact_id", "score", "value", "label")
+    table = view.register_columns([(column, kind, [row[i] for row in rows])
+                                   for i, (column, kind) in enumerate(zip(columns, kinds,
+                                                                          strict=True))])
+    view.duck.execute(f"CREATE OR REPLACE TEMP VIEW {name} AS SELECT * FROM {table}")
 
 
 def bind_ledger(view: DataView, name: str) -> None:

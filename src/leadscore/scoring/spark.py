@@ -235,9 +235,14 @@ def score_store_spark(store: Store, model: Model, *, as_of: datetime | None = No
         names = bind_embedded(view, required_properties=query.required_properties,
                               required_attributes=query.required_attributes,
                               event_types=query.event_types or None, as_of_us=as_of_us,
-                              now=as_of is None)
+                              now=as_of is None,
+                              company_scores_of=(model.name if query.reads_company_scores
+                                                 else None))
+        canonicals = ["ls_contacts", "ls_values", "ls_events", "ls_ledger"]
+        if query.reads_company_scores:
+            canonicals.append("ls_company_scores")
         try:
-            for canonical in ("ls_contacts", "ls_values", "ls_events", "ls_ledger"):
+            for canonical in canonicals:
                 target = quote_text(str(Path(folder) / f"{canonical}.parquet"))
                 staged.duck.execute(f"COPY (SELECT * FROM {names[canonical]}) TO {target} "
                                     "(FORMAT parquet)")
@@ -245,7 +250,7 @@ def score_store_spark(store: Store, model: Model, *, as_of: datetime | None = No
             drop_views(staged.duck, names)
         spark = _session(master)
         try:
-            for canonical in ("ls_contacts", "ls_values", "ls_events", "ls_ledger"):
+            for canonical in canonicals:
                 spark.read.parquet(str(Path(folder) / f"{canonical}.parquet")) \
                     .createOrReplaceTempView(canonical)
             spark.sql(query.sql).write.mode("overwrite").parquet(str(Path(folder) / "results"))

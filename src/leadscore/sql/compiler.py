@@ -38,6 +38,7 @@ from leadscore.sql.criteria import CriteriaSql, Resolver
 from leadscore.sql.dialect import DIALECTS, Dialect, dialect_named
 from leadscore.sql.events import EventScan
 from leadscore.sql.relations import (
+    COMPANY_SCORES,
     CONTACTS,
     EVENTS,
     LEDGER,
@@ -73,6 +74,7 @@ class CompiledQuery:
     group_columns: dict[tuple[str, str], str] = field(default_factory=dict)
 
     event_types: tuple[str, ...] = ()  # the event types the query reads
+    reads_company_scores: bool = False  # whether it reads `ls_company_scores`
 
 
 @dataclass(frozen=True)
@@ -122,7 +124,9 @@ class _Compiler:
         self.ctx = CompileContext(model, dialect, as_of_us)
         self.values = PropertyValues()
         self.scan = EventScan(self.ctx)
-        self.resolver = Resolver(self.score_value, self.score_label, self.list_member)
+        self.resolver = Resolver(self.score_value, self.score_label, self.list_member,
+                                 self.company_value, self.company_label)
+        self.company_cols: dict[str, tuple[str, str]] = {}  # company score → value, label
         self.criteria = CriteriaSql(self.ctx, self.scan, self.values, self.resolver)
         self.layers: list[tuple[str, list[exp.Expression]]] = []
         self.score_cols: dict[str, str] = {}
@@ -139,6 +143,20 @@ class _Compiler:
 
     def list_member(self, name: str) -> exp.Expression:
         return x.column(self.list_cols[name])
+
+    def company_columns(self, name: str) -> tuple[str, str]:
+        """The base columns of a company score (value, label), from `ls_company_scores`."""
+        found = self.company_cols.get(name)
+        if found is None:
+            n = len(self.company_cols) + 1
+            found = self.company_cols[name] = (f"cv{n}", f"cl{n}")
+        return found
+
+    def company_value(self, name: str) -> exp.Expression:
+        return x.column(self.company_columns(name)[0])
+
+    def company_label(self, name: str) -> exp.Expression:
+        return x.column(self.company_columns(name)[1])
 
     def layer(self, name: str, columns: list[exp.Expression]) -> None:
         if columns:
@@ -185,7 +203,7 @@ class _Compiler:
             {n: f"list:{n}" for n in self.list_cols},
             {k: f"rule:{v[1:]}" for k, v in rule_cols.items()} if detail else {},
             {k: f"group:{v[1:]}" for k, v in group_cols.items()} if detail else {},
-            tuple(self.scan.types))
+            tuple(self.scan.types), bool(self.company_cols))
 
     def rule_layers(self, rules: RuleCompiler) -> tuple[
             dict[str, list[exp.Expression]], dict[tuple[str, str | None, str], str],
@@ -393,6 +411,14 @@ class _Compiler:
                                         on=x.eq(x.column("contact_id", "lg"),
                                                 x.column("contact_id", "c")),
                                         join_type="left")
+        if self.company_cols:  # `company_score:` conditions: the company's stored scores
+            ctes.append(("lsq_company", self.company_select(names[COMPANY_SCORES])))
+            query = query.select(*(x.alias(x.column(col, "cs"), col)
+                                   for pair in self.company_cols.values() for col in pair)
+                                 ).join(exp.alias_(exp.to_table("lsq_company"), "cs"),
+                                        on=x.eq(x.column("contact_id", "cs"),
+                                                x.column("contact_id", "c")),
+                                        join_type="left")
         where = x.lte(x.column("created_us", "c"), now)
         if targets:
             where = x.and_(where, in_targets(x.column("contact_id", "c")))
@@ -406,6 +432,19 @@ class _Compiler:
         for name, body in ctes:  # not copied: a copy per CTE of the query so far was 1.0 s
             final = final.with_(name, as_=body, copy=False)  # of the example model's 1.2 s
         return final
+
+    def company_select(self, relation: str) -> exp.Expression:
+        """One row per contact with a company: each company score read, value and label."""
+        dialect = self.ctx.dialect.sqlglot
+        columns: list[exp.Expression] = [x.column("contact_id")]
+        for name, (value, label) in self.company_cols.items():
+            this = x.eq(x.column("score"), x.string(name))
+            columns.append(x.alias(exp.Max(this=x.when(this, x.column("value"))), value))
+            columns.append(x.alias(exp.Max(this=x.when(this, x.column("label"))), label))
+        return (exp.select(*columns).from_(exp.to_table(relation, dialect=dialect))
+                .where(exp.In(this=x.column("score"),
+                              expressions=[x.string(n) for n in self.company_cols]))
+                .group_by(x.column("contact_id")))
 
     def check_names(self, columns: tuple[str, ...]) -> None:
         dialect = self.ctx.dialect

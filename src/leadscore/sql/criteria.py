@@ -31,6 +31,8 @@ class Resolver:
     score_value: Callable[[str], exp.Expression] | None = None
     score_label: Callable[[str], exp.Expression] | None = None
     list_member: Callable[[str], exp.Expression] | None = None
+    company_value: Callable[[str], exp.Expression] | None = None
+    company_label: Callable[[str], exp.Expression] | None = None
 
 
 class CriteriaSql:
@@ -59,6 +61,8 @@ class CriteriaSql:
             return x.not_(self.holds(node.child))
         if isinstance(node, c.ScoreCriterion):
             return self.score_holds(node)
+        if isinstance(node, c.CompanyScoreCriterion):
+            return self.company_score_holds(node)
         if isinstance(node, c.ListCriterion):
             assert self.resolver.list_member is not None, "list conditions belong in lists"
             return self.resolver.list_member(node.list_name)
@@ -102,6 +106,19 @@ class CriteriaSql:
                 expressions=[x.string(v) for v in sorted(node.labels)]))
         assert self.resolver.score_value is not None and node.test is not None
         value = self.resolver.score_value(node.score)
+        return value_test(self.ctx, value, node.test, PropertyType.NUMBER)
+
+    def company_score_holds(self, node: c.CompanyScoreCriterion) -> exp.Expression:
+        """The contact's company's stored score (NULL without a company or a stored value:
+        unknown, as `value_test` reads NULL)."""
+        assert self.resolver.company_value is not None and self.resolver.company_label
+        if node.labels is not None:
+            label = self.resolver.company_label(node.score)
+            return x.and_(x.not_null(label), exp.In(
+                this=x.func("LOWER", label),
+                expressions=[x.string(v) for v in sorted(node.labels)]))
+        assert node.test is not None
+        value = self.resolver.company_value(node.score)
         return value_test(self.ctx, value, node.test, PropertyType.NUMBER)
 
     # evidence --------------------------------------------------------------------------------

@@ -6,7 +6,8 @@ in the shape of the compiled query's output, so that differential tests compare 
 JSON value, None for a clear, in the order (changed µs, seq)) and every event (raw JSON
 attributes). `history_rows` gives the long relation the pivot reads (the value's typed forms),
 `event_rows` the events with a column per (attribute, kind) the query compares, and
-`ledger` the score ledger's entries, `snapshots` the evaluator's view
+`ledger` the score ledger's entries, `company_scores` each contact's company's stored
+scores, `snapshots` the evaluator's view
 (`ContactSnapshot.build`, each value read as its declared type). `score_rows` runs the
 evaluator (Scorer, ListSet, StageRules, next_change_at).
 """
@@ -55,6 +56,10 @@ class History:
     events: list[tuple[str, str, int, Mapping[str, Any]]] = field(default_factory=list)
     # the score ledger's entries (`evaluation.ledger.LedgerEntry`; voided ones are left out)
     ledger: list[LedgerEntry] = field(default_factory=list)
+    # each contact's company's stored scores: (contact id, company score, value or None,
+    # label or None) — `ls_company_scores`, and the snapshots' `company_scores`
+    company_scores: list[tuple[str, str, float | None, str | None]] = field(
+        default_factory=list)
 
     @classmethod
     def from_synthetic(cls, data: Any) -> History:
@@ -128,8 +133,14 @@ class History:
             "effective_us": pa.array([e.effective_us for e in live], pa.int64()),
             "expires_us": pa.array([e.expires_us for e in live], pa.int64()),
             "entry_id": pa.array([e.id for e in live], pa.int64())})
+        rows4 = self.company_scores
+        company = pa.table({
+            "contact_id": pa.array([r[0] for r in rows4], pa.string()),
+            "score": pa.array([r[1] for r in rows4], pa.string()),
+            "value": pa.array([r[2] for r in rows4], pa.float64()),
+            "label": pa.array([r[3] for r in rows4], pa.string())})
         return {"ls_contacts": contacts, "ls_history": history, "ls_events": events,
-                "ls_ledger": ledger}
+                "ls_ledger": ledger, "ls_company_scores": company}
 
     # the evaluator's view ------------------------------------------------------------------------
     def snapshots(self, model: Model, as_of: datetime) -> Iterator[ContactSnapshot]:
@@ -151,13 +162,18 @@ class History:
         ledger: dict[str, list[LedgerEntry]] = {}
         for entry in self.ledger:
             ledger.setdefault(entry.contact_id, []).append(entry)
+        company: dict[str, dict[str, tuple[float | None, str | None]]] = {}
+        for contact_id, score, value, label in self.company_scores:
+            company.setdefault(contact_id, {})[score] = (value, label)
         for contact_id, created_us in sorted(self.contacts):
             if created_us > cutoff:
                 continue
-            yield ContactSnapshot.build(contact_id, as_of, created_at=from_micros(created_us),
-                                        property_changes=changes.get(contact_id, ()),
-                                        events=events.get(contact_id, ()),
-                                        ledger=ledger.get(contact_id, ()))
+            snap = ContactSnapshot.build(contact_id, as_of, created_at=from_micros(created_us),
+                                         property_changes=changes.get(contact_id, ()),
+                                         events=events.get(contact_id, ()),
+                                         ledger=ledger.get(contact_id, ()))
+            snap.company_scores = company.get(contact_id, {})
+            yield snap
 
 
 def score_rows(model: Model, snapshots: Iterable[ContactSnapshot], *,

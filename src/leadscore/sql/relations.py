@@ -15,6 +15,11 @@
 - `ls_ledger(contact_id VARCHAR, score VARCHAR, op VARCHAR, cents BIGINT, effective_us
   BIGINT, expires_us BIGINT, entry_id BIGINT)` — optional: the score ledger's entries that
   are not voided (`evaluation.ledger`; op is 'set' or 'change', the amount in hundredths).
+- `ls_company_scores(contact_id VARCHAR, score VARCHAR, value DOUBLE, label VARCHAR)` — read
+  only when a list, stage rule or probe has a `company_score:` condition
+  (`CompiledQuery.reads_company_scores`): each contact's company's stored scores, one row per
+  (contact, company score) — `company_members` joined with `company_scores`; a contact
+  without a company has no row (its company scores are unknown), a NULL value is unknown.
 
 The caller binds each name to a view, table, Arrow table or Parquet file; `compile_model`
 takes a mapping canonical name → actual relation name. Contacts and values bound to the same
@@ -33,7 +38,8 @@ EVENTS = "ls_events"
 TARGETS = "ls_targets"
 LEDGER = "ls_ledger"
 HISTORY = "ls_history"  # the long property history the pivot reads
-CANONICAL = (CONTACTS, VALUES, EVENTS, TARGETS, HISTORY, LEDGER)
+COMPANY_SCORES = "ls_company_scores"
+CANONICAL = (CONTACTS, VALUES, EVENTS, TARGETS, HISTORY, LEDGER, COMPANY_SCORES)
 
 # attribute kinds: how an event attribute is compared, and the SQL type of its column
 ATTRIBUTE_KINDS = {PropertyType.STRING: "string", PropertyType.ENUM: "string",

@@ -232,6 +232,44 @@ def score_history(connection: Connection, model: str, company_id: str
         .where(t.c.model == model, t.c.company_id == company_id).order_by(t.c.seq))]
 
 
+def company_scores_select(model: str) -> str:
+    """SQL (the same on SQLite, PostgreSQL and DuckDB over them) for the canonical relation
+    `ls_company_scores`: each contact's company's stored scores under `model`, one row per
+    (contact, company score). A contact without a company has no row."""
+    quoted = "'" + model.replace("'", "''") + "'"
+    return ("SELECT m.contact_id AS contact_id, s.score AS score, s.value AS value, "
+            "s.label AS label FROM company_members m JOIN company_scores s "
+            "ON s.model = m.model AND s.company_id = m.company_id "
+            f"WHERE m.model = {quoted}")
+
+
+def contact_company_scores(connection: Connection, model: str,
+                           contact_ids: Iterable[str] | None,
+                           names: Iterable[str] | None = None
+                           ) -> dict[str, dict[str, tuple[float | None, str | None]]]:
+    """contact → (company score → (value, label)) of the contacts' companies under `model`
+    (every contact when `contact_ids` is None; only the scores `names` when given); a contact
+    without a company is absent."""
+    m, s = company_members, company_scores
+    chosen = None if names is None else sorted(set(names))
+    found: dict[str, dict[str, tuple[float | None, str | None]]] = {}
+    if chosen == []:
+        return found
+    parts: Iterable[list[str] | None] = ([None] if contact_ids is None
+                                         else _chunks(sorted(set(contact_ids))))
+    for part in parts:
+        query = (select(m.c.contact_id, s.c.score, s.c.value, s.c.label)
+                 .join_from(m, s, (s.c.model == m.c.model) & (s.c.company_id == m.c.company_id))
+                 .where(m.c.model == model))
+        if part is not None:
+            query = query.where(m.c.contact_id.in_(part))
+        if chosen is not None:
+            query = query.where(s.c.score.in_(chosen))
+        for contact_id, score, value, label in connection.execute(query):
+            found.setdefault(contact_id, {})[score] = (value, label)
+    return found
+
+
 def company_mark(connection: Connection) -> int:
     """The highest sequence number of the company property changes (0: none)."""
     from sqlalchemy import func

@@ -12,7 +12,8 @@ membership row — cost 14.7 s of a 30 s run.)
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Connection, delete
@@ -38,13 +39,21 @@ def _columns(connection: Connection, sql: str, params: tuple[Any, ...],
                      for i, (name, kind) in enumerate(zip(names, types, strict=True))})
 
 
+@dataclass
+class CompanyChanges:
+    values: int = 0  # (company, score) values new or changed
+    companies: list[str] = field(default_factory=list)  # a score new, changed or gone
+    due: list[str] = field(default_factory=list)  # contacts to make due (see below)
+
+
 def store_company_results(connection: Connection, duck: Any, model: str,
                           scores: Sequence[str], *, version: int | None, as_of_us: int,
-                          computed_us: int) -> tuple[int, list[str]]:
+                          computed_us: int, read: Collection[str] = ()) -> CompanyChanges:
     """Make `ls_results` (in `duck`) the model's current company scores and `ls_members` its
-    membership, writing only the changes, with history where a value or label changed;
-    returns how many (company, score) values changed, and the ids of the companies one of
-    whose scores changed (new, changed or gone)."""
+    membership, writing only the changes, with history where a value or label changed.
+    `read`: the company scores contacts' lists, workflows and stage rules read; when any,
+    `due` holds the contacts of the companies one of whose `read` scores changed (members
+    before and after the run) and every contact that joined, moved or left a company."""
     import pyarrow as pa
 
     codec = Codec(connection.dialect.name)
@@ -82,10 +91,21 @@ def store_company_results(connection: Connection, duck: Any, model: str,
         SELECT b.contact_id FROM ls_stored_members AS b
         ANTI JOIN (SELECT contact_id FROM ls_members WHERE company_id IS NOT NULL) USING
             (contact_id) ORDER BY 1""").fetchall()]
+    due: list[str] = []
+    if read:
+        touched = sorted({company for company, score, *_ in changed if score in read}
+                         | {company for score, company in gone if score in read})
+        duck.register("ls_touched", pa.table({"company_id": pa.array(touched, pa.string())}))
+        due = [cid for cid, in duck.execute("""
+            SELECT contact_id FROM ls_stored_members SEMI JOIN ls_touched USING (company_id)
+            UNION SELECT contact_id FROM ls_members SEMI JOIN ls_touched USING (company_id)
+            ORDER BY 1""").fetchall()]
+        due = sorted({*due, *(cid for cid, _ in moved), *left})
     _write_scores(connection, codec, model, changed, gone, version=version,
                   as_of_us=as_of_us, computed_us=computed_us)
     _write_members(connection, codec, model, moved, left)
-    return len(changed), sorted({row[0] for row in changed} | {company for _, company in gone})
+    return CompanyChanges(len(changed), sorted({row[0] for row in changed}
+                                               | {company for _, company in gone}), due)
 
 
 def _write_scores(connection: Connection, codec: Codec, model: str, changed: list[Any],
@@ -128,4 +148,4 @@ def _write_members(connection: Connection, codec: Codec, model: str, moved: list
                       upsert_on=("model", "contact_id"), update=("company_id",))
 
 
-__all__ = ["store_company_results"]
+__all__ = ["CompanyChanges", "store_company_results"]

@@ -14,7 +14,7 @@ from leadscore.diagnostics import did_you_mean
 from leadscore.lists import ListSet
 from leadscore.model import Model
 from leadscore.model import criteria as c
-from leadscore.model.compile import CriteriaCompiler
+from leadscore.model.compile import CriteriaCompiler, model_company_scores
 from leadscore.model.limits import check_durations
 from leadscore.model.source import Path as SpecPath
 from leadscore.model.source import read_source, read_yaml
@@ -171,6 +171,7 @@ def parse_workflows(text: str, file: str, model: Model, lists: ListSet,
     document = read_yaml(text, file)
     spec, remap, structural = validate_structure(document, WorkflowsFileSpec)
     compiler = CriteriaCompiler(document, remap, catalog=model.catalog, scores=model.scores,
+                                company_scores=model_company_scores(model),
                                 exclusions=model.exclusions,
                                 lists=set(lists.lists))
     compiler.problems.extend(structural)

@@ -1,0 +1,112 @@
+"""`company_score:` conditions end to end through the command line, on SQLite and on
+PostgreSQL: a list that reads the company's score takes in a contact when its company
+becomes Hot — after a company import and `score`, with no new data about the contact — and
+`list test` shows the company score it read; a contact without a company is never in it."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from tests.cli.conftest import Cli
+from tests.companies.test_companies_cli import CONTACTS, HERE, _events
+
+COMPANIES = """company_id,name,domain,industry,employees,tier,updated_at
+acme,Acme Corp,acme.com,Software,"1,200",Strategic,2026-01-01
+globex,Globex,globex.io,retail,40,smb,2026-01-01
+"""
+GLOBEX_GROWS = """company_id,industry,employees,tier,updated_at
+globex,software,"5,000",strategic,2026-02-01
+"""
+LISTS = """version: 1
+lists:
+  - name: hot-accounts
+    groups:
+      - [{company_score: account, label: Hot}]
+  - name: no-account
+    groups:
+      - [{company_score: account, is_unknown: true}]
+"""
+
+
+@pytest.fixture
+def project(tmp_path, store_url: str) -> Cli:
+    from datetime import UTC, datetime
+
+    root = tmp_path / "accounts"
+    (root / "models").mkdir(parents=True)
+    shutil.copy(HERE / "model.yaml", root / "models" / "model.yaml")
+    url = store_url if not store_url.startswith("sqlite") else \
+        "sqlite:///.leadscore/store.db"
+    (root / "leadscore.toml").write_text(
+        f'[store]\nurl = "{url}"\n\n[model]\npath = "models/model.yaml"\n\n'
+        '[automation]\nlists = "lists.yaml"\n')
+    (root / "lists.yaml").write_text(LISTS)
+    (root / "companies.csv").write_text(COMPANIES)
+    (root / "globex.csv").write_text(GLOBEX_GROWS)
+    (root / "contacts.csv").write_text(CONTACTS)
+    (root / "events.jsonl").write_text(_events(datetime.now(UTC)))
+    return Cli(root)
+
+
+def _members(run: Cli, name: str) -> list[str]:
+    rows = run("list", "members", name, "--limit", "0", "--format", "json").json()
+    return sorted(row["contact"] for row in rows)
+
+
+def test_a_contact_joins_a_list_because_its_company_became_hot(project: Cli) -> None:
+    run = project
+    run("import", "companies", "companies.csv")
+    run("import", "contacts", "contacts.csv")
+    run("import", "events", "events.jsonl")
+    scored = run("score", "--format", "json").json()
+    assert scored["companies"]["labels"]["account"] == {"Hot": 1, "Cold": 2}
+    run("process", "--no-deliver")
+    # acme is Hot: c1, c2 (by domain) and c3 (by company_id); c4, c7 have no company
+    assert _members(run, "hot-accounts") == ["c1", "c2", "c3"]
+    assert _members(run, "no-account") == ["c4", "c7"]
+    assert "Processed 0 contacts" in run("process", "--no-deliver").out  # nobody is due
+
+    run("import", "companies", "globex.csv")  # globex's firmographic 20 + 25 + 15
+    rescored = run("score", "--format", "json").json()
+    assert rescored["contacts"] == 0  # no contact data changed
+    assert rescored["companies"]["labels"]["account"] == {"Hot": 2, "Cold": 1}
+    assert rescored["companies"]["due"] == 1  # globex's one contact
+    processed = run("process", "--no-deliver").out
+    assert "Processed 1 contacts" in processed
+    assert _members(run, "hot-accounts") == ["c1", "c2", "c3", "c5"]
+    verdict = run("list", "test", "hot-accounts", "c5").out
+    assert "IS a member" in verdict and "company score account label hot: yes (" in verdict
+    outside = run("list", "test", "hot-accounts", "c4").out
+    assert "is NOT a member" in outside and "(not scored)" in outside
+
+
+STAGE_RULES = """
+lifecycle:
+  qualify:
+    sql: {all: [{score: total, at_least: 30}, {company_score: account, label: Hot}]}
+    mql: {score: total, at_least: 30}
+"""
+
+
+@pytest.mark.parametrize("store_url", ["sqlite"], indirect=True)
+@pytest.mark.parametrize("engines", [("auto", "python")])
+def test_stage_rules_read_the_company_score_in_every_engine(project: Cli, engines) -> None:
+    from leadscore.project import Project
+
+    model = project.cwd / "models" / "model.yaml"
+    model.write_text(model.read_text() + STAGE_RULES)
+    run = project
+    run("import", "companies", "companies.csv")
+    run("import", "contacts", "contacts.csv")
+    run("import", "events", "events.jsonl")
+    run("score")  # contacts, then companies: acme Hot, globex Cold
+    with Project.open(project.cwd) as opened:
+        found = {}
+        for engine in engines:
+            scored = opened.score(engine=engine, write=False, full=True, keep_results=True)
+            found[engine] = {r.contact_id: r.stage for r in scored.results}
+    # c1 (total 55 at Hot acme): sql; c5 (demo 40 at Cold globex): mql
+    assert found[engines[0]] == found["python"]
+    assert found["python"]["c1"] == "sql" and found["python"]["c5"] == "mql"
