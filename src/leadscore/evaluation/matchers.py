@@ -358,13 +358,17 @@ class ScoreMatcher:
     """A computed score's value or label, from `snap.scores` (filled in by the caller)."""
 
     __slots__ = ("node", "run")
+    WORD = "score"
 
-    def __init__(self, node: c.ScoreCriterion) -> None:
+    def __init__(self, node: c.ScoreCriterion | c.CompanyScoreCriterion) -> None:
         self.node = node
         self.run = _value_test(node.test) if node.test is not None else None
 
+    def stored(self, snap: ContactSnapshot) -> tuple[Any, str | None]:
+        return snap.scores.get(self.node.score, (None, None))
+
     def holds(self, snap: ContactSnapshot) -> bool:
-        value, label = snap.scores.get(self.node.score, (None, None))
+        value, label = self.stored(snap)
         if self.node.labels is not None:
             return label is not None and label.lower() in self.node.labels
         return self.run is not None and self.run(value, snap.as_of_us)
@@ -373,7 +377,7 @@ class ScoreMatcher:
         return INF if self.holds(snap) else None
 
     def explain(self, snap: ContactSnapshot, memo: dict) -> Reason:
-        value, label = snap.scores.get(self.node.score, (None, None))
+        value, label = self.stored(snap)
         matched = self.holds(snap)
         shown = "not scored" if value is None else f"{value:g}" + (f" ({label})" if label else "")
         if self.node.labels is not None:
@@ -381,42 +385,20 @@ class ScoreMatcher:
                                  or " or ".join(sorted(self.node.labels)))
         else:
             wanted = describe_test(self.node.test)  # type: ignore[arg-type]
-        return Reason(matched, f"score {self.node.score} {wanted}: "
+        return Reason(matched, f"{self.WORD} {self.node.score} {wanted}: "
                                f"{'yes' if matched else 'no'} ({shown})")
 
 
-class CompanyScoreMatcher:
+class CompanyScoreMatcher(ScoreMatcher):
     """A stored score of the contact's company, from `snap.company_scores` (filled in by the
     caller from `company_members` and `company_scores`). No company, no stored score, or a
     stored value None: unknown (comparisons false, `is_unknown` true, no label)."""
 
-    __slots__ = ("node", "run")
+    __slots__ = ()
+    WORD = "company score"
 
-    def __init__(self, node: c.CompanyScoreCriterion) -> None:
-        self.node = node
-        self.run = _value_test(node.test) if node.test is not None else None
-
-    def holds(self, snap: ContactSnapshot) -> bool:
-        value, label = snap.company_scores.get(self.node.score, (None, None))
-        if self.node.labels is not None:
-            return label is not None and label.lower() in self.node.labels
-        return self.run is not None and self.run(value, snap.as_of_us)
-
-    def evidence(self, snap: ContactSnapshot, memo: dict) -> Evidence:
-        return INF if self.holds(snap) else None
-
-    def explain(self, snap: ContactSnapshot, memo: dict) -> Reason:
-        value, label = snap.company_scores.get(self.node.score, (None, None))
-        matched = self.holds(snap)
-        shown = ("not scored" if value is None
-                 else f"{value:g}" + (f" ({label})" if label else ""))
-        if self.node.labels is not None:
-            wanted = "label " + (self.node.labels_written
-                                 or " or ".join(sorted(self.node.labels)))
-        else:
-            wanted = describe_test(self.node.test)  # type: ignore[arg-type]
-        return Reason(matched, f"company score {self.node.score} {wanted}: "
-                               f"{'yes' if matched else 'no'} ({shown})")
+    def stored(self, snap: ContactSnapshot) -> tuple[Any, str | None]:
+        return snap.company_scores.get(self.node.score, (None, None))
 
 
 class ListMatcher:
