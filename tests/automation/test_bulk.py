@@ -261,6 +261,8 @@ lists:
     groups: [[{event: page_view, within_last: 14d}]]
   - name: warm-mql
     groups: [[{list: mql}, {event: email_open, within_last: 30d}]]
+  - name: engaged-at-hot-companies  # the example workflows' trigger
+    groups: [[{score: engagement, at_least: 40}]]
 """
 
 
@@ -289,6 +291,8 @@ lists:
     groups: [[{company_score: account, label: {at_least: Warm}}, {score: engagement, at_least: 5}]]
   - name: no-company
     groups: [[{company_score: account, is_unknown: true}]]
+  - name: engaged-at-hot-companies  # the example workflows' trigger
+    groups: [[{company_score: account, label: Hot}, {score: engagement, at_least: 5}]]
 """
 
 
