@@ -18,25 +18,10 @@ from typing import Any
 
 from sqlalchemy import Connection, delete
 
+from leadscore.storage.automation_reads import driver_table
 from leadscore.storage.codec import Codec
 from leadscore.storage.companies import _chunks, company_members, company_scores
 from leadscore.storage.duck import quote_name, quote_text
-
-
-def _columns(connection: Connection, sql: str, params: tuple[Any, ...],
-             names: Sequence[str], types: Sequence[Any]) -> Any:
-    """The rows of `sql` as an Arrow table (typed even when there are none), fetched by the
-    driver's own cursor (SQLAlchemy's row processing cost 3.5 s of 10 for 1.5M rows)."""
-    import pyarrow as pa
-
-    cursor = connection.connection.cursor()
-    try:
-        cursor.execute(sql, params)
-        rows = cursor.fetchall()
-    finally:
-        cursor.close()
-    return pa.table({name: pa.array([row[i] for row in rows], kind)
-                     for i, (name, kind) in enumerate(zip(names, types, strict=True))})
 
 
 @dataclass
@@ -60,12 +45,12 @@ def store_company_results(connection: Connection, duck: Any, model: str,
     # on SQLite `+model` keeps the primary key's index out: a scan of the table in its own
     # order read 830,000 members in 0.5 s, the index and a lookup per row 2.7 s
     model_is = "+model = ?" if codec.sqlite else "model = %s"
-    duck.register("ls_stored_scores", _columns(
+    duck.register("ls_stored_scores", driver_table(
         connection, f"SELECT company_id, score, value, label FROM company_scores "
                     f"WHERE {model_is}", (model,),
         ("company_id", "score", "value", "label"),
         (pa.string(), pa.string(), pa.float64(), pa.string())))
-    duck.register("ls_stored_members", _columns(
+    duck.register("ls_stored_members", driver_table(
         connection, f"SELECT contact_id, company_id FROM company_members WHERE {model_is}",
         (model,), ("contact_id", "company_id"), (pa.string(), pa.string())))
     computed = " UNION ALL ".join(
