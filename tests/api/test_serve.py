@@ -165,3 +165,35 @@ def test_serve_with_two_processes_on_postgresql(tmp_path, postgres_admin):
     finally:
         with postgres_admin.connect() as connection:
             connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+def test_a_stop_that_hangs_writes_every_threads_stack(monkeypatch, tmp_path):
+    """Still running STOP_REPORT_SECONDS after SIGTERM: the threads' stacks go to stderr, so
+    that a stop that hangs says where (and once stopped, nothing is written)."""
+    import faulthandler
+    import sys
+    import threading
+    import time
+
+    from leadscore.api import server
+
+    stuck = threading.Event()
+    thread = threading.Thread(target=stuck.wait, name="stuck-worker", daemon=True)
+    thread.start()
+    out = (tmp_path / "stderr").open("w+")
+    monkeypatch.setattr(server, "STOP_REPORT_SECONDS", 0.2)
+    monkeypatch.setattr(sys, "stderr", out)
+    try:
+        server._report_slow_stop()
+        deadline = time.monotonic() + 10
+        while "Timeout" not in (tmp_path / "stderr").read_text() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        server._report_slow_stop()
+        faulthandler.cancel_dump_traceback_later()  # a stop that ended: nothing more written
+        time.sleep(0.4)
+    finally:
+        stuck.set()
+        out.close()
+    text = (tmp_path / "stderr").read_text()
+    assert text.count("Timeout (0:00:00.200000)!") == 1, text
+    assert text.count("Thread 0x") >= 2 and "in wait" in text, text  # every thread, the stuck one

@@ -168,14 +168,18 @@ class Served:
         self.process.wait()
 
     def stop(self) -> int:
+        """SIGTERM, and the exit code. The server's own bounds: 30 s for the requests in
+        flight, then the worker's pass (it is joined for up to 120 s); past 45 s it writes
+        every thread's stack to stderr, shown here if it does not stop."""
         assert self.process is not None
         self.process.send_signal(signal.SIGTERM)
         try:
-            return self.process.wait(timeout=60)
+            return self.process.wait(timeout=180)
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()
-            raise AssertionError("serve did not stop within 60 s of SIGTERM") from None
+            raise AssertionError("serve did not stop within 180 s of SIGTERM; its stderr:\n"
+                                 + self.errors()[-6000:]) from None
 
     def errors(self) -> str:
         return "\n".join((self.root / f"serve-{n}.err").read_text()

@@ -10,6 +10,7 @@ the one socket, each making its app from the project folder (`app_from_environme
 
 from __future__ import annotations
 
+import faulthandler
 import os
 import signal
 import socket
@@ -39,6 +40,9 @@ WORKER_GATHER_SECONDS = 0.1
 # request wait a few times that for the worker (ARCHITECTURE.md)
 SWITCH_INTERVAL = 0.0005
 WORKER_BATCH_SQLITE = 100  # due contacts per pass on SQLite (500: a pass of 0.4–0.75 s)
+# still running this long after SIGTERM/Ctrl-C: every thread's stack goes to stderr (once), so
+# that a stop that hangs says where — the grace above plus a worker's pass stay well under it
+STOP_REPORT_SECONDS = 45.0
 
 
 @dataclass
@@ -91,6 +95,28 @@ def app_from_environment() -> FastAPI:
     return create_app(Project.open(os.environ[PROJECT_ENV]))
 
 
+def _report_slow_stop() -> None:
+    """From the moment a stop is asked: if the process still runs `STOP_REPORT_SECONDS` later,
+    faulthandler writes every thread's stack to stderr ("Timeout (0:00:45)!" and the stacks),
+    from its own C thread — nothing here takes a lock a signal may have interrupted."""
+    try:
+        faulthandler.dump_traceback_later(STOP_REPORT_SECONDS, exit=False, file=sys.stderr)
+    except (AttributeError, OSError, ValueError):  # a stderr without a file (io.Unsupported…)
+        pass
+
+
+def _uvicorn_server() -> type:
+    import uvicorn
+
+    class _Server(uvicorn.Server):  # type: ignore[misc]
+        def handle_exit(self, sig: int, frame: Any) -> None:
+            if not self.should_exit:
+                _report_slow_stop()
+            super().handle_exit(sig, frame)
+
+    return _Server
+
+
 class _Worker(threading.Thread):
     """`run_worker` on a thread; an error ends the server (`on_error`)."""
 
@@ -130,6 +156,8 @@ def serve(root: Path, *, host: str = "127.0.0.1", port: int = 8000, workers: int
     from leadscore.api.app import create_app
     from leadscore.project import Project
 
+    _Server = _uvicorn_server()
+
     api_project = Project.open(root)
     worker_project: Project | None = None
     closing: list[Callable[[], None]] = []  # the app's own connections (its event writer)
@@ -151,7 +179,7 @@ def serve(root: Path, *, host: str = "127.0.0.1", port: int = 8000, workers: int
             app = create_app(api_project)
             closing.append(app.state.served.close)
             config = uvicorn.Config(app, **options)
-        server = uvicorn.Server(config)
+        server = _Server(config)
 
         def stop_server() -> None:
             server.should_exit = True
@@ -194,6 +222,7 @@ def serve(root: Path, *, host: str = "127.0.0.1", port: int = 8000, workers: int
         api_project.close()
         if worker_project is not None:
             worker_project.close()
+        faulthandler.cancel_dump_traceback_later()
 
 
 __all__ = ["PROJECT_ENV", "ServeResult", "app_from_environment", "bind", "check_workers", "serve"]
