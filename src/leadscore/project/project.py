@@ -308,18 +308,18 @@ class Project(AutomationOperations, CareOperations, ServiceOperations, SegmentOp
         With `write`, store the scores (history kept on change) and move lifecycle stages
         forward. `engine`: auto (DuckDB for the embedded store, PostgreSQL in the database),
         python (the reference evaluator), spark. A model with a `companies:` section then
-        scores the companies (`score_companies`) from the stored contact scores."""
+        scores the companies (`score_companies`) from the stored contact scores — after an
+        incremental run, only the companies whose contacts changed."""
         from leadscore.scoring import score_store
 
         model = model or self.model
         run = score_store(self.store, model, as_of=as_of, write=write, full=full,
                           engine=engine, keep_results=keep_results, progress=progress,
                           master=master)
-        if write and model.companies is not None:  # companies after their contacts
-            from leadscore.scoring.companies import companies_outdated
-
-            if run.contacts or as_of is not None or companies_outdated(self.store, model):
-                run.companies = self.score_companies(model=model, as_of=as_of)
+        if write and model.companies is not None:  # companies after their contacts: only
+            # those whose contacts changed since, unless everyone was scored
+            run.companies = self.score_companies(model=model, as_of=as_of,
+                                                 incremental=not run.full)
         return run
 
     def explain(self, contact_id: str, *, at: datetime | None = None,
