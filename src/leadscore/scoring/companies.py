@@ -22,7 +22,7 @@ from leadscore.catalog.forms import to_micros
 from leadscore.companies.association import FreeMail, company_sql
 from leadscore.diagnostics import LeadscoreError, Location
 from leadscore.model.model import Model
-from leadscore.storage.duck import quote_name, quote_text
+from leadscore.storage.duck import quote_name, quote_text, table_from_columns
 from leadscore.storage.store import Store
 
 
@@ -137,32 +137,24 @@ class CompanyInputs:
 
     def _companies(self, values: dict[str, dict[str, Any]],
                    domains: dict[str, dict[str, Any]] | None = None) -> None:
-        import pyarrow as pa
-
-        from leadscore.companies.relations import arrow_type, typed
+        from leadscore.companies.relations import typed
 
         ids = sorted(values)
-        columns: dict[str, Any] = {"company_id": pa.array(ids, type=pa.string())}
+        columns: list[tuple[str, str, list[Any]]] = [("company_id", "VARCHAR", ids)]
         for name, (kind, options) in self.query.company_properties.items():
-            columns["p:" + name] = pa.array(
-                [typed(values[i].get(name), kind, options) for i in ids],
-                type=arrow_type(kind))
-        self.duck.register("ls_companies_arrow", pa.table(columns))
-        self.duck.execute("CREATE TEMPORARY TABLE ls_companies AS "
-                          "SELECT * FROM ls_companies_arrow")
+            columns.append(("p:" + name, SQL_TYPES.get(kind, "VARCHAR"),
+                            [typed(values[i].get(name), kind, options) for i in ids]))
+        table_from_columns(self.duck, "ls_companies", columns)
         self._domains(values if domains is None else domains)
 
     def _domains(self, values: dict[str, dict[str, Any]]) -> None:
-        import pyarrow as pa
-
         domains = sorted({(str(v["domain"]).strip().lower(), i) for i, v in values.items()
                           if isinstance(v.get("domain"), str) and v["domain"].strip()})
         first: dict[str, str] = {}
         for domain, company_id in domains:  # one company per domain: the smallest id
             first.setdefault(domain, company_id)
-        self.duck.register("ls_domains", pa.table({
-            "domain": pa.array(list(first), type=pa.string()),
-            "company_id": pa.array(list(first.values()), type=pa.string())}))
+        table_from_columns(self.duck, "ls_domains", [
+            ("domain", "VARCHAR", list(first)), ("company_id", "VARCHAR", list(first.values()))])
 
     def _members(self, folders: list[Path]) -> None:
         contacts = _parquet_list(f / "contacts.parquet" for f in folders)
@@ -178,8 +170,7 @@ class CompanyInputs:
             value = f"c.{quote_name(name)}" if name in have else "NULL"
             if kind is PropertyType.DATE and name in have:
                 value = f"epoch_us({value})"
-            cast = {PropertyType.NUMBER: "DOUBLE", PropertyType.BOOL: "BOOLEAN",
-                    PropertyType.DATE: "BIGINT"}.get(kind, "VARCHAR")
+            cast = SQL_TYPES.get(kind, "VARCHAR")
             picks.append(f"CAST({value} AS {cast}) AS {quote_name('p:' + name)}")
         for score in self.query.contact_scores:
             picks.append(f"s.{quote_name(score)} AS {quote_name('s:' + score)}")
@@ -212,6 +203,10 @@ class CompanyInputs:
 
     def close(self) -> None:
         self.duck.close()
+
+
+SQL_TYPES = {PropertyType.NUMBER: "DOUBLE", PropertyType.BOOL: "BOOLEAN",
+             PropertyType.DATE: "BIGINT"}  # the rest: VARCHAR
 
 
 def _parquet_list(paths: Any) -> str:
