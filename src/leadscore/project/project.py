@@ -79,8 +79,25 @@ def explain_contact(store: Store, model: Model, contact_id: str,
     snapshot = ContactSnapshot.build(contact_id, as_of, created_at=created_at,
                                      property_changes=_typed(changes, model),
                                      events=events, ledger=ledger_of(store, contact_id))
+    read = _stage_company_scores(model)
+    if read:  # stage rules on `company_score:`: the company's stored scores, as processing
+        from leadscore.storage.companies import contact_company_scores
+
+        with store.read() as connection:
+            snapshot.company_scores = contact_company_scores(
+                connection, model.name, [contact_id], read).get(contact_id, {})
     stage = snapshot.properties.get("lifecycle_stage")
     return explain_snapshot(model, snapshot, email=email, stage=stage)
+
+
+def _stage_company_scores(model: Model) -> frozenset[str]:
+    """The company scores the model's stage rules read (`company_score:`)."""
+    if model.companies is None:
+        return frozenset()
+    from leadscore.model.criteria import company_scores_read
+
+    return frozenset(company_scores_read([*model.lifecycle.exclude,
+                                          *(x for _, x in model.lifecycle.qualify)]))
 
 
 def ledger_of(store: Store, contact_id: str) -> list[Any]:
