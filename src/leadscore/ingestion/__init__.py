@@ -9,7 +9,8 @@ names, or a mapping file (`load_mapping`, format in docs/import.md).
 from leadscore.ingestion.contacts import read_contacts
 from leadscore.ingestion.events import derive_event_id, read_events
 from leadscore.ingestion.importer import ImportReport, import_contacts, import_events
-from leadscore.ingestion.mapping import ContactMapping, load_mapping
+from leadscore.ingestion.mapping import ContactMapping
+from leadscore.ingestion.mapping_file import load_mapping
 
 __all__ = [
     "ContactMapping",
