@@ -202,13 +202,13 @@ def stored_membership(connection: Connection, model: str, *,
                       ) -> set[tuple[str, str]]:
     """(contact, company) rows of the model's stored membership: of these contacts, and of
     these companies (by their indexes, in chunks)."""
-    t = company_members
+    mark = "?" if connection.dialect.name == "sqlite" else "%s"
     found: set[tuple[str, str]] = set()
-    for column, ids in ((t.c.contact_id, contacts), (t.c.company_id, companies)):
+    for column, ids in (("contact_id", contacts), ("company_id", companies)):
         for part in _chunks(sorted(set(ids))):
-            found.update((c, k) for c, k in connection.execute(
-                select(t.c.contact_id, t.c.company_id).where(t.c.model == model,
-                                                             column.in_(part))))
+            found.update(connection.exec_driver_sql(
+                f"SELECT contact_id, company_id FROM company_members WHERE model = {mark} "
+                f"AND {column} IN ({', '.join([mark] * len(part))})", (model, *part)).all())
     return found
 
 
