@@ -16,6 +16,7 @@ from sqlalchemy import Connection, and_, func, or_, select
 
 from leadscore.storage.automation_schema import list_changes, list_memberships, step_runs, tasks
 from leadscore.storage.codec import Codec
+from leadscore.storage.duck import transpose
 from leadscore.storage.schema import contacts
 
 
@@ -144,8 +145,8 @@ def driver_table(connection: Connection, sql: str, params: tuple[Any, ...],
     import pyarrow as pa
 
     rows = driver_rows(connection, sql, params)
-    columns = list(zip(*rows, strict=True)) if rows else [()] * len(names)
-    return pa.table({name: pa.array(list(values), kind)
+    columns = transpose(rows, len(names))
+    return pa.table({name: pa.array(values, kind)
                      for name, values, kind in zip(names, columns, types, strict=True)})
 
 

@@ -21,7 +21,7 @@ from sqlalchemy import Connection, delete
 from leadscore.storage.automation_reads import driver_rows
 from leadscore.storage.codec import Codec
 from leadscore.storage.companies import _chunks, company_members, company_scores
-from leadscore.storage.duck import quote_name, quote_text, table_from_columns
+from leadscore.storage.duck import quote_name, quote_text, table_from_columns, transpose
 
 
 @dataclass
@@ -118,8 +118,8 @@ def _by_chunks(connection: Connection, sql: str, model: str, ids: Sequence[str]
 
 def _table(duck: Any, name: str, columns: Sequence[tuple[str, str]],
            rows: list[tuple[Any, ...]]) -> None:
-    values = list(zip(*rows, strict=True)) if rows else [()] * len(columns)
-    table_from_columns(duck, name, [(column, kind, list(found)) for (column, kind), found
+    values = transpose(rows, len(columns))
+    table_from_columns(duck, name, [(column, kind, found) for (column, kind), found
                                     in zip(columns, values, strict=True)])
 
 

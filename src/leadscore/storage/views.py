@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from leadscore.storage.duck import parquet_source, quote_text, register_columns
+from leadscore.storage.duck import parquet_source, quote_text, register_columns, transpose
 from leadscore.storage.reading import duck_of, segments_of
 from leadscore.storage.segments import SegmentKind
 
@@ -193,8 +193,7 @@ class DataView:
             rows = cursor.fetchall()
         finally:
             cursor.close()
-        data = [list(values) for values in zip(*rows, strict=True)] if rows else \
-            [[] for _ in columns]
+        data = transpose(rows, len(columns))
         for index, (name, _) in enumerate(columns):  # JSON travels as its text
             if (table, name) in JSON_COLUMNS:
                 data[index] = [v if v is None or isinstance(v, str) else _dump(v)
