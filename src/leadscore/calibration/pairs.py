@@ -204,13 +204,22 @@ def _woe_columns(card: Scorecard, labels: np.ndarray, rows: np.ndarray) -> np.nd
     return np.column_stack(columns)
 
 
-def _score_tests(candidates: np.ndarray, labels: np.ndarray, p: np.ndarray) -> np.ndarray:
-    """|score test| of adding each 0/1 column to a logistic model with fitted p."""
-    residual = labels.astype(np.float64) - p
+def _score_tests(candidates: Sequence[tuple[Side, Side]], rows: np.ndarray,
+                 labels: np.ndarray, p: np.ndarray, chunk: int = 256) -> np.ndarray:
+    """|score test| of adding each candidate's 0/1 column to a logistic model that gave
+    `rows` the probabilities p: how many standard errors its converters are above or below
+    what the model expects (in chunks, so that memory stays at `chunk` columns)."""
+    residual = labels[rows].astype(np.float64) - p
     variance = p * (1 - p)
-    num = candidates.T @ residual
-    den = np.sqrt(np.maximum(candidates.T @ variance, 1e-12))
-    return np.abs(num / den)
+    tests = np.zeros(len(candidates))
+    for start in range(0, len(candidates), chunk):
+        part = candidates[start:start + chunk]
+        masks = np.column_stack([(sa.mask & sb.mask)[rows] for sa, sb in part]
+                                ).astype(np.float32)
+        num = masks.T @ residual
+        den = np.sqrt(np.maximum(masks.T @ variance, 1e-12))
+        tests[start:start + len(part)] = np.abs(num / den)
+    return tests
 
 
 Fold = tuple[np.ndarray, np.ndarray]  # (rows the rules are fitted on, rows they are judged on)
@@ -263,11 +272,9 @@ def select_pairs(card: Scorecard, labels: np.ndarray, folds: Sequence[Fold], *,
     chosen: list[PairRule] = []
     extra: list[np.ndarray] = []
     p, auc = fitted(extra)
-    masks = np.column_stack([(sa.mask & sb.mask)[ranking] for sa, sb in candidates]
-                            ).astype(np.float64)
     tried: set[int] = set()  # each candidate is tried once
     while len(chosen) < max_pairs:
-        tests = _score_tests(masks, labels[ranking], p)
+        tests = _score_tests(candidates, ranking, labels, p)
         shortlist = [int(k) for k in np.argsort(-tests, kind="stable")
                      if int(k) not in tried][:SHORTLIST]
         best: tuple[np.ndarray, int, np.ndarray] | None = None

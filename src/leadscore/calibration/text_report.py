@@ -258,6 +258,12 @@ def render_suggestion(s: SuggestReport) -> str:
                    [[row["input"], row["information_value"],
                      "; ".join(f"{b['bin']} {b['points']:+d}" for b in row["bins"])[:110]]
                     for row in s.inputs()])
+    if s.card.pairs:
+        lines += ["", "Pair rules (two inputs together, chosen on an inner validation within the "
+                      "training contacts)"]
+        lines += table(["rule", "points", "inner ROC AUC"],
+                       [[r.name[:90], f"{r.points:+d}",
+                         f"{r.inner_before:.4f} → {r.inner_after:.4f}"] for r in s.card.pairs])
     lines += stability_lines(s)
     if s.probability is not None:
         fit = s.probability
