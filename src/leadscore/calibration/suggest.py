@@ -7,7 +7,9 @@
    instead (documented in the report and the file).
 3. Inputs (properties, event counts) are binned and fitted on the training part only; the
    leakage guard measures each input on the training part.
-4. The model file is written, loaded back (`leadscore validate` would accept it), and
+4. Pair rules (two inputs together, `pairs.py`) are added where an inner validation within
+   the training part — forward in time for a time split — says they help.
+5. The model file is written, loaded back (`leadscore validate` would accept it), and
    backtested on the held-out part through the store, exactly as `leadscore backtest` with
    the printed options does: the reported held-out AUC *is* that backtest's.
 """

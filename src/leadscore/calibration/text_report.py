@@ -241,7 +241,8 @@ def stability_lines(s: SuggestReport) -> list[str]:
 def render_suggestion(s: SuggestReport) -> str:
     h = s.held_out
     lines = [
-        f"Wrote {s.path}: a scorecard of {len(s.card.binned)} inputs "
+        f"Wrote {s.path}: a scorecard of {len(s.card.binned)} inputs"
+        f"{f' and {len(s.card.pairs)} pair rules' if s.card.pairs else ''} "
         f"({s.card.scale * 0.6931:.0f} points double the odds of converting)",
         f"  {s.population}",
         f"  {s.split.describe()}",
