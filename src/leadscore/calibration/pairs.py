@@ -204,22 +204,21 @@ def _woe_columns(card: Scorecard, labels: np.ndarray, rows: np.ndarray) -> np.nd
     return np.column_stack(columns)
 
 
-def _score_tests(candidates: Sequence[tuple[Side, Side]], rows: np.ndarray,
-                 labels: np.ndarray, p: np.ndarray, chunk: int = 256) -> np.ndarray:
-    """|score test| of adding each candidate's 0/1 column to a logistic model that gave
-    `rows` the probabilities p: how many standard errors its converters are above or below
-    what the model expects (in chunks, so that memory stays at `chunk` columns)."""
-    residual = labels[rows].astype(np.float64) - p
-    variance = p * (1 - p)
-    tests = np.zeros(len(candidates))
-    for start in range(0, len(candidates), chunk):
-        part = candidates[start:start + chunk]
-        masks = np.column_stack([(sa.mask & sb.mask)[rows] for sa, sb in part]
-                                ).astype(np.float32)
-        num = masks.T @ residual
-        den = np.sqrt(np.maximum(masks.T @ variance, 1e-12))
-        tests[start:start + len(part)] = np.abs(num / den)
-    return tests
+def _score_tests(sides: dict[int, np.ndarray], groups: Sequence[tuple[int, int, np.ndarray,
+                                                                     np.ndarray]],
+                 labels: np.ndarray, p: np.ndarray) -> np.ndarray:
+    """|score test| of adding each candidate's 0/1 column (the cells of `groups`, in order)
+    to a logistic model that gave the rows the probabilities p: how many standard errors its
+    converters are above or below what the model expects."""
+    residual = (labels.astype(np.float64) - p).astype(np.float32)
+    variance = (p * (1 - p)).astype(np.float32)
+    tests = []
+    for a, b, first, second in groups:
+        num = (sides[a] * residual) @ sides[b].T
+        den = (sides[a] * variance) @ sides[b].T
+        tests.append(np.abs(num[first, second]) / np.sqrt(np.maximum(den[first, second],
+                                                                     1e-12)))
+    return np.concatenate(tests) if tests else np.zeros(0)
 
 
 Fold = tuple[np.ndarray, np.ndarray]  # (rows the rules are fitted on, rows they are judged on)
@@ -241,15 +240,28 @@ def select_pairs(card: Scorecard, labels: np.ndarray, folds: Sequence[Fold], *,
                        key=lambda i: -card.binned[i].information_value)[:PAIR_INPUTS]
     share = CELL_SHARE
     min_rows = int(np.ceil(share * ranking.sum()))
-    side_lists = {i: sides(card.binned[i], ranking, min_rows) for i in strongest}
+    side_lists = {i: found for i in strongest
+                  if (found := sides(card.binned[i], ranking, min_rows))}
+
+    def matrix(i: int, rows: np.ndarray) -> np.ndarray:
+        return np.stack([side.mask[rows] for side in side_lists[i]]).astype(np.float32)
+
+    # cell counts of every pair of sides at once: a product of the sides' 0/1 matrices
+    ranked = {i: matrix(i, ranking) for i in side_lists}
+    checked = [({i: matrix(i, c) for i in side_lists}, share * c.sum()) for _, c in folds]
+    total = int(ranking.sum())
     candidates: list[tuple[Side, Side]] = []
-    for a, b in combinations(sorted(strongest), 2):
-        for sa in side_lists[a]:
-            for sb in side_lists[b]:
-                cell = sa.mask & sb.mask
-                if min_rows <= int(cell[ranking].sum()) <= int(ranking.sum()) - min_rows and \
-                        all(cell[c].sum() >= share * c.sum() for _, c in folds):
-                    candidates.append((sa, sb))
+    groups: list[tuple[int, int, np.ndarray, np.ndarray]] = []  # inputs, their sides' indices
+    for a, b in combinations(sorted(side_lists), 2):
+        counts = ranked[a] @ ranked[b].T
+        ok = (counts >= min_rows) & (counts <= total - min_rows)
+        for check, least in checked:
+            ok &= check[a] @ check[b].T >= least
+        first, second = np.nonzero(ok)
+        if len(first):
+            groups.append((a, b, first, second))
+            candidates += [(side_lists[a][i], side_lists[b][j])
+                           for i, j in zip(first, second, strict=True)]
     if not candidates:
         return []
     c = strength or card.strength or 1.0
@@ -274,7 +286,7 @@ def select_pairs(card: Scorecard, labels: np.ndarray, folds: Sequence[Fold], *,
     p, auc = fitted(extra)
     tried: set[int] = set()  # each candidate is tried once
     while len(chosen) < max_pairs:
-        tests = _score_tests(candidates, ranking, labels, p)
+        tests = _score_tests(ranked, groups, labels[ranking], p)
         shortlist = [int(k) for k in np.argsort(-tests, kind="stable")
                      if int(k) not in tried][:SHORTLIST]
         best: tuple[np.ndarray, int, np.ndarray] | None = None
