@@ -156,3 +156,45 @@ def test_suggest_writes_the_pair_as_a_rule_the_backtest_and_sql_agree_on(tmp_pat
                   "--max-pairs", "0", "--format", "json").json()
     assert without["pairs"] == [] and "pairs:" not in (tmp_path / "models/t.yaml").read_text()
     assert without["held_out"]["roc_auc"] < report["held_out"]["roc_auc"]
+
+
+@pytest.mark.slow
+def test_every_side_of_an_event_count_is_as_a_criterion_exactly_its_bins(synthetic_project):
+    """A pair rule's side on an event count is the input's criterion with a `count:` range;
+    the evaluator's matcher holds for exactly the contacts in those bins."""
+    from leadscore.calibration import Cutoff, Population
+    from leadscore.calibration.cases import CaseStream
+    from leadscore.calibration.features import (
+        COUNT,
+        build_inputs,
+        load_declared_types,
+        probe_model_text,
+        with_declared_types,
+    )
+    from leadscore.calibration.pairs import sides
+    from leadscore.calibration.scorecard import bin_characteristic
+    from leadscore.evaluation.matchers import compile_criterion
+    from leadscore.model import parse_model
+
+    store = synthetic_project.store
+    catalog = with_declared_types(synthetic_project.model.catalog, load_declared_types(store))
+    pairs = list(CaseStream(store, Population(Cutoff.parse("created+14d")),
+                            property_types=dict(catalog.properties)))
+    snaps = [snap for snap, _ in pairs]
+    labels = np.asarray([case.converted for _, case in pairs])
+    inputs = build_inputs(snaps, catalog)
+    everyone = np.ones(len(labels), dtype=bool)
+    checked = 0
+    for ch in (x for x in inputs.characteristics if x.kind == COUNT):
+        binned = bin_characteristic(ch, labels, everyone)
+        if binned is None:
+            continue
+        for side in sides(binned, everyone, 1):
+            text = probe_model_text([json.dumps(side.criterion())], inputs.custom_events)
+            model = parse_model(text.replace("tiers: [{at_least: 1, points: 1}]", "points: 1"),
+                                "<probe>")
+            matcher = compile_criterion(model.scores["probe"].all_rules()[0].criterion, {})
+            holds = np.asarray([matcher.evidence(snap, {}) is not None for snap in snaps])
+            assert np.array_equal(holds, side.mask), (side.criterion(), side.label)
+            checked += 1
+    assert checked >= 20

@@ -145,7 +145,8 @@ class PairRule:
 def inner_folds(ids: Sequence[str], created: np.ndarray, train: np.ndarray, kind: str,
                 seed: int = 7, share: float = INNER_SHARE) -> list[Fold]:
     """The inner validation within the training contacts, as (fit, check) masks: with a
-    time split one fold, the latest `share` of them by creation checked on the earlier;
+    time split `TIME_FOLDS` forward folds, each block of `share` of them (by creation)
+    checked on all created before it;
     otherwise round(1 / share) folds by a hash of the contact id, each checked once."""
     rows = np.flatnonzero(train)
     if not len(rows):
