@@ -7,7 +7,9 @@
    instead (documented in the report and the file).
 3. Inputs (properties, event counts) are binned and fitted on the training part only; the
    leakage guard measures each input on the training part.
-4. The model file is written, loaded back (`leadscore validate` would accept it), and
+4. Pair rules (two inputs together, `pairs.py`) are added where an inner validation within
+   the training part — forward in time for a time split — says they help.
+5. The model file is written, loaded back (`leadscore validate` would accept it), and
    backtested on the held-out part through the store, exactly as `leadscore backtest` with
    the printed options does: the reported held-out AUC *is* that backtest's.
 """
@@ -32,6 +34,7 @@ from leadscore.calibration.features import (
     load_declared_types,
     with_declared_types,
 )
+from leadscore.calibration.pairs import MAX_PAIRS, add_pairs, inner_folds, select_pairs
 from leadscore.calibration.population import (
     LeftOut,
     Population,
@@ -138,7 +141,8 @@ class SuggestReport:
             "points_double_the_odds_every": round(self.card.scale * np.log(2), 2),
             "offset_for_even_odds": round(self.card.offset, 2),
             "left_out": [r.to_dict() for r in self.left_out],
-            "inputs": self.inputs(), "dropped": self.card.dropped, "skipped": self.skipped,
+            "inputs": self.inputs(), "pairs": [r.to_dict() for r in self.card.pairs],
+            "dropped": self.card.dropped, "skipped": self.skipped,
             "leakage_guard_excluded": self.guarded, "leakage_guard_allowed": self.allowed,
             "input_strength": [s.to_dict() for s in self.strengths],
             "stability": self.stability.to_dict() if self.stability else None,
@@ -181,6 +185,7 @@ def suggest_model(store: Store, catalog: Catalog, population: Population, out: s
                   exclude: Sequence[str] = (), include: Sequence[str] | None = None,
                   allow: Sequence[str] = (),
                   max_inputs: int = 25, max_bins: int = 5, pdo: float = 20.0,
+                  max_pairs: int = MAX_PAIRS,
                   auc_limit: float = leakage.AUC_LIMIT, iv_limit: float = leakage.IV_LIMIT,
                   replicates: int = 1000, progress: Progress | None = None,
                   engine: str = "auto") -> SuggestReport:
@@ -232,6 +237,9 @@ def suggest_model(store: Store, catalog: Catalog, population: Population, out: s
                                                    if ch.property])
     card = fit_scorecard(inputs, labels, train, held, max_characteristics=max_inputs,
                          max_bins=max_bins, pdo=pdo)
+    folds = inner_folds(ids, created, train, plan.kind, seed)
+    card = add_pairs(card, select_pairs(card, labels, folds, max_pairs=max_pairs),
+                     labels, train, held)
     totals = card.totals() if card.binned else np.zeros(len(labels))
     stable = drift.stability(totals, [(b.characteristic.property or b.characteristic.key,
                                        b.codes) for b in card.binned], train, held)

@@ -241,7 +241,8 @@ def stability_lines(s: SuggestReport) -> list[str]:
 def render_suggestion(s: SuggestReport) -> str:
     h = s.held_out
     lines = [
-        f"Wrote {s.path}: a scorecard of {len(s.card.binned)} inputs "
+        f"Wrote {s.path}: a scorecard of {len(s.card.binned)} inputs"
+        f"{f' and {len(s.card.pairs)} pair rules' if s.card.pairs else ''} "
         f"({s.card.scale * 0.6931:.0f} points double the odds of converting)",
         f"  {s.population}",
         f"  {s.split.describe()}",
@@ -258,6 +259,12 @@ def render_suggestion(s: SuggestReport) -> str:
                    [[row["input"], row["information_value"],
                      "; ".join(f"{b['bin']} {b['points']:+d}" for b in row["bins"])[:110]]
                     for row in s.inputs()])
+    if s.card.pairs:
+        lines += ["", "Pair rules (two inputs together, chosen on an inner validation within the "
+                      "training contacts)"]
+        lines += table(["rule", "points", "inner ROC AUC"],
+                       [[r.name[:90], f"{r.points:+d}",
+                         f"{r.inner_before:.4f} → {r.inner_after:.4f}"] for r in s.card.pairs])
     lines += stability_lines(s)
     if s.probability is not None:
         fit = s.probability

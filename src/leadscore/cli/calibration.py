@@ -277,6 +277,10 @@ def suggest(
         help="Use this input although the leakage guard flags it (repeatable); flagged "
              "inputs are left out otherwise.")] = None,
     max_inputs: Annotated[int, typer.Option(min=1, help="At most this many inputs.")] = 25,
+    max_pairs: Annotated[int, typer.Option(
+        min=0, help="At most this many pair rules (two inputs together), each kept only when "
+                    "an inner validation within the training contacts says it helps; 0: "
+                    "none.")] = 4,
     name: Annotated[str, typer.Option(help="The model's name.")] = "suggested",
     html: Html = None, png: Png = None, fmt: Fmt = TextFormat.text,
 ) -> None:
@@ -299,7 +303,8 @@ def suggest(
                                held_out_from=_date(held_out_from, "--held-out-from"),
                                seed=seed, exclude=exclude or (), include=include or None,
                                allow=allow or (),
-                               max_inputs=max_inputs, progress=progress)
+                               max_inputs=max_inputs, max_pairs=max_pairs,
+                               progress=progress)
     charts = render_charts([report.held_out]) if (html or png) else None
     _write_reports(render_backtest_html(report.held_out, charts) if html else None, html,
                    charts, png)
