@@ -127,7 +127,16 @@ class CompanyOperations:
 
         model = model or self.model
         return score_companies(self.store, model, as_of=as_of, write=write,
-                               read_by_contacts=self.company_reads(model))
+                               read_by_contacts=self.company_reads(model),
+                               lists=self._lists_or_none())
+
+    def _lists_or_none(self) -> Any:
+        """The project's lists (for its company lists), or None without a lists file or
+        when it does not load (the worker and `validate` report the file)."""
+        try:
+            return self.lists  # type: ignore[attr-defined]
+        except LeadscoreError:
+            return None
 
     def company_reads(self, model: Model) -> frozenset[str]:
         """The company scores the stage rules, lists and workflows read (`company_score:`):
@@ -142,7 +151,7 @@ class CompanyOperations:
             lists = self.lists  # type: ignore[attr-defined]
             return company_scores_read(model, lists, self.workflows(lists))  # type: ignore
         except LeadscoreError:
-            return frozenset(model.companies.scores)
+            return frozenset(model.companies.scores)  # (no company list: none loaded)
 
     def companies(self, *, model: Model | None = None, label: str | None = None,
                   sort: str | None = None, limit: int | None = 25) -> list[CompanyRow]:

@@ -380,9 +380,15 @@ class Project(AutomationOperations, CareOperations, ServiceOperations, SegmentOp
         if companies is not None:  # for `company_score:` conditions: its company's scores
             from leadscore.automation.company_context import attach_company_scores
 
+            from leadscore.model.criteria import company_list_key
+
+            try:  # and the company lists it is in (`company_list:`)
+                listed = {company_list_key(name) for name in self.lists.company_lists}
+            except LeadscoreError:
+                listed = set()
             with self.store.read() as connection:
                 attach_company_scores(connection, self.model, [found],
-                                      frozenset(companies.scores))
+                                      frozenset(companies.scores) | listed)
         return found
 
     def export_parquet(self, folder: str | Path, *, tables: list[str] | None = None,
