@@ -76,7 +76,8 @@ def _check(compiler: CriteriaCompiler, spec: CriterionSpec, path: Path) -> bool:
     if spec.changed_within is not None:
         compiler.error("LS196", "a company list's filters cannot test 'changed_within': "
                        "they read the companies' current values", path + ("changed_within",),
-                       key=True)
+                       key=True, hint="test the value itself, e.g. {property: tier, "
+                       "equals: strategic}")
         return False
     children = [*(spec.all or []), *(spec.any or [])]
     kind = "all" if spec.all else "any"
