@@ -12,8 +12,8 @@ import shutil
 import pytest
 
 from tests.cli.conftest import Cli
-from tests.companies.test_company_score_conditions import COMPANIES, GLOBEX_GROWS
 from tests.companies.test_companies_cli import CONTACTS, HERE, _events
+from tests.companies.test_company_score_conditions import COMPANIES, GLOBEX_GROWS
 
 LISTS = """version: 1
 lists:

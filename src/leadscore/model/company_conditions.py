@@ -1,6 +1,8 @@
-"""`company_score:` and `company_list:` conditions: `{company_score: account, label: Hot}` tests the stored value
-or label of a score of the contact's company. They belong where `score:` does (lists,
-workflow triggers and conditions, stage rules); in a scoring rule — or in a company rule's
+"""`company_score:` and `company_list:` conditions.
+
+`{company_score: account, label: Hot}` tests the stored value or label of a score of the
+contact's company. It belongs where `score:` does (lists, workflow triggers and conditions,
+stage rules); in a scoring rule — or in a company rule's
 contact criteria — a company score, which reads contact scores, would make contact scores
 depend on themselves (LS194). An unknown company score name is LS195. The value and label
 tests are those of `score:` conditions (`CriteriaCompiler.score_condition`).

@@ -379,7 +379,6 @@ class Project(AutomationOperations, CareOperations, ServiceOperations, SegmentOp
         companies = self.model.companies
         if companies is not None:  # for `company_score:` conditions: its company's scores
             from leadscore.automation.company_context import attach_company_scores
-
             from leadscore.model.criteria import company_list_key
 
             try:  # and the company lists it is in (`company_list:`)

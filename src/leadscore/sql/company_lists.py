@@ -52,7 +52,8 @@ def company_lists_sql(model: Model, lists: Sequence[CompanyList], *, as_of_us: i
     criteria = CriteriaSql(ctx, None, values, resolver)  # type: ignore[arg-type]
 
     def true(node) -> str:
-        return dialect.render(exp.func("COALESCE", criteria.holds(node), exp.false()))
+        return dialect.render(exp.Coalesce(this=criteria.holds(node),
+                                           expressions=[exp.false()]))
 
     parts = []
     for item in lists:

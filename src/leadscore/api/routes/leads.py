@@ -61,11 +61,11 @@ def get_leads(
 @router.get("/lists", response_model=ListsOut, **scoped("read"))
 def get_lists(request: Request) -> ListsOut:
     """Every active list with its member count: lists of contacts, then of companies."""
-    rows = call(request, lambda p: [*((n, m, d, "contacts") for n, m, d in p.list_counts()),
-                                    *((n, m, d, "companies")
-                                      for n, m, d in p.company_list_counts())])
-    return ListsOut(lists=[ListOut(name=n, members=m, description=d, of=of)
-                           for n, m, d, of in rows])
+    contacts, companies = call(request, lambda p: (p.list_counts(), p.company_list_counts()))
+    return ListsOut(lists=[*(ListOut(name=n, members=m, description=d, of="contacts")
+                             for n, m, d in contacts),
+                           *(ListOut(name=n, members=m, description=d, of="companies")
+                             for n, m, d in companies)])
 
 
 @router.get("/lists/{name}/members", response_model=MembersPage | CompanyMembersPage,
