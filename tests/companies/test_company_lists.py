@@ -104,6 +104,18 @@ def test_a_company_joins_a_company_list_and_its_contacts_follow(project: Cli) ->
     assert again["companies"]["due"] == 0
     assert "Processed 0 contacts" in run("process", "--no-deliver").out
 
+    # a company list added to the lists file is computed by the next score, though no data
+    # changed (the lists' digest is stored with the run)
+    (run.cwd / "lists.yaml").write_text(LISTS + """  - name: strategic
+    of: companies
+    groups:
+      - [{property: tier, equals: strategic}]
+""")
+    added = run("score", "--format", "json").json()
+    assert added["contacts"] == 0
+    assert added["companies"]["lists"] == {"target-accounts": 2, "strategic": 2}
+    assert "companies" not in run("score", "--format", "json").json()  # nothing to do now
+
 
 def test_company_lists_over_http(project: Cli) -> None:
     from fastapi.testclient import TestClient

@@ -104,9 +104,11 @@ class ListSet:
 
     def test(self, snap: ContactSnapshot, name: str) -> ListTest:
         if name not in self.lists:
+            hint = (f"'{name}' is a company list: `leadscore list members {name}` shows its "
+                    "companies" if name in self.company_lists else
+                    did_you_mean(name, self.lists) or "lists: " + ", ".join(self.lists))
             raise LeadscoreError.single("LS162", f"no list named '{name}'", Location(field="list"),
-                                        hint=did_you_mean(name, self.lists)
-                                        or "lists: " + ", ".join(self.lists))
+                                        hint=hint)
         self.evaluate(snap)  # memberships of the lists it may use
         memo: dict = {}
         compiled = next(x for x in self._compiled if x.definition.name == name)

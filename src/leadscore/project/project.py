@@ -318,7 +318,8 @@ class Project(AutomationOperations, CareOperations, ServiceOperations, SegmentOp
         if write and model.companies is not None:  # companies after their contacts
             from leadscore.scoring.companies import companies_outdated
 
-            if run.contacts or as_of is not None or companies_outdated(self.store, model):
+            if run.contacts or as_of is not None or companies_outdated(self.store, model) \
+                    or self.company_lists_outdated(model):
                 run.companies = self.score_companies(model=model, as_of=as_of)
         return run
 

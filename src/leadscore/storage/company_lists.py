@@ -60,6 +60,31 @@ company_list_changes = Table(
 )
 
 
+STATE_PREFIX = "company_lists:"
+
+
+def lists_digest(lists: ListSet | None) -> str:
+    """A digest of the company lists' definitions (names, filters, exclusions)."""
+    import hashlib
+
+    found = sorted((lists.company_lists if lists is not None else {}).items())  # type: ignore
+    text = repr([(name, item.groups, item.exclude) for name, item in found])
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def company_lists_outdated(connection: Connection, model: str, lists: ListSet | None) -> bool:
+    """Whether the company lists were defined otherwise when companies were last scored
+    under `model` (a list added, removed or changed in the lists file); never when the lists
+    file does not load (`lists` None)."""
+    from leadscore.storage.state import read_state
+
+    if lists is None:
+        return False
+    found = read_state(connection, STATE_PREFIX + model)
+    stored = (found[1] or {}).get("digest") if found is not None else lists_digest(None)
+    return stored != lists_digest(lists)
+
+
 @dataclass
 class CompanyListChanges:
     joins: list[tuple[str, str]] = field(default_factory=list)  # (list, company)
@@ -75,7 +100,8 @@ def store_company_lists(connection: Connection, duck: Any, model: Model,
     """Make the company lists' membership that of `ls_results` (in `duck`) for the companies
     `evaluated` (None: all; a company not evaluated keeps its memberships), recording each
     join and leave at `as_of_us` (now). A list no longer in the lists file loses its members
-    (recorded as leaves) when every company is evaluated."""
+    (recorded as leaves) when every company is evaluated. `lists` None (the lists file does
+    not load): the stored membership stays as it is."""
     import pyarrow as pa
 
     from leadscore.catalog.forms import to_micros
@@ -86,8 +112,10 @@ def store_company_lists(connection: Connection, duck: Any, model: Model,
     from leadscore.storage.codec import Codec
     from leadscore.storage.companies import company_values
 
+    if lists is None:
+        return CompanyListChanges()
     at_us = as_of_us if as_of_us is not None else to_micros(datetime.now(UTC))
-    chosen = list((lists.company_lists if lists is not None else {}).values())
+    chosen = list(lists.company_lists.values())
     compiled = company_lists_sql(model, chosen, as_of_us=at_us)
     scope = None if evaluated is None else sorted(set(evaluated))
     if compiled.properties:
@@ -119,13 +147,17 @@ def store_company_lists(connection: Connection, duck: Any, model: Model,
         f"SELECT list, company_id FROM (SELECT * FROM ls_stored_list_members{inside}) "
         "ANTI JOIN ls_list_now USING (list, company_id) ORDER BY 1, 2").fetchall()]
     _write(connection, codec, model.name, joins, leaves, at_us)  # type: ignore[arg-type]
+    if scope is None:  # every company: the stored lists are those of this definition
+        from leadscore.storage.state import write_state
+
+        write_state(connection, STATE_PREFIX + model.name, at_us,
+                    {"digest": lists_digest(lists)})
     changes = CompanyListChanges(joins, leaves)  # type: ignore[arg-type]
-    wanted = {name for name in (lists.company_lists if lists is not None else {})
-              if company_list_key(name) in read}
+    wanted = {name for name in lists.company_lists if company_list_key(name) in read}
     touched = sorted({company for name, company in [*joins, *leaves] if name in wanted})
     if touched:
         changes.due = contacts_of(connection, model.name, touched)
-    changes.members = {name: 0 for name in (lists.company_lists if lists else {})}
+    changes.members = {name: 0 for name in lists.company_lists}
     changes.members.update(company_list_counts(connection, model.name))
     return changes
 
@@ -194,6 +226,6 @@ def company_list_history(connection: Connection, model: str, company_id: str
             t.c.model == model, t.c.company_id == company_id).order_by(t.c.seq))]
 
 
-__all__ = ["CompanyListChanges", "company_list_changes", "company_list_counts",
+__all__ = ["CompanyListChanges", "company_lists_outdated", "lists_digest", "company_list_changes", "company_list_counts",
            "company_list_history", "company_list_members", "company_list_page",
            "contacts_of", "store_company_lists"]
