@@ -29,6 +29,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import shutil
 import statistics
 import subprocess
@@ -274,7 +275,9 @@ def main() -> None:  # noqa: PLR0915 - one benchmark, step after step
     companies = _company_seconds(incremental["stdout"])
     if companies is not None:
         report["score_incremental_companies_seconds"] = companies
-        note("  of which the company run", f"{companies:.1f} s (every company, again)")
+        scored = re.search(r"Scored ([\d,]+) compan", incremental["stdout"])
+        note("  of which the company run", f"{companies:.1f} s "
+             f"({scored.group(1) if scored else '?'} companies, those whose contacts changed)")
 
     contact = (work / "contact-id.txt").read_text().strip()
     for name, command in (("leads", ["leads", "--limit", "20"]), ("stats", ["stats"]),
@@ -365,10 +368,9 @@ def _report(output: str) -> str:
 
 
 def _company_seconds(output: str) -> float | None:
-    """The company run's own time in a `score` report ("Scored N companies in Xs")."""
-    import re
-
-    found = re.search(r"Scored [\d,]+ compan(?:y|ies) in ([\d.]+)s", output)
+    """The company run's own time in a `score` report ("Scored N companies[ whose …] in
+    Xs")."""
+    found = re.search(r"Scored [\d,]+ compan(?:y|ies)[^\n]*? in ([\d.]+)s", output)
     return float(found.group(1)) if found else None
 
 

@@ -17,6 +17,7 @@ from fastapi.testclient import TestClient
 from leadscore import synthetic
 from leadscore.api import create_app
 from leadscore.project import Project, init_project
+from tests.databases import create_database
 
 SCOPE_SETS = {"ingest": ["ingest"], "read": ["read"], "sales": ["sales"], "admin": ["admin"]}
 
@@ -72,9 +73,7 @@ def api(request: pytest.FixtureRequest, tmp_path_factory) -> Iterator[Api]:
     if request.param == "postgresql":
         admin = request.getfixturevalue("postgres_admin")
         name = f"leadscore_api_{secrets.token_hex(6)}"
-        with admin.connect() as connection:
-            connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
-        url = f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
+        url = create_database(admin, name)
     project = make_project(root, url)
     keys = {scope: project.create_api_key(scopes).secret for scope, scopes in SCOPE_SETS.items()}
     revoked = project.create_api_key(["admin"], name="old")

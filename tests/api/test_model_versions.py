@@ -17,6 +17,7 @@ from leadscore.api import create_app
 from leadscore.project import Project
 from leadscore.project.versions import FOLLOW_EVERY
 from tests.api.conftest import make_project
+from tests.databases import create_database
 
 pytestmark = pytest.mark.slow
 FIT_A = "      - {label: A, min: 35}"
@@ -28,9 +29,7 @@ def served(request, tmp_path) -> Iterator[tuple[Project, TestClient, dict[str, s
     if request.param == "postgresql":
         admin = request.getfixturevalue("postgres_admin")
         name = f"leadscore_versions_{secrets.token_hex(6)}"
-        with admin.connect() as connection:
-            connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
-        url = f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
+        url = create_database(admin, name)
     project = make_project(tmp_path / "api", url, contacts=100, events=2000)
     keys = {"admin": project.create_api_key(["admin"]).secret,
             "read": project.create_api_key(["read"]).secret}

@@ -24,6 +24,7 @@ from leadscore.ingestion.segment import Reader
 from leadscore.project import Project, init_project
 from leadscore.storage.maintenance import maintain
 from leadscore.storage.privacy import contact_data
+from tests.databases import create_database
 
 NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
 AT = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
@@ -84,10 +85,8 @@ def stores(request, tmp_path) -> Iterator[callable]:
         url = None
         if admin is not None:
             name = f"leadscore_seg_{secrets.token_hex(6)}"
-            with admin.connect() as connection:
-                connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+            url = create_database(admin, name)
             databases.append(name)
-            url = f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
         seg = _open(tmp_path / f"p{len(made)}", url)
         made.append(seg)
         return seg

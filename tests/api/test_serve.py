@@ -18,6 +18,7 @@ import httpx
 import pytest
 
 from tests.api.conftest import make_project
+from tests.databases import create_database
 
 pytestmark = pytest.mark.slow
 
@@ -144,8 +145,7 @@ def test_serve_with_two_processes_on_postgresql(tmp_path, postgres_admin):
     import sqlalchemy as sa
 
     name = f"leadscore_serve_{random.token_hex(6)}"
-    with postgres_admin.connect() as connection:
-        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    create_database(postgres_admin, name)
     try:
         make_project(tmp_path, f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}",
                      contacts=20, events=200).close()

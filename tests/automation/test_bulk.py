@@ -21,6 +21,7 @@ from leadscore.automation import bulk
 from leadscore.project.scaffold import init_project
 from leadscore.storage import ContactInput, EventInput, current
 from leadscore.storage.views import DataView
+from tests.databases import create_database
 from tests.factories import NOW
 
 pytestmark = pytest.mark.slow
@@ -35,9 +36,8 @@ def two_urls(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[s
         return
     admin: sa.Engine = request.getfixturevalue("postgres_admin")
     names = [f"leadscore_test_{secrets.token_hex(6)}" for _ in range(2)]
-    with admin.connect() as connection:
-        for name in names:
-            connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    for name in names:
+        create_database(admin, name)
     try:
         yield tuple(f"postgresql+psycopg://postgres@127.0.0.1:5432/{n}" for n in names)  # type: ignore[misc]
     finally:

@@ -110,3 +110,8 @@ def test_stage_rules_read_the_company_score_in_every_engine(project: Cli, engine
     # c1 (total 55 at Hot acme): sql; c5 (demo 40 at Cold globex): mql
     assert found[engines[0]] == found["python"]
     assert found["python"]["c1"] == "sql" and found["python"]["c5"] == "mql"
+    # explain reads the company's stored score as the stage rules do
+    explained = run("explain", "c1").out
+    assert "qualifies for stage sql" in explained, explained
+    assert "company score account label hot: yes (" in explained.lower(), explained
+    assert "qualifies for stage mql" in run("explain", "c5").out

@@ -12,6 +12,7 @@ import sqlalchemy as sa
 
 from leadscore.diagnostics import LeadscoreError
 from tests.api.conftest import make_project
+from tests.databases import create_database
 
 
 @pytest.fixture(scope="module", params=["sqlite",
@@ -22,9 +23,7 @@ def project(request, tmp_path_factory):
     if request.param == "postgresql":
         admin = request.getfixturevalue("postgres_admin")
         name = f"leadscore_filters_{secrets.token_hex(6)}"
-        with admin.connect() as connection:
-            connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
-        url = f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
+        url = create_database(admin, name)
     made = make_project(root, url)
     yield made
     made.close()

@@ -16,6 +16,8 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
+from tests.databases import create_database
+
 
 def _missing(message: str) -> None:
     if os.environ.get("CI", "").lower() == "true":
@@ -27,8 +29,7 @@ def _missing(message: str) -> None:
 def postgres_database(postgres_admin: sa.Engine) -> Iterator[str]:
     """A fresh database for one test module, dropped afterwards."""
     name = f"leadscore_sql_{secrets.token_hex(6)}"
-    with postgres_admin.connect() as connection:
-        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    create_database(postgres_admin, name)
     try:
         yield name
     finally:

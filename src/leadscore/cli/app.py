@@ -370,7 +370,8 @@ def score(
                 f"→ {stage} {n:,}" for stage, n in run.stage_moves.items()))
         if run.companies is not None:
             done = run.companies
-            console.print(f"Scored {done.companies:,} companies in {done.seconds:.1f}s "
+            which = "" if done.full else " whose contacts or properties changed"
+            console.print(f"Scored {done.companies:,} companies{which} in {done.seconds:.1f}s "
                           f"({done.changed:,} stored company score values changed)")
             for name, counts in done.labels.items():
                 if any(label != "—" for label in counts):

@@ -136,15 +136,16 @@ class CompanyOperations:
                                 options=CsvOptions(parse_delimiter(delimiter)))
 
     def score_companies(self, *, model: Model | None = None, as_of: datetime | None = None,
-                        write: bool = True) -> CompanyRun:
+                        write: bool = True, incremental: bool = False) -> CompanyRun:
         """Company scores from the contacts' stored scores and current values (`leadscore
-        score` runs this after scoring contacts)."""
+        score` runs this after scoring contacts; `incremental`: only the companies whose
+        contacts changed since the last run, when that can be told)."""
         from leadscore.scoring.companies import score_companies
 
         model = model or self.model
         return score_companies(self.store, model, as_of=as_of, write=write,
                                read_by_contacts=self.company_reads(model),
-                               lists=self._lists_or_none())
+                               incremental=incremental, lists=self._lists_or_none())
 
     def company_lists_outdated(self, model: Model) -> bool:
         """Whether the lists file's company lists changed since companies were last scored

@@ -79,8 +79,25 @@ def explain_contact(store: Store, model: Model, contact_id: str,
     snapshot = ContactSnapshot.build(contact_id, as_of, created_at=created_at,
                                      property_changes=_typed(changes, model),
                                      events=events, ledger=ledger_of(store, contact_id))
+    read = _stage_company_scores(model)
+    if read:  # stage rules on `company_score:`: the company's stored scores, as processing
+        from leadscore.storage.companies import contact_company_scores
+
+        with store.read() as connection:
+            snapshot.company_scores = contact_company_scores(
+                connection, model.name, [contact_id], read).get(contact_id, {})
     stage = snapshot.properties.get("lifecycle_stage")
     return explain_snapshot(model, snapshot, email=email, stage=stage)
+
+
+def _stage_company_scores(model: Model) -> frozenset[str]:
+    """The company scores the model's stage rules read (`company_score:`)."""
+    if model.companies is None:
+        return frozenset()
+    from leadscore.model.criteria import company_scores_read
+
+    return frozenset(company_scores_read([*model.lifecycle.exclude,
+                                          *(x for _, x in model.lifecycle.qualify)]))
 
 
 def ledger_of(store: Store, contact_id: str) -> list[Any]:
@@ -308,19 +325,20 @@ class Project(AutomationOperations, CareOperations, ServiceOperations, SegmentOp
         With `write`, store the scores (history kept on change) and move lifecycle stages
         forward. `engine`: auto (DuckDB for the embedded store, PostgreSQL in the database),
         python (the reference evaluator), spark. A model with a `companies:` section then
-        scores the companies (`score_companies`) from the stored contact scores."""
+        scores the companies (`score_companies`) from the stored contact scores — after an
+        incremental run, only the companies whose contacts changed."""
         from leadscore.scoring import score_store
 
         model = model or self.model
         run = score_store(self.store, model, as_of=as_of, write=write, full=full,
                           engine=engine, keep_results=keep_results, progress=progress,
                           master=master)
-        if write and model.companies is not None:  # companies after their contacts
-            from leadscore.scoring.companies import companies_outdated
-
-            if run.contacts or as_of is not None or companies_outdated(self.store, model) \
-                    or self.company_lists_outdated(model):
-                run.companies = self.score_companies(model=model, as_of=as_of)
+        if write and model.companies is not None:  # companies after their contacts: only
+            # those whose contacts changed since, unless everyone was scored — or the lists
+            # file's company lists changed (every company is tested against them again)
+            run.companies = self.score_companies(
+                model=model, as_of=as_of,
+                incremental=not run.full and not self.company_lists_outdated(model))
         return run
 
     def explain(self, contact_id: str, *, at: datetime | None = None,

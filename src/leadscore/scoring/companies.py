@@ -22,7 +22,7 @@ from leadscore.catalog.forms import to_micros
 from leadscore.companies.association import FreeMail, company_sql
 from leadscore.diagnostics import LeadscoreError, Location
 from leadscore.model.model import Model
-from leadscore.storage.duck import quote_name
+from leadscore.storage.duck import quote_name, quote_text, table_from_columns
 from leadscore.storage.store import Store
 
 if TYPE_CHECKING:
@@ -39,12 +39,13 @@ class CompanyRun:
     changed_companies: list[str] = field(default_factory=list)  # a score new, changed or gone
     seconds: float = 0.0
     due: int = 0  # contacts made due because a company score they read changed
+    full: bool = True  # every company scored (else those whose contacts changed)
     lists: dict[str, int] = field(default_factory=dict)  # company list → members
 
     def to_dict(self) -> dict[str, Any]:
         return {"model": self.model, "as_of": self.as_of.isoformat(),
                 "companies": self.companies, "changed": self.changed, "labels": self.labels,
-                "due": self.due, "lists": self.lists,
+                "due": self.due, "full": self.full, "lists": self.lists,
                 "seconds": round(self.seconds, 3)}
 
 
@@ -61,59 +62,110 @@ class CompanyInputs:
 
     def __init__(self, store: Store, model: Model, as_of_us: int, folder: Path, *,
                  contact_ids: list[str] | None = None,
-                 company_ids: list[str] | None = None) -> None:
+                 company_ids: list[str] | None = None,
+                 changed: set[str] | None = None) -> None:
         """`contact_ids`, `company_ids`: only these contacts and companies (explaining one
-        company: its members and itself; None: all)."""
+        company: its members and itself; None: all). `changed`: an incremental run
+        (`scoring.company_scope`) — the companies these contacts belonged to or belong to
+        now, with all their members; `companies` and `contacts` then name what was read."""
         import duckdb
 
         from leadscore.sql.company import compile_companies
-        from leadscore.storage.companies import company_values
-        from leadscore.storage.export import ExportPlan
 
         require_companies(model)
-        self.model = model
+        self.store, self.model, self.as_of_us, self.folder = store, model, as_of_us, folder
         self.query = compile_companies(model, as_of_us=as_of_us, dialect="duckdb")
-        scores = tuple(model.scores)
-        wanted = ("company_id", *self.query.contact_properties)
-        store.export_parquet(folder, ExportPlan(
-            ("contacts", "scores"), model.name, scores, model.catalog, properties=wanted,
-            contact_ids=None if contact_ids is None else tuple(contact_ids)))
-        needed = sorted({*self.query.company_properties, "domain"})
-        with store.read() as connection:
-            self.values = company_values(connection, as_of_us, names=needed, ids=company_ids)
+        self.companies: list[str] | None = None  # the companies scored (None: all)
+        self.contacts: list[str] | None = None  # the contacts read (None: all)
         self.duck = duckdb.connect()
         self.duck.execute("SET threads = 2")
-        self._companies()
-        self._members(folder)
+        if changed is None:
+            self._export(folder, contact_ids)
+            self.values = self._values(company_ids)
+            self._companies(self.values)
+            self._members([folder])
+        else:
+            self._incremental(sorted(changed))
 
-    def _companies(self) -> None:
-        import pyarrow as pa
+    def _export(self, folder: Path, contact_ids: list[str] | None) -> None:
+        from leadscore.storage.export import ExportPlan
 
-        from leadscore.companies.relations import arrow_type, typed
+        wanted = ("company_id", *self.query.contact_properties)
+        self.store.export_parquet(folder, ExportPlan(
+            ("contacts", "scores"), self.model.name, tuple(self.model.scores),
+            self.model.catalog, properties=wanted,
+            contact_ids=None if contact_ids is None else tuple(contact_ids)))
 
-        ids = sorted(self.values)
-        columns: dict[str, Any] = {"company_id": pa.array(ids, type=pa.string())}
+    def _values(self, ids: list[str] | None, names: list[str] | None = None
+                ) -> dict[str, dict[str, Any]]:
+        from leadscore.storage.companies import company_values
+
+        needed = names or sorted({*self.query.company_properties, "domain"})
+        with self.store.read() as connection:
+            return company_values(connection, self.as_of_us, names=needed, ids=ids)
+
+    def _incremental(self, changed: list[str]) -> None:
+        """The changed contacts' companies before (stored) and after (grouped now), and
+        every member of those: the run reads only them. The stored members of the companies
+        before are read with the changed contacts in one export; only companies the changed
+        contacts joined anew need a second."""
+        from leadscore.storage.companies import stored_membership
+
+        name = self.model.name
+        with self.store.read() as connection:
+            before = {k for _, k in stored_membership(connection, name, contacts=changed)}
+            read = set(changed) | {c for c, _ in stored_membership(connection, name,
+                                                                   companies=before)}
+        domains = self._values(None, ["domain"])  # a domain groups contacts anywhere
+        self._domains(domains)
+        folders = [self.folder / "first"]
+        self._export(folders[0], sorted(read))
+        self._members(folders)
+        after = {k for k, in self.duck.execute(
+            "SELECT DISTINCT company_id FROM ls_members WHERE company_id IS NOT NULL")
+            .fetchall()}
+        self.duck.execute("DROP TABLE ls_members")
+        if after - before:
+            with self.store.read() as connection:
+                more = {c for c, _ in stored_membership(connection, name,
+                                                        companies=after - before)} - read
+            if more:
+                folders.append(self.folder / "joined")
+                self._export(folders[-1], sorted(more))
+                read |= more
+        self.companies = sorted(before | after)
+        self.contacts = sorted(read)
+        self.values = self._values(self.companies)
+        self._companies(self.values, domains)
+        self._members(folders)
+
+    def _companies(self, values: dict[str, dict[str, Any]],
+                   domains: dict[str, dict[str, Any]] | None = None) -> None:
+        from leadscore.companies.relations import typed
+
+        ids = sorted(values)
+        columns: list[tuple[str, str, list[Any]]] = [("company_id", "VARCHAR", ids)]
         for name, (kind, options) in self.query.company_properties.items():
-            columns["p:" + name] = pa.array(
-                [typed(self.values[i].get(name), kind, options) for i in ids],
-                type=arrow_type(kind))
-        self.duck.register("ls_companies_arrow", pa.table(columns))
-        self.duck.execute("CREATE TEMPORARY TABLE ls_companies AS "
-                          "SELECT * FROM ls_companies_arrow")
-        domains = sorted({(str(v["domain"]).strip().lower(), i) for i, v in self.values.items()
+            columns.append(("p:" + name, SQL_TYPES.get(kind, "VARCHAR"),
+                            [typed(values[i].get(name), kind, options) for i in ids]))
+        table_from_columns(self.duck, "ls_companies", columns)
+        self._domains(values if domains is None else domains)
+
+    def _domains(self, values: dict[str, dict[str, Any]]) -> None:
+        domains = sorted({(str(v["domain"]).strip().lower(), i) for i, v in values.items()
                           if isinstance(v.get("domain"), str) and v["domain"].strip()})
         first: dict[str, str] = {}
         for domain, company_id in domains:  # one company per domain: the smallest id
             first.setdefault(domain, company_id)
-        self.duck.register("ls_domains", pa.table({
-            "domain": pa.array(list(first), type=pa.string()),
-            "company_id": pa.array(list(first.values()), type=pa.string())}))
+        table_from_columns(self.duck, "ls_domains", [
+            ("domain", "VARCHAR", list(first)), ("company_id", "VARCHAR", list(first.values()))])
 
-    def _members(self, folder: Path) -> None:
-        contacts = folder / "contacts.parquet"
-        scores = folder / "scores.parquet"
+    def _members(self, folders: list[Path]) -> None:
+        contacts = _parquet_list(f / "contacts.parquet" for f in folders)
+        scores = _parquet_list(f / "scores.parquet" for f in folders)
         have = {row[0] for row in self.duck.execute(
-            f"DESCRIBE SELECT * FROM read_parquet('{contacts}')").fetchall()}
+            f"DESCRIBE SELECT * FROM read_parquet({contacts}, union_by_name = true)")
+            .fetchall()}
         free = FreeMail(self.model.companies.free_mail)
         explicit, domain, company = company_sql(
             "c.company_id" if "company_id" in have else None, "c.email", "m.company_id", free)
@@ -122,8 +174,7 @@ class CompanyInputs:
             value = f"c.{quote_name(name)}" if name in have else "NULL"
             if kind is PropertyType.DATE and name in have:
                 value = f"epoch_us({value})"
-            cast = {PropertyType.NUMBER: "DOUBLE", PropertyType.BOOL: "BOOLEAN",
-                    PropertyType.DATE: "BIGINT"}.get(kind, "VARCHAR")
+            cast = SQL_TYPES.get(kind, "VARCHAR")
             picks.append(f"CAST({value} AS {cast}) AS {quote_name('p:' + name)}")
         for score in self.query.contact_scores:
             picks.append(f"s.{quote_name(score)} AS {quote_name('s:' + score)}")
@@ -131,10 +182,11 @@ class CompanyInputs:
         self.duck.execute(f"""
             CREATE TEMPORARY TABLE ls_members AS
             WITH d AS (SELECT c.*, {explicit} AS ls_explicit, {domain} AS ls_domain
-                       FROM read_parquet('{contacts}') AS c)
+                       FROM read_parquet({contacts}, union_by_name = true) AS c)
             SELECT {company} AS company_id,
                    c.contact_id{''.join(', ' + p for p in picks)}
-            FROM d AS c LEFT JOIN read_parquet('{scores}') AS s ON s.contact_id = c.contact_id
+            FROM d AS c LEFT JOIN read_parquet({scores}, union_by_name = true) AS s
+                ON s.contact_id = c.contact_id
             LEFT JOIN ls_domains AS m ON m.domain = c.ls_domain""")
 
     def results(self) -> list[dict[str, Any]]:
@@ -157,44 +209,41 @@ class CompanyInputs:
         self.duck.close()
 
 
+SQL_TYPES = {PropertyType.NUMBER: "DOUBLE", PropertyType.BOOL: "BOOLEAN",
+             PropertyType.DATE: "BIGINT"}  # the rest: VARCHAR
+
+
+def _parquet_list(paths: Any) -> str:
+    return "[" + ", ".join(quote_text(str(p)) for p in paths) + "]"
+
+
 STATE_PREFIX = "company_run:"
 DUE_REASON = "its company's score changed"
 LIST_DUE_REASON = "its company joined or left a company list"
 
 
-def companies_outdated(store: Store, model: Model) -> bool:
-    """Whether the company scores stored under `model` may differ from a new run's: another
-    model digest or version, or company properties changed since. (The caller knows whether
-    contacts were rescored: then they may differ too.)"""
-    from leadscore.storage.companies import company_mark
-    from leadscore.storage.state import read_state
-
-    with store.read() as connection:
-        found = read_state(connection, STATE_PREFIX + model.name)
-        mark = company_mark(connection)
-    if found is None:
-        return True
-    detail = found[1] or {}
-    return (detail.get("digest") != model.digest or detail.get("version") != model.published
-            or detail.get("mark") != mark)
-
-
 def score_companies(store: Store, model: Model, *, as_of: datetime | None = None,
                     write: bool = True, read_by_contacts: frozenset[str] = frozenset(),
-                    lists: ListSet | None = None) -> CompanyRun:
+                    incremental: bool = False, lists: ListSet | None = None) -> CompanyRun:
     """Score every company as of `as_of` (now); with `write`, store what changed (scores,
-    history, membership: `storage.company_writes`) and the run's mark. The results stay in
+    history, membership: `storage.company_writes`) and the run's marks. The results stay in
     DuckDB: only the label counts and the changes reach Python. `read_by_contacts`: the
     company scores that the project's lists, workflows and stage rules read
     (`company_score:`); the contacts of a company whose value or label of one of them changed
     (before and after the run) — and the contacts that joined, moved or left a company —
     become due for `process` in the same transaction. `lists`: the project's lists, whose
-    company lists (`of: companies`) are computed after the scores (`storage.company_lists`)."""
+    company lists (`of: companies`) are computed after the scores, for the companies the
+    run scored (`storage.company_lists`).
+
+    `incremental` (a `score` at the present moment): only the companies whose scores can have
+    changed since the model's last company run (`scoring.company_scope`), when that can be
+    told; the stored scores of the others are what a full run would give."""
+    from leadscore.scoring.company_scope import changed_contacts, scope_marks
     from leadscore.storage.companies import company_mark
     from leadscore.storage.company_lists import store_company_lists
     from leadscore.storage.company_writes import store_company_results
     from leadscore.storage.schedule import make_due
-    from leadscore.storage.state import write_state
+    from leadscore.storage.state import read_state, write_state
 
     started = time.perf_counter()
     now = datetime.now(UTC)
@@ -202,8 +251,23 @@ def score_companies(store: Store, model: Model, *, as_of: datetime | None = None
     as_of_us, computed_us = to_micros(moment), to_micros(now)
     run = CompanyRun(model.name, moment)
     names = list(model.companies.scores) if model.companies is not None else []
+    require_companies(model)
+    with store.read() as connection:  # before reading: what comes later, the next run sees
+        mark, marks = company_mark(connection), scope_marks(connection)
+        found = read_state(connection, STATE_PREFIX + model.name)
+    changed = None
+    if incremental and write and as_of is None:
+        changed = changed_contacts(store, model, found[1] if found else None, as_of_us, mark)
+    run.full = changed is None
+    state = {"digest": model.digest, "version": model.published, "mark": mark,
+             "as_of_us": as_of_us, **marks.to_dict()}
+    if changed is not None and not changed:  # nothing any company reads changed
+        with store.write() as writer:
+            write_state(writer.connection, STATE_PREFIX + model.name, computed_us, state)
+        run.seconds = time.perf_counter() - started
+        return run
     with tempfile.TemporaryDirectory(prefix="leadscore-companies-") as folder:
-        inputs = CompanyInputs(store, model, as_of_us, Path(folder))
+        inputs = CompanyInputs(store, model, as_of_us, Path(folder), changed=changed)
         try:
             duck = inputs.duck
             duck.execute(f"CREATE TEMPORARY TABLE ls_results AS {inputs.query.sql}")
@@ -217,23 +281,22 @@ def score_companies(store: Store, model: Model, *, as_of: datetime | None = None
                         "NULLS LAST").fetchall()}
             if write:
                 with store.write() as writer:
-                    mark = company_mark(writer.connection)
                     changes = store_company_results(
                         writer.connection, duck, model.name, names, version=model.published,
-                        as_of_us=as_of_us, computed_us=computed_us, read=read_by_contacts)
+                        as_of_us=as_of_us, computed_us=computed_us, read=read_by_contacts,
+                        companies=inputs.companies, contacts=inputs.contacts)
                     run.changed, run.changed_companies = changes.values, changes.companies
                     if changes.due:
                         make_due(writer.connection, changes.due, moment, DUE_REASON)
                     listed = store_company_lists(writer.connection, duck, model, lists,
-                                                 evaluated=None, as_of_us=as_of_us,
-                                                 read=read_by_contacts)
+                                                 evaluated=inputs.companies,
+                                                 as_of_us=as_of_us, read=read_by_contacts)
                     if listed.due:
                         make_due(writer.connection, listed.due, moment, LIST_DUE_REASON)
                     run.lists = listed.members
                     run.due = len({*changes.due, *listed.due})
-                    write_state(writer.connection, STATE_PREFIX + model.name, computed_us, {
-                        "digest": model.digest, "version": model.published, "mark": mark,
-                        "as_of_us": as_of_us})
+                    write_state(writer.connection, STATE_PREFIX + model.name, computed_us,
+                                state)
         finally:
             inputs.close()
     run.seconds = time.perf_counter() - started

@@ -124,6 +124,17 @@ __all__ = ["Member", "Page", "Task", "TimelineEntry", "automation_timeline", "li
            "list_members", "task_page"]
 
 
+def driver_rows(connection: Connection, sql: str, params: tuple[Any, ...]
+                ) -> list[tuple[Any, ...]]:
+    """The rows of `sql` as tuples, fetched by the driver's own cursor: no ORM row objects."""
+    cursor = connection.connection.cursor()
+    try:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+    finally:
+        cursor.close()
+
+
 def driver_table(connection: Connection, sql: str, params: tuple[Any, ...],
                  names: Sequence[str], types: Sequence[Any]) -> Any:
     """The rows of `sql` as an Arrow table (typed even when there are none), fetched by the
@@ -132,12 +143,7 @@ def driver_table(connection: Connection, sql: str, params: tuple[Any, ...],
     the store broke in a test.)"""
     import pyarrow as pa
 
-    cursor = connection.connection.cursor()
-    try:
-        cursor.execute(sql, params)
-        rows = cursor.fetchall()
-    finally:
-        cursor.close()
+    rows = driver_rows(connection, sql, params)
     columns = list(zip(*rows, strict=True)) if rows else [()] * len(names)
     return pa.table({name: pa.array(list(values), kind)
                      for name, values, kind in zip(names, columns, types, strict=True)})

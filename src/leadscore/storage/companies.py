@@ -197,6 +197,21 @@ def members_of(connection: Connection, model: str, company_id: str) -> list[str]
     return [] if scored is not None else None
 
 
+def stored_membership(connection: Connection, model: str, *,
+                      contacts: Iterable[str] = (), companies: Iterable[str] = ()
+                      ) -> set[tuple[str, str]]:
+    """(contact, company) rows of the model's stored membership: of these contacts, and of
+    these companies (by their indexes, in chunks)."""
+    t = company_members
+    found: set[tuple[str, str]] = set()
+    for column, ids in ((t.c.contact_id, contacts), (t.c.company_id, companies)):
+        for part in _chunks(sorted(set(ids))):
+            found.update((c, k) for c, k in connection.execute(
+                select(t.c.contact_id, t.c.company_id).where(t.c.model == model,
+                                                             column.in_(part))))
+    return found
+
+
 def ranked_scores(connection: Connection, model: str, sort: str, *, label: str | None,
                   limit: int | None) -> list[str]:
     """Company ids by their `sort` score, best first (then by id), only those whose label of

@@ -226,6 +226,6 @@ def company_list_history(connection: Connection, model: str, company_id: str
             t.c.model == model, t.c.company_id == company_id).order_by(t.c.seq))]
 
 
-__all__ = ["CompanyListChanges", "company_lists_outdated", "lists_digest", "company_list_changes", "company_list_counts",
+__all__ = ["CompanyListChanges", "company_list_changes", "company_list_counts",
            "company_list_history", "company_list_members", "company_list_page",
-           "contacts_of", "store_company_lists"]
+           "company_lists_outdated", "contacts_of", "lists_digest", "store_company_lists"]
