@@ -68,8 +68,26 @@ def lists_digest(lists: ListSet | None) -> str:
     import hashlib
 
     found = sorted((lists.company_lists if lists is not None else {}).items())  # type: ignore
-    text = repr([(name, item.groups, item.exclude) for name, item in found])
+    text = _canonical([(name, item.groups, item.exclude) for name, item in found])
     return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _canonical(value: Any) -> str:
+    """A text for a criteria tree that is the same in every process (a frozenset's repr
+    follows the string hashes, which differ per process)."""
+    import dataclasses
+
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return type(value).__name__ + "(" + ",".join(
+            _canonical(getattr(value, f.name)) for f in dataclasses.fields(value)) + ")"
+    if isinstance(value, set | frozenset):
+        return "{" + ",".join(sorted(_canonical(v) for v in value)) + "}"
+    if isinstance(value, list | tuple):
+        return "[" + ",".join(_canonical(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ",".join(sorted(f"{_canonical(k)}:{_canonical(v)}"
+                                     for k, v in value.items())) + "}"
+    return repr(value)
 
 
 def company_lists_outdated(connection: Connection, model: str, lists: ListSet | None) -> bool:
