@@ -119,14 +119,14 @@ def store_company_lists(connection: Connection, duck: Any, model: Model,
     `evaluated` (None: all; a company not evaluated keeps its memberships), recording each
     join and leave at `as_of_us` (now). A list no longer in the lists file loses its members
     (recorded as leaves) when every company is evaluated. `lists` None (the lists file does
-    not load): the stored membership stays as it is."""
-    import pyarrow as pa
-
+    not load): the stored membership stays as it is. (Python columns reach DuckDB through
+    `duck.table_from_columns`, never Arrow, which imports pandas.)"""
     from leadscore.catalog.forms import to_micros
     from leadscore.model.criteria import company_list_key
     from leadscore.sql.company_lists import company_lists_sql
-    from leadscore.storage.automation_reads import driver_table
+    from leadscore.storage.automation_reads import driver_rows
     from leadscore.storage.codec import Codec
+    from leadscore.storage.duck import table_from_columns
 
     if lists is None:
         return CompanyListChanges()
@@ -138,12 +138,14 @@ def store_company_lists(connection: Connection, duck: Any, model: Model,
         _list_properties(connection, duck, compiled.properties, scope, at_us)
     codec = Codec(connection.dialect.name)
     mark = "?" if codec.sqlite else "%s"
-    duck.register("ls_stored_list_members", driver_table(
-        connection, f"SELECT list, company_id FROM company_list_members WHERE model = {mark}",
-        (model.name,), ("list", "company_id"), (pa.string(), pa.string())))
+    stored = driver_rows(connection, "SELECT list, company_id FROM company_list_members "
+                         f"WHERE model = {mark}", (model.name,))
+    table_from_columns(duck, "ls_stored_list_members", [
+        ("list", "VARCHAR", [r[0] for r in stored]),
+        ("company_id", "VARCHAR", [r[1] for r in stored])])
     inside = ""
     if scope is not None:
-        duck.register("ls_list_scope", pa.table({"company_id": pa.array(scope, pa.string())}))
+        table_from_columns(duck, "ls_list_scope", [("company_id", "VARCHAR", scope)])
         inside = " SEMI JOIN ls_list_scope USING (company_id)"
     duck.execute(f"CREATE OR REPLACE TEMPORARY TABLE ls_list_now AS "
                  f"SELECT * FROM ({compiled.sql}){inside}")
@@ -176,11 +178,13 @@ def _list_properties(connection: Connection, duck: Any,
     Those the company query read already are the run's own `ls_companies` columns (typed
     alike); only the others are read from the store. (At 50,000 companies, reading them all
     again took 2.0 s of a 2.7 s pass that changed nothing.)"""
-    import pyarrow as pa
-
-    from leadscore.companies.relations import arrow_type, typed
+    from leadscore.catalog import PropertyType
+    from leadscore.companies.relations import typed
     from leadscore.storage.companies import company_values
-    from leadscore.storage.duck import quote_name
+    from leadscore.storage.duck import quote_name, table_from_columns
+
+    sql_types = {PropertyType.NUMBER: "DOUBLE", PropertyType.BOOL: "BOOLEAN",
+                 PropertyType.DATE: "BIGINT"}  # the rest: VARCHAR
 
     have = {name for name, in duck.execute(
         "SELECT column_name FROM duckdb_columns() WHERE table_name = 'ls_companies'").fetchall()}
@@ -191,13 +195,12 @@ def _list_properties(connection: Connection, duck: Any,
         ids = scope if scope is not None else [
             i for i, in duck.execute("SELECT company_id FROM ls_results").fetchall()]
         values = company_values(connection, at_us, names=sorted(missing), ids=ids)
-        columns: dict[str, Any] = {"company_id": pa.array(ids, pa.string())}
+        columns: list[tuple[str, str, list[Any]]] = [("company_id", "VARCHAR", list(ids))]
         for name in missing:
             kind, options = wanted[name]
-            columns["p:" + name] = pa.array(
-                [typed(values.get(i, {}).get(name), kind, options) for i in ids],
-                type=arrow_type(kind))
-        duck.register("ls_list_read", pa.table(columns))
+            columns.append(("p:" + name, sql_types.get(kind, "VARCHAR"),
+                            [typed(values.get(i, {}).get(name), kind, options) for i in ids]))
+        table_from_columns(duck, "ls_list_read", columns)
         picks += [f"m.{quote_name('p:' + n)}" for n in missing]
         joins += " LEFT JOIN ls_list_read AS m ON m.company_id = r.company_id"
     duck.execute(f"CREATE OR REPLACE TEMPORARY VIEW ls_list_properties AS SELECT r.company_id, "
