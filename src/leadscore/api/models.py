@@ -6,7 +6,7 @@ models, so that a bad item is named by its index and field exactly as a file's b
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -323,6 +323,23 @@ class ListOut(BaseModel):
     name: str
     members: int
     description: str
+    of: Literal["contacts", "companies"] = Field(
+        "contacts", description="What the list holds (`of: companies`: a company list)")
+
+
+class CompanyMemberOut(BaseModel):
+    company_id: str
+    name: str | None
+    domain: str | None
+    contacts: int
+    scores: dict[str, CompanyScoreOut]
+    joined_at: datetime
+
+
+class CompanyMembersPage(BaseModel):
+    name: str
+    total: int
+    members: list[CompanyMemberOut]
 
 
 class ListsOut(BaseModel):

@@ -196,8 +196,11 @@ def _validate_automation(project: Project, report: list[dict[str, Any]]) -> list
     try:
         lists = project.lists
         if project.config.lists_path:
-            report.append({"file": str(project.config.lists_path),
-                           "what": f"{len(lists)} lists ({', '.join(x.name for x in lists)})"})
+            what = f"{len(lists)} lists ({', '.join(x.name for x in lists)})"
+            if lists.company_lists:
+                what += (f"; {len(lists.company_lists)} of companies "
+                         f"({', '.join(lists.company_lists)})")
+            report.append({"file": str(project.config.lists_path), "what": what})
         workflows = project.workflows(lists)
         if project.config.workflows_path:
             names = ", ".join(w.name for w in workflows)

@@ -188,21 +188,42 @@ def list_test(
 
 @list_app.command("show")
 def list_show(fmt: Annotated[Format, typer.Option("--format")] = Format.table) -> None:
-    """Every list with its member count."""
-    rows = [list(row) for row in open_project(reading=True).list_counts()]
-    print_rows(["list", "members", "description"], rows, fmt, title="Active lists")
+    """Every list with its member count (lists of contacts, then of companies)."""
+    project = open_project(reading=True)
+    rows = [[name, "contacts", n, d] for name, n, d in project.list_counts()]
+    rows += [[name, "companies", n, d] for name, n, d in project.company_list_counts()]
+    print_rows(["list", "of", "members", "description"], rows, fmt, title="Active lists")
 
 
 @list_app.command("members")
 def list_members(name: Annotated[str, typer.Argument(help="List name.")],
                  limit: Annotated[int, typer.Option(help="How many (0: all).")] = 50,
                  fmt: Annotated[Format, typer.Option("--format")] = Format.table) -> None:
-    """The members of a list, with when they joined."""
-    page = open_project(reading=True).list_members(name, limit=limit or None)
+    """The members of a list, with when they joined (of a company list: each company's
+    name, domain and scores)."""
+    project = open_project(reading=True)
+    if name in project.lists.company_lists:
+        companies = project.company_list_members(name, limit=limit or None)
+        scores = list(project.model.companies.scores)
+        rows = [[m.company.company_id, m.company.name or "", m.company.domain or "",
+                 str(m.joined_at)[:19],
+                 *(_score_text(m.company.scores.get(s), m.company.labels.get(s))
+                   for s in scores)] for m in companies.members]
+        print_rows(["company", "name", "domain", "joined", *scores], rows, fmt,
+                   title=f"Companies in {name}")
+        _shown_of(len(rows), companies.total, f"members of {name}", "the newest")
+        return
+    page = project.list_members(name, limit=limit or None)
     rows = [[m.contact_id, m.email, str(m.joined_at)[:19]] for m in page.items]
     print_rows(["contact", "email", "joined"], rows, fmt, title=f"Members of {name}")
     total = page.total
     _shown_of(len(rows), total, f"members of {name}", "the newest")
+
+
+def _score_text(value: float | None, label: str | None) -> str:
+    if value is None:
+        return ""
+    return f"{value:g}" + (f" ({label})" if label else "")
 
 
 def _shown_of(shown: int, total: int, what: str, which: str) -> None:

@@ -27,6 +27,8 @@ def describe_criterion(node: c.Criterion) -> str:
         return f"company score {node.score} {describe_test(node.test)}"
     if isinstance(node, c.ListCriterion):
         return f"in list {node.list_name}"
+    if isinstance(node, c.CompanyListCriterion):
+        return f"company in company list {node.list_name}"
     if isinstance(node, c.Not):
         return f"not ({describe_criterion(node.child)})"
     joiner = " and " if isinstance(node, c.AllOf) else " or "

@@ -70,6 +70,8 @@ def compile_criterion(node: c.Criterion, shared: dict[Any, EventMatcher] | None 
         return CompanyScoreMatcher(node)
     if isinstance(node, c.ListCriterion):
         return ListMatcher(node)
+    if isinstance(node, c.CompanyListCriterion):
+        return CompanyListMatcher(node)
     if isinstance(node, c.AllOf):
         return AllMatcher([compile_criterion(ch, shared) for ch in node.children])
     if isinstance(node, c.AnyOf):
@@ -413,6 +415,29 @@ class ListMatcher:
     def explain(self, snap: ContactSnapshot, memo: dict) -> Reason:
         member = self.name in snap.lists
         return Reason(member, f"in list {self.name}: {'yes' if member else 'no'}")
+
+
+class CompanyListMatcher:
+    """The contact's company is in a company list: `snap.company_scores` holds the key
+    `company_list_key(name)` (filled in by the caller from `company_members` and
+    `company_list_members`); no company: in no company list."""
+
+    __slots__ = ("key", "name")
+
+    def __init__(self, node: c.CompanyListCriterion) -> None:
+        self.name = node.list_name
+        self.key = c.company_list_key(node.list_name)
+
+    def holds(self, snap: ContactSnapshot) -> bool:
+        return self.key in snap.company_scores
+
+    def evidence(self, snap: ContactSnapshot, memo: dict) -> Evidence:
+        return INF if self.holds(snap) else None
+
+    def explain(self, snap: ContactSnapshot, memo: dict) -> Reason:
+        member = self.holds(snap)
+        return Reason(member, f"company in company list {self.name}: "
+                              f"{'yes' if member else 'no'}")
 
 
 class AllMatcher:

@@ -9,6 +9,7 @@ from pydantic import Field
 from leadscore.diagnostics import LeadscoreError, Location, did_you_mean
 from leadscore.evaluation.matchers import AllMatcher, AnyMatcher, Reason, compile_criterion
 from leadscore.evaluation.snapshot import ContactSnapshot
+from leadscore.lists.companies import CompanyList, company_criterion, company_list_compiler
 from leadscore.lists.membership import ListTest
 from leadscore.model import Model
 from leadscore.model import criteria as c
@@ -22,10 +23,13 @@ from leadscore.model.structure import validate_structure
 class ListSpec(_Spec):
     name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
     description: str | None = None
+    of: Literal["contacts", "companies"] = Field(
+        "contacts", description="What the list holds: contacts (the default), or companies "
+        "(filters on company scores and company properties)")
     groups: list[list[CriterionSpec]] = Field(
         min_length=1, description="Any group qualifies; inside a group every filter holds")
     exclude: list[CriterionSpec] = Field(
-        default_factory=list, description="Contacts matching any of these are never members")
+        default_factory=list, description="Those matching any of these are never members")
 
 
 class ListsFileSpec(_Spec):
@@ -55,9 +59,12 @@ class _Compiled:
 class ListSet:
     """The lists of a project, compiled, in an order where a list comes after those it uses."""
 
-    def __init__(self, lists: list[ActiveList], path: str | None = None) -> None:
+    def __init__(self, lists: list[ActiveList], path: str | None = None,
+                 company_lists: list[CompanyList] | None = None) -> None:
         self.path = path
-        self.lists = {item.name: item for item in lists}
+        self.lists = {item.name: item for item in lists}  # of contacts
+        # `of: companies`: computed after each company run, never per contact
+        self.company_lists = {item.name: item for item in company_lists or []}
         self._compiled: list[_Compiled] = []
         shared: dict = {}
         for item in lists:
@@ -97,9 +104,11 @@ class ListSet:
 
     def test(self, snap: ContactSnapshot, name: str) -> ListTest:
         if name not in self.lists:
+            hint = (f"'{name}' is a company list: `leadscore list members {name}` shows its "
+                    "companies" if name in self.company_lists else
+                    did_you_mean(name, self.lists) or "lists: " + ", ".join(self.lists))
             raise LeadscoreError.single("LS162", f"no list named '{name}'", Location(field="list"),
-                                        hint=did_you_mean(name, self.lists)
-                                        or "lists: " + ", ".join(self.lists))
+                                        hint=hint)
         self.evaluate(snap)  # memberships of the lists it may use
         memo: dict = {}
         compiled = next(x for x in self._compiled if x.definition.name == name)
@@ -119,17 +128,21 @@ def load_lists(path: str | Path, model: Model) -> ListSet:
 def parse_lists(text: str, file: str, model: Model) -> ListSet:
     document = read_yaml(text, file)
     spec, remap, structural = validate_structure(document, ListsFileSpec)
-    names = {item.get("name") for item in (document.data or {}).get("lists", []) or []
-             if isinstance(item, dict)}
+    items = [item for item in (document.data or {}).get("lists", []) or []
+             if isinstance(item, dict) and isinstance(item.get("name"), str)]
+    of_companies = {item["name"] for item in items if item.get("of") == "companies"}
     compiler = CriteriaCompiler(document, remap, catalog=model.catalog, scores=model.scores,
                                 company_scores=model_company_scores(model),
                                 exclusions=model.exclusions,
-                                lists={n for n in names if isinstance(n, str)})
+                                lists={item["name"] for item in items} - of_companies,
+                                company_lists=of_companies)
     compiler.problems.extend(structural)
     compiler.problems.extend(check_durations(document))
     lists: list[ActiveList] = []
+    company_lists: list[CompanyList] = []
     if spec is not None:
         seen: set[str] = set()
+        companies = company_list_compiler(compiler, model)
         for i, item in enumerate(spec.lists):
             path = ("lists", i)
             if item.name in seen:
@@ -137,6 +150,11 @@ def parse_lists(text: str, file: str, model: Model) -> ListSet:
                                path + ("name",))
                 continue
             seen.add(item.name)
+            if item.of == "companies":
+                found = _company_list(companies, model, item, path)
+                if found is not None:
+                    company_lists.append(found)
+                continue
             groups = tuple(
                 tuple(x for x in (compiler.criterion(f, path + ("groups", g, j))
                                   for j, f in enumerate(group)) if x is not None)
@@ -148,7 +166,24 @@ def parse_lists(text: str, file: str, model: Model) -> ListSet:
             lists.append(ActiveList(item.name, groups, exclude, item.description, uses))
         lists = _ordered(lists, compiler)
     compiler.problems.raise_if_errors()
-    return ListSet(lists, file)
+    return ListSet(lists, file, company_lists)
+
+
+def _company_list(compiler: CriteriaCompiler, model: Model, item: ListSpec, path: tuple
+                  ) -> CompanyList | None:
+    if model.companies is None:
+        compiler.error("LS197", f"list '{item.name}' is of companies, but model "
+                       f"'{model.name}' has no companies: section", path + ("of",),
+                       hint="add companies: {scores: …} to the model (docs/model.md#companies)"
+                       ", or make it a list of contacts")
+        return None
+    groups = tuple(
+        tuple(x for x in (company_criterion(compiler, f, path + ("groups", g, j))
+                          for j, f in enumerate(group)) if x is not None)
+        for g, group in enumerate(item.groups))
+    exclude = tuple(x for x in (company_criterion(compiler, f, path + ("exclude", j))
+                                for j, f in enumerate(item.exclude)) if x is not None)
+    return CompanyList(item.name, groups, exclude, item.description)
 
 
 def _ordered(lists: list[ActiveList], compiler: CriteriaCompiler) -> list[ActiveList]:

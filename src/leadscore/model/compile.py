@@ -26,7 +26,7 @@ from leadscore.diagnostics import (
     did_you_mean,
 )
 from leadscore.model import criteria as c
-from leadscore.model.company_conditions import company_score_criterion
+from leadscore.model.company_conditions import company_list_criterion, company_score_criterion
 from leadscore.model.daily import check_daily_limit
 from leadscore.model.exclusions import compile_exclusions
 from leadscore.model.label_ranges import label_range
@@ -63,7 +63,8 @@ from leadscore.model.structure import validate_structure
 
 VALUE_OPS = tuple(ValueTest.model_fields)
 EVENT_KEYS = ("where", "since", "until", "count")
-KINDS = ("property", "event", "score", "company_score", "in_list", "all", "any", "not_")
+KINDS = ("property", "event", "score", "company_score", "company_list", "in_list", "all", "any",
+         "not_")
 CONTEXT_KEYS = ("score", "label", "in_list")
 
 
@@ -129,7 +130,8 @@ class CriteriaCompiler:
                  scores: dict[str, Score] | None = None,
                  lists: set[str] | None = None,
                  exclusions: tuple[c.EventExclusion, ...] = (),
-                 company_scores: dict[str, Score] | None = None) -> None:
+                 company_scores: dict[str, Score] | None = None,
+                 company_lists: set[str] | None = None) -> None:
         self.doc = doc
         self.remap = remap
         self.problems = DiagnosticList()
@@ -139,6 +141,9 @@ class CriteriaCompiler:
         # None: company_score conditions are not allowed here (LS194); else the model's
         # company scores by name (none without a `companies:` section)
         self.company_scores = company_scores if scores is not None else None
+        # None: company_list conditions are not allowed here (LS199); else the company lists
+        # of the lists file
+        self.company_lists = company_lists
         self.exclusions = exclusions  # every event criterion carries those of its type
         self.stage_names: tuple[str, ...] = LIFECYCLE_STAGE_VALUES[:-1]
         self.contact_catalog = self.catalog  # in a model's `companies:`, the contacts' own
@@ -573,12 +578,15 @@ class CriteriaCompiler:
         if len(kinds) != 1:
             found = f" (found {', '.join(_key(k) for k in kinds)})" if kinds else ""
             self.error("LS110", "a criterion needs exactly one of property, event, score, "
-                       "company_score, list, all, any, not" + found, path, key=True,
+                       "company_score, company_list, list, all, any, not" + found, path,
+                       key=True,
                        hint="combine several criteria with all: [...] or any: [...]")
             return None
         kind = kinds[0]
         if kind == "company_score":
             return company_score_criterion(self, spec, path)
+        if kind == "company_list":
+            return company_list_criterion(self, spec, path)
         if kind in ("score", "in_list"):
             return self.context_criterion(spec, path, kind)
         if "label" in given:
@@ -611,6 +619,11 @@ class CriteriaCompiler:
                            key=True)
         if kind == "in_list":
             name = spec.in_list or ""
+            if name not in self.lists and name in (self.company_lists or ()):
+                self.error("LS198", f"'{name}' is a company list, not a list of contacts",
+                           path + ("list",), hint=f"{{company_list: {name}}}: the contact's "
+                           "company is in it")
+                return None
             if name not in self.lists:
                 self.error("LS124", f"unknown list '{name}'", path + ("list",),
                            hint=did_you_mean(name, self.lists)

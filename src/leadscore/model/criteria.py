@@ -120,6 +120,24 @@ class CompanyScoreCriterion:
 
 
 @dataclass(frozen=True)
+class CompanyListCriterion:
+    """The contact's company is a member of the company list `list_name` (`of: companies` in
+    the lists file), as stored by the last company run; a contact without a company is in
+    none. For contact lists and workflows (company lists live in the lists file)."""
+
+    list_name: str
+
+
+# Company list memberships travel with the company's stored scores (`snapshot.company_scores`,
+# the relation `ls_company_scores`) under this key: `list:NAME` → (1.0, None) when a member.
+COMPANY_LIST_PREFIX = "list:"
+
+
+def company_list_key(name: str) -> str:
+    return COMPANY_LIST_PREFIX + name
+
+
+@dataclass(frozen=True)
 class ListCriterion:
     list_name: str
 
@@ -140,7 +158,7 @@ class Not:
 
 
 Criterion = (PropertyCriterion | EventCriterion | ScoreCriterion | CompanyScoreCriterion
-             | ListCriterion | AllOf | AnyOf | Not)
+             | CompanyListCriterion | ListCriterion | AllOf | AnyOf | Not)
 
 
 def walk(criterion: Criterion):
@@ -154,6 +172,13 @@ def walk(criterion: Criterion):
 
 
 def company_scores_read(criteria) -> set[str]:
-    """The company scores the criteria read (`company_score:` conditions)."""
-    return {node.score for root in criteria for node in walk(root)
-            if isinstance(node, CompanyScoreCriterion)}
+    """The company scores the criteria read (`company_score:` conditions), and the company
+    lists (`company_list:`, as `company_list_key(name)`)."""
+    found: set[str] = set()
+    for root in criteria:
+        for node in walk(root):
+            if isinstance(node, CompanyScoreCriterion):
+                found.add(node.score)
+            elif isinstance(node, CompanyListCriterion):
+                found.add(company_list_key(node.list_name))
+    return found

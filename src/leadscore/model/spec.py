@@ -70,6 +70,8 @@ class CriterionSpec(ValueTest):
     company_score: str | None = Field(
         None, description="Lists, workflows, stage rules: test the stored value or label of a "
         "score of the contact's company")
+    company_list: str | None = Field(
+        None, description="Lists, workflows: the contact's company is in this company list")
     label: Any = Field(None, description="With score or company_score: the threshold "
                        "label(s) it must have")
     in_list: str | None = Field(None, alias="list",

@@ -45,6 +45,22 @@ class CompanyRow:
 
 
 @dataclass
+class CompanyListMember:
+    company: CompanyRow
+    joined_at: datetime
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**self.company.to_dict(), "joined_at": self.joined_at.isoformat()}
+
+
+@dataclass
+class CompanyListPage:
+    name: str
+    members: list[CompanyListMember]
+    total: int
+
+
+@dataclass
 class CompanyDetail:
     row: CompanyRow | None  # None: known, not scored yet
     company_id: str
@@ -129,7 +145,23 @@ class CompanyOperations:
         model = model or self.model
         return score_companies(self.store, model, as_of=as_of, write=write,
                                read_by_contacts=self.company_reads(model),
-                               incremental=incremental)
+                               incremental=incremental, lists=self._lists_or_none())
+
+    def company_lists_outdated(self, model: Model) -> bool:
+        """Whether the lists file's company lists changed since companies were last scored
+        (then `score` computes them again, though no contact or company changed)."""
+        from leadscore.storage.company_lists import company_lists_outdated
+
+        with self.store.read() as connection:
+            return company_lists_outdated(connection, model.name, self._lists_or_none())
+
+    def _lists_or_none(self) -> Any:
+        """The project's lists (for its company lists), or None without a lists file or
+        when it does not load (the worker and `validate` report the file)."""
+        try:
+            return self.lists  # type: ignore[attr-defined]
+        except LeadscoreError:
+            return None
 
     def company_reads(self, model: Model) -> frozenset[str]:
         """The company scores the stage rules, lists and workflows read (`company_score:`):
@@ -144,7 +176,42 @@ class CompanyOperations:
             lists = self.lists  # type: ignore[attr-defined]
             return company_scores_read(model, lists, self.workflows(lists))  # type: ignore
         except LeadscoreError:
-            return frozenset(model.companies.scores)
+            return frozenset(model.companies.scores)  # (no company list: none loaded)
+
+    def company_list_counts(self, *, model: Model | None = None
+                            ) -> list[tuple[str, int, str]]:
+        """(company list, members, description) of every company list (`of: companies`)."""
+        from leadscore.storage.company_lists import company_list_counts
+
+        model = model or self.model
+        lists = self.lists.company_lists  # type: ignore[attr-defined]
+        if not lists:
+            return []
+        with self.store.read() as connection:
+            counts = company_list_counts(connection, model.name)
+        return [(name, counts.get(name, 0), item.description or "")
+                for name, item in lists.items()]
+
+    def company_list_members(self, name: str, *, limit: int | None = 50,
+                             model: Model | None = None) -> CompanyListPage:
+        """The newest members of a company list (each with its name, domain and stored
+        scores), and how many it has."""
+        from leadscore.diagnostics import did_you_mean
+        from leadscore.storage.company_lists import company_list_page
+
+        model = model or self.model
+        lists = self.lists.company_lists  # type: ignore[attr-defined]
+        if name not in lists:
+            raise LeadscoreError.single(
+                "LS162", f"no company list named '{name}'", Location(field="list"),
+                hint=did_you_mean(name, lists) or ("company lists: " + ", ".join(lists)
+                                                   if lists else "no list is of companies"))
+        with self.store.read() as connection:
+            rows, total = company_list_page(connection, model.name, name, limit)
+        found = {r.company_id: r for r in self._company_rows(model, [c for c, _ in rows])}
+        members = [CompanyListMember(found.get(c) or CompanyRow(c, None, None, 0, {}, {}),
+                                     from_micros(j)) for c, j in rows]
+        return CompanyListPage(name, members, total)
 
     def companies(self, *, model: Model | None = None, label: str | None = None,
                   sort: str | None = None, limit: int | None = 25) -> list[CompanyRow]:

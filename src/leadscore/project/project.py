@@ -334,9 +334,11 @@ class Project(AutomationOperations, CareOperations, ServiceOperations, SegmentOp
                           engine=engine, keep_results=keep_results, progress=progress,
                           master=master)
         if write and model.companies is not None:  # companies after their contacts: only
-            # those whose contacts changed since, unless everyone was scored
-            run.companies = self.score_companies(model=model, as_of=as_of,
-                                                 incremental=not run.full)
+            # those whose contacts changed since, unless everyone was scored — or the lists
+            # file's company lists changed (every company is tested against them again)
+            run.companies = self.score_companies(
+                model=model, as_of=as_of,
+                incremental=not run.full and not self.company_lists_outdated(model))
         return run
 
     def explain(self, contact_id: str, *, at: datetime | None = None,
@@ -396,10 +398,15 @@ class Project(AutomationOperations, CareOperations, ServiceOperations, SegmentOp
         companies = self.model.companies
         if companies is not None:  # for `company_score:` conditions: its company's scores
             from leadscore.automation.company_context import attach_company_scores
+            from leadscore.model.criteria import company_list_key
 
+            try:  # and the company lists it is in (`company_list:`)
+                listed = {company_list_key(name) for name in self.lists.company_lists}
+            except LeadscoreError:
+                listed = set()
             with self.store.read() as connection:
                 attach_company_scores(connection, self.model, [found],
-                                      frozenset(companies.scores))
+                                      frozenset(companies.scores) | listed)
         return found
 
     def export_parquet(self, folder: str | Path, *, tables: list[str] | None = None,

@@ -15,7 +15,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from leadscore.catalog import PropertyType
 from leadscore.catalog.forms import to_micros
@@ -24,6 +24,9 @@ from leadscore.diagnostics import LeadscoreError, Location
 from leadscore.model.model import Model
 from leadscore.storage.duck import quote_name, quote_text, table_from_columns
 from leadscore.storage.store import Store
+
+if TYPE_CHECKING:
+    from leadscore.lists import ListSet
 
 
 @dataclass
@@ -37,11 +40,12 @@ class CompanyRun:
     seconds: float = 0.0
     due: int = 0  # contacts made due because a company score they read changed
     full: bool = True  # every company scored (else those whose contacts changed)
+    lists: dict[str, int] = field(default_factory=dict)  # company list → members
 
     def to_dict(self) -> dict[str, Any]:
         return {"model": self.model, "as_of": self.as_of.isoformat(),
                 "companies": self.companies, "changed": self.changed, "labels": self.labels,
-                "due": self.due, "full": self.full,
+                "due": self.due, "full": self.full, "lists": self.lists,
                 "seconds": round(self.seconds, 3)}
 
 
@@ -215,24 +219,28 @@ def _parquet_list(paths: Any) -> str:
 
 STATE_PREFIX = "company_run:"
 DUE_REASON = "its company's score changed"
+LIST_DUE_REASON = "its company joined or left a company list"
 
 
 def score_companies(store: Store, model: Model, *, as_of: datetime | None = None,
                     write: bool = True, read_by_contacts: frozenset[str] = frozenset(),
-                    incremental: bool = False) -> CompanyRun:
+                    incremental: bool = False, lists: ListSet | None = None) -> CompanyRun:
     """Score every company as of `as_of` (now); with `write`, store what changed (scores,
     history, membership: `storage.company_writes`) and the run's marks. The results stay in
     DuckDB: only the label counts and the changes reach Python. `read_by_contacts`: the
     company scores that the project's lists, workflows and stage rules read
     (`company_score:`); the contacts of a company whose value or label of one of them changed
     (before and after the run) — and the contacts that joined, moved or left a company —
-    become due for `process` in the same transaction.
+    become due for `process` in the same transaction. `lists`: the project's lists, whose
+    company lists (`of: companies`) are computed after the scores, for the companies the
+    run scored (`storage.company_lists`).
 
     `incremental` (a `score` at the present moment): only the companies whose scores can have
     changed since the model's last company run (`scoring.company_scope`), when that can be
     told; the stored scores of the others are what a full run would give."""
     from leadscore.scoring.company_scope import changed_contacts, scope_marks
     from leadscore.storage.companies import company_mark
+    from leadscore.storage.company_lists import store_company_lists
     from leadscore.storage.company_writes import store_company_results
     from leadscore.storage.schedule import make_due
     from leadscore.storage.state import read_state, write_state
@@ -280,7 +288,13 @@ def score_companies(store: Store, model: Model, *, as_of: datetime | None = None
                     run.changed, run.changed_companies = changes.values, changes.companies
                     if changes.due:
                         make_due(writer.connection, changes.due, moment, DUE_REASON)
-                    run.due = len(changes.due)
+                    listed = store_company_lists(writer.connection, duck, model, lists,
+                                                 evaluated=inputs.companies,
+                                                 as_of_us=as_of_us, read=read_by_contacts)
+                    if listed.due:
+                        make_due(writer.connection, listed.due, moment, LIST_DUE_REASON)
+                    run.lists = listed.members
+                    run.due = len({*changes.due, *listed.due})
                     write_state(writer.connection, STATE_PREFIX + model.name, computed_us,
                                 state)
         finally:

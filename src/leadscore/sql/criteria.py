@@ -63,6 +63,10 @@ class CriteriaSql:
             return self.score_holds(node)
         if isinstance(node, c.CompanyScoreCriterion):
             return self.company_score_holds(node)
+        if isinstance(node, c.CompanyListCriterion):
+            # a membership is a row of `ls_company_scores` under its key (value 1)
+            assert self.resolver.company_value is not None
+            return x.not_null(self.resolver.company_value(c.company_list_key(node.list_name)))
         if isinstance(node, c.ListCriterion):
             assert self.resolver.list_member is not None, "list conditions belong in lists"
             return self.resolver.list_member(node.list_name)

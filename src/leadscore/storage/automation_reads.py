@@ -10,7 +10,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import Connection, and_, func, or_, select
 
@@ -131,7 +131,7 @@ def driver_rows(connection: Connection, sql: str, params: tuple[Any, ...]
     cursor = connection.connection.cursor()
     try:
         cursor.execute(sql, params)
-        return cursor.fetchall()
+        return cast("list[tuple[Any, ...]]", cursor.fetchall())
     finally:
         cursor.close()
 

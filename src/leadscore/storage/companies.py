@@ -252,9 +252,16 @@ def company_scores_select(model: str) -> str:
     `ls_company_scores`: each contact's company's stored scores under `model`, one row per
     (contact, company score). A contact without a company has no row."""
     quoted = "'" + model.replace("'", "''") + "'"
+    # the company's lists travel as rows too: score `list:NAME` (`criteria.company_list_key`),
+    # value 1, no label
     return ("SELECT m.contact_id AS contact_id, s.score AS score, s.value AS value, "
             "s.label AS label FROM company_members m JOIN company_scores s "
             "ON s.model = m.model AND s.company_id = m.company_id "
+            f"WHERE m.model = {quoted} "
+            "UNION ALL SELECT m.contact_id AS contact_id, 'list:' || l.list AS score, "
+            "CAST(1 AS DOUBLE PRECISION) AS value, CAST(NULL AS TEXT) AS label "
+            "FROM company_members m JOIN company_list_members l "
+            "ON l.model = m.model AND l.company_id = m.company_id "
             f"WHERE m.model = {quoted}")
 
 
@@ -282,7 +289,31 @@ def contact_company_scores(connection: Connection, model: str,
             query = query.where(s.c.score.in_(chosen))
         for contact_id, score, value, label in connection.execute(query):
             found.setdefault(contact_id, {})[score] = (value, label)
+        _company_lists_of(connection, model, part, chosen, found)
     return found
+
+
+def _company_lists_of(connection: Connection, model: str, contact_ids: list[str] | None,
+                      names: list[str] | None,
+                      found: dict[str, dict[str, tuple[float | None, str | None]]]) -> None:
+    """The contacts' companies' company lists, as `list:NAME` → (1.0, None) in `found`."""
+    from leadscore.model.criteria import COMPANY_LIST_PREFIX
+    from leadscore.storage.company_lists import company_list_members
+
+    wanted = None if names is None else [n[len(COMPANY_LIST_PREFIX):] for n in names
+                                         if n.startswith(COMPANY_LIST_PREFIX)]
+    if wanted == []:
+        return
+    m, t = company_members, company_list_members
+    query = (select(m.c.contact_id, t.c.list)
+             .join_from(m, t, (t.c.model == m.c.model) & (t.c.company_id == m.c.company_id))
+             .where(m.c.model == model))
+    if contact_ids is not None:
+        query = query.where(m.c.contact_id.in_(contact_ids))
+    if wanted is not None:
+        query = query.where(t.c.list.in_(wanted))
+    for contact_id, name in connection.execute(query):
+        found.setdefault(contact_id, {})[COMPANY_LIST_PREFIX + name] = (1.0, None)
 
 
 def company_mark(connection: Connection) -> int:

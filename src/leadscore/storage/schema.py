@@ -243,6 +243,7 @@ from leadscore.storage import (  # noqa: E402, F401
     api_keys,
     automation_schema,
     companies,
+    company_lists,
     identities,
     ledger,
     web_users,

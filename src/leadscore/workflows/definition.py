@@ -173,7 +173,8 @@ def parse_workflows(text: str, file: str, model: Model, lists: ListSet,
     compiler = CriteriaCompiler(document, remap, catalog=model.catalog, scores=model.scores,
                                 company_scores=model_company_scores(model),
                                 exclusions=model.exclusions,
-                                lists=set(lists.lists))
+                                lists=set(lists.lists),
+                                company_lists=set(lists.company_lists))
     compiler.problems.extend(structural)
     compiler.problems.extend(check_durations(document))
     builder = _Builder(compiler, model, lists, channels)
@@ -219,6 +220,11 @@ class _Builder:
         kind = given[0]
         if kind == "joins_list":
             name = spec.joins_list or ""
+            if name in self.lists.company_lists:
+                self.error("LS198", f"'{name}' is a company list: workflows follow contacts",
+                           path + (kind,), hint="a list of contacts on {company_list: "
+                           f"{name}}} gives the contacts whose company joins it")
+                return None
             if name not in self.lists:
                 self.error("LS124", f"unknown list '{name}'", path + (kind,),
                            hint=did_you_mean(name, self.lists.lists))

@@ -8,6 +8,9 @@ from fastapi import APIRouter, Query, Request
 
 from leadscore.api.models import (
     ERRORS,
+    CompanyMemberOut,
+    CompanyMembersPage,
+    CompanyScoreOut,
     LeadOut,
     LeadsPage,
     ListOut,
@@ -57,15 +60,29 @@ def get_leads(
 
 @router.get("/lists", response_model=ListsOut, **scoped("read"))
 def get_lists(request: Request) -> ListsOut:
-    """Every active list with its member count."""
-    rows = call(request, lambda p: p.list_counts())
-    return ListsOut(lists=[ListOut(name=n, members=m, description=d) for n, m, d in rows])
+    """Every active list with its member count: lists of contacts, then of companies."""
+    contacts, companies = call(request, lambda p: (p.list_counts(), p.company_list_counts()))
+    return ListsOut(lists=[*(ListOut(name=n, members=m, description=d, of="contacts")
+                             for n, m, d in contacts),
+                           *(ListOut(name=n, members=m, description=d, of="companies")
+                             for n, m, d in companies)])
 
 
-@router.get("/lists/{name}/members", response_model=MembersPage, **scoped("read"))
+@router.get("/lists/{name}/members", response_model=MembersPage | CompanyMembersPage,
+            **scoped("read"))
 def get_members(name: str, request: Request, limit: int = Query(50, ge=1, le=1000),
-                cursor: str | None = Query(None)) -> MembersPage:
-    """The members of a list, newest first, with when they joined."""
+                cursor: str | None = Query(None)) -> MembersPage | CompanyMembersPage:
+    """The members of a list, newest first, with when they joined; of a company list
+    (`of: companies`), the companies with their names, domains and stored scores."""
+    companies = call(request, lambda p: p.company_list_members(name, limit=limit)
+                     if name in p.lists.company_lists else None)
+    if companies is not None:
+        return CompanyMembersPage(name=name, total=companies.total, members=[
+            CompanyMemberOut(company_id=m.company.company_id, name=m.company.name,
+                             domain=m.company.domain, contacts=m.company.contacts,
+                             scores={s: CompanyScoreOut(value=v, label=m.company.labels.get(s))
+                                     for s, v in m.company.scores.items()},
+                             joined_at=m.joined_at) for m in companies.members])
     page = call(request, lambda p: p.list_members(name, limit=limit, cursor=cursor))
     return MembersPage(name=name, total=page.total, cursor=page.cursor,
                        members=[MemberOut(contact_id=m.contact_id, email=m.email,
