@@ -52,6 +52,22 @@ def test_a_list_shows_its_definition_members_activity_and_tests_a_contact(web):
     assert marketer.get("/lists/nope").status_code == 404
 
 
+def test_company_lists_show_their_member_companies(web):
+    marketer = web.browser("marketing")
+    index = marketer.get("/lists")
+    counts = web.project.company_list_counts()
+    assert counts and counts[0][1] > 0, "the example's company list has members"
+    for name, members, _ in counts:
+        assert f'href="/company-lists/{name}"' in index.text
+        assert f">{members:,}</td>" in index.text
+        page = marketer.get(f"/company-lists/{name}")
+        assert page.status_code == 200 and f"{members:,} companies" in page.text
+        for member in web.project.company_list_members(name, limit=200).members:
+            assert f'href="/companies/{member.company.company_id}"' in page.text
+    assert marketer.get("/company-lists/nope").status_code == 404
+    assert web.browser("sales").get(f"/company-lists/{counts[0][0]}").status_code == 403
+
+
 class Refusing(BaseHTTPRequestHandler):
     def do_POST(self) -> None:  # noqa: N802 - the http.server name
         self.rfile.read(int(self.headers.get("content-length", 0)))

@@ -1,6 +1,7 @@
-"""The Lists page (marketing, admin): every list with its members now; a list's definition,
-its newest members, its joins and leaves per week, and a contact tested against its filters
-(which hold and which do not)."""
+"""The Lists page (marketing, admin): every list with its members now — contact lists and
+company lists (`of: companies`); a list's definition, its newest members, its joins and
+leaves per week, and a contact tested against its filters (which hold and which do not); a
+company list's newest member companies with their scores."""
 
 from __future__ import annotations
 
@@ -22,7 +23,18 @@ router = APIRouter()
 def lists(request: Request) -> Response:
     need(request, "lists")
     counts = call(request, lambda p: p.list_counts())
-    return page(request, "lists.html", title="Lists", counts=counts)
+    companies = call(request, lambda p: p.company_list_counts())
+    return page(request, "lists.html", title="Lists", counts=counts, companies=companies)
+
+
+@router.get("/company-lists/{name}")
+def company_list(request: Request, name: Annotated[str, Path(max_length=200)]) -> Response:
+    need(request, "lists")
+    found = call(request, lambda p: p.company_list_members(name, limit=200))
+    model = call(request, lambda p: p.model)
+    names = list(model.companies.scores) if model.companies is not None else []
+    return page(request, "company_list.html", title=f"Company list {name}", found=found,
+                names=names)
 
 
 @router.get("/lists/{name}")
