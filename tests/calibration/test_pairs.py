@@ -98,6 +98,21 @@ def test_the_inner_validation_of_a_time_split_checks_later_contacts_on_earlier_o
     assert (checked[train] == 1).all() and (checked[~train] == 0).all()  # each once
 
 
+@pytest.mark.parametrize("kind", ["random", "time"])
+def test_the_search_reads_a_sample_of_many_training_contacts_the_same_in_every_run(kind):
+    n = 1000
+    ids = [f"c{i}" for i in range(n)]
+    created = np.arange(n, dtype=np.float64)
+    train = created < 800
+    folds = inner_folds(ids, created, train, kind, limit=300)
+    read = np.sum([f | c for f, c in folds], axis=0) > 0
+    assert read.sum() == 300 and not (read & ~train).any()  # 300 of the 800, no held-out one
+    again = inner_folds(list(ids), created, train, kind, limit=300)
+    assert all((a == b).all() and (c == d).all() for (a, c), (b, d) in zip(folds, again))
+    everyone = inner_folds(ids, created, train, kind, limit=800)  # no more than the limit
+    assert (np.sum([f | c for f, c in everyone], axis=0) > 0).sum() == 800
+
+
 def test_max_pairs_zero_adds_none():
     inputs, labels, ids = _data(11, 3000, interaction=1.6)
     train, held = _split(ids)
