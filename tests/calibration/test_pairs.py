@@ -108,7 +108,8 @@ def test_the_search_reads_a_sample_of_many_training_contacts_the_same_in_every_r
     read = np.sum([f | c for f, c in folds], axis=0) > 0
     assert read.sum() == 300 and not (read & ~train).any()  # 300 of the 800, no held-out one
     again = inner_folds(list(ids), created, train, kind, limit=300)
-    assert all((a == b).all() and (c == d).all() for (a, c), (b, d) in zip(folds, again, strict=True))
+    assert all((a == b).all() and (c == d).all()
+               for (a, c), (b, d) in zip(folds, again, strict=True))
     everyone = inner_folds(ids, created, train, kind, limit=800)  # no more than the limit
     assert (np.sum([f | c for f, c in everyone], axis=0) > 0).sum() == 800
 
