@@ -25,10 +25,11 @@ def test_a_store_from_before_the_ledger_keeps_its_scores(tmp_path, store_url):
     assert before["feedback"]["value"] == -12
     with project.store.write() as writer:  # back to revision 0008: undo what 0009 and the
         # migrations after it added (the ledger; model versions; the web app's users;
-        # companies)
+        # companies; company lists)
         for table in ("score_ledger", "model_publishes", "model_versions", "web_settings",
                       "web_users", "company_members", "company_score_history",
-                      "company_scores", "company_property_changes", "companies"):
+                      "company_scores", "company_property_changes", "companies",
+                      "company_list_members", "company_list_changes"):
             writer.connection.execute(sa.text(f"DROP TABLE {table}"))
         for table in ("scores", "score_history"):
             writer.connection.execute(sa.text(f"ALTER TABLE {table} DROP COLUMN version"))
