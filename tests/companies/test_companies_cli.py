@@ -44,19 +44,31 @@ def _events(now: datetime) -> str:
                    for i, (c, t, a) in enumerate(rows))
 
 
-@pytest.fixture
-def project(tmp_path: Path, store_url: str) -> Cli:
+def accounts_project(tmp_path: Path, store_url: str, *, companies: str = COMPANIES,
+                     files: dict[str, str] | None = None, lists: bool = False,
+                     workflows: bool = False) -> Cli:
+    """The accounts project (tests/companies/model.yaml) with its companies, contacts and
+    events files, and `files` beside them; `lists`, `workflows`: the [automation] section
+    names lists.yaml, workflows.yaml."""
     root = tmp_path / "accounts"
     (root / "models").mkdir(parents=True)
     shutil.copy(HERE / "model.yaml", root / "models" / "model.yaml")
     url = store_url if not store_url.startswith("sqlite") else \
         "sqlite:///.leadscore/store.db"
-    (root / "leadscore.toml").write_text(
-        f'[store]\nurl = "{url}"\n\n[model]\npath = "models/model.yaml"\n')
-    (root / "companies.csv").write_text(COMPANIES)
-    (root / "contacts.csv").write_text(CONTACTS)
-    (root / "events.jsonl").write_text(_events(datetime.now(UTC)))
+    config = f'[store]\nurl = "{url}"\n\n[model]\npath = "models/model.yaml"\n'
+    if lists or workflows:
+        config += "\n[automation]\n" + ('lists = "lists.yaml"\n' if lists else "") + \
+            ('workflows = "workflows.yaml"\n' if workflows else "")
+    (root / "leadscore.toml").write_text(config)
+    for name, text in {"companies.csv": companies, "contacts.csv": CONTACTS,
+                       "events.jsonl": _events(datetime.now(UTC)), **(files or {})}.items():
+        (root / name).write_text(text)
     return Cli(root)
+
+
+@pytest.fixture
+def project(tmp_path: Path, store_url: str) -> Cli:
+    return accounts_project(tmp_path, store_url)
 
 
 def test_companies_from_import_to_explanation(project: Cli) -> None:

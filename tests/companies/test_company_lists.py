@@ -7,12 +7,10 @@ HTTP API show the companies with their scores."""
 
 from __future__ import annotations
 
-import shutil
-
 import pytest
 
 from tests.cli.conftest import Cli
-from tests.companies.test_companies_cli import CONTACTS, HERE, _events
+from tests.companies.test_companies_cli import accounts_project
 from tests.companies.test_company_score_conditions import COMPANIES, GLOBEX_GROWS
 
 LISTS = """version: 1
@@ -39,23 +37,10 @@ workflows:
 
 @pytest.fixture
 def project(tmp_path, store_url: str) -> Cli:
-    from datetime import UTC, datetime
-
-    root = tmp_path / "accounts"
-    (root / "models").mkdir(parents=True)
-    shutil.copy(HERE / "model.yaml", root / "models" / "model.yaml")
-    url = store_url if not store_url.startswith("sqlite") else \
-        "sqlite:///.leadscore/store.db"
-    (root / "leadscore.toml").write_text(
-        f'[store]\nurl = "{url}"\n\n[model]\npath = "models/model.yaml"\n\n'
-        '[automation]\nlists = "lists.yaml"\nworkflows = "workflows.yaml"\n')
-    (root / "lists.yaml").write_text(LISTS)
-    (root / "workflows.yaml").write_text(WORKFLOWS)
-    (root / "companies.csv").write_text(COMPANIES)
-    (root / "globex.csv").write_text(GLOBEX_GROWS)
-    (root / "contacts.csv").write_text(CONTACTS)
-    (root / "events.jsonl").write_text(_events(datetime.now(UTC)))
-    return Cli(root)
+    return accounts_project(tmp_path, store_url, companies=COMPANIES, lists=True,
+                            workflows=True, files={"lists.yaml": LISTS,
+                                                   "workflows.yaml": WORKFLOWS,
+                                                   "globex.csv": GLOBEX_GROWS})
 
 
 def _members(run: Cli, name: str, key: str = "contact") -> list[str]:

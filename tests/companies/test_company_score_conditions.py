@@ -5,12 +5,10 @@ becomes Hot — after a company import and `score`, with no new data about the c
 
 from __future__ import annotations
 
-import shutil
-
 import pytest
 
 from tests.cli.conftest import Cli
-from tests.companies.test_companies_cli import CONTACTS, HERE, _events
+from tests.companies.test_companies_cli import accounts_project
 
 COMPANIES = """company_id,name,domain,industry,employees,tier,updated_at
 acme,Acme Corp,acme.com,Software,"1,200",Strategic,2026-01-01
@@ -32,22 +30,8 @@ lists:
 
 @pytest.fixture
 def project(tmp_path, store_url: str) -> Cli:
-    from datetime import UTC, datetime
-
-    root = tmp_path / "accounts"
-    (root / "models").mkdir(parents=True)
-    shutil.copy(HERE / "model.yaml", root / "models" / "model.yaml")
-    url = store_url if not store_url.startswith("sqlite") else \
-        "sqlite:///.leadscore/store.db"
-    (root / "leadscore.toml").write_text(
-        f'[store]\nurl = "{url}"\n\n[model]\npath = "models/model.yaml"\n\n'
-        '[automation]\nlists = "lists.yaml"\n')
-    (root / "lists.yaml").write_text(LISTS)
-    (root / "companies.csv").write_text(COMPANIES)
-    (root / "globex.csv").write_text(GLOBEX_GROWS)
-    (root / "contacts.csv").write_text(CONTACTS)
-    (root / "events.jsonl").write_text(_events(datetime.now(UTC)))
-    return Cli(root)
+    return accounts_project(tmp_path, store_url, companies=COMPANIES, lists=True,
+                            files={"lists.yaml": LISTS, "globex.csv": GLOBEX_GROWS})
 
 
 def _members(run: Cli, name: str) -> list[str]:
