@@ -28,6 +28,7 @@ ROUTES = [
     ("GET", "/funnel", "funnel"),
     ("GET", "/lists", "lists"),
     ("GET", "/lists/{list}", "lists"),
+    ("GET", "/company-lists/{clist}", "lists"),
     ("GET", "/workflows", "workflows"),
     ("POST", "/workflows/retry", "workflows"),
     ("GET", "/reports", "reports"),
@@ -50,7 +51,8 @@ def test_every_route_of_the_app_is_in_the_matrix(web):
         found |= {(method.upper(), path) for method in methods}
     listed = {(method, path.replace("{contact}", "{contact_id}").replace("{task}", "{task_id}")
                .replace("{user}", "{user_id}").replace("{key}", "{key_id}")
-               .replace("{list}", "{name}").replace("{job}", "{job_id}")
+               .replace("{list}", "{name}").replace("{clist}", "{name}")
+               .replace("{job}", "{job_id}")
                .replace("{company}", "{company_id}"))
               for method, path, _ in ROUTES}
     assert found - PUBLIC == listed
@@ -64,7 +66,7 @@ def ids(web):
     key = web.project.create_api_key(["read"], name="spare")
     return {"contact": lead.contact_id, "task": task[0].id if task else 1,
             "user": spare.id, "key": key.key.id, "email": lead.email or lead.contact_id,
-            "list": "sql", "job": "none",
+            "list": "sql", "clist": web.project.company_list_counts()[0][0], "job": "none",
             "company": web.project.companies(limit=1)[0].company_id}
 
 
