@@ -26,6 +26,12 @@ def typed(raw: Any, kind: PropertyType, options: tuple[str, ...]) -> Any:
     return value
 
 
+def sql_type(kind: PropertyType) -> str:
+    """The DuckDB type of a property's values in the query's relations (`typed`)."""
+    return {PropertyType.NUMBER: "DOUBLE", PropertyType.BOOL: "BOOLEAN",
+            PropertyType.DATE: "BIGINT"}.get(kind, "VARCHAR")
+
+
 def arrow_type(kind: PropertyType) -> pa.DataType:
     import pyarrow as pa
 

@@ -147,14 +147,6 @@ class CompanyOperations:
                                read_by_contacts=self.company_reads(model),
                                incremental=incremental, lists=self._lists_or_none())
 
-    def company_lists_outdated(self, model: Model) -> bool:
-        """Whether the lists file's company lists changed since companies were last scored
-        (then `score` computes them again, though no contact or company changed)."""
-        from leadscore.storage.company_lists import company_lists_outdated
-
-        with self.store.read() as connection:
-            return company_lists_outdated(connection, model.name, self._lists_or_none())
-
     def _lists_or_none(self) -> Any:
         """The project's lists (for its company lists), or None without a lists file or
         when it does not load (the worker and `validate` report the file)."""

@@ -334,11 +334,9 @@ class Project(AutomationOperations, CareOperations, ServiceOperations, SegmentOp
                           engine=engine, keep_results=keep_results, progress=progress,
                           master=master)
         if write and model.companies is not None:  # companies after their contacts: only
-            # those whose contacts changed since, unless everyone was scored — or the lists
-            # file's company lists changed (every company is tested against them again)
-            run.companies = self.score_companies(
-                model=model, as_of=as_of,
-                incremental=not run.full and not self.company_lists_outdated(model))
+            # those whose contacts changed since, unless everyone was scored
+            run.companies = self.score_companies(model=model, as_of=as_of,
+                                                 incremental=not run.full)
         return run
 
     def explain(self, contact_id: str, *, at: datetime | None = None,

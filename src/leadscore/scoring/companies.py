@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from leadscore.catalog import PropertyType
 from leadscore.catalog.forms import to_micros
 from leadscore.companies.association import FreeMail, company_sql
+from leadscore.companies.relations import sql_type, typed
 from leadscore.diagnostics import LeadscoreError, Location
 from leadscore.model.model import Model
 from leadscore.storage.duck import quote_name, quote_text, table_from_columns
@@ -141,12 +142,10 @@ class CompanyInputs:
 
     def _companies(self, values: dict[str, dict[str, Any]],
                    domains: dict[str, dict[str, Any]] | None = None) -> None:
-        from leadscore.companies.relations import typed
-
         ids = sorted(values)
         columns: list[tuple[str, str, list[Any]]] = [("company_id", "VARCHAR", ids)]
         for name, (kind, options) in self.query.company_properties.items():
-            columns.append(("p:" + name, SQL_TYPES.get(kind, "VARCHAR"),
+            columns.append(("p:" + name, sql_type(kind),
                             [typed(values[i].get(name), kind, options) for i in ids]))
         table_from_columns(self.duck, "ls_companies", columns)
         self._domains(values if domains is None else domains)
@@ -174,7 +173,7 @@ class CompanyInputs:
             value = f"c.{quote_name(name)}" if name in have else "NULL"
             if kind is PropertyType.DATE and name in have:
                 value = f"epoch_us({value})"
-            cast = SQL_TYPES.get(kind, "VARCHAR")
+            cast = sql_type(kind)
             picks.append(f"CAST({value} AS {cast}) AS {quote_name('p:' + name)}")
         for score in self.query.contact_scores:
             picks.append(f"s.{quote_name(score)} AS {quote_name('s:' + score)}")
@@ -209,10 +208,6 @@ class CompanyInputs:
         self.duck.close()
 
 
-SQL_TYPES = {PropertyType.NUMBER: "DOUBLE", PropertyType.BOOL: "BOOLEAN",
-             PropertyType.DATE: "BIGINT"}  # the rest: VARCHAR
-
-
 def _parquet_list(paths: Any) -> str:
     return "[" + ", ".join(quote_text(str(p)) for p in paths) + "]"
 
@@ -240,7 +235,7 @@ def score_companies(store: Store, model: Model, *, as_of: datetime | None = None
     told; the stored scores of the others are what a full run would give."""
     from leadscore.scoring.company_scope import changed_contacts, scope_marks
     from leadscore.storage.companies import company_mark
-    from leadscore.storage.company_lists import store_company_lists
+    from leadscore.storage.company_lists import company_lists_outdated, store_company_lists
     from leadscore.storage.company_writes import store_company_results
     from leadscore.storage.schedule import make_due
     from leadscore.storage.state import read_state, write_state
@@ -255,8 +250,10 @@ def score_companies(store: Store, model: Model, *, as_of: datetime | None = None
     with store.read() as connection:  # before reading: what comes later, the next run sees
         mark, marks = company_mark(connection), scope_marks(connection)
         found = read_state(connection, STATE_PREFIX + model.name)
+        # the lists file's company lists changed: every company is tested against them again
+        relisted = company_lists_outdated(connection, model.name, lists)
     changed = None
-    if incremental and write and as_of is None:
+    if incremental and write and as_of is None and not relisted:
         changed = changed_contacts(store, model, found[1] if found else None, as_of_us, mark)
     run.full = changed is None
     state = {"digest": model.digest, "version": model.published, "mark": mark,

@@ -24,14 +24,6 @@ from leadscore.sql.criteria import CriteriaSql, Resolver
 from leadscore.sql.dialect import dialect_named
 
 
-def quote_name(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def quote_text(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
-
-
 @dataclass(frozen=True)
 class CompiledCompanyLists:
     sql: str  # (list, company_id) rows
@@ -50,6 +42,12 @@ def company_lists_sql(model: Model, lists: Sequence[CompanyList], *, as_of_us: i
     resolver = Resolver(score_value=lambda s: x.column("s:" + s),
                         score_label=lambda s: x.column("l:" + s))
     criteria = CriteriaSql(ctx, None, values, resolver)  # type: ignore[arg-type]
+
+    def quote_name(name: str) -> str:
+        return dialect.render(exp.to_identifier(name, quoted=True))
+
+    def quote_text(text: str) -> str:
+        return dialect.render(x.string(text))
 
     def true(node) -> str:
         return dialect.render(exp.Coalesce(this=criteria.holds(node),

@@ -178,13 +178,9 @@ def _list_properties(connection: Connection, duck: Any,
     Those the company query read already are the run's own `ls_companies` columns (typed
     alike); only the others are read from the store. (At 50,000 companies, reading them all
     again took 2.0 s of a 2.7 s pass that changed nothing.)"""
-    from leadscore.catalog import PropertyType
-    from leadscore.companies.relations import typed
+    from leadscore.companies.relations import sql_type, typed
     from leadscore.storage.companies import company_values
     from leadscore.storage.duck import quote_name, table_from_columns
-
-    sql_types = {PropertyType.NUMBER: "DOUBLE", PropertyType.BOOL: "BOOLEAN",
-                 PropertyType.DATE: "BIGINT"}  # the rest: VARCHAR
 
     have = {name for name, in duck.execute(
         "SELECT column_name FROM duckdb_columns() WHERE table_name = 'ls_companies'").fetchall()}
@@ -198,7 +194,7 @@ def _list_properties(connection: Connection, duck: Any,
         columns: list[tuple[str, str, list[Any]]] = [("company_id", "VARCHAR", list(ids))]
         for name in missing:
             kind, options = wanted[name]
-            columns.append(("p:" + name, sql_types.get(kind, "VARCHAR"),
+            columns.append(("p:" + name, sql_type(kind),
                             [typed(values.get(i, {}).get(name), kind, options) for i in ids]))
         table_from_columns(duck, "ls_list_read", columns)
         picks += [f"m.{quote_name('p:' + n)}" for n in missing]
