@@ -57,6 +57,8 @@ def test_a_model_without_companies_has_none() -> None:
     ("  scores: {s: {rules: [{name: a, when: {property: name, changed_within: 3d}, "
      "points: 1}]}}", "LS186", 11),
     ("  scores: {s: {sum: [t]}}", "LS184", 11),
+    ("  scores: {'list:hot': {rules: [{name: a, when: {property: name, is_known: true}, "
+     "points: 1}]}}", "LS188", 11),
     ("  scores: {s: {rules: [{name: a, when: {property: industry, any_of: [x]}, "
      "tiers: [{at_least: 1, points: 1}]}]}}", "LS132", 11),
     ("  scores: {s: {rules: [{name: a, when: {contacts: {property: buying_role, "

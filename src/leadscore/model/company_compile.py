@@ -92,6 +92,11 @@ class CompanyCompiler:
     def score(self, name: str, spec: CompanyScoreSpec, path: Path, companies: CompaniesSpec,
               catalog) -> Score | None:
         outer = self.outer
+        if name.lower().startswith(c.COMPANY_LIST_PREFIX):
+            # company lists are stored beside company scores under `list:NAME`
+            self.error("LS188", f"company score '{name}' starts with '{c.COMPANY_LIST_PREFIX}', "
+                       "which names company lists", path, key=True,
+                       hint=f"rename it, e.g. '{name[len(c.COMPANY_LIST_PREFIX):] or 'score'}'")
         outer.check_bounds(spec.min, spec.max, path)
         thresholds = outer.thresholds(spec.thresholds, path + ("thresholds",))
         if spec.sum is not None:
