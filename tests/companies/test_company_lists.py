@@ -131,3 +131,25 @@ def test_company_lists_over_http(project: Cli) -> None:
             assert acme["scores"]["account"] == {"value": 115.0, "label": "Hot"}
             contacts = client.get("/v1/lists/at-target-accounts/members", headers=headers)
             assert contacts.status_code == 200, contacts.text
+
+    run("import", "companies", "globex.csv")  # globex joins: two members now
+    run("score")
+    with Project.open(run.cwd) as opened, \
+            TestClient(create_app(opened), raise_server_exceptions=False) as client:
+        url = "/v1/lists/target-accounts/members"
+        seen, cursor, pages = [], None, 0
+        while True:
+            page = client.get(url, headers=headers,
+                              params={"limit": 1, **({"cursor": cursor} if cursor else {})})
+            assert page.status_code == 200, page.text
+            body = page.json()
+            assert body["total"] == 2
+            seen += [m["company_id"] for m in body["members"]]
+            pages += 1
+            cursor = body["cursor"]
+            if cursor is None:
+                break
+        assert sorted(seen) == ["acme", "globex"] and len(seen) == 2 and pages == 3
+        assert seen[0] == "globex"  # the newest member first
+        bad = client.get(url, headers=headers, params={"cursor": "nonsense"})
+        assert bad.status_code == 422 and "LS315" in bad.text

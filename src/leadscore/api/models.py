@@ -340,6 +340,8 @@ class CompanyMembersPage(BaseModel):
     name: str
     total: int
     members: list[CompanyMemberOut]
+    cursor: str | None = Field(
+        None, description="Pass as `cursor` for the next page; null on the last page")
 
 
 class ListsOut(BaseModel):

@@ -58,6 +58,7 @@ class CompanyListPage:
     name: str
     members: list[CompanyListMember]
     total: int
+    cursor: str | None = None  # the next page's, when this one was full
 
 
 @dataclass
@@ -185,10 +186,16 @@ class CompanyOperations:
                 for name, item in lists.items()]
 
     def company_list_members(self, name: str, *, limit: int | None = 50,
+                             cursor: str | None = None,
                              model: Model | None = None) -> CompanyListPage:
         """The newest members of a company list (each with its name, domain and stored
-        scores), and how many it has."""
+        scores), and how many it has; `cursor`: the page after the one that gave it."""
         from leadscore.diagnostics import did_you_mean
+        from leadscore.project.service_api import (
+            bad_cursor,
+            decode_page_cursor,
+            encode_page_cursor,
+        )
         from leadscore.storage.company_lists import company_list_page
 
         model = model or self.model
@@ -198,12 +205,21 @@ class CompanyOperations:
                 "LS162", f"no company list named '{name}'", Location(field="list"),
                 hint=did_you_mean(name, lists) or ("company lists: " + ", ".join(lists)
                                                    if lists else "no list is of companies"))
+        after = None
+        if cursor is not None:
+            found_cursor = decode_page_cursor(cursor)
+            try:
+                after = (int(found_cursor[0]), str(found_cursor[1]))
+            except (TypeError, ValueError, IndexError, KeyError):
+                raise bad_cursor(cursor) from None
         with self.store.read() as connection:
-            rows, total = company_list_page(connection, model.name, name, limit)
+            rows, total = company_list_page(connection, model.name, name, limit, after)
         found = {r.company_id: r for r in self._company_rows(model, [c for c, _ in rows])}
         members = [CompanyListMember(found.get(c) or CompanyRow(c, None, None, 0, {}, {}),
                                      from_micros(j)) for c, j in rows]
-        return CompanyListPage(name, members, total)
+        more = (encode_page_cursor([rows[-1][1], rows[-1][0]])
+                if limit and len(rows) == limit else None)
+        return CompanyListPage(name, members, total, more)
 
     def companies(self, *, model: Model | None = None, label: str | None = None,
                   sort: str | None = None, limit: int | None = 25) -> list[CompanyRow]:

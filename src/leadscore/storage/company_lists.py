@@ -26,8 +26,10 @@ from sqlalchemy import (
     PrimaryKeyConstraint,
     Table,
     Text,
+    and_,
     delete,
     func,
+    or_,
     select,
 )
 
@@ -244,12 +246,18 @@ def company_list_counts(connection: Connection, model: str) -> dict[str, int]:
         select(t.c.list, func.count()).where(t.c.model == model).group_by(t.c.list))}
 
 
-def company_list_page(connection: Connection, model: str, name: str, limit: int | None
+def company_list_page(connection: Connection, model: str, name: str, limit: int | None,
+                      after: tuple[int, str] | None = None
                       ) -> tuple[list[tuple[str, int]], int]:
-    """((company, joined µs) newest first, then by id; how many members in all)."""
+    """((company, joined µs) newest first, then by id, from after the member `after` (joined
+    µs, company) when given; how many members in all)."""
     t = company_list_members
     query = (select(t.c.company_id, t.c.joined_us).where(t.c.model == model, t.c.list == name)
              .order_by(t.c.joined_us.desc(), t.c.company_id))
+    if after is not None:
+        joined, company = after
+        query = query.where(or_(t.c.joined_us < joined,
+                                and_(t.c.joined_us == joined, t.c.company_id > company)))
     if limit:
         query = query.limit(limit)
     rows = [(c, int(j)) for c, j in connection.execute(query)]

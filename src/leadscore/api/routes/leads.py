@@ -74,15 +74,18 @@ def get_members(name: str, request: Request, limit: int = Query(50, ge=1, le=100
                 cursor: str | None = Query(None)) -> MembersPage | CompanyMembersPage:
     """The members of a list, newest first, with when they joined; of a company list
     (`of: companies`), the companies with their names, domains and stored scores."""
-    companies = call(request, lambda p: p.company_list_members(name, limit=limit)
+    companies = call(request, lambda p: p.company_list_members(name, limit=limit,
+                                                               cursor=cursor)
                      if name in p.lists.company_lists else None)
     if companies is not None:
-        return CompanyMembersPage(name=name, total=companies.total, members=[
+        members = [
             CompanyMemberOut(company_id=m.company.company_id, name=m.company.name,
                              domain=m.company.domain, contacts=m.company.contacts,
                              scores={s: CompanyScoreOut(value=v, label=m.company.labels.get(s))
                                      for s, v in m.company.scores.items()},
-                             joined_at=m.joined_at) for m in companies.members])
+                             joined_at=m.joined_at) for m in companies.members]
+        return CompanyMembersPage(name=name, total=companies.total, cursor=companies.cursor,
+                                  members=members)
     page = call(request, lambda p: p.list_members(name, limit=limit, cursor=cursor))
     return MembersPage(name=name, total=page.total, cursor=page.cursor,
                        members=[MemberOut(contact_id=m.contact_id, email=m.email,
