@@ -49,8 +49,8 @@ def main() -> None:
     from optbinning import OptimalBinning
 
     from leadscore.calibration import metrics
+    from leadscore.calibration.binning import bin_characteristic
     from leadscore.calibration.features import CATEGORICAL
-    from leadscore.calibration.scorecard import bin_characteristic
 
     if not DATA.is_dir():
         sys.exit(f"{DATA} is absent")

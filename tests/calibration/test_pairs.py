@@ -37,7 +37,7 @@ def _data(seed: int, n: int, interaction: float) -> tuple[Inputs, np.ndarray, li
     return inputs, labels, [f"c{i}" for i in range(n)]
 
 
-def _fit(inputs: Inputs, labels: np.ndarray, ids: list[str], kind: str = "random"):
+def fit_weights(inputs: Inputs, labels: np.ndarray, ids: list[str], kind: str = "random"):
     n = len(labels)
     created = np.arange(n, dtype=np.float64) * 3600
     held = created >= np.quantile(created, 0.7) if kind == "time" else _split(ids)[1]
@@ -51,7 +51,7 @@ def _fit(inputs: Inputs, labels: np.ndarray, ids: list[str], kind: str = "random
 @pytest.mark.parametrize("kind", ["random", "time"])
 def test_a_true_interaction_is_found_and_lifts_the_held_out_auc(kind):
     inputs, labels, ids = _data(11, 6000, interaction=1.6)
-    card, pairs, before, _, held = _fit(inputs, labels, ids, kind)
+    card, pairs, before, _, held = fit_weights(inputs, labels, ids, kind)
     assert pairs, "the plan × visits interaction was not found"
     first = pairs[0]
     assert {first.first.name, first.second.name} == {"plan", "visits"}
@@ -71,7 +71,7 @@ def test_a_true_interaction_is_found_and_lifts_the_held_out_auc(kind):
 def test_no_pair_is_added_without_an_interaction(seed):
     inputs, labels, ids = _data(seed, 6000, interaction=0.0)
     alone = fit_scorecard(inputs, labels, *_split(ids))
-    card, pairs, _, _, _ = _fit(inputs, labels, ids)
+    card, pairs, _, _, _ = fit_weights(inputs, labels, ids)
     assert pairs == [] and card.pairs == []
     assert np.array_equal(card.totals(), alone.totals())  # the scorecard is unchanged
     assert card.intercept == alone.intercept
@@ -179,6 +179,7 @@ def test_every_side_of_an_event_count_is_as_a_criterion_exactly_its_bins(synthet
     """A pair rule's side on an event count is the input's criterion with a `count:` range;
     the evaluator's matcher holds for exactly the contacts in those bins."""
     from leadscore.calibration import Cutoff, Population
+    from leadscore.calibration.binning import bin_characteristic
     from leadscore.calibration.cases import CaseStream
     from leadscore.calibration.features import (
         COUNT,
@@ -188,7 +189,6 @@ def test_every_side_of_an_event_count_is_as_a_criterion_exactly_its_bins(synthet
         with_declared_types,
     )
     from leadscore.calibration.pairs import sides
-    from leadscore.calibration.scorecard import bin_characteristic
     from leadscore.evaluation.matchers import compile_criterion
     from leadscore.model import parse_model
 

@@ -8,8 +8,9 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from leadscore.calibration.binning import MIN_SHARE, bin_characteristic
 from leadscore.calibration.features import CATEGORICAL, COUNT, NUMERIC, Characteristic, Inputs
-from leadscore.calibration.scorecard import MIN_SHARE, bin_characteristic, fit_scorecard
+from leadscore.calibration.scorecard import fit_scorecard
 
 
 def _category_data(seed: int, n: int, rare: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

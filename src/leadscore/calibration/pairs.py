@@ -44,19 +44,11 @@ import numpy as np
 import yaml
 
 from leadscore.calibration import metrics
+from leadscore.calibration.binning import Bin, Binned, number, range_label, woe_table
 from leadscore.calibration.features import CATEGORICAL, COUNT
+from leadscore.calibration.model_file import category_when, unique_name
 from leadscore.calibration.population import unit_hash
-from leadscore.calibration.scorecard import (
-    Bin,
-    Binned,
-    Scorecard,
-    _category_when,
-    _fit,
-    _range_label,
-    _unique,
-    number,
-    woe_table,
-)
+from leadscore.calibration.scorecard import Scorecard, fit_weights
 
 INNER_SHARE = 0.25
 PAIR_INPUTS = 16
@@ -89,7 +81,7 @@ class Side:
         ch = self.binned.characteristic
         chosen = [self.binned.bins[i] for i in self.bins]
         if ch.kind == CATEGORICAL:
-            return json.loads(_category_when(ch, chosen[0]))
+            return json.loads(category_when(ch, chosen[0]))
         if chosen[0].unknown:
             return {"property": ch.property, "is_unknown": True}
         low, high = chosen[0].low, chosen[-1].high
@@ -141,7 +133,7 @@ class PairRule:
         when = {"all": [self.first.criterion(), self.second.criterion()]}
         return [f"      # chosen on the inner validation: ROC AUC {self.inner_before:.4f} → "
                 f"{self.inner_after:.4f}",
-                f"      - name: {json.dumps(_unique(self.name, taken), ensure_ascii=False)}",
+                f"      - name: {json.dumps(unique_name(self.name, taken), ensure_ascii=False)}",
                 f"        when: {json.dumps(when, ensure_ascii=False)}",
                 f"        points: {self.points}"]
 
@@ -200,7 +192,7 @@ def sides(binned: Binned, rows: np.ndarray, min_rows: int) -> list[Side]:
 
 
 def _label(bins: list[Bin], chosen: Sequence[int]) -> str:
-    return _range_label(bins[chosen[0]].low, bins[chosen[-1]].high)
+    return range_label(bins[chosen[0]].low, bins[chosen[-1]].high)
 
 
 def _woe_columns(card: Scorecard, labels: np.ndarray, rows: np.ndarray) -> np.ndarray:
@@ -322,7 +314,7 @@ def select_pairs(card: Scorecard, labels: np.ndarray, folds: Sequence[Fold], *,
 
 def _linear(columns: np.ndarray, labels: np.ndarray, rows: np.ndarray,
             strength: float) -> np.ndarray:
-    return _fit(columns[rows], labels[rows], strength).decision_function(columns)
+    return fit_weights(columns[rows], labels[rows], strength).decision_function(columns)
 
 
 def offset_fit(offset: np.ndarray, extra: Sequence[np.ndarray], rows: np.ndarray,

@@ -34,6 +34,7 @@ from leadscore.calibration.features import (
     load_declared_types,
     with_declared_types,
 )
+from leadscore.calibration.model_file import model_text, neutral_note
 from leadscore.calibration.pairs import MAX_PAIRS, add_pairs, inner_folds, select_pairs
 from leadscore.calibration.population import (
     LeftOut,
@@ -45,13 +46,7 @@ from leadscore.calibration.population import (
     unit_hash,
 )
 from leadscore.calibration.runner import after_outcome_warnings, backtest_model, property_types
-from leadscore.calibration.scorecard import (
-    Scorecard,
-    default_thresholds,
-    fit_scorecard,
-    model_text,
-    neutral_note,
-)
+from leadscore.calibration.scorecard import Scorecard, default_thresholds, fit_scorecard
 from leadscore.catalog import Catalog
 from leadscore.diagnostics import Diagnostic, LeadscoreError, Location, did_you_mean
 from leadscore.model import load_model
