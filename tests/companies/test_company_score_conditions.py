@@ -99,3 +99,32 @@ def test_stage_rules_read_the_company_score_in_every_engine(project: Cli, engine
     assert "qualifies for stage sql" in explained, explained
     assert "company score account label hot: yes (" in explained.lower(), explained
     assert "qualifies for stage mql" in run("explain", "c5").out
+
+
+@pytest.mark.parametrize("engine", ["auto", "python"])
+def test_score_moves_the_stages_its_company_run_changed(project: Cli, engine: str) -> None:
+    """Stage rules read the company scores the run itself stores: `score` scores the contacts
+    whose company's score changed again, and their stages move with no `process`."""
+    model = project.cwd / "models" / "model.yaml"
+    model.write_text(model.read_text() + STAGE_RULES)
+    run = project
+    run("import", "companies", "companies.csv")
+    run("import", "contacts", "contacts.csv")
+    run("import", "events", "events.jsonl")
+
+    def in_stage(stage: str) -> list[str]:
+        rows = run("leads", "--stage", stage, "--limit", "0", "--format", "json").json()
+        return sorted(row["contact_id"] for row in rows)
+
+    first = run("score", "--engine", engine, "--format", "json").json()
+    # c1 is scored before acme is (unknown: mql), then acme is Hot and c1 moves on to sql
+    assert first["stage_moves"].get("sql") == 1, first
+    assert in_stage("sql") == ["c1"] and "c5" in in_stage("mql")
+    again = run("score", "--engine", engine, "--format", "json").json()
+    assert again["stage_moves"] == {} and (engine == "python" or again["contacts"] == 0)
+
+    run("import", "companies", "globex.csv")  # globex becomes Hot: c5 (total 40) sql now
+    moved = run("score", "--engine", engine, "--format", "json").json()
+    assert moved["stage_moves"] == {"sql": 1}, moved
+    assert in_stage("sql") == ["c1", "c5"]
+    assert "qualifies for stage sql" in run("explain", "c5").out

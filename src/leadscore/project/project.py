@@ -337,6 +337,14 @@ class Project(AutomationOperations, CareOperations, ServiceOperations, SegmentOp
             # those whose contacts changed since, unless everyone was scored
             run.companies = self.score_companies(model=model, as_of=as_of,
                                                  incremental=not run.full)
+            restage = run.companies.due_contacts
+            if restage and _stages_read_company_scores(model):
+                # stage rules read the company scores just stored: the contacts whose
+                # company's scores changed are scored again, and their stages move now
+                again = score_store(self.store, model, as_of=as_of, write=True,
+                                    engine=engine, master=master, only=restage)
+                run.stage_moves.update(again.stage_moves)
+                run.changed += again.changed
         return run
 
     def explain(self, contact_id: str, *, at: datetime | None = None,
@@ -490,6 +498,13 @@ def list_leads(store: Store, model: Model, *, label: str | None = None,
                       limit=limit, after=after, owner=owner, in_list=in_list,
                       search=search or None)
     return store.lead_page(query)
+
+
+def _stages_read_company_scores(model: Model) -> bool:
+    from leadscore.model.criteria import company_scores_read
+
+    return bool(company_scores_read([*model.lifecycle.exclude,
+                                     *(x for _, x in model.lifecycle.qualify)]))
 
 
 def store_stats(store: Store, model: Model) -> dict[str, Any]:

@@ -42,6 +42,8 @@ class CompanyRun:
     due: int = 0  # contacts made due because a company score they read changed
     full: bool = True  # every company scored (else those whose contacts changed)
     lists: dict[str, int] = field(default_factory=dict)  # company list → members
+    # the contacts whose company's read scores changed, or who joined, moved or left one
+    due_contacts: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return {"model": self.model, "as_of": self.as_of.isoformat(),
@@ -292,6 +294,7 @@ def score_companies(store: Store, model: Model, *, as_of: datetime | None = None
                         make_due(writer.connection, listed.due, moment, LIST_DUE_REASON)
                     run.lists = listed.members
                     run.due = len({*changes.due, *listed.due})
+                    run.due_contacts = changes.due
                     write_state(writer.connection, STATE_PREFIX + model.name, computed_us,
                                 state)
         finally:

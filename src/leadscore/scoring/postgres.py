@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
@@ -95,7 +95,10 @@ def bind_views(cursor: Any, query: Any, as_of_us: int, targets: Iterable[str] | 
 
 def score_postgres(store: Store, model: Model, *, as_of: datetime | None, write: bool,
                    full: bool, keep_results: bool,
-                   finish: Callable[[Any], None] | None = None) -> ScoreRun:
+                   finish: Callable[[Any], None] | None = None,
+                   only: Sequence[str] | None = None) -> ScoreRun:
+    """`only`: see `runs.score_store`."""
+    from leadscore.scoring.runs import remember_own
     from leadscore.sql import compile_model
 
     started = time.perf_counter()
@@ -108,15 +111,18 @@ def score_postgres(store: Store, model: Model, *, as_of: datetime | None, write:
         marks = recorded_marks(connection)
         revision = int(connection.exec_driver_sql(
             "SELECT coalesce(max(rev), 0) FROM contacts").scalar() or 0)
-        targets = None if (full or as_of is not None or not write) else \
-            _targets(connection, model, marks, computed_us)
+        if only is not None:
+            targets: set[str] | None = set(only)
+        else:
+            targets = None if (full or as_of is not None or not write) else \
+                _targets(connection, model, marks, computed_us)
         run.full = targets is None
         cursor = connection.connection.cursor()
         # compiling this wide query to machine code costs seconds and saves little
         cursor.execute("SET LOCAL jit = off")
         try:
             if targets is not None and not targets:
-                if write:
+                if write and only is None:
                     _remember(connection, model, marks, revision, as_of_us, [])
                 run.seconds = time.perf_counter() - started
                 return run
@@ -138,7 +144,10 @@ def score_postgres(store: Store, model: Model, *, as_of: datetime | None, write:
             if write:
                 run.changed, run.stage_moves, own = _store(cursor, model, as_of_us,
                                                            computed_us)
-                _remember(connection, model, marks, revision, as_of_us, own)
+                if only is None:
+                    _remember(connection, model, marks, revision, as_of_us, own)
+                else:
+                    remember_own(connection, model, own)
                 if finish is not None:
                     finish(connection)
             cursor.execute("DROP VIEW IF EXISTS ls_events, ls_values, ls_history, ls_contacts, "

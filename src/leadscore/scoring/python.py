@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -19,8 +20,9 @@ from leadscore.storage.records import ScoreRecord, StageChange
 
 def score_store_python(store: Store, model: Model, *, as_of: datetime | None = None,
                        write: bool = True, keep_results: bool = False,
-                       progress: Any = None) -> ScoreRun:
-    """Every contact through the Python evaluator (the reference every engine matches)."""
+                       progress: Any = None, only: Sequence[str] | None = None) -> ScoreRun:
+    """Every contact (or those `only` names) through the Python evaluator (the reference
+    every engine matches)."""
     now = datetime.now(UTC)
     as_of = as_of or now
     started = time.perf_counter()
@@ -33,7 +35,10 @@ def score_store_python(store: Store, model: Model, *, as_of: datetime | None = N
     moves: list[StageChange] = []
     total = store.counts().get("contacts", 0) if progress else 0
     company = _company_scores(store, model)
-    for snap in store.load_snapshots(as_of, catalog=model.catalog):
+    if only is not None:
+        run.full = False
+    for snap in store.load_snapshots(as_of, catalog=model.catalog,
+                                     contact_ids=None if only is None else list(only)):
         if company is not None:  # stage rules with `company_score:` conditions
             snap.company_scores = company.get(snap.contact_id, {})
         result = scorer.score(snap)
@@ -70,8 +75,6 @@ def score_store_python(store: Store, model: Model, *, as_of: datetime | None = N
         store.refresh_statistics(("scores", "score_history", "stage_changes"))
     run.seconds = time.perf_counter() - started
     return run
-
-
 
 
 def _company_scores(store: Store, model: Model

@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -113,11 +113,15 @@ def score_store(store: Store, model: Model, *, as_of: datetime | None = None,
                 write: bool = True, full: bool = False, engine: str = "auto",
                 keep_results: bool = False, progress: Any = None,
                 master: str | None = None,
-                finish: Callable[[Any], None] | None = None) -> ScoreRun:
+                finish: Callable[[Any], None] | None = None,
+                only: Sequence[str] | None = None) -> ScoreRun:
     """Score the store's contacts under `model` as of `as_of` (default now); with `write`,
     store the scores (history kept on change) and move lifecycle stages forward.
     `finish(connection)`: called last inside the transaction that stores the results (a
-    publish makes its version live there; DuckDB and PostgreSQL engines only)."""
+    publish makes its version live there; DuckDB and PostgreSQL engines only). `only`: score
+    just these contacts, as a pass after the run (their companies' scores changed, which
+    stage rules read): what the last run saw stays as it was, with this pass's own stage
+    moves added to the changes the next run leaves aside."""
     chosen = pick_engine(store, engine)
     if finish is not None and chosen not in ("duckdb", "postgres"):
         raise LeadscoreError.single(
@@ -127,8 +131,11 @@ def score_store(store: Store, model: Model, *, as_of: datetime | None = None,
         from leadscore.scoring.python import score_store_python
 
         return score_store_python(store, model, as_of=as_of, write=write,
-                                  keep_results=keep_results, progress=progress)
+                                  keep_results=keep_results, progress=progress, only=only)
     if chosen == "spark":
+        if only is not None:
+            return ScoreRun(model.name, as_of or datetime.now(UTC), written=write,
+                            engine="spark", full=False)  # (`process` moves those stages)
         from leadscore.scoring.spark import score_store_spark
 
         return score_store_spark(store, model, as_of=as_of, write=write,
@@ -137,16 +144,17 @@ def score_store(store: Store, model: Model, *, as_of: datetime | None = None,
         from leadscore.scoring.postgres import score_postgres
 
         return score_postgres(store, model, as_of=as_of, write=write, full=full,
-                              keep_results=keep_results, finish=finish)
+                              keep_results=keep_results, finish=finish, only=only)
     return score_embedded(store, model, as_of=as_of, write=write, full=full,
-                          keep_results=keep_results, finish=finish)
+                          keep_results=keep_results, finish=finish, only=only)
 
 
 # -- the embedded store, in DuckDB ------------------------------------------------------------
 
 def score_embedded(store: Store, model: Model, *, as_of: datetime | None, write: bool,
                    full: bool, keep_results: bool,
-                   finish: Callable[[Any], None] | None = None) -> ScoreRun:
+                   finish: Callable[[Any], None] | None = None,
+                   only: Sequence[str] | None = None) -> ScoreRun:
     from leadscore.scoring.sources import bind_embedded, drop_views
     from leadscore.sql import compile_model
     from leadscore.storage.bulk import staging
@@ -166,12 +174,15 @@ def score_embedded(store: Store, model: Model, *, as_of: datetime | None, write:
     with staging(store) as staged, store.read() as connection, DataView(connection) as view:
         marks = recorded_marks(connection)
         revision = _revision(connection)
-        targets = None if (full or as_of is not None or not write) else \
-            _targets(view, model, marks, computed_us)
+        if only is not None:
+            targets: set[str] | None = set(only)
+        else:
+            targets = None if (full or as_of is not None or not write) else \
+                _targets(view, model, marks, computed_us)
         run.full = targets is None
         if targets is not None and not targets:
             run.seconds = time.perf_counter() - started
-            if write:
+            if write and only is None:
                 _remember(store, model, marks, revision, as_of_us, [])
             return run
         query = compile_model(model, as_of=as_of_us, dialect="duckdb", stage_rules=True,
@@ -204,7 +215,11 @@ def score_embedded(store: Store, model: Model, *, as_of: datetime | None, write:
         finally:
             drop_views(staged.duck, names)
     if write:
-        _remember(store, model, marks, revision, as_of_us, own)
+        if only is None:
+            _remember(store, model, marks, revision, as_of_us, own)
+        else:
+            with store.write() as writer:
+                remember_own(writer.connection, model, own)
         maintain(store)
     run.seconds = time.perf_counter() - started
     return run
@@ -264,6 +279,17 @@ def _targets(view: DataView, model: Model, marks: Marks, now_us: int) -> set[str
         f"ON s.contact_id = c.contact_id "
         f"WHERE s.contact_id IS NULL OR s.next_change_us <= ?", [now_us]))
     return found
+
+
+def remember_own(connection: Any, model: Model, own: list[tuple[int, int]]) -> None:
+    """Add a pass's own changes (`only`) to those the model's last run left aside, keeping
+    what that run saw."""
+    found = read_state(connection, STATE_PREFIX + model.name)
+    if found is None or not own:
+        return
+    value, detail = found
+    detail["own"] = [*detail.get("own", []), *(list(r) for r in own)]
+    write_state(connection, STATE_PREFIX + model.name, value, detail)
 
 
 def _remember(store: Store, model: Model, marks: Marks, revision: int, as_of_us: int,
