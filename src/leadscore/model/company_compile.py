@@ -14,7 +14,7 @@ from leadscore.diagnostics import did_you_mean
 from leadscore.model import criteria as c
 from leadscore.model.company import AGGREGATES, CompanyModel, ContactAggregate, ContactCount
 from leadscore.model.company_spec import CompaniesSpec, CompanyCriterionSpec, CompanyScoreSpec
-from leadscore.model.compile import combine
+from leadscore.model.criterion_compile import combine
 from leadscore.model.model import Rule, Score, Tier
 from leadscore.model.source import Path
 from leadscore.model.spec import CriterionSpec, ValueTest

@@ -5,7 +5,7 @@ contact's company. It belongs where `score:` does (lists, workflow triggers and 
 stage rules); in a scoring rule — or in a company rule's
 contact criteria — a company score, which reads contact scores, would make contact scores
 depend on themselves (LS194). An unknown company score name is LS195. The value and label
-tests are those of `score:` conditions (`CriteriaCompiler.score_condition`).
+tests are those of `score:` conditions (`CriterionCompiler.score_condition`).
 
 `{company_list: target-accounts}` holds when the contact's company is a member of that company
 list (`of: companies` in the lists file). Company lists live in the lists file, so the condition
@@ -20,7 +20,7 @@ from leadscore.diagnostics import did_you_mean
 from leadscore.model import criteria as c
 
 if TYPE_CHECKING:
-    from leadscore.model.compile import CriteriaCompiler
+    from leadscore.model.criterion_compile import CriterionCompiler
     from leadscore.model.source import Path
     from leadscore.model.spec import CriterionSpec
 
@@ -29,7 +29,7 @@ _OTHERS = {"where": "where", "since": "since", "until": "until", "count": "count
            "property": "property", "event": "event", "score": "score", "in_list": "list"}
 
 
-def company_score_criterion(compiler: CriteriaCompiler, spec: CriterionSpec, path: Path
+def company_score_criterion(compiler: CriterionCompiler, spec: CriterionSpec, path: Path
                             ) -> c.CompanyScoreCriterion | None:
     if compiler.scores is None or compiler.company_scores is None:
         compiler.error("LS194", "'company_score' conditions belong in lists, workflows and "
@@ -62,7 +62,7 @@ def company_score_criterion(compiler: CriteriaCompiler, spec: CriterionSpec, pat
 LIST_KEY = "company_list"
 
 
-def company_list_criterion(compiler: CriteriaCompiler, spec: CriterionSpec, path: Path
+def company_list_criterion(compiler: CriterionCompiler, spec: CriterionSpec, path: Path
                            ) -> c.CompanyListCriterion | None:
     if compiler.company_lists is None:
         compiler.error("LS199", "'company_list' conditions belong in lists and workflows, "

@@ -12,11 +12,11 @@ from leadscore.model import criteria as c
 from leadscore.model.model import Score
 
 if TYPE_CHECKING:
-    from leadscore.model.compile import CriteriaCompiler
+    from leadscore.model.criterion_compile import CriterionCompiler
     from leadscore.model.source import Path
 
 
-def label_range(compiler: CriteriaCompiler, name: str, score: Score, written: dict,
+def label_range(compiler: CriterionCompiler, name: str, score: Score, written: dict,
                 path: Path) -> c.ScoreCriterion | None:
     ordered = [t.label for t in score.thresholds]  # by their ranges, lowest first
     if len(written) != 1 or next(iter(written)) not in ("at_least", "at_most"):
