@@ -16,10 +16,10 @@ from leadscore.catalog import Catalog, PropertyType
 from leadscore.diagnostics import LeadscoreError, Location
 from leadscore.ingestion import load_mapping
 from leadscore.ingestion.contacts import CsvOptions, read_contact_rows
+from leadscore.ingestion.delimiters import parse_delimiter, sniff_delimiter
 from leadscore.ingestion.events import read_event_rows
 from leadscore.ingestion.mapping import parse_row_order
 from leadscore.ingestion.outcomes import read_outcomes
-from leadscore.ingestion.source import parse_delimiter, sniff_delimiter
 
 NOW = datetime(2026, 3, 1, tzinfo=UTC)
 DELIMITERS = [",", ";", "\t", "|"]

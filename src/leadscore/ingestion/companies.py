@@ -63,7 +63,7 @@ def _company_mapping(path: Path, options: CsvOptions | None) -> ContactMapping |
     that the contact import would name as contact properties (Company name, Number of
     Employees, …) get their company names (`companies.catalog.COMPANY_COLUMNS`)."""
     from leadscore.companies.catalog import COMPANY_COLUMNS
-    from leadscore.ingestion.source import sniff_delimiter
+    from leadscore.ingestion.delimiters import sniff_delimiter
 
     if path.suffix.lower() in (".jsonl", ".ndjson", ".json") or not path.is_file():
         return None

@@ -11,6 +11,7 @@ import yaml
 
 from leadscore.catalog import CoercionError, PropertyType, parse_datetime
 from leadscore.diagnostics import DiagnosticList, LeadscoreError, Location, did_you_mean
+from leadscore.ingestion.delimiters import parse_delimiter
 from leadscore.ingestion.mapping import (
     DATE_PARTS,
     FIELDS,
@@ -20,7 +21,7 @@ from leadscore.ingestion.mapping import (
     RowOrder,
     parse_row_order,
 )
-from leadscore.ingestion.source import IDENTIFIER, parse_delimiter, snake_case
+from leadscore.ingestion.source import IDENTIFIER, snake_case
 from leadscore.model.source import compose_yaml, read_source
 
 _KEYS = ("version", "contact_id", "email", "created_at", "updated_at", "columns", "null_values",

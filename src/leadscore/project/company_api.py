@@ -127,7 +127,7 @@ class CompanyOperations:
         from leadscore.ingestion import load_mapping
         from leadscore.ingestion.companies import import_companies
         from leadscore.ingestion.contacts import CsvOptions
-        from leadscore.ingestion.source import parse_delimiter
+        from leadscore.ingestion.delimiters import parse_delimiter
 
         model = model or self.model
         catalog = model.companies.catalog if model.companies is not None else CompanyCatalog()

@@ -265,8 +265,8 @@ class Project(AutomationOperations, CareOperations, ServiceOperations, SegmentOp
         `order_by_row` (START, STEP): created_at from the row order) or JSONL file."""
         from leadscore.ingestion import import_contacts, load_mapping
         from leadscore.ingestion.contacts import CsvOptions
+        from leadscore.ingestion.delimiters import parse_delimiter
         from leadscore.ingestion.mapping import parse_row_order
-        from leadscore.ingestion.source import parse_delimiter
         from leadscore.storage.schedule import mark_changed_due
 
         options = CsvOptions(
@@ -286,8 +286,8 @@ class Project(AutomationOperations, CareOperations, ServiceOperations, SegmentOp
                         delimiter: str | None = None) -> OutcomeImportReport:
         """Outcomes for backtests; opportunities and wins also move lifecycle stages."""
         from leadscore.ingestion import load_mapping
+        from leadscore.ingestion.delimiters import parse_delimiter
         from leadscore.ingestion.outcomes import import_outcomes
-        from leadscore.ingestion.source import parse_delimiter
         from leadscore.storage.schedule import mark_changed_due
 
         chosen = parse_delimiter(delimiter)
@@ -301,7 +301,7 @@ class Project(AutomationOperations, CareOperations, ServiceOperations, SegmentOp
                       on_conflict: str = "error", progress: Progress | None = None,
                       delimiter: str | None = None) -> ImportReport:
         from leadscore.ingestion import import_events
-        from leadscore.ingestion.source import parse_delimiter
+        from leadscore.ingestion.delimiters import parse_delimiter
         from leadscore.storage.schedule import mark_changed_due
 
         chosen = parse_delimiter(delimiter)
