@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 import pytest
 
 from leadscore.api.state import EventWriter, Served, _Slot
+from leadscore.diagnostics import LeadscoreError
 from leadscore.storage import event_ids, maintenance
 from leadscore.storage.segments import SegmentKind
 
@@ -87,6 +88,37 @@ def test_a_batch_that_cannot_be_stored_fails_alone(api, monkeypatch):
     with pytest.raises(RuntimeError, match="disk is full"):
         group[1].outcome()
     assert project.store.counts()["events"] >= 2
+
+
+def test_the_writer_reads_the_contacts_of_a_group_and_an_unknown_one_fails_its_batch(api):
+    project = api.project
+    writer = EventWriter(project, Served(None).lock)
+    told: list[_Slot] = []
+
+    def unread(events: list[dict], create: bool = False) -> _Slot:  # as the API hands it over
+        return _Slot(project.check_event_batch(events, create_contacts=create,
+                                               read_contacts=False), told.append)
+
+    group = [unread([_event("gc-known-1")]),
+             unread([_event("gc-known-2"), _event("gc-stranger", "gc-nobody")]),
+             unread([_event("gc-made", "gc-made-contact")], create=True)]
+    try:
+        writer._write(group)
+    finally:
+        writer.close()
+    assert len(told) == 3
+    assert group[0].outcome().inserted == 1
+    with pytest.raises(LeadscoreError) as caught:
+        group[1].outcome()
+    [mistake] = caught.value.diagnostics
+    assert (mistake.code, mistake.location.index, mistake.text) == ("LS219", 1, "gc-nobody")
+    assert group[2].outcome().contacts_created == 1
+    assert project.store.existing_contact_ids(["gc-nobody", "gc-made-contact"]) == {
+        "gc-made-contact"}
+    with project.store.read() as connection:  # the failed batch: none of its events
+        assert connection.exec_driver_sql(
+            "SELECT count(*) FROM events WHERE event_id IN ('gc-known-1', 'gc-known-2')"
+        ).scalar() == 1
 
 
 def test_ids_held_by_segments_are_found_from_memory(api):

@@ -67,10 +67,11 @@ def _stored(project: Project, ids: list[str]) -> dict:
 
 
 def _compare(project: Project, cache: SegmentRowCache, rng: random.Random,
-             everyone: list[str]) -> None:
+             everyone: list[str], also: tuple[str, ...] = ()) -> None:
     store = project.store
     for _ in range(6):
-        ids = sorted(set(rng.sample(everyone, rng.randint(1, min(40, len(everyone))))))
+        ids = sorted(set(rng.sample(everyone, rng.randint(1, min(40, len(everyone))))) | {
+            *also})
         until = NOW + timedelta(hours=rng.choice([-24 * 30, 0, 12, 24 * 3]))
         names = rng.choice([None, ["job_title", "lifecycle_stage"]])
         store._segment_rows = None
@@ -82,10 +83,15 @@ def _compare(project: Project, cache: SegmentRowCache, rng: random.Random,
         store._segment_rows = None
 
 
-def test_the_cache_reads_what_the_segments_hold(project: Project, tmp_path: Path) -> None:
+# 50 contacts kept: the segments (300 contacts) are too many to keep whole, contacts are
+# dropped and read again; 20,000: read whole at the first contact missing, and a contact
+# they do not hold (only in the tail) is known to have no rows there
+@pytest.mark.parametrize("kept", [50, 20_000])
+def test_the_cache_reads_what_the_segments_hold(project: Project, tmp_path: Path,
+                                               kept: int) -> None:
     rng = random.Random(3)
     store = project.store
-    store.keep_segment_rows(contacts=50)  # small: contacts are dropped and read again
+    store.keep_segment_rows(contacts=kept)
     cache = store.segment_rows()
     assert cache is not None
     maintenance.maintain(store, flush_rows=0)  # the import's rows into segments
@@ -95,6 +101,11 @@ def test_the_cache_reads_what_the_segments_hold(project: Project, tmp_path: Path
         assert store.segments.live(connection, SegmentKind.EVENTS)
     project.score(full=True)  # a score segment: the base
     _compare(project, cache, rng, everyone)
+    project.ingest_events([{"event_id": "new-1", "contact_id": "zz-new", "type": "page_view",
+                            "occurred_at": NOW.isoformat(), "attributes": {}}],
+                          create_contacts=True)  # a contact in the tail alone
+    project.automation.process_all(bulk=False)
+    _compare(project, cache, rng, everyone, also=("zz-new",))
 
     project.import_events(_events(tmp_path / "a.jsonl", everyone[:30], NOW, "a"))  # tails
     project.automation.process_all(bulk=False)  # scores stored in the table, newer
@@ -114,5 +125,9 @@ def test_the_cache_reads_what_the_segments_hold(project: Project, tmp_path: Path
     maintenance.compact_scores(project.store, most=0)
     _compare(project, cache, rng, everyone)
     assert cache.hits > hits and cache.misses > 0
-    assert all(len(kept) <= 50 for _, kept in cache._kept.values())
+    if kept == 50:
+        assert all(len(read.contacts) <= 50 and not read.whole
+                   for read in cache._kept.values())
+    else:
+        assert all(read.whole for read in cache._kept.values())
 

@@ -6,10 +6,13 @@
 - `call_unlocked`: work that is safe on any thread — reads made on the thread's own
   connection (`Store.read_raw`'s readers are per thread; `Store.read` takes a pooled one):
   the API key check and the checks of a batch.
-- `ingest_events`: a batch of events is checked on the event loop (a few indexed reads), then
+- `ingest_events`: a batch of events is checked on the event loop (no store read), then
   stored by `EventWriter` — group commit on a thread of its own, with a `Project` of its own
   (its own connections: no wait for the lock of the reads): every batch that arrived while
-  the previous transaction was being written goes into the next one. The request awaits the
+  the previous transaction was being written goes into the next one. Which contacts the
+  store has is read there too, once for the group (`settle_event_batches`): on PostgreSQL
+  that read was a round trip per request that held up the event loop; a batch naming a
+  contact the store does not have fails alone (LS219), as before. The request awaits the
   commit that stored its batch and is answered after it, as before; a batch that fails
   fails alone (a failed group is written again batch by batch). No pool thread is taken
   per request: handing each request to a pool thread and back cost more than storing it.
@@ -29,6 +32,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from fastapi import Request
 
 from leadscore.api.ratelimit import RateLimiter
+from leadscore.diagnostics import LeadscoreError
 
 if TYPE_CHECKING:
     from leadscore.project import Project
@@ -77,7 +81,8 @@ async def ingest_events(request: Request, items: list[dict[str, Any]],
     served = _served(request)
     assert served.project is not None and served.events is not None, \
         "an app made without a project serves no requests"
-    checked = served.project.check_event_batch(items, create_contacts=create_contacts)
+    checked = served.project.check_event_batch(items, create_contacts=create_contacts,
+                                               read_contacts=False)  # read by the writer
     return await served.events.store(checked)
 
 
@@ -182,6 +187,12 @@ class EventWriter:
 
     def _write(self, group: list[_Slot]) -> None:
         project, guard = self._project()
+        with guard:  # which contacts the store has: one read for the group
+            settled = project.settle_event_batches([slot.checked for slot in group])
+        group = [slot for slot, outcome in zip(group, settled, strict=True)
+                 if _settle(slot, outcome)]
+        if not group:
+            return
         try:
             with guard:
                 reports = project.store_event_batches([slot.checked for slot in group])
@@ -206,6 +217,16 @@ class EventWriter:
         if self._own is not None:
             self._own.close()
             self._own = None
+
+
+def _settle(slot: _Slot, outcome: CheckedEvents | LeadscoreError) -> bool:
+    """The batch with its contacts read (True: to be written), or its request told its
+    mistakes."""
+    if isinstance(outcome, LeadscoreError):
+        slot.finish(None, outcome)
+        return False
+    slot.checked = outcome
+    return True
 
 
 __all__ = ["EventWriter", "Served", "call", "call_unlocked", "ingest_events"]

@@ -13,7 +13,7 @@ import base64
 import hashlib
 import json
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -53,12 +53,17 @@ class IngestReport:
 
 @dataclass(frozen=True)
 class CheckedEvents:
-    """A batch of events that passed the checks (`check_event_batch`), ready to be stored."""
+    """A batch of events that passed the checks (`check_event_batch`), ready to be stored —
+    once `contacts_read`: which of its contacts the store has (and so which it creates) is
+    known (`settle_event_batches`)."""
 
     received: int
     events: list[EventInput]
     new_contacts: list[ContactInput]
     repeated: int
+    create_contacts: bool = False
+    indexes: tuple[int, ...] = ()  # each event's index in the request (for LS219)
+    contacts_read: bool = True
 
     @property
     def size(self) -> int:
@@ -67,6 +72,34 @@ class CheckedEvents:
     def report(self, inserted: int) -> IngestReport:
         return IngestReport(self.received, inserted, 0, len(self.events) - inserted,
                             self.repeated, len(self.new_contacts))
+
+
+def _settled(batch: CheckedEvents, existing: set[str]) -> CheckedEvents | LeadscoreError:
+    from leadscore.storage import ContactInput
+
+    missing = {e.contact_id for e in batch.events} - existing
+    if missing and not batch.create_contacts:
+        diagnostics = DiagnosticList(limit=1000)
+        for event, index in zip(batch.events, batch.indexes, strict=True):
+            if event.contact_id in missing:
+                diagnostics.error(
+                    "LS219", f"contact '{event.contact_id}' of this event is not in the "
+                             "store", Location(index=index, field="contact_id"),
+                    text=event.contact_id,
+                    hint="send the contact first (POST /v1/contacts), or send the events "
+                         "with \"create_contacts\": true")
+        try:
+            diagnostics.raise_if_errors()
+        except LeadscoreError as error:
+            return error
+    first: dict[str, datetime] = {}
+    for event in batch.events:
+        if event.contact_id in missing:
+            seen = first.get(event.contact_id)
+            first[event.contact_id] = min(seen, event.occurred_at) if seen \
+                else event.occurred_at
+    new = [ContactInput(cid, at, created_at=at) for cid, at in sorted(first.items())]
+    return replace(batch, new_contacts=new, contacts_read=True)
 
 
 @dataclass(frozen=True)
@@ -145,43 +178,40 @@ class ServiceOperations:
                                                new_contacts=checked.new_contacts)
         return checked.report(counts.inserted)
 
-    def check_event_batch(self, items: list[dict[str, Any]], *,
-                          create_contacts: bool = False) -> CheckedEvents:
+    def check_event_batch(self, items: list[dict[str, Any]], *, create_contacts: bool = False,
+                          read_contacts: bool = True) -> CheckedEvents:
         """The checks of `ingest_events`, nothing written: every mistake of the batch (LS2xx,
         placed by index), and the contacts it would create. Reads the store (which contacts
-        exist) on the calling thread's own connection."""
+        exist) on the calling thread's own connection — or, `read_contacts=False`, leaves
+        that to `settle_event_batches` (the API's event writer: one read for a group)."""
         from leadscore.ingestion.items import check_events
-        from leadscore.storage import ContactInput
 
         checked = check_events(items, catalog=self.model.catalog)
-        wanted = {e.contact_id for e in checked.items}
-        missing = wanted - self.store.existing_contact_ids(wanted)
-        new: list[ContactInput] = []
-        if missing and not create_contacts:
-            diagnostics = DiagnosticList(limit=1000)
-            for event, index in zip(checked.items, checked.indexes, strict=True):
-                if event.contact_id in missing:
-                    diagnostics.error(
-                        "LS219", f"contact '{event.contact_id}' of this event is not in the "
-                                 "store", Location(index=index, field="contact_id"),
-                        text=event.contact_id,
-                        hint="send the contact first (POST /v1/contacts), or send the events "
-                             "with \"create_contacts\": true")
-            diagnostics.raise_if_errors()
-        if missing:
-            first: dict[str, datetime] = {}
-            for event in checked.items:
-                if event.contact_id in missing:
-                    seen = first.get(event.contact_id)
-                    first[event.contact_id] = min(seen, event.occurred_at) if seen \
-                        else event.occurred_at
-            new = [ContactInput(cid, at, created_at=at) for cid, at in sorted(first.items())]
-        return CheckedEvents(len(items), list(checked.items), new, checked.repeated)
+        batch = CheckedEvents(len(items), list(checked.items), [], checked.repeated,
+                              create_contacts, tuple(checked.indexes), contacts_read=False)
+        if not read_contacts:
+            return batch
+        settled = self.settle_event_batches([batch])[0]
+        if isinstance(settled, LeadscoreError):
+            raise settled
+        return settled
+
+    def settle_event_batches(self, batches: list[CheckedEvents]
+                             ) -> list[CheckedEvents | LeadscoreError]:
+        """Which contacts of these checked batches the store has, in ONE read: each batch
+        with the contacts it creates, or its mistakes (LS219: a contact the store does not
+        have, without `create_contacts`)."""
+        wanted = {e.contact_id for batch in batches if not batch.contacts_read
+                  for e in batch.events}
+        existing = self.store.existing_contact_ids(wanted) if wanted else set()
+        return [batch if batch.contacts_read else _settled(batch, existing)
+                for batch in batches]
 
     def store_event_batches(self, batches: list[CheckedEvents], *,
                             now: datetime | None = None) -> list[IngestReport]:
         """Checked batches (`check_event_batch`) stored in ONE transaction — all of them or
         none — and each one's report; what `ingest_events` does for one."""
+        assert all(batch.contacts_read for batch in batches), "settle_event_batches first"
         stored = self.automation.ingest_event_batches(
             [(batch.events, batch.new_contacts) for batch in batches], now=now)
         return [batch.report(len(ids)) for batch, ids in zip(batches, stored, strict=True)]

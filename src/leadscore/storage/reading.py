@@ -114,11 +114,13 @@ class HistoryRows:
                       ) -> list[tuple[Any, ...]]:
         source = self.prefetched.get(kind)
         if source is None:
-            files = tuple(str(s.path) for s in self._live(kind))
+            live = self._live(kind)
+            files = tuple(str(s.path) for s in live)
             cache = segment_rows_of(self.connection)
             if (files and cache is not None and not batch.contiguous
                     and len(batch.ids) <= LARGEST_READ):
-                return self._kept_rows(cache, kind, files, columns, time_column, batch, names)
+                return self._kept_rows(cache, kind, files, sum(s.rows for s in live), columns,
+                                       time_column, batch, names)
             source = parquet_source(list(files), ", ".join(columns))
         if source is None:
             return []
@@ -135,26 +137,30 @@ class HistoryRows:
         return [tuple(row) for row in duck.execute(sql, [*params, self.until_us]).fetchall()]
 
     def _kept_rows(self, cache: SegmentRowCache, kind: str, files: tuple[str, ...],
-                   columns: Sequence[str], time_column: str, batch: Batch,
+                   rows: int, columns: Sequence[str], time_column: str, batch: Batch,
                    names: Sequence[str] | None) -> list[tuple[Any, ...]]:
         """`_segment_rows` through the process's cache of segment rows (`segment_rows`):
-        only contacts it does not hold are read from the files, at every time; the rows are
-        then cut at this read's moment."""
+        only contacts it does not hold are read from the files (or, small ones, the files
+        whole), at every time; the rows are then cut at this read's moment."""
         source = parquet_source(list(files), ", ".join(columns))
         name_filter = "" if names is None else \
             f" AND name IN ({', '.join(['?'] * len(names))})"
         duck = duck_of(self.connection)
 
-        def read(ids: list[str]) -> list[tuple[Any, ...]]:
-            low, high = min(ids), max(ids)
-            sql = (f"SELECT {', '.join(columns)} FROM {source} WHERE contact_id BETWEEN ? AND "
-                   f"? AND contact_id IN ({', '.join(['?'] * len(ids))}){name_filter} "
+        def read(ids: list[str] | None) -> list[tuple[Any, ...]]:
+            if ids is None:  # every contact's
+                where, params = "true", []
+            else:
+                where = (f"contact_id BETWEEN ? AND ? AND contact_id IN "
+                         f"({', '.join(['?'] * len(ids))})")
+                params = [min(ids), max(ids), *ids]
+            sql = (f"SELECT {', '.join(columns)} FROM {source} WHERE {where}{name_filter} "
                    f"ORDER BY contact_id, {time_column}, seq")
             return [tuple(row) for row in
-                    duck.execute(sql, [low, high, *ids, *(names or ())]).fetchall()]
+                    duck.execute(sql, [*params, *(names or ())]).fetchall()]
 
         what = (kind, tuple(columns), None if names is None else tuple(sorted(names)))
-        found = cache.rows(what, files, batch.ids, read)
+        found = cache.rows(what, files, batch.ids, read, rows)
         at = columns.index(time_column)
         until = self.until_us
         return [row for cid in batch.ids for row in found[cid] if row[at] <= until]

@@ -19,6 +19,7 @@ from sqlalchemy import Connection, select
 
 from leadscore.storage.automation_schema import contact_schedule
 from leadscore.storage.changes import contacts_changed_since, recorded_marks
+from leadscore.storage.codec import Codec
 from leadscore.storage.signals import announce_due
 
 if TYPE_CHECKING:
@@ -39,8 +40,6 @@ def make_due(connection: Connection, ids: Iterable[str] | None, moment: datetime
     """Make contacts due at `moment` (or keep an earlier due time); `ids=None`: every
     contact in the store."""
     dialect = connection.dialect.name
-    statement = _schedule_insert(dialect)
-    cs = contact_schedule.c
     if ids is None:
         source: Any = select(sa.column("contact_id")).select_from(sa.table("contacts"))
     else:
@@ -48,16 +47,13 @@ def make_due(connection: Connection, ids: Iterable[str] | None, moment: datetime
         if not chosen:
             return
         if len(chosen) <= FEW:
-            rows = [{"contact_id": cid, "due_at": moment, "reason": reason} for cid in chosen]
-            upsert = statement.on_conflict_do_update(
-                index_elements=["contact_id"],
-                set_={"due_at": earlier(dialect, cs.due_at, statement.excluded.due_at),
-                      "reason": statement.excluded.reason, "version": cs.version + 1})
-            connection.execute(upsert, rows)
+            _make_few_due(connection, chosen, moment, reason)
             announce_due(connection)
             return
         _stage_ids(connection, chosen)
         source = select(_IDS.c.contact_id)
+    cs = contact_schedule.c
+    statement = _schedule_insert(dialect)
     selected = select(source.subquery().c.contact_id,
                       sa.literal(moment, contact_schedule.c.due_at.type).label("due_at"),
                       sa.literal(reason, sa.Text).label("reason")).where(sa.true())
@@ -70,6 +66,29 @@ def make_due(connection: Connection, ids: Iterable[str] | None, moment: datetime
     if ids is not None:
         connection.execute(_IDS.delete())
     announce_due(connection)  # a waiting worker wakes at commit
+
+
+def _make_few_due(connection: Connection, ids: list[str], moment: datetime,
+                  reason: str) -> None:
+    """`make_due` for a few ids (sorted: row locks in one order), in one statement through
+    the driver: on every event group the API writes, building and compiling the SQLAlchemy
+    upsert cost more than the rest of the transaction's statements together (0.3 ms)."""
+    if connection.dialect.name == "sqlite":
+        due = Codec("sqlite").time_in(moment)
+        connection.exec_driver_sql(
+            f"INSERT INTO contact_schedule (contact_id, due_at, reason) VALUES (?, ?, ?) "
+            f"{_MADE_DUE.format(earlier='min')}", [(cid, due, reason) for cid in ids])
+        return
+    connection.exec_driver_sql(
+        "INSERT INTO contact_schedule (contact_id, due_at, reason) "
+        f"SELECT unnest(%s::text[]), %s, %s {_MADE_DUE.format(earlier='least')}",
+        (ids, moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC), reason))
+
+
+# a contact already due keeps the earlier moment; its version moves on (see write_schedule)
+_MADE_DUE = ("ON CONFLICT (contact_id) DO UPDATE SET "
+             "due_at = {earlier}(contact_schedule.due_at, excluded.due_at), "
+             "reason = excluded.reason, version = contact_schedule.version + 1")
 
 
 def _stage_ids(connection: Connection, ids: list[str]) -> None:

@@ -19,7 +19,6 @@ from __future__ import annotations
 import time
 from typing import Any
 
-import sqlalchemy as sa
 from sqlalchemy import Connection, Engine
 
 CHANNEL = "leadscore_due"
@@ -30,7 +29,7 @@ SQLITE_POLL = 0.005  # seconds between reads of data_version
 def announce_due(connection: Connection) -> None:
     """Within a write transaction that made contacts due: wake waiting workers at commit."""
     if connection.dialect.name == "postgresql":
-        connection.execute(sa.text(f"NOTIFY {CHANNEL}"))
+        connection.exec_driver_sql(f"NOTIFY {CHANNEL}")
 
 
 class ChangeWatcher:

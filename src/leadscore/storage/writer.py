@@ -386,17 +386,21 @@ class Writer:
                 return None
             files = tuple(str(s.path) for s in live)
 
-            def read(missing: list[str]) -> list[tuple[Any, ...]]:
+            def read(missing: list[str] | None) -> list[tuple[Any, ...]]:
                 view.only_tail_rows("scores", "WHERE 1 = 0", ())  # the segments alone
-                targets = view.register_columns([("contact_id", "VARCHAR", missing)])
                 picks = ", ".join(f"{quote_name(n)}, {quote_name(n + ':label')}"
                                   for n in names)
+                among = ""  # None: every contact's
+                if missing is not None:
+                    targets = view.register_columns([("contact_id", "VARCHAR", missing)])
+                    among = f" SEMI JOIN {targets} AS t ON t.contact_id = s.contact_id"
                 return [tuple(row) for row in view.duck.execute(
                     f"SELECT s.contact_id, {picks + ', ' if picks else ''}s.grade, s.version, "
-                    f"s.computed_us FROM {current_wide_sql(view, model, names)} AS s "
-                    f"SEMI JOIN {targets} AS t ON t.contact_id = s.contact_id").fetchall()]
+                    f"s.computed_us FROM {current_wide_sql(view, model, names)} AS s"
+                    f"{among}").fetchall()]
 
-            stored = cache.rows(("scores", model, tuple(names)), files, sorted(set(ids)), read)
+            stored = cache.rows(("scores", model, tuple(names)), files, sorted(set(ids)), read,
+                                sum(s.rows for s in live))
         table: dict[str, dict[str, tuple[Any, Any]]] = {}
         newest: dict[str, tuple[int, int | None]] = {}  # contact -> (computed, version)
         mark = self.codec.param()

@@ -5,6 +5,7 @@ after the commit."""
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
 
 from leadscore.api.models import ERRORS, ContactsIn, EventsIn, IngestOut, OutcomesIn
 from leadscore.api.security import scoped
@@ -21,11 +22,13 @@ def post_contacts(body: ContactsIn, request: Request) -> IngestOut:
 
 
 @router.post("/events", response_model=IngestOut, **scoped("ingest"))
-async def post_events(body: EventsIn, request: Request) -> IngestOut:
+async def post_events(body: EventsIn, request: Request) -> JSONResponse:
     """Append events; an event id already stored is a no-op, so a resent batch changes
     nothing. The contacts are made due for the worker at once."""
     report = await ingest_events(request, body.events, body.create_contacts)  # group commit
-    return IngestOut(**report.to_dict())
+    # IngestOut's fields, in its order: answered as they are, not validated again (the
+    # busiest route: FastAPI's check of what a route returns was 4 % of its time)
+    return JSONResponse(report.to_dict())
 
 
 @router.post("/outcomes", response_model=IngestOut, **scoped("ingest"))
