@@ -12,7 +12,7 @@ import sys
 import traceback
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -20,7 +20,9 @@ import typer
 from typer.core import TyperGroup
 from typer.main import get_command_name
 
+from leadscore.cli import setup
 from leadscore.cli.context import open_project, options, parse_moment
+from leadscore.cli.data import export_app, import_app
 from leadscore.cli.output import (
     Format,
     TextFormat,
@@ -31,10 +33,9 @@ from leadscore.cli.output import (
     print_rows,
     progress_bar,
 )
-from leadscore.diagnostics import Diagnostic, LeadscoreError, Location
+from leadscore.diagnostics import LeadscoreError, Location
 
 if TYPE_CHECKING:  # each command imports what it needs when it runs: the CLI starts fast
-    from leadscore.ingestion import ImportReport
     from leadscore.project import Project
 
 
@@ -67,10 +68,8 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
-import_app = typer.Typer(help="Import contacts or events from CSV or JSONL.",
-                         no_args_is_help=True)
+setup.register(app)  # first: init, generate and validate lead the command list
 app.add_typer(import_app, name="import")
-export_app = typer.Typer(help="Export the store's data.", no_args_is_help=True)
 app.add_typer(export_app, name="export")
 
 
@@ -111,184 +110,6 @@ def _moment(text: str | None, option: str) -> datetime | None:
                                     ) from None
 
 # --- commands -----------------------------------------------------------------------------
-
-@app.command()
-def init(
-    directory: Annotated[Path, typer.Argument(help="Folder to create.")] = Path("."),
-    force: Annotated[bool, typer.Option(help="Overwrite an existing project's files.")] = False,
-) -> None:
-    """Create a project folder with a realistic B2B example model."""
-    from leadscore.project.scaffold import init_project
-
-    written = init_project(directory, force=force)
-    console.print(f"Created a leadscore project in {directory}:")
-    for file in written:
-        console.print(f"  {file}")
-    console.print("Next: leadscore generate, leadscore import contacts/events, leadscore score")
-
-
-@app.command()
-def generate(
-    contacts: Annotated[int, typer.Option(min=1, help="Number of contacts.")] = 10_000,
-    events: Annotated[int, typer.Option(min=0, help="Number of events (about).")] = 200_000,
-    seed: Annotated[int, typer.Option(help="Random seed: same seed, same files.")] = 7,
-    out: Annotated[Path, typer.Option(help="Folder for the files.")] = Path("data"),
-    days: Annotated[int, typer.Option(min=1, help="Days of history.")] = 365,
-) -> None:
-    """Write synthetic contacts, events and outcomes (seeded, realistic B2B behaviour)."""
-    from leadscore import synthetic  # numpy is loaded only when generating
-
-
-    out.mkdir(parents=True, exist_ok=True)
-    data = synthetic.generate(contacts, events, seed=seed, now=datetime.now(UTC), days=days)
-    synthetic.write_contacts_csv(data, out / "contacts.csv")
-    synthetic.write_events_jsonl(data, out / "events.jsonl")
-    synthetic.write_feedback_csv(data, out / "feedback.csv")
-    synthetic.write_outcomes_csv(data, out / "outcomes.csv")
-    synthetic.write_companies_csv(data, out / "companies.csv")
-    console.print(f"Wrote {out / 'contacts.csv'}, {out / 'events.jsonl'}, "
-                  f"{out / 'feedback.csv'} (sales's verdicts, imported as contacts), "
-                  f"{out / 'outcomes.csv'} and {out / 'companies.csv'} (seed {seed}).")
-
-
-@app.command()
-def validate(
-    models: Annotated[list[Path] | None, typer.Argument(
-        help="Model files (default: the project's model).")] = None,
-    fmt: Annotated[TextFormat, typer.Option("--format")] = TextFormat.text,
-) -> None:
-    """Check model files; every mistake is reported with file:line:col and a hint."""
-    from leadscore.model import load_model
-
-    project = None if models else _project()
-    paths = models or [project.config.model_path]  # type: ignore[union-attr]
-    failures: list[Diagnostic] = []
-    report: list[dict[str, Any]] = []
-    for path in paths:
-        try:
-            model = load_model(path)
-        except LeadscoreError as exc:
-            failures.extend(exc.diagnostics)
-            continue
-        rules = sum(len(s.all_rules()) for s in model.scores.values())
-        report.append({"file": str(path), "model": model.name, "scores": list(model.scores),
-                       "rules": rules})
-    if project is not None and not failures:
-        failures.extend(_validate_automation(project, report))
-    if fmt is TextFormat.json:
-        print_json({"valid": report, "errors": [d.to_dict() for d in failures]})
-    else:
-        for item in report:
-            if "model" in item:
-                console.print(f"✓ {item['file']}: model {item['model']}, "
-                              f"{len(item['scores'])} scores ({', '.join(item['scores'])}), "
-                              f"{item['rules']} rules")
-            else:
-                console.print(f"✓ {item['file']}: {item['what']}")
-        if failures:
-            print_diagnostics(failures)
-    if failures:
-        raise typer.Exit(1)
-
-
-def _validate_automation(project: Project, report: list[dict[str, Any]]) -> list[Diagnostic]:
-    """The project's lists and workflows files and its delivery channels, checked too."""
-    try:
-        lists = project.lists
-        if project.config.lists_path:
-            what = f"{len(lists)} lists ({', '.join(x.name for x in lists)})"
-            if lists.company_lists:
-                what += (f"; {len(lists.company_lists)} of companies "
-                         f"({', '.join(lists.company_lists)})")
-            report.append({"file": str(project.config.lists_path), "what": what})
-        workflows = project.workflows(lists)
-        if project.config.workflows_path:
-            names = ", ".join(w.name for w in workflows)
-            report.append({"file": str(project.config.workflows_path),
-                           "what": f"{len(workflows)} workflows ({names})"})
-    except LeadscoreError as exc:
-        return list(exc.diagnostics)
-    return []
-
-
-Delimiter = Annotated[str | None, typer.Option(
-    help="The CSV file's delimiter: , ; | or tab (default: detected from the first lines).")]
-
-
-@import_app.command("contacts")
-def import_contacts(
-    file: Annotated[Path, typer.Argument(help="CSV (HubSpot export columns work) or JSONL.")],
-    mapping: Annotated[Path | None, typer.Option(
-        help="Column mapping file (YAML); see docs/import.md.")] = None,
-    delimiter: Delimiter = None,
-    order_by_row: Annotated[tuple[str, str] | None, typer.Option(
-        "--order-by-row", metavar="START STEP",
-        help="A file without dates: row N was created at START + (N-1) x STEP, e.g. "
-             "--order-by-row 2024-01-01 1h (its values are as of then).")] = None,
-) -> None:
-    """Import contacts and their properties; history is kept, re-imports change nothing."""
-    project = _project()
-    with progress_bar(f"Importing {file.name}") as progress:
-        report = project.import_contacts(file, mapping=mapping, progress=progress,
-                                         delimiter=delimiter, order_by_row=order_by_row)
-    console.print(_import_summary(file, report))
-
-
-@import_app.command("events")
-def import_events(
-    file: Annotated[Path, typer.Argument(help="CSV or JSONL events.")],
-    create_contacts: Annotated[bool, typer.Option(
-        help="Create contacts that are not in the store yet.")] = False,
-    on_conflict: Annotated[str, typer.Option(
-        help="An event id already stored with other content: 'error' (nothing is stored), "
-             "'keep' (the stored version stays) or 'replace' (the file's version replaces "
-             "it).")] = "error",
-    delimiter: Delimiter = None,
-) -> None:
-    """Import events; an event id already stored is skipped, so a resend counts once."""
-    project = _project()
-    with progress_bar(f"Importing {file.name}") as progress:
-        report = project.import_events(file, create_missing_contacts=create_contacts,
-                                       on_conflict=on_conflict, progress=progress,
-                                       delimiter=delimiter)
-    console.print(_import_summary(file, report, events=True))
-
-
-def _import_summary(file: Path, report: ImportReport, *, events: bool = False) -> str:
-    parts = [f"{report.rows:,} rows read", f"{report.inserted:,} new"]
-    if report.updated:
-        parts.append(f"{report.updated:,} updated")
-    if report.unchanged:
-        parts.append(f"{report.unchanged:,} " + ("already stored" if events else "unchanged"))
-    if report.duplicates:
-        parts.append(f"{report.duplicates:,} repeated in the file")
-    if report.contacts_created:
-        parts.append(f"{report.contacts_created:,} contacts created")
-    if report.conflicts_kept:
-        parts.append(f"{report.conflicts_kept:,} stored with other content, kept as stored")
-    if report.conflicts_replaced:
-        parts.append(f"{report.conflicts_replaced:,} stored with other content, replaced")
-    return f"Imported {file}: " + ", ".join(parts) + f" in {report.elapsed_seconds:.1f}s."
-
-
-@export_app.command("parquet")
-def export_parquet(
-    folder: Annotated[Path, typer.Argument(help="Folder for the files (made if missing).")],
-    only: Annotated[list[str] | None, typer.Option(
-        help="Only this table (repeatable): contacts, property_history, events, "
-             "scores.")] = None,
-    model: Annotated[Path | None, typer.Option(
-        help="The model whose scores and property types to use (default: the project's).")
-    ] = None,
-) -> None:
-    """Write contacts, property history, events and scores as Parquet files."""
-    project = _project(reading=True)
-    chosen = _model(project, model) if model else None
-    with progress_bar(f"Exporting to {folder}") as progress:
-        written = project.export_parquet(folder, tables=only, model=chosen, progress=progress)
-    for item in written:
-        console.print(f"Wrote {item.path}: {item.rows:,} rows")
-
 
 score_app = typer.Typer(invoke_without_command=True, no_args_is_help=False)
 app.add_typer(score_app, name="score")

@@ -315,7 +315,7 @@ def suggest(
 
 
 def register(app: typer.Typer) -> None:
-    from leadscore.cli.app import import_app
+    from leadscore.cli.data import import_app
 
     import_app.command("outcomes")(import_outcomes)
     app.command()(backtest)

@@ -13,7 +13,7 @@ from leadscore.cli.output import Format, TextFormat, console, err_console, print
 
 
 def register(app: typer.Typer) -> None:
-    from leadscore.cli.app import import_app
+    from leadscore.cli.data import import_app
 
     import_app.command("companies")(import_companies)
     app.command("companies")(companies)
@@ -30,11 +30,11 @@ def import_companies(
         help="The CSV file's delimiter: , ; | or tab (default: detected).")] = None,
 ) -> None:
     """Import companies and their properties; history is kept, re-imports change nothing."""
-    from leadscore.cli.app import _import_summary
+    from leadscore.cli.data import import_summary
 
     project = open_project()
     report = project.import_companies(file, mapping=mapping, delimiter=delimiter)
-    console.print(_import_summary(file, report).replace(" new", " new companies", 1),
+    console.print(import_summary(file, report).replace(" new", " new companies", 1),
                   markup=False)
 
 
