@@ -362,7 +362,7 @@ class Automation:
             contact.changed = False
             snap = contact.snap
             result = contact.result = contact.score(self.scorer)
-            snap.scores = {n: (s.value, s.label) for n, s in result.scores.items()}
+            snap.set_scores(result)
             self._move_stage(contact, result)
             members = self.lists.evaluate(snap)
             self._record_lists(contact, members, writes, report)
