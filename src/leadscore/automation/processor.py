@@ -333,7 +333,8 @@ class Automation:
             self._settle(connection, contact, writes, report)
             result = contact.result
             for name, score in result.scores.items():
-                score_rows.append(ScoreRecord(contact_id, name, score.value, score.label))
+                score_rows.append(ScoreRecord(contact_id, name, score.value, score.label,
+                                              score.scored))
             if result.grade is not None:
                 score_rows.append(ScoreRecord(contact_id, "grade", None, result.grade))
             self._save_triggers(contact, writes)

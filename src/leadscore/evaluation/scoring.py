@@ -356,9 +356,9 @@ class Scorer:
                 total = add_in_order(parts.values())
                 value = round2(clamp(total, score.min, score.max))
                 # a sum is unscored only when every part is
-                scored = any(results[name].scored for name in score.sum_of)
+                any_part = any(results[name].scored for name in score.sum_of)
                 results[score.name] = self._adjusted(
-                    ScoreResult(score, value, total, None, parts=parts, scored=scored), snap)
+                    ScoreResult(score, value, total, None, parts=parts, scored=any_part), snap)
                 continue
             rule_results: list[RuleResult] = []
             group_results: list[GroupResult] = []

@@ -517,5 +517,7 @@ def store_stats(store: Store, model: Model) -> dict[str, Any]:
         "labels": found["labels"],
         "grades": found["grades"],
         "scores": found["scores"],
+        # per score, the contacts it is unscored for (no rule applied, no ledger entry)
+        "unscored": found.get("unscored", {}),
         "model": model.name,
     }

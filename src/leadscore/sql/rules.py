@@ -1,8 +1,9 @@
 """A rule's points in SQL, as `evaluation.scoring` computes them: tiers pick one band,
 per-event rules add each event, decay shrinks points by the age of the event that earned them
 (rounded to 10⁻⁶; per-event sums in integer millionths), then the rule's own cap. A rule that
-does not apply adds 0; `applied` says whether it applied (what makes its score *scored*). With a schedule, each decaying rule that applies also gives the moment
-its points next change (`decay_moment`, as `evaluation.schedule`)."""
+does not apply adds 0; `applied` says whether it applied (what makes its score *scored*).
+With a schedule, each decaying rule that applies also gives the moment its points next
+change (`decay_moment`, as `evaluation.schedule`)."""
 
 from __future__ import annotations
 
