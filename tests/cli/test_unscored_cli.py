@@ -68,10 +68,10 @@ def test_a_contact_without_events_is_unscored_until_an_event_scores(cli):
     stats = cli("stats", "--format", "json").json()
     assert stats["unscored"] == {"fit": 0, "engagement": 1, "total": 0}
     members = cli("list", "members", "never-engaged", "--format", "json").json()
-    assert [m["contact_id"] for m in members] == ["ann"]
+    assert [m["contact"] for m in members] == ["ann"]
     # unscored compares as 0: the comparison holds too
     members = cli("list", "members", "engagement-at-most-zero", "--format", "json").json()
-    assert [m["contact_id"] for m in members] == ["ann"]
+    assert [m["contact"] for m in members] == ["ann"]
 
     (cli.cwd / "events.jsonl").write_text(json.dumps({
         "event_id": "v1", "contact_id": "ann", "type": "visit",
@@ -85,3 +85,20 @@ def test_a_contact_without_events_is_unscored_until_an_event_scores(cli):
     assert "unscored" not in cli("leads").out
     assert cli("list", "members", "never-engaged", "--format", "json").json() == []
     assert cli("stats", "--format", "json").json()["unscored"]["engagement"] == 0
+
+    # a ledger entry that changes nothing but applies makes the score scored at the same
+    # value: the stored flag follows (the stored value does not move)
+    (cli.cwd / "more.csv").write_text("contact_id,email,created_at,job_title\n"
+                                      "bob,bob@x.example,2026-01-01,\n")
+    cli("import", "contacts", "more.csv")
+    cli("process")
+
+    def bob() -> dict:
+        return next(x for x in cli("leads", "--format", "json").json()
+                    if x["contact_id"] == "bob")
+
+    assert bob()["scored"] == {"fit": False, "engagement": False, "total": False}
+    cli("ledger", "add", "bob", "engagement", "--change", "0", "--note", "looked at it")
+    cli("process")
+    assert bob()["scored"] == {"fit": False, "engagement": True, "total": True}
+    assert bob()["scores"] == {"fit": 0, "engagement": 0, "total": 0}
