@@ -277,7 +277,8 @@ def unscored_counts(view: DataView, model: str, scores: Sequence[str]) -> dict[s
     """Per score, how many contacts have it unscored (no rule applied, no ledger entry)."""
     if not scores:
         return {}
-    relation = scored_relation(view, model, scores)
+    relation = (current_wide_sql(view, model, scores) if view.embedded  # no stages needed
+                else scored_relation(view, model, scores))
     row = view.query("SELECT " + ", ".join(
         f"count(*) FILTER (WHERE {quote_name(n + SCORED)} = FALSE)" for n in scores)
         + f" FROM {relation} AS l")[0]
