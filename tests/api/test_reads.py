@@ -140,3 +140,21 @@ def test_cors_is_off_by_default(api):
     answer = api.client.options("/v1/leads", headers={
         "Origin": "https://example.com", "Access-Control-Request-Method": "GET"})
     assert "access-control-allow-origin" not in answer.headers
+
+
+def test_unscored_scores_keep_their_number_and_say_so(api):
+    """The example's `feedback` score has no rule that applies without sales feedback: it is
+    unscored for most contacts — 0 in `scores`, `scored: false` beside it, in the stored
+    leads (SQLite and PostgreSQL), the computed scores and the explanation alike."""
+    leads = api.get("/v1/leads", params={"limit": 100}, scope="read").json()["leads"]
+    unscored = [x for x in leads if x["scored"]["feedback"] is False]
+    scored = [x for x in leads if x["scored"]["fit"] is True]
+    assert unscored and scored
+    lead = unscored[0]
+    assert lead["scores"]["feedback"] == 0
+    scores = api.get(f"/v1/contacts/{lead['contact_id']}/scores", scope="read").json()
+    assert scores["scores"]["feedback"] == {"value": 0, "label": None, "scored": False}
+    assert scores["scores"]["fit"]["scored"] is True
+    explained = api.get(f"/v1/contacts/{lead['contact_id']}/explain").json()
+    assert explained["scores"]["feedback"]["scored"] is False
+    assert explained["scores"]["feedback"]["value"] == 0

@@ -366,10 +366,14 @@ def exclusion(draw) -> dict[str, Any]:
 
 @st.composite
 def score_condition(draw, labels: dict[str, list[str]]) -> dict[str, Any]:
-    """A condition on a computed score: its value, its label(s), or a label range
-    (`label: {at_least: …}` / `{at_most: …}`) — what stage rules combine."""
+    """A condition on a computed score: its value, its label(s), a label range
+    (`label: {at_least: …}` / `{at_most: …}`), or whether it is scored (`is_known` /
+    `is_unknown`) — what stage rules and lists combine."""
     name = draw(st.sampled_from(sorted(labels)))
-    form = draw(st.sampled_from(["value", "label", "labels", "at_least", "at_most"]))
+    form = draw(st.sampled_from(["value", "label", "labels", "at_least", "at_most", "known"]))
+    if form == "known":  # scored / unscored: the flag every engine computes
+        return {"score": name, draw(st.sampled_from(["is_known", "is_unknown"])):
+                draw(st.booleans())}
     if form == "value":
         op = draw(st.sampled_from(["at_least", "greater_than", "at_most", "equals"]))
         return {"score": name, op: draw(st.sampled_from([-10, 0, 2.5, 5, 10.01, 20, 35]))}
@@ -397,7 +401,8 @@ def stage_criteria(labels: dict[str, list[str]]) -> st.SearchStrategy[dict[str, 
 
 @st.composite
 def list_texts(draw) -> str:
-    """A lists file for a generated model: score and label conditions, `list:` conditions,
+    """A lists file for a generated model: score (value, scored) and label conditions, `list:`
+    conditions,
     property and event filters, exclusions."""
     lists = []
     for i in range(draw(st.integers(1, 3))):
@@ -406,6 +411,8 @@ def list_texts(draw) -> str:
             st.sampled_from(["at_least", "at_most"]).map(
                 lambda op: {"score": "total", "label": {op: "t0"}}),
             st.sampled_from(NUMBERS).map(lambda v: {"score": "one", "at_least": v}),
+            st.sampled_from(["one", "two", "total"]).map(
+                lambda name: {"score": name, "is_unknown": True}),
             property_criterion(), event_criterion()]
         if i > 0:
             group_options.append(st.just({"list": f"l{i - 1}"}))

@@ -25,7 +25,7 @@ def test_a_store_from_before_the_ledger_keeps_its_scores(tmp_path, store_url):
     assert before["feedback"]["value"] == -12
     with project.store.write() as writer:  # back to revision 0008: undo what 0009 and the
         # migrations after it added (the ledger; model versions; the web app's users;
-        # companies; company lists)
+        # companies; company lists; the scored flag)
         for table in ("score_ledger", "model_publishes", "model_versions", "web_settings",
                       "web_users", "company_members", "company_score_history",
                       "company_scores", "company_property_changes", "companies",
@@ -33,6 +33,7 @@ def test_a_store_from_before_the_ledger_keeps_its_scores(tmp_path, store_url):
             writer.connection.execute(sa.text(f"DROP TABLE {table}"))
         for table in ("scores", "score_history"):
             writer.connection.execute(sa.text(f"ALTER TABLE {table} DROP COLUMN version"))
+        writer.connection.execute(sa.text("ALTER TABLE scores DROP COLUMN scored"))  # 0014
         writer.connection.execute(sa.text("UPDATE alembic_version SET version_num = '0008'"))
     project.close()
 

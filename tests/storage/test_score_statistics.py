@@ -81,7 +81,11 @@ def _row_by_row(project: Project) -> dict:
         stages = {k: int(n) for k, n in view.query(
             f"SELECT stage, count(*) FROM {stage_relation(view)} AS s WHERE stage IS NOT NULL "
             "GROUP BY 1")}
-    return {"scores": spread, "labels": labels, "grades": grades, "stages": stages}
+        unscored = {name: int(view.query(
+            f"SELECT count(*) FROM {current} AS l "
+            f"WHERE {leads.quote_name(name + ':scored')} = FALSE")[0][0]) for name in names}
+    return {"scores": spread, "labels": labels, "grades": grades, "stages": stages,
+            "unscored": unscored}
 
 
 def _stats(project: Project) -> dict:

@@ -62,8 +62,8 @@ def _stored(project: Project, ids: list[str]) -> dict:
     names = sorted(project.model.scores)
     with project.store.write() as writer:
         found = writer._stored_scores(project.model.name, sorted(ids), names)
-        return {key: (pytest.approx(value), label, version)
-                for key, (value, label, version) in found.items()}
+        return {key: (pytest.approx(value), label, version, scored)
+                for key, (value, label, version, scored) in found.items()}
 
 
 def _compare(project: Project, cache: SegmentRowCache, rng: random.Random,

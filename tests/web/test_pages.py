@@ -186,3 +186,17 @@ def test_a_draft_shows_each_mistake_at_its_line_then_dry_runs(web):
     binary = marketer.client.post("/model/draft", data={"csrf": token},
                                   files={"upload": ("x.yaml", b"\xff\xfe\x00", "text/yaml")})
     assert binary.status_code == 422 and "is not UTF-8 text" in binary.text
+
+
+def test_an_unscored_score_reads_unscored_not_0(web):
+    """The example's `feedback` score is unscored without sales feedback: the contact page
+    says `unscored`, the leads table (narrow) shows `—` where it would show 0."""
+    lead = next(x for x in web.project.leads(limit=100) if "feedback" in x.unscored)
+    sales = web.browser("sales")
+    page = sales.get(f"/contacts/{lead.contact_id}")
+    block = page.text[page.text.index('id="score-feedback"'):]
+    assert "<h3>feedback: unscored" in block
+    leads = sales.get("/leads?size=100").text
+    row = leads[leads.index(f'/contacts/{lead.contact_id}"'):]
+    row = row[:row.index("</tr>")]
+    assert "unscored: no rule applied" in row

@@ -191,6 +191,9 @@ class ContactOut(BaseModel):
 class ScoreValue(BaseModel):
     value: float | None
     label: str | None
+    scored: bool = Field(True, description="false: unscored — no rule of the score applied "
+                                           "and no ledger entry applies (a sum: none of its "
+                                           "parts is scored); `value` is then 0, as before.")
 
 
 class ScoresOut(BaseModel):
@@ -306,6 +309,10 @@ class LeadOut(BaseModel):
     contact_id: str
     email: str | None
     scores: dict[str, float | None]
+    scored: dict[str, bool] = Field(
+        default_factory=dict, description="Per score, false when it is unscored (no rule "
+                                          "applied, no ledger entry; its value in `scores` "
+                                          "is then 0).")
     labels: dict[str, str | None]
     grade: str | None
     stage: str | None

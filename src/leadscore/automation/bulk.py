@@ -316,7 +316,8 @@ def _write_scores(automation: Automation, writer: Any, settled: pa.Table, ids: l
     for name in model.scores:
         values = settled.column(name).to_pylist()
         labels = settled.column(f"{name}:label").to_pylist()
-        records += map(ScoreRecord, ids, [name] * len(ids), values, labels)
+        scored = settled.column(f"{name}:scored").to_pylist()
+        records += map(ScoreRecord, ids, [name] * len(ids), values, labels, scored)
     if "grade" in settled.column_names:
         records += [ScoreRecord(cid, "grade", None, grade) for cid, grade
                     in zip(ids, settled.column("grade").to_pylist(), strict=True)

@@ -43,7 +43,7 @@ class StepEffects:
     def snapshot(self) -> ContactSnapshot:
         snap = self.contact.snap
         result = self.contact.score(self.automation.scorer)
-        snap.scores = {n: (s.value, s.label) for n, s in result.scores.items()}
+        snap.set_scores(result)
         return snap
 
     def top_reasons(self) -> list[dict[str, Any]]:

@@ -333,7 +333,8 @@ class Automation:
             self._settle(connection, contact, writes, report)
             result = contact.result
             for name, score in result.scores.items():
-                score_rows.append(ScoreRecord(contact_id, name, score.value, score.label))
+                score_rows.append(ScoreRecord(contact_id, name, score.value, score.label,
+                                              score.scored))
             if result.grade is not None:
                 score_rows.append(ScoreRecord(contact_id, "grade", None, result.grade))
             self._save_triggers(contact, writes)
@@ -362,7 +363,7 @@ class Automation:
             contact.changed = False
             snap = contact.snap
             result = contact.result = contact.score(self.scorer)
-            snap.scores = {n: (s.value, s.label) for n, s in result.scores.items()}
+            snap.set_scores(result)
             self._move_stage(contact, result)
             members = self.lists.evaluate(snap)
             self._record_lists(contact, members, writes, report)

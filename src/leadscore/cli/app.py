@@ -226,11 +226,15 @@ def _say_which_model(project: Project) -> None:
 
 
 def _scored(result, name: str) -> str:
+    from leadscore.cli.output import score_text
+
     if hasattr(result, "values"):  # a compiled engine's row
         value, label = result.values.get(name), result.labels.get(name)
+        scored = name not in result.unscored
     else:  # the Python evaluator's ContactScores
-        value, label = result.scores[name].value, result.scores[name].label
-    return ("" if value is None else f"{value:g}") + (f" {label}" if label else "")
+        found = result.scores[name]
+        value, label, scored = found.value, found.label, found.scored
+    return score_text(value, label, scored)
 
 
 @app.command()
@@ -296,6 +300,7 @@ def leads(
 ) -> None:
     """Scored contacts, best first, with filters (and the primary score's probability of
     converting when the model carries a calibration)."""
+    from leadscore.cli.output import score_text
     from leadscore.model.model import percent
 
     project = _project(reading=True)
@@ -325,9 +330,8 @@ def leads(
             label_text = lead.labels.get(name)
             if fmt is Format.csv:
                 cells.append(value)
-            else:
-                cells.append("" if value is None else f"{value:g}"
-                             + (f" {label_text}" if label_text else ""))
+            else:  # "unscored" for a score no rule gave a value (CSV keeps the number)
+                cells.append(score_text(value, label_text, name not in lead.unscored))
         if calibrated:
             cells.append(lead.probability if fmt is Format.csv or lead.probability is None
                          else percent(lead.probability))
@@ -362,7 +366,10 @@ def stats(fmt: Annotated[TextFormat, typer.Option("--format")] = TextFormat.text
              ", ".join(f"{k} {v:,}" for k, v in sorted(data["labels"].get(name, {}).items()))]
             for name, d in data["scores"].items()]
     if dist:
-        print_rows(["score", "min", "median", "p90", "max", "mean", "labels"], dist,
+        unscored = data.get("unscored", {})
+        for row in dist:
+            row.insert(6, unscored.get(row[0], 0))
+        print_rows(["score", "min", "median", "p90", "max", "mean", "unscored", "labels"], dist,
                    Format.table, title="Scores")
     if data["grades"]:
         grades = ", ".join(f"{g} {n:,}" for g, n in sorted(data["grades"].items()))

@@ -66,6 +66,16 @@ def _finite(value: Any) -> Any:
     return value
 
 
+UNSCORED = "unscored"  # what text and tables show for a score no rule gave a value
+
+
+def score_text(value: float | None, label: str | None = None, scored: bool = True) -> str:
+    """A score as text: its value (or "unscored" — no rule applied, no ledger entry; its
+    value is 0 — so that it is not read as a 0 that rules gave) and its label."""
+    shown = UNSCORED if not scored else "" if value is None else f"{value:g}"
+    return shown + (f" {label}" if label else "")
+
+
 def print_rows(headers: list[str], rows: list[list[Any]], fmt: Format, *,
                title: str | None = None) -> None:
     if fmt is Format.json:

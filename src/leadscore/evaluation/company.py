@@ -30,6 +30,8 @@ class Member:
     scores: dict[str, tuple[float | None, str | None]] = field(default_factory=dict)
     as_of_us: int = 0
     lists: frozenset[str] = frozenset()
+    # company runs read the stored values alone: `is_known` there is "has a stored value"
+    unscored: frozenset[str] = frozenset()
 
 
 @dataclass

@@ -62,7 +62,7 @@ class Explanation:
                  + (f" version {self.model.published}" if self.model.published else "")
                  + f", as of {self.as_of:%Y-%m-%d %H:%M} UTC"]
         summary = ", ".join(
-            f"{name} {s.value:g}" + (f" ({s.label})" if s.label else "")
+            f"{name} {_shown(s)}" + (f" ({s.label})" if s.label else "")
             for name, s in self.result.scores.items())
         lines.append(f"  {summary}")
         for name, s in self.result.scores.items():
@@ -138,8 +138,18 @@ def explain_snapshot(model: Model, snapshot: ContactSnapshot, *, scorer: Scorer 
                        excluded_events(model, snapshot))
 
 
+UNSCORED = "unscored"  # shown instead of the value 0 of a score no rule gave a value
+
+
+def _shown(score: ScoreResult) -> str:
+    """The value as text: "unscored" when no rule applied and no ledger entry applies."""
+    return f"{score.value:g}" if score.scored else UNSCORED
+
+
 def _render_score(name: str, score: ScoreResult, as_of: float, only_matched: bool) -> list[str]:
-    head = f"{name}: {score.value:g}"
+    head = f"{name}: {_shown(score)}"
+    if not score.scored:
+        head += f" (no rule applied; counts as {score.value:g})"
     if score.label:
         head += f"  [{score.label} {score.threshold.describe()}]"  # type: ignore[union-attr]
     calibration = score.score.probability
@@ -223,6 +233,7 @@ def _render_reason(reason: Reason, indent: str) -> list[str]:
 def _score_dict(score: ScoreResult) -> dict[str, Any]:
     out: dict[str, Any] = {
         "value": score.value,
+        "scored": score.scored,  # False: no rule applied, no ledger entry (value 0)
         "label": score.label,
         "uncapped": round6(score.total),
         "threshold": score.threshold.describe() if score.threshold else None,

@@ -369,10 +369,20 @@ class ScoreMatcher:
     def stored(self, snap: ContactSnapshot) -> tuple[Any, str | None]:
         return snap.scores.get(self.node.score, (None, None))
 
+    def known(self, snap: ContactSnapshot, value: Any) -> bool:
+        """Whether the score has a value for `is_known` / `is_unknown`: it is computed and
+        scored (an unscored score's value is 0, and compares as 0)."""
+        return value is not None and self.node.score not in snap.unscored
+
     def holds(self, snap: ContactSnapshot) -> bool:
         value, label = self.stored(snap)
-        if self.node.labels is not None:
-            return label is not None and label.lower() in self.node.labels
+        node = self.node
+        if node.labels is not None:
+            return label is not None and label.lower() in node.labels
+        test = node.test
+        if test is not None and test.op in ("is_known", "is_unknown"):
+            present = test.expected if test.op == "is_known" else not test.expected
+            return self.known(snap, value) == present
         return self.run is not None and self.run(value, snap.as_of_us)
 
     def evidence(self, snap: ContactSnapshot, memo: dict) -> Evidence:
@@ -381,7 +391,9 @@ class ScoreMatcher:
     def explain(self, snap: ContactSnapshot, memo: dict) -> Reason:
         value, label = self.stored(snap)
         matched = self.holds(snap)
-        shown = "not scored" if value is None else f"{value:g}" + (f" ({label})" if label else "")
+        shown = ("not scored" if value is None
+                 else "unscored" if not self.known(snap, value)
+                 else f"{value:g}" + (f" ({label})" if label else ""))
         if self.node.labels is not None:
             wanted = "label " + (self.node.labels_written
                                  or " or ".join(sorted(self.node.labels)))
@@ -401,6 +413,9 @@ class CompanyScoreMatcher(ScoreMatcher):
 
     def stored(self, snap: ContactSnapshot) -> tuple[Any, str | None]:
         return snap.company_scores.get(self.node.score, (None, None))
+
+    def known(self, snap: ContactSnapshot, value: Any) -> bool:
+        return value is not None
 
 
 class ListMatcher:

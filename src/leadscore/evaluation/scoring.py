@@ -89,6 +89,10 @@ class ScoreResult:
     parts: dict[str, float] = field(default_factory=dict)  # for sum scores
     model_value: float | None = None  # before the ledger, when ledger entries apply
     ledger: list[Any] = field(default_factory=list)  # the ledger entries that count
+    # False: *unscored* — no rule of the score applied and no ledger entry applies (a sum:
+    # none of its parts is scored); the value is then 0, as before, and `scored` tells it
+    # apart from a 0 that rules gave
+    scored: bool = True
 
     @property
     def name(self) -> str:
@@ -115,10 +119,20 @@ class ContactScores:
     def value(self, score: str) -> float:
         return self.scores[score].value
 
+    def context(self) -> dict[str, tuple[float, str | None]]:
+        """score → (value, label): what `score:` conditions read (`ContactSnapshot.scores`);
+        `unscored()` goes beside it (`ContactSnapshot.unscored`)."""
+        return {n: (s.value, s.label) for n, s in self.scores.items()}
+
+    def unscored(self) -> frozenset[str]:
+        """The scores no rule and no ledger entry gave a value (see `ScoreResult.scored`)."""
+        return frozenset(n for n, s in self.scores.items() if not s.scored)
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "contact_id": self.contact_id,
-            "scores": {n: {"value": s.value, "label": s.label} for n, s in self.scores.items()},
+            "scores": {n: {"value": s.value, "label": s.label, "scored": s.scored}
+                       for n, s in self.scores.items()},
             "grade": self.grade,
             "grade_label": self.grade_label,
             "stage": self.stage,
@@ -341,15 +355,19 @@ class Scorer:
                 parts = {name: results[name].value for name in score.sum_of}
                 total = add_in_order(parts.values())
                 value = round2(clamp(total, score.min, score.max))
+                # a sum is unscored only when every part is
+                any_part = any(results[name].scored for name in score.sum_of)
                 results[score.name] = self._adjusted(
-                    ScoreResult(score, value, total, None, parts=parts), snap)
+                    ScoreResult(score, value, total, None, parts=parts, scored=any_part), snap)
                 continue
             rule_results: list[RuleResult] = []
             group_results: list[GroupResult] = []
             total = 0.0
+            applied = False  # whether any rule applied: the score is scored
             for rule in rules:
                 outcome = rule.apply(snap, memo)
                 if outcome is not None:
+                    applied = True
                     total += rule.cap(outcome[1]) if rule.capped else outcome[1]
                 if detail:
                     rule_results.append(rule.result(snap, memo, outcome, explain))
@@ -359,6 +377,7 @@ class Scorer:
                 for rule in compiled:
                     outcome = rule.apply(snap, memo)
                     if outcome is not None:
+                        applied = True
                         group_total += rule.cap(outcome[1]) if rule.capped else outcome[1]
                     if detail:
                         in_group.append(rule.result(snap, memo, outcome, explain))
@@ -368,7 +387,8 @@ class Scorer:
                 total += group_final
             value = round2(clamp(total, score.min, score.max))
             results[score.name] = self._adjusted(
-                ScoreResult(score, value, total, None, rule_results, group_results), snap)
+                ScoreResult(score, value, total, None, rule_results, group_results,
+                            scored=applied), snap)
         scored = ContactScores(snap.contact_id, snap.as_of, results,
                                 decaying=memo.get(DECAYING, []))
         if self._grade is not None:
@@ -391,6 +411,7 @@ class Scorer:
                 result.model_value = result.value
                 result.value = ledger_rules.adjust(result.value, entries)
                 result.ledger = ledger_rules.in_effect(entries)
+                result.scored = True  # a ledger entry that applies gives the score a value
         result.threshold = result.score.label_for(result.value)
         return result
 

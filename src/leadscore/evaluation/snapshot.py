@@ -53,7 +53,7 @@ EMPTY_SERIES = EventSeries()
 
 class ContactSnapshot:
     __slots__ = ("contact_id", "as_of", "as_of_us", "created_at", "properties", "changes",
-                 "events", "ledger", "scores", "lists", "company_scores")
+                 "events", "ledger", "scores", "unscored", "lists", "company_scores")
 
     def __init__(self, contact_id: str, as_of: float, created_at: float | None,
                  properties: dict[str, Any], changes: dict[str, list[float]],
@@ -71,6 +71,9 @@ class ContactSnapshot:
         self.ledger = ledger
         # computed context for lists, workflows and stage rules (never for scoring rules):
         self.scores: dict[str, tuple[float, str | None]] = {}  # score → (value, label)
+        # the scores of `scores` that are unscored (`ScoreResult.scored`): their value is 0,
+        # `is_known` / `is_unknown` on them read this
+        self.unscored: frozenset[str] = frozenset()
         self.lists: set[str] = set()  # lists the contact is a member of
         # its company's stored scores: company score → (value or None, label)
         self.company_scores: dict[str, tuple[float | None, str | None]] = {}
@@ -121,15 +124,23 @@ class ContactSnapshot:
         """Fast path for loaders that already hold sorted data up to `as_of` (no copies)."""
         return cls(contact_id, as_of, created_at, properties, changes, events, ledger)
 
-    def with_scores(self, scores: dict[str, tuple[float, str | None]]) -> ContactSnapshot:
-        """The same contact with `scores` as its computed context (score → (value, label)),
-        sharing the data: stage rules read a contact's scores without changing the input."""
+    def with_scores(self, scores: dict[str, tuple[float, str | None]],
+                    unscored: frozenset[str] = frozenset()) -> ContactSnapshot:
+        """The same contact with `scores` as its computed context (score → (value, label);
+        `unscored`: those of them no rule or ledger entry gave a value), sharing the data:
+        stage rules read a contact's scores without changing the input."""
         found = ContactSnapshot(self.contact_id, self.as_of, self.created_at, self.properties,
                                 self.changes, self.events, self.ledger)
         found.scores = scores
+        found.unscored = unscored
         found.lists = self.lists
         found.company_scores = self.company_scores
         return found
+
+    def set_scores(self, result: Any) -> None:
+        """Take the computed context of `result` (`evaluation.scoring.ContactScores`)."""
+        self.scores = result.context()
+        self.unscored = result.unscored()
 
     def as_of_datetime(self) -> datetime:
         return datetime.fromtimestamp(self.as_of, tz=UTC)

@@ -57,7 +57,7 @@ class StageRules:
         memo: dict = {}
         target: StageTarget | None = None
         if self.reads_scores:  # `{score: fit, label: …}` in an exclusion or a qualification
-            snap = snap.with_scores({n: (s.value, s.label) for n, s in result.scores.items()})
+            snap = snap.with_scores(result.context(), result.unscored())
         if not any(m.evidence(snap, memo) is not None for m in self.excluded):
             if self.qualify:
                 stage = next((stage for stage, m in self.qualify
@@ -83,7 +83,7 @@ class StageRules:
         """The reason tree of the criterion that qualifies for `stage` (for `explain`): each
         condition with what it saw — a score's value and label, a property, events."""
         if self.reads_scores:
-            snap = snap.with_scores({n: (s.value, s.label) for n, s in result.scores.items()})
+            snap = snap.with_scores(result.context(), result.unscored())
         matcher = next((m for name, m in self.qualify if name == stage), None)
         return matcher.explain(snap, {}) if matcher is not None else None
 

@@ -400,7 +400,7 @@ class Project(AutomationOperations, CareOperations, ServiceOperations, SegmentOp
             raise LeadscoreError.single("LS310", f"no contact '{contact_id}' in the store at "
                                         f"{moment:%Y-%m-%d %H:%M}", Location(field="contact"))
         result = Scorer(self.model).score(found)
-        found.scores = {n: (s.value, s.label) for n, s in result.scores.items()}
+        found.set_scores(result)
         companies = self.model.companies
         if companies is not None:  # for `company_score:` conditions: its company's scores
             from leadscore.automation.company_context import attach_company_scores
@@ -517,5 +517,7 @@ def store_stats(store: Store, model: Model) -> dict[str, Any]:
         "labels": found["labels"],
         "grades": found["grades"],
         "scores": found["scores"],
+        # per score, the contacts it is unscored for (no rule applied, no ledger entry)
+        "unscored": found.get("unscored", {}),
         "model": model.name,
     }

@@ -31,7 +31,7 @@ from leadscore.catalog import PropertyType
 from leadscore.catalog.forms import to_micros
 from leadscore.diagnostics import LeadscoreError, Location
 from leadscore.model import Model
-from leadscore.scoring.runs import ScoredContact, ScoreRun
+from leadscore.scoring.runs import ScoredContact, ScoreRun, unscored_of
 from leadscore.storage.bulk import Staging, staging
 from leadscore.storage.duck import (
     attribute_sql,
@@ -114,7 +114,8 @@ def score_files(model: Model, *, events: Path | None, contacts: Path | None,
             run.results = [ScoredContact(
                 row["contact_id"], {n: _number(row.get(n)) for n in model.scores},
                 {n: row.get(f"{n}:label") for n in model.scores}, row.get("grade"),
-                row.get("grade_label"), row.get("stage_target"), row.get("stage_target"))
+                row.get("grade_label"), row.get("stage_target"), row.get("stage_target"),
+                unscored_of(row, model))
                 for row in top]
     finally:
         duck.close()

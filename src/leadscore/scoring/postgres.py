@@ -18,7 +18,7 @@ from typing import Any
 
 from leadscore.catalog.forms import ATTRIBUTE_OFFSET, ATTRIBUTE_TIME, to_micros
 from leadscore.model import Model
-from leadscore.scoring.runs import STATE_PREFIX, ScoredContact, ScoreRun
+from leadscore.scoring.runs import STATE_PREFIX, ScoredContact, ScoreRun, unscored_of
 from leadscore.storage import Store
 from leadscore.storage.changes import Marks, contacts_changed_since, recorded_marks
 from leadscore.storage.duck import quote_name, quote_text
@@ -182,7 +182,7 @@ def _results(cursor: Any, model: Model) -> list[ScoredContact]:
             data["contact_id"], {n: data.get(n) for n in model.scores},
             {n: data.get(f"{n}:label") for n in model.scores}, data.get("grade"),
             data.get("grade_label"), data.get("stage_target"),
-            data.get("stage_target")))
+            data.get("stage_target"), unscored_of(data, model)))
     return found
 
 
@@ -196,11 +196,11 @@ def _store(cursor: Any, model: Model, as_of_us: int, computed_us: int
     for name in model.scores:
         parts.append(f"SELECT contact_id, {quote_text(name)} AS score, "
                      f"{quote_name(name)}::double precision AS value, "
-                     f"{quote_name(name + ':label')}::text AS label, next_change_us "
-                     f"FROM ls_results")
+                     f"{quote_name(name + ':label')}::text AS label, next_change_us, "
+                     f"{quote_name(name + ':scored')}::boolean AS scored FROM ls_results")
     if model.grade is not None:
         parts.append("SELECT contact_id, 'grade', NULL::double precision, grade::text, "
-                     "next_change_us FROM ls_results")
+                     "next_change_us, NULL::boolean FROM ls_results")
     cursor.execute("CREATE TEMPORARY TABLE ls_new_scores ON COMMIT DROP AS "
                    + " UNION ALL ".join(parts))
     cursor.execute(
@@ -215,12 +215,13 @@ def _store(cursor: Any, model: Model, as_of_us: int, computed_us: int
     changed = cursor.rowcount
     cursor.execute(
         f"INSERT INTO scores (contact_id, model, score, value, label, computed_us, as_of_us, "
-        f"next_change_us, version) SELECT contact_id, {name_literal}, score, value, label, "
-        f"{computed_us}, {as_of_us}, next_change_us, {version} FROM ls_new_scores "
+        f"next_change_us, version, scored) SELECT contact_id, {name_literal}, score, value, "
+        f"label, {computed_us}, {as_of_us}, next_change_us, {version}, scored "
+        f"FROM ls_new_scores "
         f"ON CONFLICT (contact_id, model, score) DO UPDATE SET value = excluded.value, "
         f"label = excluded.label, computed_us = excluded.computed_us, "
         f"as_of_us = excluded.as_of_us, next_change_us = excluded.next_change_us, "
-        f"version = excluded.version")
+        f"version = excluded.version, scored = excluded.scored")
     current = ("(SELECT DISTINCT ON (contact_id) contact_id, v_text AS stage FROM "
                f"property_changes WHERE name = '{LIFECYCLE}' "
                "ORDER BY contact_id, changed_us DESC, seq DESC)")

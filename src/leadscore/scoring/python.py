@@ -48,7 +48,8 @@ def score_store_python(store: Store, model: Model, *, as_of: datetime | None = N
             progress(run.contacts, total)
         for name, score in result.scores.items():
             run.labels[name][score.label or "—"] += 1
-            records.append(ScoreRecord(snap.contact_id, name, score.value, score.label))
+            records.append(ScoreRecord(snap.contact_id, name, score.value, score.label,
+                                       score.scored))
         if result.grade is not None:
             records.append(ScoreRecord(snap.contact_id, "grade", None, result.grade))
         if keep_results:
@@ -57,7 +58,7 @@ def score_store_python(store: Store, model: Model, *, as_of: datetime | None = N
             run.results.append(ScoredContact(
                 snap.contact_id, {n: s.value for n, s in result.scores.items()},
                 {n: s.label for n, s in result.scores.items()}, result.grade,
-                result.grade_label, stage, stage))
+                result.grade_label, stage, stage, result.unscored()))
         if write:
             previous = current.get(snap.contact_id)
             found = rules.move(snap, result, previous)

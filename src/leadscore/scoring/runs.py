@@ -48,6 +48,8 @@ class ScoredContact:
     # criteria or else thresholds) — the one rule every command and answer reports
     stage: str | None = None
     stage_target: str | None = None  # the same (kept for callers that name it so)
+    # the scores no rule and no ledger entry gave a value (value 0: see docs/model.md)
+    unscored: frozenset[str] = frozenset()
 
     def value(self, score: str) -> float:
         found = self.values.get(score)
@@ -55,7 +57,8 @@ class ScoredContact:
 
     def to_dict(self) -> dict[str, Any]:
         return {"contact_id": self.contact_id,
-                "scores": {n: {"value": v, "label": self.labels.get(n)}
+                "scores": {n: {"value": v, "label": self.labels.get(n),
+                               "scored": n not in self.unscored}
                            for n, v in self.values.items()},
                 "grade": self.grade, "grade_label": self.grade_label, "stage": self.stage}
 
@@ -234,6 +237,11 @@ def _events(view: DataView) -> int:
     return total
 
 
+def unscored_of(row: dict[str, Any], model: Model) -> frozenset[str]:
+    """The unscored scores of a result row (`"<score>:scored"` FALSE)."""
+    return frozenset(n for n in model.scores if row.get(f"{n}:scored") is False)
+
+
 def _results(duck: Any, results: str, model: Model) -> list[ScoredContact]:
     from leadscore.storage.duck import record_batches
 
@@ -243,7 +251,8 @@ def _results(duck: Any, results: str, model: Model) -> list[ScoredContact]:
             found.append(ScoredContact(
                 row["contact_id"], {n: row.get(n) for n in model.scores},
                 {n: row.get(f"{n}:label") for n in model.scores}, row.get("grade"),
-                row.get("grade_label"), row.get("stage_target"), row.get("stage_target")))
+                row.get("grade_label"), row.get("stage_target"), row.get("stage_target"),
+                unscored_of(row, model)))
     return found
 
 

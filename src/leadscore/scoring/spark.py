@@ -24,7 +24,7 @@ from leadscore.catalog import PropertyType
 from leadscore.catalog.forms import ATTRIBUTE_TIME, to_micros
 from leadscore.diagnostics import LeadscoreError, Location
 from leadscore.model import Model
-from leadscore.scoring.runs import ScoredContact, ScoreRun
+from leadscore.scoring.runs import ScoredContact, ScoreRun, unscored_of
 from leadscore.storage import Store
 
 DEFAULT_MASTER = "local[2]"
@@ -202,7 +202,7 @@ def _scored(row: dict[str, Any], model: Model) -> ScoredContact:
     return ScoredContact(row["contact_id"], {n: row.get(n) for n in model.scores},
                          {n: row.get(f"{n}:label") for n in model.scores}, row.get("grade"),
                          row.get("grade_label"), row.get("stage_target"),
-                         row.get("stage_target"))
+                         row.get("stage_target"), unscored_of(row, model))
 
 
 def score_store_spark(store: Store, model: Model, *, as_of: datetime | None = None,

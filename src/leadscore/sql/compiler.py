@@ -5,9 +5,12 @@ The query is a chain of layers, each `SELECT *, <new columns> FROM <previous>`:
     events   one scan of ls_events, one conditional aggregate per fact the criteria need
     ledger   (with `ledger`) per contact, each score's set-to and change-by of ls_ledger
     base     ls_contacts ⋈ ls_values ⋈ events ⋈ ledger: typed properties, event facts
-    rules    each rule's points after its cap (and when its decayed points next change)
+    rules    each rule's points after its cap, whether it applied (and when its decayed points
+             next change)
     groups   each group's total after its cap
-    scores   scores, then sum scores (one layer per depth of sums), each after its ledger
+    scores   scores, then sum scores (one layer per depth of sums), each after its ledger,
+             each with whether it is scored (a rule applied, a part is scored, a ledger
+             entry applies)
     labels   threshold labels, the grade, the threshold stage
     lists    list memberships (one layer per depth of `list:` conditions)
     stage    the stage target and the kind of its cause
@@ -50,6 +53,7 @@ from leadscore.sql.rules import RuleCompiler
 from leadscore.sql.values import PropertyValues
 
 GRADE, GRADE_LABEL, STAGE = "grade", "grade_label", "stage"
+SCORED = ":scored"  # "<score>:scored": BOOLEAN, FALSE when the score is unscored
 STAGE_TARGET, STAGE_REASON, NEXT_CHANGE = "stage_target", "stage_reason", "next_change_us"
 
 
@@ -69,6 +73,7 @@ class CompiledQuery:
     columns: tuple[str, ...]
     score_columns: dict[str, str] = field(default_factory=dict)  # score → column
     label_columns: dict[str, str] = field(default_factory=dict)  # score → label column
+    scored_columns: dict[str, str] = field(default_factory=dict)  # score → scored column
     list_columns: dict[str, str] = field(default_factory=dict)  # list → column
     rule_columns: dict[tuple[str, str | None, str], str] = field(default_factory=dict)
     group_columns: dict[tuple[str, str], str] = field(default_factory=dict)
@@ -125,17 +130,21 @@ class _Compiler:
         self.values = PropertyValues()
         self.scan = EventScan(self.ctx)
         self.resolver = Resolver(self.score_value, self.score_label, self.list_member,
-                                 self.company_value, self.company_label)
+                                 self.company_value, self.company_label, self.score_scored)
         self.company_cols: dict[str, tuple[str, str]] = {}  # company score → value, label
         self.criteria = CriteriaSql(self.ctx, self.scan, self.values, self.resolver)
         self.layers: list[tuple[str, list[exp.Expression]]] = []
         self.score_cols: dict[str, str] = {}
+        self.scored_cols: dict[str, str] = {}  # score → its BOOLEAN "scored" column
         self.label_cols: dict[str, str] = {}
         self.list_cols: dict[str, str] = {}
 
     # resolver for score:, label and list: conditions -------------------------------------------
     def score_value(self, name: str) -> exp.Expression:
         return x.column(self.score_cols[name])
+
+    def score_scored(self, name: str) -> exp.Expression:
+        return x.column(self.scored_cols[name])
 
     def score_label(self, name: str) -> exp.Expression:
         column = self.label_cols.get(name)
@@ -167,8 +176,8 @@ class _Compiler:
             detail: bool, targets: bool, pretty: bool, probes: Probes) -> CompiledQuery:
         model, dialect = self.model, self.ctx.dialect
         rules = RuleCompiler(self.ctx, self.criteria, with_schedule)
-        parts, rule_cols, group_cols, moments = self.rule_layers(rules)
-        self.score_layers(parts)
+        parts, applied, rule_cols, group_cols, moments = self.rule_layers(rules)
+        self.score_layers(parts, applied)
         stage_expr = self.label_layer()
         list_criteria = self.list_layers(list_set) if list_set is not None else []
         probe_columns = self.probe_layer(probes)
@@ -200,25 +209,30 @@ class _Compiler:
             dialect.render(tree, pretty=pretty), tree, dialect, self.ctx.as_of_us, model,
             self.values.required(), frozenset(self.scan.attributes), dict(self.names),
             names, {s: s for s in model.scores}, {s: f"{s}:label" for s in model.scores},
+            {s: s + SCORED for s in model.scores},
             {n: f"list:{n}" for n in self.list_cols},
             {k: f"rule:{v[1:]}" for k, v in rule_cols.items()} if detail else {},
             {k: f"group:{v[1:]}" for k, v in group_cols.items()} if detail else {},
             tuple(self.scan.types), bool(self.company_cols))
 
     def rule_layers(self, rules: RuleCompiler) -> tuple[
-            dict[str, list[exp.Expression]], dict[tuple[str, str | None, str], str],
-            dict[tuple[str, str], str], list[exp.Expression]]:
+            dict[str, list[exp.Expression]], dict[str, list[exp.Expression]],
+            dict[tuple[str, str | None, str], str], dict[tuple[str, str], str],
+            list[exp.Expression]]:
         """The rules layer and the groups layer; returns each score's parts (its ungrouped
-        rules, then its groups), the rule and group columns, and the decay moments."""
+        rules, then its groups), each score's rules' "applied" columns, the rule and group
+        columns, and the decay moments."""
         rule_cols: dict[tuple[str, str | None, str], str] = {}
         group_cols: dict[tuple[str, str], str] = {}
         moments: list[exp.Expression] = []
         rule_layer: list[exp.Expression] = []
         group_layer: list[exp.Expression] = []
         parts: dict[str, list[exp.Expression]] = {}
+        applied: dict[str, list[exp.Expression]] = {}
         for score in self.model.scores.values():
             if score.sum_of:
                 continue
+            applied[score.name] = []
             placed = [(None, r) for r in score.rules] + [(g, r) for g in score.groups
                                                           for r in g.rules]
             finals: dict[int, exp.Expression] = {}
@@ -227,6 +241,8 @@ class _Compiler:
                 with self.ctx.at(f"score '{score.name}', rule '{rule.name}'"):
                     compiled = rules.rule(rule)
                 rule_layer.append(x.alias(compiled.final, name))
+                rule_layer.append(x.alias(compiled.applied, "a" + name[1:]))
+                applied[score.name].append(x.column("a" + name[1:]))
                 rule_cols[(score.name, group.name if group else None, rule.name)] = name
                 finals[id(rule)] = x.column(name)
                 if compiled.moment is not None:
@@ -243,7 +259,7 @@ class _Compiler:
                 parts[score.name].append(x.column(name))
         self.layer("rules", rule_layer)
         self.layer("groups", group_layer)
-        return parts, rule_cols, group_cols, moments
+        return parts, applied, rule_cols, group_cols, moments
 
     def list_layers(self, list_set: ListSet) -> list[c.Criterion]:
         """One layer per depth of `list:` conditions; returns every filter and exclusion."""
@@ -287,7 +303,8 @@ class _Compiler:
         self.layer("probes", columns)
         return names
 
-    def score_layers(self, parts: dict[str, list[exp.Expression]]) -> None:
+    def score_layers(self, parts: dict[str, list[exp.Expression]],
+                     applied: dict[str, list[exp.Expression]]) -> None:
         depth: dict[str, int] = {}
         for score in self.model.scores.values():
             depth[score.name] = 1 + max((depth[p] for p in score.sum_of), default=-1)
@@ -301,11 +318,17 @@ class _Compiler:
                     [x.column(self.score_cols[p]) for p in score.sum_of] if score.sum_of
                     else parts[score.name])
                 value = scores.score_value(self.ctx.dialect, score, inputs)
+                # scored: a rule applied; a sum: a part is scored (each a column of before)
+                scored = x.or_(*([x.column(self.scored_cols[p]) for p in score.sum_of]
+                                 if score.sum_of else applied[score.name]))
                 if self.ledger:
                     index = list(self.model.scores).index(score.name) + 1
                     value = ledger_sql.adjusted(self.ctx.dialect, value, index)
+                    scored = x.or_(scored, ledger_sql.applies(index))
                 columns.append(x.alias(value, name))
+                columns.append(x.alias(x.wrap(scored), "z" + name[1:]))
                 self.score_cols[score.name] = name
+                self.scored_cols[score.name] = "z" + name[1:]
             self.layer(f"scores{level}", columns)
 
     def label_layer(self) -> exp.Expression | None:
@@ -341,6 +364,7 @@ class _Compiler:
             label = self.label_cols.get(name)
             out.append(x.alias(x.column(label) if label else exp.cast(exp.null(), varchar),
                                f"{name}:label"))
+            out.append(x.alias(x.column(self.scored_cols[name]), name + SCORED))
         null_text = exp.cast(exp.null(), varchar)
         has_grade = self.model.grade is not None
         out.append(x.alias(x.column("gr") if has_grade else null_text, GRADE))

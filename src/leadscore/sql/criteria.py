@@ -33,6 +33,9 @@ class Resolver:
     list_member: Callable[[str], exp.Expression] | None = None
     company_value: Callable[[str], exp.Expression] | None = None
     company_label: Callable[[str], exp.Expression] | None = None
+    # a score's BOOLEAN scored column, for `is_known` / `is_unknown` (None: the value's
+    # NULL-ness, as in company runs, which read stored values alone)
+    score_scored: Callable[[str], exp.Expression] | None = None
 
 
 class CriteriaSql:
@@ -110,7 +113,13 @@ class CriteriaSql:
                 expressions=[x.string(v) for v in sorted(node.labels)]))
         assert self.resolver.score_value is not None and node.test is not None
         value = self.resolver.score_value(node.score)
-        return value_test(self.ctx, value, node.test, PropertyType.NUMBER)
+        test = node.test
+        if test.op in ("is_known", "is_unknown") and self.resolver.score_scored is not None:
+            # unscored compares as 0; `is_known` / `is_unknown` read the scored flag
+            present = test.expected if test.op == "is_known" else not test.expected
+            scored = self.resolver.score_scored(node.score)
+            return scored if present else x.not_(scored)
+        return value_test(self.ctx, value, test, PropertyType.NUMBER)
 
     def company_score_holds(self, node: c.CompanyScoreCriterion) -> exp.Expression:
         """The contact's company's stored score (NULL without a company or a stored value:

@@ -71,3 +71,10 @@ def adjusted(dialect: Dialect, value: exp.Expression, index: int) -> exp.Express
                               x.double(100.0)))
     return x.case([(x.and_(x.is_null(set_cents.copy()), x.is_null(change.copy())), value)],
                   round2(dialect, total))
+
+
+def applies(index: int) -> exp.Expression:
+    """Whether an entry of the score applies (`evaluation.ledger.applying` is not empty):
+    a set-to or a change-by counts. BOOLEAN, never NULL."""
+    return x.or_(x.not_null(x.column(set_column(index))),
+                 x.not_null(x.column(change_column(index))))

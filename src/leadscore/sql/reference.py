@@ -193,6 +193,7 @@ def score_rows(model: Model, snapshots: Iterable[ContactSnapshot], *,
         for name, score in result.scores.items():
             row[name] = score.value
             row[f"{name}:label"] = score.label
+            row[f"{name}:scored"] = score.scored
         row[GRADE], row[GRADE_LABEL], row[STAGE] = (result.grade, result.grade_label,
                                                     result.stage)
         if stage_rules:
@@ -200,7 +201,7 @@ def score_rows(model: Model, snapshots: Iterable[ContactSnapshot], *,
             row[STAGE_TARGET] = target.stage if target else None
             row[STAGE_REASON] = target.reason if target else None
         if lists is not None:
-            snap.scores = {n: (s.value, s.label) for n, s in result.scores.items()}
+            snap.set_scores(result)
             members = lists.evaluate(snap)
             for item in lists:
                 row[f"list:{item.name}"] = item.name in members

@@ -1,8 +1,9 @@
 """A rule's points in SQL, as `evaluation.scoring` computes them: tiers pick one band,
 per-event rules add each event, decay shrinks points by the age of the event that earned them
 (rounded to 10⁻⁶; per-event sums in integer millionths), then the rule's own cap. A rule that
-does not apply adds 0. With a schedule, each decaying rule that applies also gives the moment
-its points next change (`decay_moment`, as `evaluation.schedule`)."""
+does not apply adds 0; `applied` says whether it applied (what makes its score *scored*).
+With a schedule, each decaying rule that applies also gives the moment its points next
+change (`decay_moment`, as `evaluation.schedule`)."""
 
 from __future__ import annotations
 
@@ -27,6 +28,7 @@ EDGE_US = 1_000  # evaluation.schedule: a boundary still counts; the change come
 class RuleSql:
     final: exp.Expression  # DOUBLE: what the rule adds, after its own cap
     moment: exp.Expression | None  # BIGINT: when its decayed points next change (NULL: never)
+    applied: exp.Expression  # BOOLEAN, never NULL: whether the rule applied (gave points)
 
 
 class RuleCompiler:
@@ -129,25 +131,28 @@ class RuleCompiler:
         if rule.points_from is not None:
             value = self.criteria.values.value(rule.points_from, PropertyType.NUMBER)
             matched = x.and_(self.criteria.holds(node, truthy=True), x.not_null(value))
-            return RuleSql(self.finish(rule, [(matched, value)]), None)
+            return self.finish(rule, [(matched, value)])
         if rule.per_event:
             assert isinstance(node, c.EventCriterion)
             return self.per_event(rule, node)
         points = rule.points or 0.0
         if rule.decay is None or not self.criteria.needs_evidence(node):
-            return RuleSql(self.finish(rule, [(self.criteria.holds(node, truthy=True),
-                                               x.double(points))]), None)
+            return self.finish(rule, [(self.criteria.holds(node, truthy=True),
+                                       x.double(points))])
         evidence = self.criteria.evidence(node)
         inf = self.criteria.may_be_inf(node)
-        final = self.finish(rule, [(x.not_null(evidence.copy()),
-                                    self.decayed(points, evidence, rule.decay, inf))])
-        return RuleSql(final, self.moment_of(rule.decay, evidence, inf))
+        return self.finish(rule, [(x.not_null(evidence.copy()),
+                                   self.decayed(points, evidence, rule.decay, inf))],
+                           self.moment_of(rule.decay, evidence, inf))
 
-    def finish(self, rule: Rule, branches: list[tuple[exp.Expression, exp.Expression]]
-               ) -> exp.Expression:
-        """The first branch that holds gives its points, capped; none: 0."""
-        return x.case([(cond, self.clamp(rule, points)) for cond, points in branches],
-                      x.double(0.0))
+    def finish(self, rule: Rule, branches: list[tuple[exp.Expression, exp.Expression]],
+               moment: exp.Expression | None = None) -> RuleSql:
+        """The first branch that holds gives its points, capped; none: 0 (and the rule did
+        not apply: `Scorer` gives a score with no rule that applied `scored = False`)."""
+        final = x.case([(cond, self.clamp(rule, points)) for cond, points in branches],
+                       x.double(0.0))
+        applied = x.case([(cond.copy(), exp.true()) for cond, _ in branches], exp.false())
+        return RuleSql(final, moment, applied)
 
     def property_tiers(self, rule: Rule, node: c.PropertyCriterion) -> RuleSql:
         value = self.criteria.values.value(node.property, PropertyType.NUMBER, node.options)
@@ -159,7 +164,7 @@ class RuleCompiler:
             if tier.high is not None:
                 parts.append(x.lte(value, x.double(tier.high)))
             branches.append((x.and_(*parts), x.double(tier.points)))
-        return RuleSql(self.finish(rule, branches), None)
+        return self.finish(rule, branches)
 
     def event_tiers(self, rule: Rule, node: c.EventCriterion) -> RuleSql:
         branches = []
@@ -175,7 +180,7 @@ class RuleCompiler:
             moment = self.moment_of(rule.decay, evidence, False)
             if moment is not None:
                 moments.append((holds, moment))
-        return RuleSql(self.finish(rule, branches), x.case(moments) if moments else None)
+        return self.finish(rule, branches, x.case(moments) if moments else None)
 
     def per_event(self, rule: Rule, node: c.EventCriterion) -> RuleSql:
         each = rule.points or 0.0
@@ -187,16 +192,15 @@ class RuleCompiler:
             return self.per_day(rule, node, matched)
         if decay is None:
             n = self.scan.count(node)
-            return RuleSql(self.finish(rule, [(matched, x.mul(x.double(each), x.to_double(n)))]),
-                           None)
+            return self.finish(rule, [(matched, x.mul(x.double(each), x.to_double(n)))])
         # each event on its own clock, in integer millionths: no order of adding matters
         def micro(age: exp.Expression) -> exp.Expression:
             return x.to_bigint(self.micro_points(x.mul(x.double(each), self.factor(decay, age))))
 
         total = self.scan.per_event(("micro", each, decay), node, exp.Sum, micro)
         points = x.div(x.to_double(total), x.double(MICRO))
-        return RuleSql(self.finish(rule, [(matched, points)]),
-                       self.per_event_moment(decay, node, matched))
+        return self.finish(rule, [(matched, points)],
+                           self.per_event_moment(decay, node, matched))
 
     def per_day(self, rule: Rule, node: c.EventCriterion, matched: exp.Expression) -> RuleSql:
         """A per-event rule with `max_per_day`: each event's points (decayed on its own clock)
@@ -212,7 +216,7 @@ class RuleCompiler:
         total = self.scan.daily((each, decay), node, micro, limit)
         points = x.div(x.to_double(total), x.double(MICRO))
         moment = None if decay is None else self.per_event_moment(decay, node, matched)
-        return RuleSql(self.finish(rule, [(matched, points)]), moment)
+        return self.finish(rule, [(matched, points)], moment)
 
     def per_event_moment(self, decay: Decay, node: c.EventCriterion,
                          matched: exp.Expression) -> exp.Expression | None:

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from leadscore.storage.duck import quote_name, quote_text
-from leadscore.storage.scores import current_wide_sql, wide_parts
+from leadscore.storage.scores import SCORED, current_wide_sql, wide_parts
 from leadscore.storage.segments import SIDECAR, Segment
 from leadscore.storage.values import column as value_column
 from leadscore.storage.values import values_sql
@@ -60,10 +60,13 @@ class Lead:
     grade: str | None
     stage: str | None
     probability: float | None = None  # the primary score's calibration, when the model has one
+    # the scores no rule and no ledger entry gave a value (their value is 0)
+    unscored: frozenset[str] = frozenset()
 
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {
             "contact_id": self.contact_id, "email": self.email, "scores": self.scores,
+            "scored": {n: n not in self.unscored for n in self.scores},
             "labels": self.labels, "grade": self.grade, "stage": self.stage}
         if self.probability is not None:
             data["probability"] = self.probability
@@ -147,7 +150,8 @@ def scored_relation(view: DataView, model: str, scores: Sequence[str]) -> str:
     """(contact_id, scores, labels, grade, stage): every contact scored under `model`."""
     if view.embedded:
         current = current_wide_sql(view, model, scores)
-        picks = ", ".join(f"s.{quote_name(n)}, s.{quote_name(n + ':label')}" for n in scores)
+        picks = ", ".join(f"s.{quote_name(n)}, s.{quote_name(n + ':label')}, "
+                          f"s.{quote_name(n + SCORED)}" for n in scores)
         return (f"(SELECT s.contact_id, {picks}, s.grade, v.stage FROM {current} AS s "
                 f"LEFT JOIN {stage_relation(view)} AS v ON v.contact_id = s.contact_id)")
     pivot: list[str] = []
@@ -156,6 +160,8 @@ def scored_relation(view: DataView, model: str, scores: Sequence[str]) -> str:
                      f"AS {quote_name(name)}")
         pivot.append(f"max(CASE WHEN score = {quote_text(name)} THEN label END) "
                      f"AS {quote_name(name + ':label')}")
+        pivot.append(f"bool_or(CASE WHEN score = {quote_text(name)} THEN scored END) "
+                     f"AS {quote_name(name + SCORED)}")
     return (f"(SELECT s.*, v.stage FROM (SELECT contact_id, {', '.join(pivot)}, "
             f"max(CASE WHEN score = 'grade' THEN label END) AS grade FROM scores "
             f"WHERE model = {quote_text(model)} GROUP BY contact_id) AS s "
@@ -187,14 +193,16 @@ def lead_page(view: DataView, query: LeadQuery) -> LeadPage:
         params += [value, value, contact_id]
     condition = f"WHERE {' AND '.join(where)}" if where else ""
     limit = f"LIMIT {int(query.limit) + 1}" if query.limit else ""
-    columns = ", ".join(["contact_id", *(f"{quote_name(n)}, {quote_name(n + ':label')}"
-                                         for n in query.scores), "grade", "stage"])
+    columns = ", ".join(["contact_id", *(f"{quote_name(n)}, {quote_name(n + ':label')}, "
+                                         f"{quote_name(n + SCORED)}" for n in query.scores),
+                         "grade", "stage"])
     order = f"ORDER BY {sort} DESC, contact_id"
     if query.stage is None and view.embedded:
         # rank the scores alone, then look up the stages of the page: the join of every
         # contact's stage costs more than the ranking (1M contacts: ~0.4 s against ~0.05 s)
-        picks = ", ".join(["contact_id", *(f"{quote_name(n)}, {quote_name(n + ':label')}"
-                                           for n in query.scores), "grade"])
+        picks = ", ".join(["contact_id", *(f"{quote_name(n)}, {quote_name(n + ':label')}, "
+                                           f"{quote_name(n + SCORED)}" for n in query.scores),
+                           "grade"])
         ranked = view.query(f"SELECT {picks} FROM "
                             f"{current_wide_sql(view, query.model, query.scores)} AS l "
                             f"{condition} {order} {limit}", params)
@@ -209,11 +217,14 @@ def lead_page(view: DataView, query: LeadQuery) -> LeadPage:
     emails = _emails(view, [row[0] for row in rows])
     leads = []
     for row in rows:
-        values, labels = {}, {}
+        values, labels, unscored = {}, {}, set()
         for i, name in enumerate(query.scores):
-            values[name] = row[1 + 2 * i]
-            labels[name] = row[2 + 2 * i]
-        leads.append(Lead(row[0], emails.get(row[0]), values, labels, row[-2], row[-1]))
+            values[name] = row[1 + 3 * i]
+            labels[name] = row[2 + 3 * i]
+            if row[3 + 3 * i] is False:  # NULL: stored before the flag was (read as scored)
+                unscored.add(name)
+        leads.append(Lead(row[0], emails.get(row[0]), values, labels, row[-2], row[-1],
+                          unscored=frozenset(unscored)))
     cursor = None
     if more and leads:
         last = leads[-1]
@@ -254,7 +265,28 @@ def score_statistics(view: DataView, model: str, scores: Sequence[str]
     replace, plus the patches. At 1,000,000 contacts the current relation alone (the base
     set against its patches) cost more CPU than the figures; see ARCHITECTURE.md."""
     if not view.embedded:
-        return _statistics_postgres(view, model, scores)
+        found = _statistics_postgres(view, model, scores)
+        found["unscored"] = unscored_counts(view, model, scores)
+        return found
+    found = _statistics_embedded(view, model, scores)
+    found["unscored"] = unscored_counts(view, model, scores)
+    return found
+
+
+def unscored_counts(view: DataView, model: str, scores: Sequence[str]) -> dict[str, int]:
+    """Per score, how many contacts have it unscored (no rule applied, no ledger entry)."""
+    if not scores:
+        return {}
+    relation = (current_wide_sql(view, model, scores) if view.embedded  # no stages needed
+                else scored_relation(view, model, scores))
+    row = view.query("SELECT " + ", ".join(
+        f"count(*) FILTER (WHERE {quote_name(n + SCORED)} = FALSE)" for n in scores)
+        + f" FROM {relation} AS l")[0]
+    return {name: int(n or 0) for name, n in zip(scores, row, strict=True)}
+
+
+def _statistics_embedded(view: DataView, model: str, scores: Sequence[str]
+                         ) -> dict[str, Any]:
     parts = wide_parts(view, model, scores)
     if parts.base is None or parts.base_segment is None:
         counts = _counts_sql(parts.patches, scores, "")

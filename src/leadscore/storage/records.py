@@ -49,6 +49,7 @@ class ScoreRecord:
     score: str
     value: float | None
     label: str | None
+    scored: bool | None = None  # False: unscored (value 0); None for a grade
 
 
 @dataclass(frozen=True, slots=True)

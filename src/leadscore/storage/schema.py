@@ -125,6 +125,9 @@ scores = Table(
     Column("as_of_us", MICROS, nullable=False),
     Column("next_change_us", MICROS),  # when time alone changes the contact's scores next
     Column("version", Integer),  # the published model version that computed it (migration 0010)
+    # FALSE: unscored (no rule applied, no ledger entry; value 0); NULL: written before
+    # migration 0014, read as scored
+    Column("scored", Boolean),
     Index("ix_scores_model_score", "model", "score", "value"),
 )
 

@@ -24,7 +24,7 @@ from leadscore.lifecycle.stage import OTHER
 from leadscore.model import Model
 from leadscore.storage.bulk import ROW_GROUP_ROWS, Staging
 from leadscore.storage.duck import quote_name, quote_text, record_batches
-from leadscore.storage.scores import GRADE, current_wide_sql
+from leadscore.storage.scores import GRADE, SCORED, current_wide_sql, wide_columns
 from leadscore.storage.segments import SegmentKind
 from leadscore.storage.values import column as value_column
 from leadscore.storage.values import values_sql
@@ -163,10 +163,7 @@ def version_sql(model: Model) -> str:
 
 
 def _wide(names: list[str]) -> list[str]:
-    found = []
-    for name in names:
-        found += [quote_name(name), quote_name(name + ":label")]
-    return found
+    return wide_columns(names)
 
 
 def _has(duck: Any, relation: str, name: str) -> bool:
@@ -222,18 +219,19 @@ def _publish(staged: Staging, model: Model, joined: str, history: str, moves: st
                     for name in names:
                         rows.append((row["contact_id"], model.name, name, row[name],
                                      row[name + ":label"], computed_us, as_of_us, later,
-                                     model.published))
+                                     model.published, row[name + SCORED]))
                     if model.grade is not None:
                         rows.append((row["contact_id"], model.name, GRADE, None, row["grade"],
-                                     computed_us, as_of_us, later, model.published))
+                                     computed_us, as_of_us, later, model.published, None))
             writer.codec.insert_many(
                 connection, "scores", ("contact_id", "model", "score", "value", "label",
-                                       "computed_us", "as_of_us", "next_change_us", "version"),
+                                       "computed_us", "as_of_us", "next_change_us", "version",
+                                       "scored"),
                 rows, kinds=("text", "text", "text", "float8", "text", "int8", "int8", "int8",
-                             "int8"),
+                             "int8", "bool"),
                 upsert_on=("contact_id", "model", "score"),
                 update=("value", "label", "computed_us", "as_of_us", "next_change_us",
-                        "version"))
+                        "version", "scored"))
         _append(writer, duck, f"SELECT contact_id, '{_q(model.name)}' AS model, score, value, "
                               f"label, CAST({computed_us} AS BIGINT) AS computed_us, "
                               f"CAST({as_of_us} AS BIGINT) AS as_of_us, "

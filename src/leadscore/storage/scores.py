@@ -1,7 +1,8 @@
 """Current scores, wide: one row per contact of one model, wherever the rows were written.
 
 A bulk run writes a *score segment* for the model: a row per contact it scored, with every
-score (`"<score>"`, `"<score>:label"`), the grade, the stage the contact has after the run, its
+score (`"<score>"`, `"<score>:label"`, `"<score>:scored"`: FALSE when unscored, NULL in a
+segment written before it was kept), the grade, the stage the contact has after the run, its
 next time-based change and when it was computed. The automation writes rows of the `scores`
 table (a row per score). A contact's current scores are its most recently computed ones; when
 a run scored every contact, older segments of its model are retired.
@@ -17,6 +18,7 @@ from leadscore.storage.segments import Segment, SegmentKind
 from leadscore.storage.views import DataView
 
 GRADE = "grade"
+SCORED = ":scored"  # "<score>:scored" beside "<score>" and "<score>:label"
 
 
 def score_segments(view: DataView, model: str) -> list[Segment]:
@@ -28,7 +30,7 @@ def score_segments(view: DataView, model: str) -> list[Segment]:
 def wide_columns(names: Sequence[str]) -> list[str]:
     found = []
     for name in names:
-        found += [quote_name(name), quote_name(name + ":label")]
+        found += [quote_name(name), quote_name(name + ":label"), quote_name(name + SCORED)]
     return found
 
 
@@ -41,6 +43,8 @@ def tail_wide_sql(view: DataView, model: str, names: Sequence[str]) -> str:
                      f"AS {quote_name(name)}")
         picks.append(f"max(CASE WHEN score = {quote_text(name)} THEN label END) "
                      f"AS {quote_name(name + ':label')}")
+        picks.append(f"bool_or(CASE WHEN score = {quote_text(name)} THEN scored END) "
+                     f"AS {quote_name(name + SCORED)}")
     picks.append(f"max(CASE WHEN score = '{GRADE}' THEN label END) AS grade")
     table = view.relation("scores")
     return (f"(SELECT contact_id, {', '.join(picks)}, max(computed_us) AS computed_us, "
@@ -51,12 +55,20 @@ def tail_wide_sql(view: DataView, model: str, names: Sequence[str]) -> str:
 
 def segment_columns(view: DataView, segment: Segment, values: Sequence[str]) -> str:
     """`values` as a SELECT list from a score segment: `version` is NULL in a segment written
-    before versions were (migration 0010)."""
+    before versions were (migration 0010), `"<score>:scored"` before flags were (0014)."""
     from leadscore.storage.views import file_columns
 
     present = file_columns(view.duck, str(segment.path))
-    return ", ".join(c if c != "version" or "version" in present
-                     else "CAST(NULL AS BIGINT) AS version" for c in values)
+
+    def pick(column: str) -> str:
+        bare = column[1:-1].replace('""', '"') if column.startswith('"') else column
+        if column == "version" and "version" not in present:
+            return "CAST(NULL AS BIGINT) AS version"
+        if bare.endswith(SCORED) and bare not in present:
+            return f"CAST(NULL AS BOOLEAN) AS {column}"
+        return column
+
+    return ", ".join(pick(c) for c in values)
 
 
 @dataclass(frozen=True)

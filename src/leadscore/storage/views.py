@@ -50,7 +50,8 @@ TABLES: dict[str, tuple[str | None, tuple[tuple[str, Any], ...]]] = {
     "scores": (None, (
         ("contact_id", "string"), ("model", "string"), ("score", "string"),
         ("value", "float64"), ("label", "string"), ("computed_us", "int64"),
-        ("as_of_us", "int64"), ("next_change_us", "int64"), ("version", "int64"))),
+        ("as_of_us", "int64"), ("next_change_us", "int64"), ("version", "int64"),
+        ("scored", "bool"))),
     # read a list at a time (`tail_relation(..., "WHERE list = ?")`): the leads page's filter
     "list_memberships": (None, (("list", "string"), ("contact_id", "string"))),
 }

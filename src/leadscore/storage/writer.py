@@ -81,9 +81,9 @@ def touch_contacts(connection: Connection, contact_ids: list[str]) -> None:
         cursor.close()
 
 
-class _Stored(dict[tuple[str, str], tuple[float | None, str | None, int | None]]):
-    """Stored (value, label, version) by (contact, score); `segments`: read from score
-    segments."""
+class _Stored(dict[tuple[str, str], tuple[float | None, str | None, int | None, Any]]):
+    """Stored (value, label, version, scored) by (contact, score); `segments`: read from
+    score segments."""
 
     segments = False
 
@@ -302,26 +302,33 @@ class Writer:
         touched: set[str] = set()
         for (contact_id, score), record in latest.items():
             value = None if record.value is None else float(record.value)
-            row = (contact_id, model, score, value, record.label, computed, cutoff, version)
+            row = (contact_id, model, score, value, record.label, computed, cutoff, version,
+                   record.scored)
             before = previous.get((contact_id, score))
             changed = (before is None or not same_number(before[0], value)
                        or before[1] != record.label or before[2] != version)
-            if changed or not only_changed:
+            # a score that became scored (or unscored) at the same value: its current row
+            # changes, its history does not (history keeps values and labels)
+            flipped = (before is not None and record.scored is not None
+                       and (True if before[3] is None else bool(before[3])) != record.scored)
+            if changed or flipped or not only_changed:
                 rows.append(row)
                 touched.add(contact_id)
             elif previous.segments:
                 kept.append(row)
             if changed:
-                history.append(row)
+                history.append(row[:-1])
         # a contact the table holds has every score there (the table's rows patch a segment's
         # per contact, not per score): its unchanged scores go with its changed ones
         rows += [row for row in kept if row[0] in touched]
         columns = ("contact_id", "model", "score", "value", "label", "computed_us", "as_of_us",
                    "version")
         kinds = ("text", "text", "text", "float8", "text", "int8", "int8", "int8")
-        self.codec.insert_many(self.connection, "scores", columns, rows, kinds=kinds,
+        self.codec.insert_many(self.connection, "scores", (*columns, "scored"), rows,
+                               kinds=(*kinds, "bool"),
                                upsert_on=("contact_id", "model", "score"),
-                               update=("value", "label", "computed_us", "as_of_us", "version"))
+                               update=("value", "label", "computed_us", "as_of_us", "version",
+                                       "scored"))
         self.codec.insert_many(self.connection, "score_history", columns, history, kinds=kinds)
         return len(history)
 
@@ -345,8 +352,8 @@ class Writer:
                         view.only_tail_rows("scores", "WHERE model = ? AND contact_id IN ("
                                             + ", ".join("?" * len(ids)) + ")", (model, *ids))
                     targets = view.register_columns([("contact_id", "VARCHAR", ids)])
-                    picks = ", ".join(f"{quote_name(n)}, {quote_name(n + ':label')}"
-                                      for n in names)
+                    picks = ", ".join(f"{quote_name(n)}, {quote_name(n + ':label')}, "
+                                      f"{quote_name(n + ':scored')}" for n in names)
                     found = view.duck.execute(
                         f"SELECT s.contact_id, {picks + ', ' if picks else ''}s.grade, "
                         f"s.version FROM {current_wide_sql(view, model, names)} AS s "
@@ -354,19 +361,21 @@ class Writer:
                     for row in found:
                         version = None if row[-1] is None else int(row[-1])
                         for i, name in enumerate(names):
-                            previous[(row[0], name)] = (row[1 + 2 * i], row[2 + 2 * i],
-                                                        version)
-                        previous[(row[0], "grade")] = (None, row[-2], version)
+                            previous[(row[0], name)] = (row[1 + 3 * i], row[2 + 3 * i],
+                                                        version, row[3 + 3 * i])
+                        previous[(row[0], "grade")] = (None, row[-2], version, None)
                     previous.segments = True
                     return previous
         mark = self.codec.param()
         for part in chunked(ids):
-            for contact_id, score, value, label, version in self.connection.exec_driver_sql(
-                    f"SELECT contact_id, score, value, label, version FROM scores "
-                    f"WHERE model = {mark} "
-                    f"AND contact_id IN ({', '.join([mark] * len(part))})", (model, *part)):
+            for contact_id, score, value, label, version, scored in \
+                    self.connection.exec_driver_sql(
+                        f"SELECT contact_id, score, value, label, version, scored FROM scores "
+                        f"WHERE model = {mark} "
+                        f"AND contact_id IN ({', '.join([mark] * len(part))})", (model, *part)):
                 previous[(contact_id, score)] = (value, label,
-                                                 None if version is None else int(version))
+                                                 None if version is None else int(version),
+                                                 scored)
         return previous
 
     def _kept_stored_scores(self, cache: SegmentRowCache, model: str, ids: list[str],
@@ -388,8 +397,8 @@ class Writer:
 
             def read(missing: list[str] | None) -> list[tuple[Any, ...]]:
                 view.only_tail_rows("scores", "WHERE 1 = 0", ())  # the segments alone
-                picks = ", ".join(f"{quote_name(n)}, {quote_name(n + ':label')}"
-                                  for n in names)
+                picks = ", ".join(f"{quote_name(n)}, {quote_name(n + ':label')}, "
+                                  f"{quote_name(n + ':scored')}" for n in names)
                 among = ""  # None: every contact's
                 if missing is not None:
                     targets = view.register_columns([("contact_id", "VARCHAR", missing)])
@@ -401,15 +410,16 @@ class Writer:
 
             stored = cache.rows(("scores", model, tuple(names)), files, sorted(set(ids)), read,
                                 sum(s.rows for s in live))
-        table: dict[str, dict[str, tuple[Any, Any]]] = {}
+        table: dict[str, dict[str, tuple[Any, Any, Any]]] = {}
         newest: dict[str, tuple[int, int | None]] = {}  # contact -> (computed, version)
         mark = self.codec.param()
         for part in chunked(ids):
-            for cid, score, value, label, version, computed in self.connection.exec_driver_sql(
-                    f"SELECT contact_id, score, value, label, version, computed_us FROM scores "
-                    f"WHERE model = {mark} AND contact_id IN ({', '.join([mark] * len(part))})",
-                    (model, *part)):
-                table.setdefault(cid, {})[score] = (value, label)
+            for cid, score, value, label, version, computed, scored in \
+                    self.connection.exec_driver_sql(
+                        f"SELECT contact_id, score, value, label, version, computed_us, scored "
+                        f"FROM scores WHERE model = {mark} "
+                        f"AND contact_id IN ({', '.join([mark] * len(part))})", (model, *part)):
+                table.setdefault(cid, {})[score] = (value, label, scored)
                 at, kept_version = newest.get(cid, (computed, None))
                 version = kept_version if version is None else (
                     int(version) if kept_version is None else max(kept_version, int(version)))
@@ -422,14 +432,16 @@ class Writer:
             if patch is not None and (row is None or newest[cid][0] > row[-1]):
                 version = newest[cid][1]
                 for name in names:
-                    value, label = patch.get(name, (None, None))
-                    previous[(cid, name)] = (value, label, version)
-                previous[(cid, "grade")] = (None, patch.get("grade", (None, None))[1], version)
+                    value, label, scored = patch.get(name, (None, None, None))
+                    previous[(cid, name)] = (value, label, version, scored)
+                previous[(cid, "grade")] = (None, patch.get("grade", (None, None, None))[1],
+                                            version, None)
             elif row is not None:
                 version = None if row[-2] is None else int(row[-2])
                 for i, name in enumerate(names):
-                    previous[(cid, name)] = (row[1 + 2 * i], row[2 + 2 * i], version)
-                previous[(cid, "grade")] = (None, row[-3], version)
+                    previous[(cid, name)] = (row[1 + 3 * i], row[2 + 3 * i], version,
+                                             row[3 + 3 * i])
+                previous[(cid, "grade")] = (None, row[-3], version, None)
         return previous
 
     # -- lifecycle stages ----------------------------------------------------------------
