@@ -74,17 +74,23 @@ lifecycle:
 """
 
 
+def _with_stage_rules(project: Cli) -> Cli:
+    """The project with STAGE_RULES in its model and its companies, contacts and events
+    imported (nothing scored yet)."""
+    model = project.cwd / "models" / "model.yaml"
+    model.write_text(model.read_text() + STAGE_RULES)
+    for kind, file in (("companies", "companies.csv"), ("contacts", "contacts.csv"),
+                       ("events", "events.jsonl")):
+        project("import", kind, file)
+    return project
+
+
 @pytest.mark.parametrize("store_url", ["sqlite"], indirect=True)
 @pytest.mark.parametrize("engines", [("auto", "python")])
 def test_stage_rules_read_the_company_score_in_every_engine(project: Cli, engines) -> None:
     from leadscore.project import Project
 
-    model = project.cwd / "models" / "model.yaml"
-    model.write_text(model.read_text() + STAGE_RULES)
-    run = project
-    run("import", "companies", "companies.csv")
-    run("import", "contacts", "contacts.csv")
-    run("import", "events", "events.jsonl")
+    run = _with_stage_rules(project)
     run("score")  # contacts, then companies: acme Hot, globex Cold
     with Project.open(project.cwd) as opened:
         found = {}
@@ -105,12 +111,7 @@ def test_stage_rules_read_the_company_score_in_every_engine(project: Cli, engine
 def test_score_moves_the_stages_its_company_run_changed(project: Cli, engine: str) -> None:
     """Stage rules read the company scores the run itself stores: `score` scores the contacts
     whose company's score changed again, and their stages move with no `process`."""
-    model = project.cwd / "models" / "model.yaml"
-    model.write_text(model.read_text() + STAGE_RULES)
-    run = project
-    run("import", "companies", "companies.csv")
-    run("import", "contacts", "contacts.csv")
-    run("import", "events", "events.jsonl")
+    run = _with_stage_rules(project)
 
     def in_stage(stage: str) -> list[str]:
         rows = run("leads", "--stage", stage, "--limit", "0", "--format", "json").json()
