@@ -13,6 +13,7 @@ from typing import Annotated
 
 import typer
 
+from leadscore.cli.data import Delimiter
 from leadscore.cli.output import (
     TextFormat,
     console,
@@ -131,9 +132,7 @@ def import_outcomes(
     file: Annotated[Path, typer.Argument(help="CSV or JSONL outcomes, or a flat export.")],
     mapping: Annotated[Path | None, typer.Option(
         help="A mapping file with an 'outcome:' section (for a label column).")] = None,
-    delimiter: Annotated[str | None, typer.Option(
-        help="The CSV file's delimiter: , ; | or tab (default: detected from the first "
-             "lines).")] = None,
+    delimiter: Delimiter = None,
 ) -> None:
     """Import outcomes: when each contact became an opportunity, was won or lost."""
     project = _project()
